@@ -1,0 +1,139 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../domain/errors';
+import type { EventEnvelope } from '../domain/event-envelope';
+import type { Payment, PaymentChange } from '../domain/payment';
+import type { IdempotencyRecord, PaymentRepository } from '../ports/payment-repository';
+
+export interface PaymentTableNames {
+  readonly payments: string;
+  readonly outbox: string;
+  readonly idempotency: string;
+}
+
+export interface RetentionSettings {
+  /** Days an outbox item is kept after the event occurred (TTL). */
+  readonly outboxDays: number;
+  /** Days an idempotency record is kept (TTL). */
+  readonly idempotencyDays: number;
+}
+
+const SECONDS_PER_DAY = 86_400;
+const ENVELOPE_FIELDS = ['eventId', 'type', 'aggregateType', 'aggregateId', 'sequence', 'occurredAt', 'schemaVersion', 'data'] as const;
+
+/**
+ * DynamoDB implementation of the payment store. A change is one TransactWriteItems:
+ * payment put conditioned on the expected version, outbox put conditioned on not existing,
+ * and the idempotency record conditioned on not existing. Cancellations are translated into
+ * the domain's conflict errors.
+ */
+export class DynamoDbPaymentRepository implements PaymentRepository {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tables: PaymentTableNames,
+    private readonly retention: RetentionSettings,
+  ) {}
+
+  async getPayment(paymentId: string): Promise<Payment | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tables.payments, Key: { paymentId }, ConsistentRead: true }),
+    );
+    return Item as Payment | undefined;
+  }
+
+  async listEvents(paymentId: string): Promise<EventEnvelope[]> {
+    const events: EventEnvelope[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.outbox,
+          KeyConditionExpression: 'aggregateId = :id',
+          ExpressionAttributeValues: { ':id': paymentId },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) events.push(toEnvelope(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return events;
+  }
+
+  async getIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tables.idempotency, Key: { key }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const { expiresAt: _expiresAt, ...record } = Item;
+    return record as IdempotencyRecord;
+  }
+
+  async commit(change: PaymentChange, idempotency?: IdempotencyRecord): Promise<void> {
+    const { payment, event, expectedVersion } = change;
+    const paymentPut =
+      expectedVersion === 0
+        ? { ConditionExpression: 'attribute_not_exists(paymentId)' }
+        : {
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          };
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+      { Put: { TableName: this.tables.payments, Item: payment, ...paymentPut } },
+      {
+        Put: {
+          TableName: this.tables.outbox,
+          Item: { ...event, expiresAt: expiresAt(event.occurredAt, this.retention.outboxDays) },
+          ConditionExpression: 'attribute_not_exists(aggregateId)',
+        },
+      },
+    ];
+    if (idempotency) {
+      items.push({
+        Put: {
+          TableName: this.tables.idempotency,
+          Item: { ...idempotency, expiresAt: expiresAt(idempotency.createdAt, this.retention.idempotencyDays) },
+          ConditionExpression: 'attribute_not_exists(#key)',
+          ExpressionAttributeNames: { '#key': 'key' },
+        },
+      });
+    }
+    try {
+      await this.client.send(
+        // The event id is unique per attempt, so an SDK-level retry of a transaction that did
+        // commit is answered as a success instead of failing its own version condition.
+        new TransactWriteCommand({ TransactItems: items, ClientRequestToken: event.eventId }),
+      );
+    } catch (error) {
+      throw translateCancellation(error, change, idempotency);
+    }
+  }
+}
+
+function translateCancellation(error: unknown, change: PaymentChange, idempotency?: IdempotencyRecord): unknown {
+  if (!(error instanceof TransactionCanceledException)) return error;
+  const reasons = error.CancellationReasons ?? [];
+  if (idempotency && reasons[2]?.Code === 'ConditionalCheckFailed') {
+    return new IdempotencyRecordExistsError(idempotency.key);
+  }
+  const lostRace = reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict');
+  if (lostRace) return new PaymentVersionConflictError(change.payment.paymentId, change.expectedVersion);
+  return error;
+}
+
+function expiresAt(isoTime: string, days: number): number {
+  return Math.floor(Date.parse(isoTime) / 1000) + days * SECONDS_PER_DAY;
+}
+
+function toEnvelope(item: Record<string, unknown>): EventEnvelope {
+  const envelope: Record<string, unknown> = {};
+  for (const field of ENVELOPE_FIELDS) envelope[field] = item[field];
+  return envelope as unknown as EventEnvelope;
+}

@@ -1,0 +1,39 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { PaymentDomainError } from '../domain/errors';
+import { jsonResponse } from './responses';
+
+/** The one place that turns domain error codes into HTTP status codes. */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  VALIDATION_ERROR: 400,
+  INVALID_SIGNATURE: 401,
+  PAYMENT_NOT_FOUND: 404,
+  INVALID_STATE_TRANSITION: 409,
+  CONCURRENT_MODIFICATION: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  AMOUNT_MISMATCH: 422,
+};
+
+export interface MappedError {
+  readonly response: APIGatewayProxyResult;
+  /** False for the caller's mistakes; true when the error is ours and must be logged as such. */
+  readonly unexpected: boolean;
+}
+
+/** Maps any thrown value to the API's error body; raw errors never reach the caller. */
+export function mapError(error: unknown): MappedError {
+  if (error instanceof PaymentDomainError) {
+    const status = STATUS_BY_CODE[error.code];
+    if (status !== undefined) {
+      return { response: errorResponse(status, error.code, error.message), unexpected: false };
+    }
+  }
+  return {
+    response: errorResponse(500, 'INTERNAL_ERROR', 'The request could not be processed; it is safe to retry'),
+    unexpected: true,
+  };
+}
+
+export function errorResponse(statusCode: number, code: string, message: string): APIGatewayProxyResult {
+  return jsonResponse(statusCode, { error: { code, message } });
+}
