@@ -13,5 +13,7 @@ export interface PublishOutcome {
 export interface EventPublisher {
   readonly maxBatchEntries: number;
   readonly maxBatchBytes: number;
+  /** Bytes the broker counts for this event against `maxBatchBytes` (body and attributes). */
+  messageBytes(event: EventEnvelope): number;
   publish(events: readonly EventEnvelope[]): Promise<PublishOutcome>;
 }

@@ -1,0 +1,28 @@
+/**
+ * Turns DynamoDB Streams records of the Outbox table into the relay's records. Only INSERTs are
+ * events; the event source mapping filters the rest out on AWS, but TTL `REMOVE`s (and, on
+ * DynamoDB Local, `UNKNOWN_TO_SDK_VERSION` records) must still be acknowledged without sending.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { envelopeFromOutboxItem, InvalidOutboxItemError, type RelayRecord } from '../domain/relay-plan';
+
+export function toRelayRecord(record: DynamoDBRecord): RelayRecord {
+  // Lambda checkpoints DynamoDB stream batches by SequenceNumber; an empty identifier in
+  // batchItemFailures makes Lambda retry the whole batch, the safe fallback.
+  const position = record.dynamodb?.SequenceNumber ?? '';
+  if (record.eventName !== 'INSERT') {
+    return { kind: 'ignored', position, reason: `${record.eventName ?? 'unnamed'} record` };
+  }
+  const image = record.dynamodb?.NewImage;
+  if (!image) return { kind: 'invalid', position, reason: 'INSERT record without NewImage (stream view type?)' };
+  try {
+    // aws-lambda's AttributeValue type and the SDK's describe the same wire format.
+    const item = unmarshall(image as Record<string, AttributeValue>);
+    return { kind: 'event', position, envelope: envelopeFromOutboxItem(item) };
+  } catch (error) {
+    if (error instanceof InvalidOutboxItemError) return { kind: 'invalid', position, reason: error.message };
+    return { kind: 'invalid', position, reason: `NewImage cannot be read: ${(error as Error).message}` };
+  }
+}
