@@ -1,0 +1,93 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbPaymentRepository } from '../../lambdas/adapters/dynamodb-payment-repository';
+import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../../lambdas/domain/errors';
+import { confirmPayment, createPayment } from '../../lambdas/domain/payment';
+
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const dynamo = mockClient(documentClient);
+const repository = new DynamoDbPaymentRepository(
+  documentClient,
+  { payments: 'Payments', outbox: 'Outbox', idempotency: 'Idempotency' },
+  { outboxDays: 30, idempotencyDays: 7 },
+);
+
+const created = createPayment(
+  { paymentId: 'pay-1', orderId: 'o-1', amount: 500, currency: 'USD', method: 'CARD' },
+  { now: '2026-11-25T00:00:00.000Z', eventId: 'evt-1' },
+);
+const approved = confirmPayment(created.payment, { approved: true, pgTransactionId: 'tx' }, { now: '2026-11-25T00:01:00.000Z', eventId: 'evt-2' });
+const record = {
+  key: 'api:k',
+  requestHash: 'h',
+  paymentId: 'pay-1',
+  statusCode: 201,
+  response: created.payment,
+  createdAt: '2026-11-25T00:00:00.000Z',
+};
+
+function cancelled(codes: string[]) {
+  return new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+}
+
+beforeEach(() => dynamo.reset());
+
+describe('DynamoDbPaymentRepository.commit', () => {
+  it('writes payment, outbox event and idempotency record in one conditional transaction', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    await repository.commit(created, record);
+    const input = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input;
+    expect(input?.ClientRequestToken).toBe('evt-1');
+    expect(input?.TransactItems).toEqual([
+      { Put: expect.objectContaining({ TableName: 'Payments', Item: created.payment, ConditionExpression: 'attribute_not_exists(paymentId)' }) },
+      {
+        Put: expect.objectContaining({
+          TableName: 'Outbox',
+          Item: { ...created.event, expiresAt: Date.parse('2026-11-25T00:00:00.000Z') / 1000 + 30 * 86_400 },
+          ConditionExpression: 'attribute_not_exists(aggregateId)',
+        }),
+      },
+      {
+        Put: expect.objectContaining({
+          TableName: 'Idempotency',
+          Item: { ...record, expiresAt: Date.parse(record.createdAt) / 1000 + 7 * 86_400 },
+          ConditionExpression: 'attribute_not_exists(#key)',
+        }),
+      },
+    ]);
+  });
+
+  it('conditions an update on the version the change was decided from', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    await repository.commit(approved);
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems;
+    expect(items).toHaveLength(2);
+    expect(items?.[0]?.Put).toMatchObject({ ConditionExpression: '#version = :expected', ExpressionAttributeValues: { ':expected': 1 } });
+  });
+
+  it.each([
+    [['ConditionalCheckFailed', 'None']],
+    [['None', 'ConditionalCheckFailed']],
+    [['TransactionConflict', 'None']],
+  ])('translates cancellation %j into PaymentVersionConflictError', async (codes) => {
+    dynamo.on(TransactWriteCommand).rejects(cancelled(codes));
+    await expect(repository.commit(approved)).rejects.toBeInstanceOf(PaymentVersionConflictError);
+  });
+
+  it('translates a failed idempotency condition into IdempotencyRecordExistsError', async () => {
+    dynamo.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'ConditionalCheckFailed']));
+    await expect(repository.commit(created, record)).rejects.toBeInstanceOf(IdempotencyRecordExistsError);
+  });
+
+  it('lets other failures through unchanged', async () => {
+    const throttled = cancelled(['ThrottlingError', 'None']);
+    dynamo.on(TransactWriteCommand).rejects(throttled);
+    await expect(repository.commit(approved)).rejects.toBe(throttled);
+  });
+});

@@ -1,0 +1,159 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  ConcurrentModificationError,
+  IdempotencyKeyReusedError,
+  InvalidStateTransitionError,
+  PaymentNotFoundError,
+  AmountMismatchError,
+} from '../../lambdas/domain/errors';
+import { SandboxPaymentGateway } from '../../lambdas/adapters/sandbox-payment-gateway';
+import {
+  cancelPaymentUseCase,
+  confirmPaymentUseCase,
+  createPaymentUseCase,
+  recordDepositUseCase,
+  type PaymentCommandDeps,
+} from '../../lambdas/use-cases/payment-commands';
+import { listPaymentEventsUseCase } from '../../lambdas/use-cases/payment-queries';
+import { InMemoryPaymentRepository } from '../helpers/in-memory-payment-repository';
+
+const card = { orderId: 'order-1', amount: 15000, currency: 'KRW', method: 'CARD' } as const;
+const virtualAccount = { ...card, method: 'VIRTUAL_ACCOUNT' } as const;
+
+let repository: InMemoryPaymentRepository;
+let deps: PaymentCommandDeps;
+
+beforeEach(() => {
+  repository = new InMemoryPaymentRepository();
+  let id = 0;
+  const clock = { now: () => new Date('2026-11-25T10:00:00.000Z') };
+  deps = {
+    repository,
+    clock,
+    ids: { newId: () => `id-${++id}` },
+    gateway: new SandboxPaymentGateway(clock),
+    retry: { maxAttempts: 3, baseDelayMs: 0 },
+  };
+});
+
+describe('create', () => {
+  it('writes the payment and its payment.created event together', async () => {
+    const outcome = await createPaymentUseCase(deps, card);
+    expect(outcome).toMatchObject({ statusCode: 201, replayed: false, payment: { status: 'READY', version: 1 } });
+    expect(repository.allEvents()).toEqual([expect.objectContaining({ type: 'payment.created', sequence: 1, aggregateId: outcome.payment.paymentId })]);
+  });
+
+  it('issues a bank account for a virtual-account payment', async () => {
+    const { payment } = await createPaymentUseCase(deps, virtualAccount);
+    expect(payment.status).toBe('WAITING_FOR_DEPOSIT');
+    expect(payment.virtualAccount).toMatchObject({ bank: 'SANDBOX_BANK', dueAt: '2026-11-28T10:00:00.000Z' });
+    expect(payment.virtualAccount?.accountNumber).toMatch(/^\d{3}-\d{6}-\d{5}$/);
+  });
+
+  it('answers a replay of the same key and body with the first payment and writes nothing new', async () => {
+    const first = await createPaymentUseCase(deps, card, 'key-1');
+    const again = await createPaymentUseCase(deps, { ...card }, 'key-1');
+    expect(again).toEqual({ ...first, replayed: true });
+    expect(repository.payments.size).toBe(1);
+    expect(repository.allEvents()).toHaveLength(1);
+  });
+
+  it('refuses the same key with another body with IDEMPOTENCY_KEY_REUSED and writes nothing', async () => {
+    await createPaymentUseCase(deps, card, 'key-1');
+    await expect(createPaymentUseCase(deps, { ...card, amount: 1 }, 'key-1')).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(repository.payments.size).toBe(1);
+    expect(repository.allEvents()).toHaveLength(1);
+  });
+});
+
+describe('confirm', () => {
+  it('approves with a card token and records payment.approved as sequence 2', async () => {
+    const { payment } = await createPaymentUseCase(deps, card);
+    const outcome = await confirmPaymentUseCase(deps, payment.paymentId, { cardToken: 'tok_visa' });
+    expect(outcome.payment).toMatchObject({ status: 'APPROVED', version: 2 });
+    expect((await listPaymentEventsUseCase(repository, payment.paymentId)).map((e) => [e.sequence, e.type])).toEqual([
+      [1, 'payment.created'],
+      [2, 'payment.approved'],
+    ]);
+  });
+
+  it('fails a tok_decline token with payment.failed', async () => {
+    const { payment } = await createPaymentUseCase(deps, card);
+    const outcome = await confirmPaymentUseCase(deps, payment.paymentId, { cardToken: 'tok_decline_insufficient_funds' });
+    expect(outcome.payment).toMatchObject({ status: 'FAILED', failureReason: 'CARD_DECLINED' });
+    expect(repository.allEvents().map((e) => e.type)).toEqual(['payment.created', 'payment.failed']);
+  });
+
+  it('answers 404 for an unknown payment', async () => {
+    await expect(confirmPaymentUseCase(deps, 'missing', { cardToken: 'tok' })).rejects.toBeInstanceOf(PaymentNotFoundError);
+  });
+
+  it('refuses a second confirm with INVALID_STATE_TRANSITION and writes nothing', async () => {
+    const { payment } = await createPaymentUseCase(deps, card);
+    await confirmPaymentUseCase(deps, payment.paymentId, { cardToken: 'tok' });
+    await expect(confirmPaymentUseCase(deps, payment.paymentId, { cardToken: 'tok' })).rejects.toBeInstanceOf(InvalidStateTransitionError);
+    expect(repository.allEvents()).toHaveLength(2);
+  });
+
+  it('retries a lost race and commits once', async () => {
+    const { payment } = await createPaymentUseCase(deps, card);
+    repository.failNextCommits(2);
+    const outcome = await confirmPaymentUseCase(deps, payment.paymentId, { cardToken: 'tok' });
+    expect(outcome.payment.status).toBe('APPROVED');
+    expect(repository.allEvents()).toHaveLength(2);
+  });
+
+  it('gives up after the retry budget with CONCURRENT_MODIFICATION and writes nothing', async () => {
+    const { payment } = await createPaymentUseCase(deps, card);
+    repository.failNextCommits(3);
+    await expect(confirmPaymentUseCase(deps, payment.paymentId, { cardToken: 'tok' })).rejects.toBeInstanceOf(ConcurrentModificationError);
+    expect(repository.payments.get(payment.paymentId)?.status).toBe('READY');
+    expect(repository.allEvents()).toHaveLength(1);
+  });
+});
+
+describe('cancel', () => {
+  it('cancels an approved payment as sequence 3', async () => {
+    const { payment } = await createPaymentUseCase(deps, card);
+    await confirmPaymentUseCase(deps, payment.paymentId, { cardToken: 'tok' });
+    const outcome = await cancelPaymentUseCase(deps, payment.paymentId, { reason: 'customer request' });
+    expect(outcome.payment).toMatchObject({ status: 'CANCELLED', version: 3 });
+    expect(repository.allEvents().map((e) => e.sequence)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('PG deposit callback', () => {
+  async function waitingPayment() {
+    return (await createPaymentUseCase(deps, virtualAccount)).payment;
+  }
+  const notice = (paymentId: string, amount = 15000) => ({
+    pgTransactionId: 'pg-tx-1',
+    paymentId,
+    amount,
+    depositedAt: '2026-11-25T11:00:00+09:00',
+  });
+
+  it('approves the payment once; resends answer 200 and write nothing', async () => {
+    const payment = await waitingPayment();
+    const first = await recordDepositUseCase(deps, notice(payment.paymentId));
+    const resend = await recordDepositUseCase(deps, notice(payment.paymentId));
+    expect(first).toMatchObject({ statusCode: 200, replayed: false, payment: { status: 'APPROVED', version: 2 } });
+    expect(resend).toMatchObject({ statusCode: 200, replayed: true, payment: first.payment });
+    expect(repository.allEvents()).toHaveLength(2);
+  });
+
+  it('answers concurrent resends with one change and one event', async () => {
+    const payment = await waitingPayment();
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => recordDepositUseCase(deps, notice(payment.paymentId))));
+    expect(outcomes.every((o) => o.statusCode === 200 && o.payment.status === 'APPROVED')).toBe(true);
+    expect(outcomes.filter((o) => !o.replayed)).toHaveLength(1);
+    expect(repository.allEvents().filter((e) => e.type === 'payment.approved')).toHaveLength(1);
+  });
+
+  it('refuses a wrong amount with AMOUNT_MISMATCH and records nothing', async () => {
+    const payment = await waitingPayment();
+    await expect(recordDepositUseCase(deps, notice(payment.paymentId, 1))).rejects.toBeInstanceOf(AmountMismatchError);
+    expect(repository.idempotency.size).toBe(0);
+    expect(repository.allEvents()).toHaveLength(1);
+  });
+});
