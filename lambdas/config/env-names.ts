@@ -8,6 +8,8 @@ export const ENV = {
   idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
   inboxTable: 'INBOX_TABLE_NAME',
   outboxRetentionDays: 'OUTBOX_RETENTION_DAYS',
+  /** Days the example consumer keeps its inbox (event#) items; optional, default 30. */
+  inboxRetentionDays: 'INBOX_RETENTION_DAYS',
   paymentEventsQueueUrl: 'PAYMENT_EVENTS_QUEUE_URL',
   /** ARN of the Secrets Manager secret holding the PG webhook HMAC key (deployed stack). */
   pgWebhookSecretArn: 'PG_WEBHOOK_SECRET_ARN',

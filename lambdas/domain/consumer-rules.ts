@@ -1,0 +1,92 @@
+/**
+ * What a subscriber of payment events decides, pure: is a message a valid envelope, and given
+ * the last sequence applied for its payment, is it next, old, or ahead of a gap.
+ */
+import { z } from 'zod';
+import { ENVELOPE_SCHEMA_VERSION, PAYMENT_EVENT_TYPES, type EventEnvelope } from './event-envelope';
+import { PAYMENT_STATUSES, type PaymentStatus } from './payment';
+
+/** The message body is not a payment event envelope. Retrying cannot help; it ends in the DLQ. */
+export class InvalidEnvelopeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidEnvelopeError';
+  }
+}
+
+/**
+ * The event is ahead of what was applied for its aggregate: an earlier event is missing. It is
+ * not applied; the message fails and is retried (after the visibility timeout) until the missing
+ * event has been applied, or it reaches the DLQ.
+ */
+export class SequenceGapError extends Error {
+  constructor(
+    readonly aggregateId: string,
+    readonly expectedSequence: number,
+    readonly receivedSequence: number,
+  ) {
+    super(`Aggregate ${aggregateId} expects sequence ${expectedSequence}, received ${receivedSequence}`);
+    this.name = 'SequenceGapError';
+  }
+}
+
+const envelopeSchema = z
+  .object({
+    eventId: z.string().min(1),
+    type: z.enum(PAYMENT_EVENT_TYPES),
+    aggregateType: z.literal('payment'),
+    aggregateId: z.string().min(1),
+    sequence: z.number().int().positive(),
+    occurredAt: z.iso.datetime({ offset: true }),
+    schemaVersion: z.literal(ENVELOPE_SCHEMA_VERSION),
+    // The snapshot may grow new fields; a consumer checks only what it uses.
+    data: z.looseObject({ paymentId: z.string(), status: z.enum(PAYMENT_STATUSES) }),
+  })
+  .refine((envelope) => envelope.data.paymentId === envelope.aggregateId, {
+    message: 'data.paymentId differs from aggregateId',
+    path: ['data', 'paymentId'],
+  });
+
+/**
+ * Parses an SQS message body into an envelope. Unknown top-level attributes are dropped.
+ * @throws InvalidEnvelopeError naming the first offending field
+ */
+export function parseEnvelope(body: string): EventEnvelope {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new InvalidEnvelopeError('message body is not JSON');
+  }
+  const result = envelopeSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue?.path.map(String).join('.') || 'body';
+    throw new InvalidEnvelopeError(`message body is not an event envelope: ${field}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data as unknown as EventEnvelope;
+}
+
+export type SequenceDecision =
+  /** The next event of the aggregate: apply it. */
+  | { readonly action: 'apply' }
+  /** Already applied (a redelivery, or an older event): acknowledge without effect. */
+  | { readonly action: 'skip' }
+  /** Events between are missing: do not apply out of order. */
+  | { readonly action: 'gap'; readonly expectedSequence: number };
+
+/** Decides by sequence alone; `lastApplied` is 0 when nothing was applied for the aggregate. */
+export function decideSequence(sequence: number, lastApplied: number): SequenceDecision {
+  if (sequence <= lastApplied) return { action: 'skip' };
+  if (sequence === lastApplied + 1) return { action: 'apply' };
+  return { action: 'gap', expectedSequence: lastApplied + 1 };
+}
+
+/** The example consumer's effect: the payment projection takes the event's status. */
+export interface PaymentProjectionEffect {
+  readonly status: PaymentStatus;
+}
+
+export function paymentProjectionEffect(envelope: EventEnvelope): PaymentProjectionEffect {
+  return { status: envelope.data.status };
+}
