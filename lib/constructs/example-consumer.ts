@@ -1,0 +1,64 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/config/env-names';
+import { PaymentFunction } from './payment-function';
+import { validateIntegerInRange } from './validation';
+
+/** Handler entry of the example consumer. */
+export const EXAMPLE_CONSUMER_ENTRY = 'lambdas/handlers/example-consumer.ts';
+
+/** Props of {@link ExampleConsumer}. */
+export interface ExampleConsumerProps {
+  /** The FIFO queue to consume (`payment-events.fifo`). */
+  readonly queue: IQueue;
+
+  /** The consumer's inbox and projection table (`INBOX_TABLE_NAME`). */
+  readonly inboxTable: ITable;
+
+  /**
+   * Timeout of the consumer function. Keep the queue's visibility timeout at 6 times this
+   * (see PaymentEventQueue.consumerTimeout).
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Messages per invocation, an integer between 1 and 10 (the FIFO maximum).
+   *
+   * @default 10
+   */
+  readonly batchSize?: number;
+}
+
+/**
+ * An example subscriber of payment events: a function on the FIFO queue with partial batch
+ * responses, idempotent through its inbox table (read/write, `INBOX_TABLE_NAME`).
+ */
+export class ExampleConsumer extends Construct {
+  /** The consumer function. */
+  public readonly consumerFunction: PaymentFunction;
+
+  constructor(scope: Construct, id: string, props: ExampleConsumerProps) {
+    super(scope, id);
+
+    const batchSize = props.batchSize ?? 10;
+    validateIntegerInRange(this, 'batchSize', batchSize, 1, 10);
+    if (props.queue.fifo !== true) {
+      throw new Error(`${this.node.path}: queue must be a FIFO queue (ordering per payment relies on message groups)`);
+    }
+
+    this.consumerFunction = new PaymentFunction(this, 'Function', {
+      entry: EXAMPLE_CONSUMER_ENTRY,
+      description: 'Example subscriber of payment-events.fifo (inbox + per-payment sequence check)',
+      timeout: props.timeout ?? Duration.seconds(30),
+    });
+    this.consumerFunction.bindTable(ENV.inboxTable, props.inboxTable, 'readWrite');
+    this.consumerFunction.function.addEventSource(
+      new SqsEventSource(props.queue, { batchSize, reportBatchItemFailures: true }),
+    );
+  }
+}

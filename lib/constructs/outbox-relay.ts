@@ -1,0 +1,188 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/config/env-names';
+import { PaymentFunction } from './payment-function';
+import { validateDurationInRange, validateIntegerInRange } from './validation';
+
+/** Handler entry of the relay. */
+export const RELAY_ENTRY = 'lambdas/handlers/relay.ts';
+
+/** Props of {@link OutboxRelay}. */
+export interface OutboxRelayProps {
+  /** The Outbox table. It must have a stream (NEW_IMAGE): the relay reads INSERT records from it. */
+  readonly outboxTable: ITable;
+
+  /** The FIFO queue the relay publishes to (`PAYMENT_EVENTS_QUEUE_URL`). The relay may only send to it. */
+  readonly eventQueue: sqs.IQueue;
+
+  /**
+   * Stream records per invocation, an integer between 1 and 10000.
+   *
+   * @default 100
+   */
+  readonly batchSize?: number;
+
+  /**
+   * Retries of a failing batch (after bisecting) before its records go to the on-failure queue,
+   * an integer between 0 and 10000. Finite, so a poison record cannot block its shard for 24 h.
+   *
+   * @default 10
+   */
+  readonly retryAttempts?: number;
+
+  /**
+   * Records older than this are not retried but sent to the on-failure queue, between 1 minute and 23 hours.
+   *
+   * Must stay below the 24 h stream retention: a record the stream trims first never reaches the
+   * on-failure destination. 12 h frees a blocked shard within half a day while the failed records are
+   * still readable from the stream for another ~12 h (the on-failure message names the shard and the
+   * sequence numbers); after that, the Outbox table (TTL of days) remains the source for republishing.
+   *
+   * @default Duration.hours(12)
+   */
+  readonly maxRecordAge?: Duration;
+
+  /**
+   * How long Lambda gathers records before invoking, between 0 seconds and 5 minutes.
+   *
+   * @default - no batching window (invoke as soon as records arrive)
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * Timeout of the relay function, between 1 second and 15 minutes.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Alarm when the relay's IteratorAge (maximum over one minute) exceeds this, between 1 second and 24 hours.
+   *
+   * @default Duration.seconds(60)
+   */
+  readonly iteratorAgeAlarmThreshold?: Duration;
+
+  /**
+   * Name of the standard queue receiving the metadata of records the relay gave up on.
+   *
+   * @default 'relay-failures'
+   */
+  readonly failureQueueName?: string;
+}
+
+/**
+ * The relay: a function reading the Outbox stream through an event source mapping configured for
+ * ordered, at-least-once delivery (TRIM_HORIZON, INSERT only, parallelization factor 1, partial batch
+ * responses, bisect on error, finite retries and record age), with a standard SQS queue
+ * `relay-failures` as on-failure destination (a FIFO queue is not allowed there) and alarms on
+ * IteratorAge and on records reaching the failure queue.
+ *
+ * Grants: read on the Outbox stream (from the event source), `sqs:SendMessage` on the event queue,
+ * and send on the failure queue (from the on-failure destination). Nothing else.
+ */
+export class OutboxRelay extends Construct {
+  /** The relay function. */
+  public readonly relayFunction: PaymentFunction;
+  /** The on-failure destination of the event source mapping. */
+  public readonly failureQueue: sqs.Queue;
+  /** The event source on the Outbox stream. */
+  public readonly eventSource: DynamoEventSource;
+  /** Alarm: IteratorAge above the threshold. */
+  public readonly iteratorAgeAlarm: cloudwatch.Alarm;
+  /** Alarm: the failure queue holds a message. */
+  public readonly failureQueueAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: OutboxRelayProps) {
+    super(scope, id);
+
+    const batchSize = props.batchSize ?? 100;
+    validateIntegerInRange(this, 'batchSize', batchSize, 1, 10_000);
+    const retryAttempts = props.retryAttempts ?? 10;
+    validateIntegerInRange(this, 'retryAttempts', retryAttempts, 0, 10_000);
+    const maxRecordAge = props.maxRecordAge ?? Duration.hours(12);
+    validateDurationInRange(this, 'maxRecordAge', maxRecordAge, Duration.minutes(1), Duration.hours(23));
+    if (props.maxBatchingWindow) {
+      validateDurationInRange(this, 'maxBatchingWindow', props.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5));
+    }
+    const iteratorAgeThreshold = props.iteratorAgeAlarmThreshold ?? Duration.seconds(60);
+    validateDurationInRange(this, 'iteratorAgeAlarmThreshold', iteratorAgeThreshold, Duration.seconds(1), Duration.hours(24));
+    if (props.eventQueue.fifo !== true) {
+      throw new Error(`${this.node.path}: eventQueue must be a FIFO queue (the relay sets MessageGroupId and MessageDeduplicationId)`);
+    }
+    if (!props.outboxTable.tableStreamArn) {
+      throw new Error(`${this.node.path}: outboxTable must have a stream (StreamViewType NEW_IMAGE)`);
+    }
+
+    this.relayFunction = new PaymentFunction(this, 'Function', {
+      entry: RELAY_ENTRY,
+      description: 'Outbox stream (INSERT) -> payment-events.fifo; partial batch failures',
+      timeout: props.timeout ?? Duration.seconds(30),
+    });
+    this.relayFunction.bindQueue(ENV.paymentEventsQueueUrl, props.eventQueue, 'send');
+
+    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
+      queueName: props.failureQueueName ?? 'relay-failures',
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+
+    this.eventSource = new DynamoEventSource(props.outboxTable, {
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      filters: [lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.isEqual('INSERT') })],
+      batchSize,
+      maxBatchingWindow: props.maxBatchingWindow,
+      parallelizationFactor: 1,
+      reportBatchItemFailures: true,
+      bisectBatchOnError: true,
+      retryAttempts,
+      maxRecordAge,
+      onFailure: new SqsDlq(this.failureQueue),
+    });
+    this.relayFunction.function.addEventSource(this.eventSource);
+
+    this.iteratorAgeAlarm = new cloudwatch.Alarm(this, 'IteratorAgeHigh', {
+      alarmDescription: 'The relay lags behind the Outbox stream: events reach subscribers late.',
+      metric: this.relayFunction.function.metric('IteratorAge', {
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: iteratorAgeThreshold.toMilliseconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.failureQueueAlarm = new cloudwatch.Alarm(this, 'FailureQueueNotEmpty', {
+      alarmDescription:
+        'The relay gave up on Outbox stream records (their metadata is in relay-failures): republish them from the Outbox table.',
+      metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    Validations.of(this.failureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'relay-failures is itself the failure store: the on-failure destination of the Outbox stream mapping. ' +
+        'Nothing consumes it automatically; an alarm fires on its first message.',
+    });
+    Validations.of(this.relayFunction.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The stream event source needs dynamodb:ListStreams, which cannot be scoped to a resource (CDK grants it on "*"); ' +
+        'DescribeStream/GetRecords/GetShardIterator are scoped to the Outbox stream ARN.',
+    });
+  }
+}

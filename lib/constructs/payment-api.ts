@@ -1,0 +1,230 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/config/env-names';
+import { PaymentFunction, type TableAccess } from './payment-function';
+import { validateDurationInRange, validateIntegerInRange } from './validation';
+
+/** How a route authenticates its caller. */
+export type RouteAuth =
+  /** SigV4-signed request, authorized by IAM (`execute-api:Invoke`). */
+  | 'iam'
+  /** No API Gateway authorizer: the handler verifies the `X-PG-Signature` HMAC with the PG webhook secret. */
+  | 'hmac';
+
+/** One API route and the function serving it. */
+export interface PaymentApiRoute {
+  /** Construct id of the route's function, stable: renaming it replaces the function. */
+  readonly id: string;
+  /** HTTP method. */
+  readonly method: 'GET' | 'POST';
+  /** Resource path, with `{param}` placeholders. */
+  readonly path: string;
+  /** Repo-relative handler entry. */
+  readonly entry: string;
+  /** Caller authentication. */
+  readonly auth: RouteAuth;
+  /** Access to the Payments, Outbox and Idempotency tables. */
+  readonly tableAccess: TableAccess;
+}
+
+/** The API contract: one function per route. */
+export const PAYMENT_API_ROUTES: readonly PaymentApiRoute[] = [
+  { id: 'CreatePayment', method: 'POST', path: '/payments', entry: 'lambdas/handlers/create-payment.ts', auth: 'iam', tableAccess: 'readWrite' },
+  { id: 'GetPayment', method: 'GET', path: '/payments/{paymentId}', entry: 'lambdas/handlers/get-payment.ts', auth: 'iam', tableAccess: 'read' },
+  { id: 'ConfirmPayment', method: 'POST', path: '/payments/{paymentId}/confirm', entry: 'lambdas/handlers/confirm-payment.ts', auth: 'iam', tableAccess: 'readWrite' },
+  { id: 'CancelPayment', method: 'POST', path: '/payments/{paymentId}/cancel', entry: 'lambdas/handlers/cancel-payment.ts', auth: 'iam', tableAccess: 'readWrite' },
+  { id: 'ListPaymentEvents', method: 'GET', path: '/payments/{paymentId}/events', entry: 'lambdas/handlers/list-payment-events.ts', auth: 'iam', tableAccess: 'read' },
+  { id: 'DepositWebhook', method: 'POST', path: '/pg/webhooks/deposits', entry: 'lambdas/handlers/deposit-webhook.ts', auth: 'hmac', tableAccess: 'readWrite' },
+];
+
+/** Props of {@link PaymentApi}. */
+export interface PaymentApiProps {
+  /** Payments table (`PAYMENTS_TABLE_NAME`). */
+  readonly paymentsTable: ITable;
+  /** Outbox table (`OUTBOX_TABLE_NAME`). */
+  readonly outboxTable: ITable;
+  /** Idempotency table (`IDEMPOTENCY_TABLE_NAME`). */
+  readonly idempotencyTable: ITable;
+
+  /** Outbox retention in days, passed to the handlers as `OUTBOX_RETENTION_DAYS` (they set `expiresAt`). */
+  readonly retentionDays: number;
+
+  /**
+   * Stage name.
+   *
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+
+  /**
+   * Stage-wide steady-state request rate limit (requests per second), an integer between 1 and 10000.
+   *
+   * @default 100
+   */
+  readonly throttlingRateLimit?: number;
+
+  /**
+   * Stage-wide burst limit (requests), an integer between 1 and 5000.
+   *
+   * @default 200
+   */
+  readonly throttlingBurstLimit?: number;
+
+  /**
+   * Timeout of each route's function, between 1 and 29 seconds (API Gateway's integration limit).
+   *
+   * @default Duration.seconds(10)
+   */
+  readonly functionTimeout?: Duration;
+
+  /**
+   * Create the account-level role API Gateway needs to write execution and access logs to CloudWatch.
+   * Set to false when the account already has one configured (it is one setting per account and region).
+   *
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+
+  /**
+   * Removal policy of the PG webhook secret.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly secretRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * Retention of the access log group.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly accessLogRetention?: logs.RetentionDays;
+}
+
+/**
+ * The payment REST API: one function per route of {@link PAYMENT_API_ROUTES}. Caller routes need IAM
+ * (SigV4) authorization; the PG webhook route has no authorizer and is authenticated by an HMAC
+ * signature the handler checks with a key from a Secrets Manager secret this construct creates
+ * (readable by the webhook function only, `PG_WEBHOOK_SECRET_ARN`).
+ *
+ * Request bodies are not validated by API Gateway: handlers validate them and answer 400/413 in the
+ * API's own error format. The stage has access logging, ERROR execution logging, X-Ray tracing and throttling.
+ */
+export class PaymentApi extends Construct {
+  /** The REST API. */
+  public readonly api: apigateway.RestApi;
+  /** The secret holding the PG webhook HMAC key. */
+  public readonly pgWebhookSecret: secretsmanager.Secret;
+  /** Route functions by route id (e.g. `CreatePayment`). */
+  public readonly functions: Readonly<Record<string, PaymentFunction>>;
+  /** The access log group of the stage. */
+  public readonly accessLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: PaymentApiProps) {
+    super(scope, id);
+
+    const throttlingRateLimit = props.throttlingRateLimit ?? 100;
+    validateIntegerInRange(this, 'throttlingRateLimit', throttlingRateLimit, 1, 10_000);
+    const throttlingBurstLimit = props.throttlingBurstLimit ?? 200;
+    validateIntegerInRange(this, 'throttlingBurstLimit', throttlingBurstLimit, 1, 5_000);
+    const functionTimeout = props.functionTimeout ?? Duration.seconds(10);
+    validateDurationInRange(this, 'functionTimeout', functionTimeout, Duration.seconds(1), Duration.seconds(29));
+    validateIntegerInRange(this, 'retentionDays', props.retentionDays, 2, 365);
+
+    this.pgWebhookSecret = new secretsmanager.Secret(this, 'PgWebhookSecret', {
+      description: 'HMAC-SHA256 key the PG signs deposit webhooks with (X-PG-Signature: sha256=<hex>).',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: props.secretRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.pgWebhookSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The key is shared with the PG out of band; rotating it needs the PG to switch keys at the same time ' +
+        '(a coordinated manual procedure), so an automatic rotation Lambda would break webhook authentication.',
+    });
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? logs.RetentionDays.THREE_MONTHS,
+    });
+
+    this.api = new apigateway.RestApi(this, 'RestApi', {
+      restApiName: 'payment-outbox',
+      description: 'Payments with a transactional outbox',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: props.cloudWatchRole ?? true,
+      deployOptions: {
+        stageName: props.stageName ?? 'prod',
+        tracingEnabled: true,
+        throttlingRateLimit,
+        throttlingBurstLimit,
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+
+    const functions: Record<string, PaymentFunction> = {};
+    for (const route of PAYMENT_API_ROUTES) {
+      const fn = new PaymentFunction(this, route.id, {
+        entry: route.entry,
+        description: `${route.method} ${route.path}`,
+        timeout: functionTimeout,
+        environment: { [ENV.outboxRetentionDays]: String(props.retentionDays) },
+      });
+      fn.bindTable(ENV.paymentsTable, props.paymentsTable, route.tableAccess);
+      fn.bindTable(ENV.outboxTable, props.outboxTable, route.tableAccess);
+      fn.bindTable(ENV.idempotencyTable, props.idempotencyTable, route.tableAccess);
+      if (route.auth === 'hmac') {
+        fn.bindSecret(ENV.pgWebhookSecretArn, this.pgWebhookSecret);
+      }
+
+      const method = this.api.root
+        .resourceForPath(route.path)
+        .addMethod(route.method, new apigateway.LambdaIntegration(fn.function, { allowTestInvoke: false }), {
+          authorizationType: route.auth === 'iam' ? apigateway.AuthorizationType.IAM : apigateway.AuthorizationType.NONE,
+        });
+      if (route.auth === 'hmac') {
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'The PG cannot sign with AWS credentials: the handler authenticates every request by the HMAC-SHA256 ' +
+            'X-PG-Signature over the raw body (key in Secrets Manager) and answers 401 INVALID_SIGNATURE otherwise.',
+        });
+      }
+      functions[route.id] = fn;
+    }
+    this.functions = functions;
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason:
+        'Bodies are validated by the handlers, which answer 400 VALIDATION_ERROR naming the field and 413 ' +
+        'PAYLOAD_TOO_LARGE in the API error format; an API Gateway validator would answer in its own format first.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'Callers are services, authorized with IAM (SigV4, execute-api:Invoke) rather than Cognito user pools; ' +
+        'the PG webhook is authenticated by HMAC signature.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Every route is authenticated (IAM or HMAC) and the stage is throttled; a WAF web ACL is an account-level ' +
+        'choice (shared ACLs, cost) attached at deployment, not part of this stack.',
+    });
+    if (props.cloudWatchRole ?? true) {
+      Validations.of(this.api).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the account-level role API Gateway ' +
+          'uses to write execution and access logs; API Gateway picks the log groups, so it cannot be narrowed here.',
+      });
+    }
+  }
+}

@@ -1,0 +1,255 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { validateDurationInRange, validateIntegerInRange } from './validation';
+
+/** Repository root: `lib/constructs/` is two levels below it. Entries and the lock file are resolved against it. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * CloudFormation Metadata key carrying the repo-relative handler entry of every function,
+ * e.g. `lambdas/handlers/relay.ts`. The local runner reads it to import the same source.
+ */
+export const ENTRY_METADATA_KEY = 'payment-outbox:entry';
+
+/** Runtime of every function. nodejs22.x: the newest runtime whose major version the local toolchain (Node 20) tracks closely. */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+/**
+ * Prepended to every ESM bundle so that CommonJS dependencies bundled into it can still call
+ * `require` for Node built-ins (esbuild's ESM output has no `require` of its own).
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __pmoCreateRequire } from 'node:module'; const require = __pmoCreateRequire(import.meta.url);";
+
+/** Access a function gets to a table it is bound to. */
+export type TableAccess = 'read' | 'readWrite';
+
+/** Access a function gets to a queue it is bound to. `send` is `sqs:SendMessage` only (it also covers SendMessageBatch). */
+export type QueueAccess = 'send';
+
+/** Props of {@link PaymentFunction}. */
+export interface PaymentFunctionProps {
+  /**
+   * Handler source file, relative to the repository root, with forward slashes, e.g. `lambdas/handlers/relay.ts`.
+   * The file must export `handler`. Recorded on the CfnFunction as Metadata `payment-outbox:entry`.
+   */
+  readonly entry: string;
+
+  /**
+   * Description of the function.
+   *
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * Function timeout, between 1 second and 15 minutes.
+   *
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Memory in MB, an integer between 128 and 10240.
+   *
+   * @default 256
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Environment variables of this function. Merged over the defaults (`POWERTOOLS_SERVICE_NAME`,
+   * `POWERTOOLS_METRICS_NAMESPACE`, `NODE_OPTIONS=--enable-source-maps`): a key given here wins.
+   *
+   * @default - the defaults only
+   */
+  readonly environment?: Record<string, string>;
+
+  /**
+   * Powertools service name (`POWERTOOLS_SERVICE_NAME`).
+   *
+   * @default 'payment-outbox'
+   */
+  readonly serviceName?: string;
+
+  /**
+   * Powertools metrics namespace (`POWERTOOLS_METRICS_NAMESPACE`).
+   *
+   * @default 'PaymentOutbox'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * Retention of the function's log group.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * One Lambda function of this project, with the settings every function shares: Node.js 22 on arm64,
+ * active X-Ray tracing, a log group with retention, and an ESM bundle built by the local esbuild
+ * (no Docker), minified, with linked source maps and the AWS SDK bundled at the versions pinned in
+ * package-lock.json (so the code that runs is the code that was tested, not whatever SDK the runtime ships).
+ *
+ * The function gets its own role whose only initial permission is writing to its own log group;
+ * access to tables, queues and secrets is added with {@link bindTable}, {@link bindQueue} and
+ * {@link bindSecret}, which set the environment variable and grant the access in one call.
+ */
+export class PaymentFunction extends Construct {
+  /** The Lambda function. */
+  public readonly function: NodejsFunction;
+  /** The function's execution role. */
+  public readonly role: iam.Role;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The repo-relative entry, as recorded in the function's Metadata. */
+  public readonly entry: string;
+
+  private readonly boundEnvironment = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: PaymentFunctionProps) {
+    super(scope, id);
+
+    this.entry = validateEntry(this, props.entry);
+    const timeout = props.timeout ?? Duration.seconds(10);
+    validateDurationInRange(this, 'timeout', timeout, Duration.seconds(1), Duration.minutes(15));
+    const memorySize = props.memorySize ?? 256;
+    validateIntegerInRange(this, 'memorySize', memorySize, 128, 10_240);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+
+    this.role = new iam.Role(this, 'ServiceRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${this.entry}`,
+    });
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, this.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime: FUNCTION_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      tracing: lambda.Tracing.ACTIVE,
+      timeout,
+      memorySize,
+      description: props.description,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'payment-outbox',
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'PaymentOutbox',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        bundleAwsSDK: true,
+        logLevel: LogLevel.WARNING,
+      },
+    });
+
+    // Only the log group's own streams: no logs:CreateLogGroup, no "*".
+    this.logGroup.grantWrite(this.role);
+
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA_KEY, this.entry);
+
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level ' +
+        'permissions (CDK adds them with Resource "*"). test/cdk checks that no other statement of ours uses "*".',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'nodejs22.x is chosen on purpose: it is the supported Lambda runtime closest to the Node 20 toolchain that ' +
+        'runs the same handlers locally and in tests; moving to nodejs24.x is a deliberate upgrade, not a lint fix.',
+    });
+  }
+
+  /**
+   * Sets `envName` to the table's name and grants `access` to its data (no index or stream access).
+   *
+   * @param envName environment variable the handler reads, e.g. `PAYMENTS_TABLE_NAME`
+   * @param table the table
+   * @param access `read` (Get/Query/Scan/Batch reads) or `readWrite` (also Put/Update/Delete/Batch writes)
+   */
+  public bindTable(envName: string, table: ITable, access: TableAccess): void {
+    this.addBoundEnvironment(envName, table.tableName);
+    if (access === 'read') {
+      table.grantReadData(this.function);
+    } else {
+      table.grantReadWriteData(this.function);
+    }
+  }
+
+  /**
+   * Sets `envName` to the queue's URL and grants `access` to it.
+   *
+   * @param envName environment variable the handler reads, e.g. `PAYMENT_EVENTS_QUEUE_URL`
+   * @param queue the queue
+   * @param access `send`: `sqs:SendMessage` on this queue only (plus encrypt on its key when it has a customer managed key)
+   */
+  public bindQueue(envName: string, queue: IQueue, access: QueueAccess): void {
+    this.addBoundEnvironment(envName, queue.queueUrl);
+    switch (access) {
+      case 'send':
+        queue.grant(this.function, 'sqs:SendMessage');
+        queue.encryptionMasterKey?.grant(this.function, 'kms:Decrypt', 'kms:GenerateDataKey*');
+        break;
+    }
+  }
+
+  /**
+   * Sets `envName` to the secret's ARN and grants read access to its value.
+   *
+   * @param envName environment variable the handler reads, e.g. `PG_WEBHOOK_SECRET_ARN`
+   * @param secret the secret
+   */
+  public bindSecret(envName: string, secret: ISecret): void {
+    this.addBoundEnvironment(envName, secret.secretArn);
+    secret.grantRead(this.function);
+  }
+
+  private addBoundEnvironment(envName: string, value: string): void {
+    if (this.boundEnvironment.has(envName)) {
+      throw new Error(`${this.node.path}: environment variable ${envName} is already bound`);
+    }
+    this.boundEnvironment.add(envName);
+    this.function.addEnvironment(envName, value);
+  }
+}
+
+function validateEntry(scope: Construct, entry: string): string {
+  const normalized = entry.split(path.sep).join('/');
+  if (path.isAbsolute(entry) || normalized.split('/').includes('..') || !/\.(ts|mts|js|mjs)$/.test(normalized)) {
+    throw new Error(
+      `${scope.node.path}: entry must be a repo-relative path to a .ts/.js file such as lambdas/handlers/relay.ts (got ${entry})`,
+    );
+  }
+  if (!fs.existsSync(path.join(REPO_ROOT, normalized))) {
+    throw new Error(`${scope.node.path}: entry ${normalized} does not exist under ${REPO_ROOT}`);
+  }
+  return normalized;
+}
