@@ -57,6 +57,7 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
         expectedSequence: error.expectedSequence,
       });
     } else {
+      metrics.addMetric('ApplyFailures', MetricUnit.Count, 1);
       logger.error('Event could not be applied; message left for retry', { ...event, error: error as Error });
     }
     throw error;
