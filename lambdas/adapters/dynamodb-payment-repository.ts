@@ -7,7 +7,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../domain/errors';
-import type { EventEnvelope } from '../domain/event-envelope';
+import { envelopeFromOutboxItem, type EventEnvelope } from '../domain/event-envelope';
 import type { Payment, PaymentChange } from '../domain/payment';
 import type { IdempotencyRecord, PaymentRepository } from '../ports/payment-repository';
 
@@ -25,7 +25,6 @@ export interface RetentionSettings {
 }
 
 const SECONDS_PER_DAY = 86_400;
-const ENVELOPE_FIELDS = ['eventId', 'type', 'aggregateType', 'aggregateId', 'sequence', 'occurredAt', 'schemaVersion', 'data'] as const;
 
 /**
  * DynamoDB implementation of the payment store. A change is one TransactWriteItems:
@@ -60,7 +59,7 @@ export class DynamoDbPaymentRepository implements PaymentRepository {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) events.push(toEnvelope(item));
+      for (const item of page.Items ?? []) events.push(envelopeFromOutboxItem(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return events;
@@ -130,10 +129,4 @@ function translateCancellation(error: unknown, change: PaymentChange, idempotenc
 
 function expiresAt(isoTime: string, days: number): number {
   return Math.floor(Date.parse(isoTime) / 1000) + days * SECONDS_PER_DAY;
-}
-
-function toEnvelope(item: Record<string, unknown>): EventEnvelope {
-  const envelope: Record<string, unknown> = {};
-  for (const field of ENVELOPE_FIELDS) envelope[field] = item[field];
-  return envelope as unknown as EventEnvelope;
 }

@@ -6,7 +6,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { envelopeFromOutboxItem, InvalidOutboxItemError, type RelayRecord } from '../domain/relay-plan';
+import { envelopeFromOutboxItem, InvalidOutboxItemError } from '../domain/event-envelope';
+import type { RelayRecord } from '../domain/relay-plan';
 
 export function toRelayRecord(record: DynamoDBRecord): RelayRecord {
   // Lambda checkpoints DynamoDB stream batches by SequenceNumber; an empty identifier in

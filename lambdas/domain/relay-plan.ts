@@ -5,18 +5,6 @@
  */
 import type { EventEnvelope } from './event-envelope';
 
-/** The attributes of an outbox item that make up the envelope; everything else (`expiresAt`, ...) stays behind. */
-export const ENVELOPE_FIELDS = [
-  'eventId',
-  'type',
-  'aggregateType',
-  'aggregateId',
-  'sequence',
-  'occurredAt',
-  'schemaVersion',
-  'data',
-] as const satisfies ReadonlyArray<keyof EventEnvelope>;
-
 /**
  * One stream record as the relay sees it. `position` is the record's stream sequence number,
  * the identifier Lambda expects in `batchItemFailures`.
@@ -28,38 +16,6 @@ export type RelayRecord =
   | { readonly kind: 'ignored'; readonly position: string; readonly reason: string }
   /** An INSERT that cannot become a message (no image, missing fields): reported as failed. */
   | { readonly kind: 'invalid'; readonly position: string; readonly reason: string };
-
-/** Raised when an outbox item lacks what the relay needs to route it. */
-export class InvalidOutboxItemError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidOutboxItemError';
-  }
-}
-
-/**
- * Builds the envelope from an (unmarshalled) outbox item, dropping `expiresAt` and any attribute
- * that is not part of the envelope. The relay forwards envelopes, it does not judge them: it
- * checks only what it needs to route a message (ids, sequence, type); consumers validate the rest.
- * @throws InvalidOutboxItemError when a routing field is missing or of the wrong type
- */
-export function envelopeFromOutboxItem(item: Readonly<Record<string, unknown>>): EventEnvelope {
-  const envelope: Record<string, unknown> = {};
-  for (const field of ENVELOPE_FIELDS) {
-    if (item[field] !== undefined) envelope[field] = item[field];
-  }
-  for (const field of ['eventId', 'aggregateId', 'type'] as const) {
-    const value = envelope[field];
-    if (typeof value !== 'string' || value === '') {
-      throw new InvalidOutboxItemError(`outbox item has no ${field}`);
-    }
-  }
-  const sequence = envelope.sequence;
-  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence < 1) {
-    throw new InvalidOutboxItemError(`outbox item ${String(envelope.eventId)} has no positive integer sequence`);
-  }
-  return envelope as unknown as EventEnvelope;
-}
 
 /** Broker limits for one batch call. */
 export interface BatchLimits {

@@ -117,7 +117,11 @@ describe('payment routes with an id', () => {
 
   it('lists events in sequence order', async () => {
     dynamo.on(GetCommand, { TableName: 'Payments' }).resolves({ Item: waiting });
-    dynamo.on(QueryCommand).resolves({ Items: [{ eventId: 'e1', sequence: 1, aggregateId: 'pay-va', expiresAt: 1 }] });
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        { eventId: 'e1', type: 'payment.created', aggregateType: 'payment', aggregateId: 'pay-va', sequence: 1, occurredAt: waiting.createdAt, schemaVersion: 1, data: waiting, expiresAt: 1 },
+      ],
+    });
     const response = await call('list-payment-events', apiEvent({ method: 'GET', pathParameters: { paymentId: 'pay-va' } }));
     expect(response.status).toBe(200);
     expect(response.body.events).toEqual([expect.objectContaining({ eventId: 'e1', sequence: 1 })]);

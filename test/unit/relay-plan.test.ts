@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
+import { envelopeFromOutboxItem, InvalidOutboxItemError, type EventEnvelope } from '../../lambdas/domain/event-envelope';
 import {
-  envelopeFromOutboxItem,
   firstFailedIndex,
-  InvalidOutboxItemError,
   planRelay,
   type BatchLimits,
   type RelayRecord,
