@@ -1,0 +1,276 @@
+/**
+ * The command line of `npm run outbox -- <command>`, parsed with node:util `parseArgs` into one
+ * typed command. Pure: no I/O, no environment (target defaults are resolved in target.ts).
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors';
+
+/** The DLQ the dlq commands use unless `--queue` names another. */
+export const DEFAULT_DLQ_NAME = 'payment-events-dlq.fifo';
+/** The queue `replay` sends to unless `--queue`, `--queue-url` or PAYMENT_EVENTS_QUEUE_URL names another. */
+export const DEFAULT_REPLAY_QUEUE_NAME = 'payment-events.fifo';
+
+/** Where the command runs; see target.ts. */
+export interface TargetOptions {
+  /** `--local` / `--aws`; undefined = local when the local runner's endpoints.json exists. */
+  readonly mode?: 'local' | 'aws';
+  /** `--endpoints <file>`: the local runner's endpoints.json. */
+  readonly endpointsFile?: string;
+  /** `--region` (AWS; local mode takes the region from endpoints.json). */
+  readonly region?: string;
+  /** `--outbox-table <name>` (else OUTBOX_TABLE_NAME, else local discovery). */
+  readonly outboxTable?: string;
+  /** `--queue-url <url>`: the payment events queue (else PAYMENT_EVENTS_QUEUE_URL). */
+  readonly queueUrl?: string;
+}
+
+export type ReplaySelection =
+  | { readonly kind: 'payment'; readonly paymentId: string }
+  /** `occurredAt` in [from, to), both normalized to `Date#toISOString()` form. */
+  | { readonly kind: 'range'; readonly from: string; readonly to: string };
+
+export type Command =
+  | { readonly name: 'help'; readonly topic?: string }
+  | {
+      readonly name: 'replay';
+      readonly target: TargetOptions;
+      readonly selection: ReplaySelection;
+      /** Queue name or URL. */
+      readonly queue?: string;
+      readonly dryRun: boolean;
+      readonly runId?: string;
+    }
+  | { readonly name: 'dlq-list'; readonly target: TargetOptions; readonly queue: string; readonly max: number; readonly holdSeconds: number }
+  | {
+      readonly name: 'dlq-show';
+      readonly target: TargetOptions;
+      readonly queue: string;
+      readonly messageId: string;
+      readonly max: number;
+      readonly holdSeconds: number;
+    }
+  | {
+      readonly name: 'dlq-redrive';
+      readonly target: TargetOptions;
+      readonly queue: string;
+      /** Source queue name or URL; undefined = derived from the DLQ. */
+      readonly to?: string;
+      readonly group?: string;
+      readonly dryRun: boolean;
+      readonly runId?: string;
+      readonly holdSeconds: number;
+    };
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  local: { type: 'boolean' },
+  aws: { type: 'boolean' },
+  endpoints: { type: 'string' },
+  region: { type: 'string' },
+  'outbox-table': { type: 'string' },
+  'queue-url': { type: 'string' },
+  payment: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  queue: { type: 'string' },
+  group: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'run-id': { type: 'string' },
+  max: { type: 'string' },
+  'hold-seconds': { type: 'string' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+type Values = { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+const TARGET_OPTIONS: readonly OptionName[] = ['help', 'local', 'aws', 'endpoints', 'region', 'outbox-table', 'queue-url'];
+const ALLOWED: Record<Exclude<Command['name'], 'help'>, readonly OptionName[]> = {
+  replay: ['payment', 'from', 'to', 'queue', 'dry-run', 'run-id'],
+  'dlq-list': ['queue', 'max', 'hold-seconds'],
+  'dlq-show': ['queue', 'max', 'hold-seconds'],
+  'dlq-redrive': ['queue', 'to', 'group', 'dry-run', 'run-id', 'hold-seconds'],
+};
+
+export const USAGE = `Usage: npm run outbox -- <command> [options]
+
+Commands
+  replay --payment <id> [--queue <name|url>] [--dry-run] [--run-id <id>]
+  replay --from <ISO time> --to <ISO time> [--queue <name|url>] [--dry-run] [--run-id <id>]
+      Re-send Outbox events (original eventIds, per-payment sequence order) to one FIFO queue.
+      --from/--to select occurredAt in [from, to) with a full table Scan (reads every item).
+  dlq list [--queue <dlq>] [--max <n>] [--hold-seconds <s>]
+      Count a DLQ's messages and show the head of each message group.
+  dlq show <messageId> [--queue <dlq>] [--max <n>] [--hold-seconds <s>]
+      Full body and attributes of one DLQ message.
+  dlq redrive [--queue <dlq>] [--to <queue>] [--group <id>] [--dry-run] [--run-id <id>] [--hold-seconds <s>]
+      Move DLQ messages back to their source queue, a group at a time, in sequence order.
+
+Target (default: --local when .local/endpoints.json exists, else --aws)
+  --local [--endpoints <file>]     the local runner (npm start); tables and queues from endpoints.json
+  --aws [--region <r>]             AWS, usual credentials chain
+  --outbox-table <name>            Outbox table (else OUTBOX_TABLE_NAME; local: discovered)
+  --queue-url <url>                payment events queue (else PAYMENT_EVENTS_QUEUE_URL)
+
+Defaults: replay --queue ${DEFAULT_REPLAY_QUEUE_NAME}; dlq --queue ${DEFAULT_DLQ_NAME};
+redrive --to: the DLQ name without "-dlq" (x-dlq.fifo -> x.fifo), else the queue whose RedrivePolicy names the DLQ.
+Exit status: 0 done, 1 error, 2 refused (nothing was sent or moved; the reason is printed).`;
+
+/** Parses `argv` (without node and script). @throws UsageError */
+export function parseCommandLine(argv: readonly string[]): Command {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [first, second, ...rest] = positionals;
+  if (first === undefined || first === 'help') return { name: 'help', ...(second !== undefined && { topic: second }) };
+  if (values.help) return { name: 'help', topic: first };
+
+  if (first === 'replay') {
+    if (second !== undefined) throw new UsageError(`replay takes no positional argument (got "${second}")`);
+    return replay(values);
+  }
+  if (first === 'dlq') {
+    switch (second) {
+      case 'list':
+        noExtra(rest, 'dlq list');
+        allowOnly(values, 'dlq-list');
+        return {
+          name: 'dlq-list',
+          target: target(values),
+          queue: nonEmpty(values.queue, '--queue') ?? DEFAULT_DLQ_NAME,
+          max: positiveInteger(values.max, '--max', 50),
+          holdSeconds: holdSeconds(values, 30),
+        };
+      case 'show': {
+        const [messageId, ...more] = rest;
+        if (messageId === undefined) throw new UsageError('dlq show needs a message id: dlq show <messageId>');
+        noExtra(more, 'dlq show');
+        allowOnly(values, 'dlq-show');
+        return {
+          name: 'dlq-show',
+          target: target(values),
+          queue: nonEmpty(values.queue, '--queue') ?? DEFAULT_DLQ_NAME,
+          messageId,
+          max: positiveInteger(values.max, '--max', 1000),
+          holdSeconds: holdSeconds(values, 30),
+        };
+      }
+      case 'redrive': {
+        noExtra(rest, 'dlq redrive');
+        allowOnly(values, 'dlq-redrive');
+        const to = nonEmpty(values.to, '--to');
+        const group = nonEmpty(values.group, '--group');
+        const runId = values['run-id'] === undefined ? undefined : validRunId(values['run-id']);
+        return {
+          name: 'dlq-redrive',
+          target: target(values),
+          queue: nonEmpty(values.queue, '--queue') ?? DEFAULT_DLQ_NAME,
+          ...(to !== undefined && { to }),
+          ...(group !== undefined && { group }),
+          dryRun: values['dry-run'] ?? false,
+          ...(runId !== undefined && { runId }),
+          holdSeconds: holdSeconds(values, 300),
+        };
+      }
+      case undefined:
+        throw new UsageError('dlq needs a subcommand: list, show or redrive');
+      default:
+        throw new UsageError(`unknown dlq subcommand "${second}" (list, show, redrive)`);
+    }
+  }
+  throw new UsageError(`unknown command "${first}" (replay, dlq)`);
+}
+
+function replay(values: Values): Command {
+  allowOnly(values, 'replay');
+  const paymentId = nonEmpty(values.payment, '--payment');
+  const hasRange = values.from !== undefined || values.to !== undefined;
+  if (paymentId !== undefined && hasRange) throw new UsageError('replay takes either --payment or --from/--to, not both');
+  let selection: ReplaySelection;
+  if (paymentId !== undefined) {
+    selection = { kind: 'payment', paymentId };
+  } else if (hasRange) {
+    if (values.from === undefined || values.to === undefined) throw new UsageError('replay by time needs both --from and --to');
+    const from = isoTime(values.from, '--from');
+    const to = isoTime(values.to, '--to');
+    if (from >= to) throw new UsageError(`--from (${from}) must be before --to (${to})`);
+    selection = { kind: 'range', from, to };
+  } else {
+    throw new UsageError('replay needs --payment <id> or --from <ISO> --to <ISO>');
+  }
+  const queue = nonEmpty(values.queue, '--queue');
+  const runId = values['run-id'] === undefined ? undefined : validRunId(values['run-id']);
+  return {
+    name: 'replay',
+    target: target(values),
+    selection,
+    ...(queue !== undefined && { queue }),
+    dryRun: values['dry-run'] ?? false,
+    ...(runId !== undefined && { runId }),
+  };
+}
+
+function target(values: Values): TargetOptions {
+  if (values.local && values.aws) throw new UsageError('--local and --aws exclude each other');
+  if (values.aws && values.endpoints !== undefined) throw new UsageError('--endpoints applies to --local only');
+  const mode = values.local ? 'local' : values.aws ? 'aws' : undefined;
+  const endpointsFile = nonEmpty(values.endpoints, '--endpoints');
+  const region = nonEmpty(values.region, '--region');
+  const outboxTable = nonEmpty(values['outbox-table'], '--outbox-table');
+  const queueUrl = nonEmpty(values['queue-url'], '--queue-url');
+  return {
+    ...(mode && { mode }),
+    ...(endpointsFile !== undefined && { endpointsFile }),
+    ...(region !== undefined && { region }),
+    ...(outboxTable !== undefined && { outboxTable }),
+    ...(queueUrl !== undefined && { queueUrl }),
+  };
+}
+
+function allowOnly(values: Values, command: keyof typeof ALLOWED): void {
+  const allowed = new Set<OptionName>([...TARGET_OPTIONS, ...ALLOWED[command]]);
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined && !allowed.has(name as OptionName)) {
+      throw new UsageError(`${command.replace('-', ' ')} does not take --${name}`);
+    }
+  }
+}
+
+function noExtra(rest: readonly string[], command: string): void {
+  if (rest.length > 0) throw new UsageError(`${command}: unexpected argument "${rest[0]}"`);
+}
+
+function nonEmpty(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new UsageError(`${flag} needs a value`);
+  return value;
+}
+
+function positiveInteger(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive integer (got "${value}")`);
+  return Number(value);
+}
+
+function holdSeconds(values: Values, fallback: number): number {
+  const seconds = positiveInteger(values['hold-seconds'], '--hold-seconds', fallback);
+  // SQS visibility timeouts go up to 12 hours.
+  if (seconds > 43_200) throw new UsageError('--hold-seconds must be at most 43200 (12 hours)');
+  return seconds;
+}
+
+/** Accepts a date or date-time in ISO 8601 form; returns it as `Date#toISOString()` (UTC, ms), the form `occurredAt` is stored in. */
+function isoTime(value: string, flag: string): string {
+  const time = /^\d{4}-\d{2}-\d{2}($|T)/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time)) throw new UsageError(`${flag} must be an ISO 8601 time such as 2026-11-25T10:00:00Z (got "${value}")`);
+  return new Date(time).toISOString();
+}
+
+/** Run ids end up in deduplication ids (at most 128 characters of a limited alphabet). */
+function validRunId(value: string): string {
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(value)) throw new UsageError(`--run-id must be 1-40 characters of [A-Za-z0-9_-] (got "${value}")`);
+  return value;
+}

@@ -1,0 +1,218 @@
+/**
+ * `dlq redrive`: moves DLQ messages back to their source queue, a message group at a time, in
+ * sequence order: send to the source (same group, body and attributes, a new deduplication id
+ * `<eventId>:redrive:<runId>`), then delete from the DLQ, then the next message of the group.
+ *
+ * Before anything moves, every message the DLQ shows is checked (valid envelope of its group's
+ * payment, ascending sequence within a group), and so are the queues (the source exists and is
+ * FIFO); any failure refuses the whole redrive (exit 2, nothing moved). A FIFO queue hides a
+ * group's later messages until its head is gone, so those are checked as they appear; if one
+ * fails, the redrive halts there (exit 2): the messages already moved are the group's leading,
+ * in-order part, and the offending message and everything after it stay in the DLQ.
+ */
+import { DeleteMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Command } from '../args';
+import type { CommandContext } from '../context';
+import { EXIT, QueueNotFoundError, RefusedError, type ExitCode } from '../errors';
+import { HeldMessages } from '../held-messages';
+import { redriveRequest, type ReceivedMessage } from '../messages';
+import { formatTable } from '../output';
+import { deadLetterSources, describeQueue, sourceNameForDlq, type QueueInfo } from '../queues';
+import { checkNext, planRedrive, type GroupPlan, type PlannedMessage, type RedriveInput } from '../redrive-plan';
+import { FIFO_VISIBILITY_NOTE } from './dlq-list';
+
+type DlqRedriveCommand = Extract<Command, { name: 'dlq-redrive' }>;
+
+/** Most messages the pre-check holds at once (SQS allows 120,000 in flight per FIFO queue). */
+const MAX_INSPECTED = 10_000;
+
+export async function dlqRedrive(command: DlqRedriveCommand, ctx: CommandContext): Promise<ExitCode> {
+  const { out } = ctx;
+  let dlq: QueueInfo;
+  try {
+    dlq = await describeQueue(command.queue, ctx.target, ctx.sqs);
+  } catch (error) {
+    if (error instanceof QueueNotFoundError) throw new RefusedError(`the DLQ ${command.queue} does not exist; nothing was moved`);
+    throw error;
+  }
+  const source = await findSource(command, dlq, ctx);
+  const runId = command.runId ?? ctx.newRunId();
+
+  const held = new HeldMessages(ctx.sqs, dlq.url);
+  try {
+    const seen = await held.receiveAll({ holdSeconds: command.holdSeconds, limit: MAX_INSPECTED });
+    const plan = planRedrive({ dlq, source, messages: seen, ...(command.group !== undefined && { group: command.group }) });
+    if (plan.kind === 'refused') throw new RefusedError(plan.reason, plan.details);
+
+    out.line(`Redrive ${dlq.name} -> ${plan.source.name}${command.group !== undefined ? ` (group ${command.group} only)` : ''}`);
+    out.line(`  run id ${runId} (MessageDeduplicationId = <eventId>:redrive:${runId})`);
+    const selected = plan.groups.reduce((sum, g) => sum + g.messages.length, 0);
+    const total = dlq.counts.visible + dlq.counts.inFlight;
+    out.line(`  the DLQ holds about ${total} message(s); ${seen.length} visible now, ${selected} of them in ${plan.groups.length} group(s) selected`);
+    if (plan.groups.length === 0) {
+      out.line('Nothing to redrive.');
+      return EXIT.ok;
+    }
+    out.line();
+    for (const line of formatTable(['group', 'seen', 'sequences', 'first messageId'], plan.groups.map(groupRow))) out.line(`  ${line}`);
+    out.line();
+    for (const line of FIFO_VISIBILITY_NOTE) out.line(line);
+
+    if (command.dryRun) {
+      out.line();
+      out.line('Dry run: nothing was moved. Each group would move in this order, then any messages that appear behind it.');
+      return EXIT.ok;
+    }
+
+    // Other groups' heads stay held while a group moves: a receive then only returns the
+    // moving group's next message (or messages that arrived since).
+    const pending = new Map(plan.groups.map((g) => [g.groupId, [...g.messages]]));
+    const leftAlone: ReceivedMessage[] = [...plan.notSelected];
+    const moved: Array<{ group: string; sequences: number[] }> = [];
+    out.line();
+    for (const { groupId } of plan.groups) {
+      const queue = pending.get(groupId) ?? [];
+      pending.delete(groupId);
+      const result = { group: groupId, sequences: [] as number[] };
+      moved.push(result);
+      const progress = () => {
+        if (result.sequences.length > 0) out.line(`  moved group ${groupId} in part: ${result.sequences.length} message(s), sequences ${formatSequences(result.sequences)}`);
+      };
+      await held.extend(queue.map((p) => p.message), command.holdSeconds);
+      for (;;) {
+        const next = queue.shift();
+        if (next === undefined) {
+          const arrived = await receiveMore(held, command.holdSeconds);
+          if (arrived.length === 0) break;
+          const halt = sortArrivals(arrived, { groupId, queue, lastMoved: result.sequences.at(-1) }, pending, leftAlone, command.group);
+          if (halt !== undefined) {
+            progress();
+            throw new RefusedError(`redrive halted at message ${halt.message.messageId} (group ${halt.group}): ${halt.problem}`, [
+              `Group ${groupId}: ${result.sequences.length} message(s) were moved (sequences ${formatSequences(result.sequences)}), in order; the rest of it stays in the DLQ.`,
+              `The offending message and every later message of group ${halt.group} stay in the DLQ; groups after ${groupId} were not touched.`,
+              'Inspect it with `dlq show <messageId>`, fix or remove it, then run the redrive again.',
+            ]);
+          }
+          continue;
+        }
+        await moveOne(next, plan.source.url, runId, held, ctx, progress);
+        result.sequences.push(next.envelope.sequence);
+      }
+      out.line(`  moved group ${groupId}: ${result.sequences.length} message(s), sequences ${formatSequences(result.sequences)}`);
+    }
+    const count = moved.reduce((sum, m) => sum + m.sequences.length, 0);
+    out.line();
+    out.line(`Moved ${count} message(s) of ${moved.length} group(s) to ${plan.source.name}.`);
+    if (leftAlone.length > 0) out.line(`${leftAlone.length} message(s) were left in the DLQ (other groups, or messages that arrived during the redrive): run it again for them.`);
+    return EXIT.ok;
+  } finally {
+    await held.release();
+  }
+}
+
+/** The target: `--to`, else the DLQ's name without "-dlq", else the queue whose RedrivePolicy names the DLQ. */
+async function findSource(command: DlqRedriveCommand, dlq: QueueInfo, ctx: CommandContext): Promise<RedriveInput['source']> {
+  const tryQueue = async (ref: string): Promise<QueueInfo | undefined> => {
+    try {
+      return await describeQueue(ref, ctx.target, ctx.sqs);
+    } catch (error) {
+      if (error instanceof QueueNotFoundError) return undefined;
+      throw error;
+    }
+  };
+  if (command.to !== undefined) {
+    const queue = await tryQueue(command.to);
+    return queue ? { found: true, queue } : { found: false, reason: `the source queue ${command.to} does not exist; nothing was moved` };
+  }
+  const derived = sourceNameForDlq(dlq.name);
+  if (derived !== undefined) {
+    const queue = await tryQueue(derived);
+    if (queue) return { found: true, queue };
+  }
+  const sources = await deadLetterSources(dlq.arn, ctx.target, ctx.sqs);
+  const [only] = sources;
+  if (sources.length === 1 && only) return { found: true, queue: only };
+  if (sources.length > 1) {
+    return { found: false, reason: `several queues use ${dlq.name} as their DLQ (${sources.map((s) => s.name).join(', ')}): choose one with --to` };
+  }
+  return {
+    found: false,
+    reason: `the source queue does not exist: ${derived !== undefined ? `${derived} was not found and ` : ''}no queue's RedrivePolicy names ${dlq.name}; pass --to <queue>`,
+  };
+}
+
+/** A group's next messages: at once if there are any, else after a 1-second long poll (which asks every SQS server). */
+async function receiveMore(held: HeldMessages, holdSeconds: number): Promise<ReceivedMessage[]> {
+  const now = await held.receive({ holdSeconds, waitSeconds: 0 });
+  return now.length > 0 ? now : held.receive({ holdSeconds, waitSeconds: 1 });
+}
+
+/**
+ * Files newly visible messages: the moving group's and a pending group's join their group's
+ * queue after a check (the first that fails halts the redrive); messages of groups that were not
+ * selected, or have moved already (they failed again meanwhile), are left in the DLQ.
+ */
+function sortArrivals(
+  arrived: readonly ReceivedMessage[],
+  moving: { readonly groupId: string; readonly queue: PlannedMessage[]; readonly lastMoved: number | undefined },
+  pending: ReadonlyMap<string, PlannedMessage[]>,
+  leftAlone: ReceivedMessage[],
+  onlyGroup: string | undefined,
+): { message: ReceivedMessage; group: string; problem: string } | undefined {
+  for (const message of arrived) {
+    const group = message.groupId ?? '(none)';
+    const selected = onlyGroup === undefined || onlyGroup === group;
+    const queue = group === moving.groupId ? moving.queue : selected ? pending.get(group) : undefined;
+    if (queue === undefined) {
+      leftAlone.push(message);
+      continue;
+    }
+    const last = queue.at(-1)?.envelope.sequence ?? (group === moving.groupId ? moving.lastMoved : undefined);
+    const check = checkNext(message, last);
+    if (!check.ok) return { message, group, problem: check.problem };
+    queue.push({ message, envelope: check.envelope });
+  }
+  return undefined;
+}
+
+/** Send, then delete: the message is never only in flight between the two queues. */
+async function moveOne(
+  next: PlannedMessage,
+  sourceUrl: string,
+  runId: string,
+  held: HeldMessages,
+  ctx: CommandContext,
+  reportSoFar: () => void,
+): Promise<void> {
+  const { message, envelope } = next;
+  try {
+    await ctx.sqs.send(new SendMessageCommand(redriveRequest(sourceUrl, message, envelope, runId)));
+  } catch (error) {
+    reportSoFar();
+    throw new Error(
+      `sending message ${message.messageId} (${envelope.aggregateId} #${envelope.sequence}) failed, so it and the rest of its group stay in the DLQ: ${(error as Error).message}`,
+    );
+  }
+  try {
+    await ctx.sqs.send(new DeleteMessageCommand({ QueueUrl: held.queueUrl, ReceiptHandle: message.receiptHandle }));
+  } catch (error) {
+    reportSoFar();
+    throw new Error(
+      `message ${message.messageId} (${envelope.aggregateId} #${envelope.sequence}) was sent to the source queue but could not be deleted from the DLQ (${(error as Error).message}); ` +
+        'it is in both queues now: consumers skip the second copy by eventId, and a later redrive would send it again.',
+    );
+  }
+  held.forget(message);
+}
+
+function groupRow(group: GroupPlan): string[] {
+  const sequences = group.messages.map((m) => m.envelope.sequence);
+  return [group.groupId, String(group.messages.length), formatSequences(sequences), group.messages[0]?.message.messageId ?? '-'];
+}
+
+function formatSequences(sequences: readonly number[]): string {
+  if (sequences.length === 0) return '-';
+  const first = sequences[0] as number;
+  const last = sequences.at(-1) as number;
+  return first === last ? String(first) : `${first}..${last}`;
+}

@@ -1,0 +1,42 @@
+/**
+ * `npm run outbox -- <command>`: replay Outbox events and inspect or redrive a DLQ, against the
+ * local stack (npm start) or AWS. See cli/README.md.
+ */
+import { parseCommandLine, USAGE } from './args';
+import { EXIT, UsageError } from './errors';
+import { newRunId } from './messages';
+import { consoleOutput } from './output';
+import { reportError, runCommand } from './run';
+import { createClients, resolveTarget } from './target';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCommandLine(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      consoleOutput.warn(`Error: ${error.message}\n\n${USAGE}`);
+      return EXIT.error;
+    }
+    throw error;
+  }
+  if (command.name === 'help') {
+    consoleOutput.line(USAGE);
+    return EXIT.ok;
+  }
+  let target;
+  try {
+    target = resolveTarget(command.target);
+  } catch (error) {
+    return reportError(error, consoleOutput);
+  }
+  consoleOutput.warn(target.kind === 'local' ? `target: local stack (${target.source})` : `target: AWS${target.region ? ` ${target.region}` : ''}`);
+  const clients = createClients(target);
+  try {
+    return await runCommand(command, { target, ...clients, out: consoleOutput, now: () => new Date(), newRunId: () => newRunId() });
+  } finally {
+    clients.destroy();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,41 @@
+/** Runs one parsed command against a target and turns its outcome into output and an exit code. */
+import type { Command } from './args';
+import { dlqList } from './commands/dlq-list';
+import { dlqRedrive } from './commands/dlq-redrive';
+import { dlqShow } from './commands/dlq-show';
+import { replay } from './commands/replay';
+import type { CommandContext } from './context';
+import { EXIT, QueueNotFoundError, RefusedError, type ExitCode } from './errors';
+
+export async function runCommand(command: Exclude<Command, { name: 'help' }>, ctx: CommandContext): Promise<ExitCode> {
+  try {
+    switch (command.name) {
+      case 'replay':
+        return await replay(command, ctx);
+      case 'dlq-list':
+        return await dlqList(command, ctx);
+      case 'dlq-show':
+        return await dlqShow(command, ctx);
+      case 'dlq-redrive':
+        return await dlqRedrive(command, ctx);
+    }
+  } catch (error) {
+    return reportError(error, ctx.out);
+  }
+}
+
+export function reportError(error: unknown, out: CommandContext['out']): ExitCode {
+  if (error instanceof RefusedError) {
+    out.warn(`Refused: ${error.message}`);
+    for (const detail of error.details) out.warn(`  - ${detail}`);
+    return EXIT.refused;
+  }
+  if (error instanceof QueueNotFoundError) {
+    out.warn(`Error: ${error.message}`);
+    return EXIT.error;
+  }
+  const err = error as Error;
+  // SDK errors carry the service's error name (AccessDenied, ResourceNotFoundException, ...).
+  out.warn(`Error: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(error)}`);
+  return EXIT.error;
+}

@@ -1,0 +1,219 @@
+/**
+ * Where a command runs. Local mode reads the local runner's `.local/endpoints.json` (emulator
+ * endpoints, queue URLs, table names); AWS mode uses the SDK's usual region and credentials chain
+ * with the Outbox table and queue named by flags or the handlers' own environment variables.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient, paginateListTables } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ENV } from '../lambdas/config/env-names';
+import type { TargetOptions } from './args';
+
+/** Repository root (this file lives in `cli/`). */
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Credentials the emulators accept (DynamoDB Local runs with -sharedDb). */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+/** The local runner's endpoints.json, as far as the CLI reads it. */
+export interface EndpointsFile {
+  readonly region: string;
+  readonly sqsEndpoint: string;
+  readonly dynamodbEndpoint: string;
+  /** Queue name -> URL. */
+  readonly queues: Readonly<Record<string, string>>;
+  /** Table role or logical id (`Outbox`, `OutboxTable`, ...) -> table name; optional. */
+  readonly tables?: Readonly<Record<string, string>>;
+}
+
+export type Target =
+  | {
+      readonly kind: 'local';
+      /** The endpoints.json it came from. */
+      readonly source: string;
+      readonly region: string;
+      readonly dynamodbEndpoint: string;
+      readonly sqsEndpoint: string;
+      readonly queues: Readonly<Record<string, string>>;
+      readonly tables: Readonly<Record<string, string>>;
+      /** `--outbox-table`, else `tables.Outbox`/`tables.OutboxTable`; else discovered with ListTables. */
+      readonly outboxTable?: string;
+      /** `--queue-url` only (the environment describes AWS, not the local stack). */
+      readonly paymentEventsQueueUrl?: string;
+    }
+  | {
+      readonly kind: 'aws';
+      /** undefined = the SDK's chain (AWS_REGION, profile config). */
+      readonly region?: string;
+      readonly outboxTable?: string;
+      readonly paymentEventsQueueUrl?: string;
+      readonly queues: Readonly<Record<string, string>>;
+    };
+
+/** What target resolution may read; injectable for tests. */
+export interface TargetContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The file's text, or undefined when it does not exist. */
+  readText(path: string): string | undefined;
+  /** @default `<repo>/.local` (or LOCAL_STATE_DIR) + `/endpoints.json` */
+  readonly defaultEndpointsFile?: string;
+}
+
+export const processTargetContext: TargetContext = {
+  env: process.env,
+  readText: (path) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined),
+};
+
+/** The endpoints.json the local runner writes: `$LOCAL_STATE_DIR/endpoints.json`, else `<repo>/.local/endpoints.json`. */
+export function defaultEndpointsFile(env: TargetContext['env']): string {
+  const stateDir = env.LOCAL_STATE_DIR ? resolve(env.LOCAL_STATE_DIR) : join(REPO_ROOT, '.local');
+  return join(stateDir, 'endpoints.json');
+}
+
+/**
+ * Picks local or AWS mode and collects names. `--local` / `--aws` decide; without either, local
+ * mode when endpoints.json exists.
+ * @throws Error with what to do when local mode is asked for and the file is missing or unreadable
+ */
+export function resolveTarget(options: TargetOptions, context: TargetContext = processTargetContext): Target {
+  const file = options.endpointsFile ? resolve(options.endpointsFile) : (context.defaultEndpointsFile ?? defaultEndpointsFile(context.env));
+  const text = options.mode === 'aws' ? undefined : context.readText(file);
+  const mode = options.mode ?? (text === undefined ? 'aws' : 'local');
+
+  if (mode === 'aws') {
+    const region = options.region ?? context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION;
+    const outboxTable = options.outboxTable ?? nonBlank(context.env[ENV.outboxTable]);
+    const queueUrl = options.queueUrl ?? nonBlank(context.env[ENV.paymentEventsQueueUrl]);
+    return {
+      kind: 'aws',
+      ...(region !== undefined && { region }),
+      ...(outboxTable !== undefined && { outboxTable }),
+      ...(queueUrl !== undefined && { paymentEventsQueueUrl: queueUrl }),
+      queues: {},
+    };
+  }
+
+  if (text === undefined) {
+    throw new Error(`local mode: ${file} does not exist. Start the local stack (npm start), pass --endpoints <file>, or use --aws.`);
+  }
+  const endpoints = parseEndpointsFile(text, file);
+  if (options.region !== undefined && options.region !== endpoints.region) {
+    throw new Error(`local mode: the local stack runs in ${endpoints.region}; --region ${options.region} does not apply`);
+  }
+  const tables = endpoints.tables ?? {};
+  const outboxTable = options.outboxTable ?? tables.Outbox ?? tables.OutboxTable;
+  return {
+    kind: 'local',
+    source: file,
+    region: endpoints.region,
+    dynamodbEndpoint: endpoints.dynamodbEndpoint,
+    sqsEndpoint: endpoints.sqsEndpoint,
+    queues: endpoints.queues,
+    tables,
+    ...(outboxTable !== undefined && { outboxTable }),
+    ...(options.queueUrl !== undefined && { paymentEventsQueueUrl: options.queueUrl }),
+  };
+}
+
+/** Reads and checks endpoints.json. @throws Error naming the file and the field */
+export function parseEndpointsFile(text: string, file: string): EndpointsFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not JSON`);
+  }
+  if (!isRecord(json)) throw new Error(`${file} is not a JSON object`);
+  for (const field of ['region', 'sqsEndpoint', 'dynamodbEndpoint'] as const) {
+    if (typeof json[field] !== 'string' || json[field] === '') throw new Error(`${file}: "${field}" is missing`);
+  }
+  const queues = stringMap(json.queues, 'queues', file) ?? {};
+  const tables = stringMap(json.tables, 'tables', file);
+  return {
+    region: json.region as string,
+    sqsEndpoint: json.sqsEndpoint as string,
+    dynamodbEndpoint: json.dynamodbEndpoint as string,
+    queues,
+    ...(tables && { tables }),
+  };
+}
+
+export interface TargetClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly documents: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  destroy(): void;
+}
+
+/**
+ * SDK clients for the target. The SQS client always sends to its configured endpoint
+ * (`useQueueUrlAsEndpoint: false`): the emulator's queue URLs name a host that may not resolve;
+ * on AWS the endpoint and the queue URL's host are the same.
+ */
+export function createClients(target: Target): TargetClients {
+  const common =
+    target.kind === 'local'
+      ? { region: target.region, credentials: LOCAL_CREDENTIALS }
+      : target.region !== undefined
+        ? { region: target.region }
+        : {};
+  const dynamodb = new DynamoDBClient({ ...common, ...(target.kind === 'local' && { endpoint: target.dynamodbEndpoint }) });
+  const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  const sqs = new SQSClient({ ...common, useQueueUrlAsEndpoint: false, ...(target.kind === 'local' && { endpoint: target.sqsEndpoint }) });
+  return {
+    dynamodb,
+    documents,
+    sqs,
+    destroy() {
+      documents.destroy();
+      dynamodb.destroy();
+      sqs.destroy();
+    },
+  };
+}
+
+/**
+ * The Outbox table's name: given, or (local mode) the one table whose name contains `OutboxTable`
+ * (the local runner names tables after their CDK logical ids).
+ */
+export async function resolveOutboxTable(target: Target, dynamodb: DynamoDBClient): Promise<string> {
+  if (target.outboxTable !== undefined) return target.outboxTable;
+  if (target.kind === 'aws') {
+    throw new Error(`name the Outbox table: --outbox-table <name> or ${ENV.outboxTable} (the stack's OutboxTable resource)`);
+  }
+  const names: string[] = [];
+  for await (const page of paginateListTables({ client: dynamodb }, {})) names.push(...(page.TableNames ?? []));
+  const found = pickOutboxTable(names);
+  if (found === undefined) {
+    throw new Error(`local mode: no single Outbox table among ${names.length === 0 ? 'no tables' : names.join(', ')}; pass --outbox-table <name>`);
+  }
+  return found;
+}
+
+/** The one name containing `OutboxTable` (else `Outbox`), or undefined when none or several match. */
+export function pickOutboxTable(names: readonly string[]): string | undefined {
+  for (const fragment of ['OutboxTable', 'Outbox']) {
+    const matches = names.filter((name) => name.includes(fragment));
+    if (matches.length === 1) return matches[0];
+    if (matches.length > 1) return undefined;
+  }
+  return undefined;
+}
+
+function stringMap(value: unknown, field: string, file: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+    throw new Error(`${file}: "${field}" must map names to strings`);
+  }
+  return value as Record<string, string>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonBlank(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { parseEndpointsFile, pickOutboxTable, resolveTarget, type TargetContext } from '../../cli/target';
+
+const FILE = '/repo/.local/endpoints.json';
+const endpoints = (extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({
+    apiUrl: 'http://127.0.0.1:3000/prod',
+    region: 'us-east-1',
+    sqsEndpoint: 'http://127.0.0.1:4566',
+    dynamodbEndpoint: 'http://127.0.0.1:8000',
+    queues: { 'payment-events.fifo': 'http://sqs.us-east-1.localhost:4566/000000000000/payment-events.fifo' },
+    pgWebhookSecret: 's',
+    ...extra,
+  });
+
+function context(files: Record<string, string>, env: Record<string, string> = {}): TargetContext {
+  return { env, readText: (path) => files[path], defaultEndpointsFile: FILE };
+}
+
+describe('resolveTarget', () => {
+  it('uses the local stack when its endpoints.json exists and no mode is given', () => {
+    const target = resolveTarget({}, context({ [FILE]: endpoints() }, { OUTBOX_TABLE_NAME: 'aws-outbox' }));
+
+    expect(target).toEqual({
+      kind: 'local',
+      source: FILE,
+      region: 'us-east-1',
+      dynamodbEndpoint: 'http://127.0.0.1:8000',
+      sqsEndpoint: 'http://127.0.0.1:4566',
+      queues: { 'payment-events.fifo': 'http://sqs.us-east-1.localhost:4566/000000000000/payment-events.fifo' },
+      tables: {},
+    });
+  });
+
+  it('takes the Outbox table from the "tables" key of endpoints.json, and a flag over it', () => {
+    const files = { [FILE]: endpoints({ tables: { Outbox: 'StackTablesOutboxTable1', Payments: 'P' } }) };
+
+    expect(resolveTarget({}, context(files))).toMatchObject({ kind: 'local', outboxTable: 'StackTablesOutboxTable1' });
+    expect(resolveTarget({ outboxTable: 'mine', queueUrl: 'http://q' }, context(files))).toMatchObject({
+      outboxTable: 'mine',
+      paymentEventsQueueUrl: 'http://q',
+    });
+  });
+
+  it('uses AWS when there is no endpoints.json, naming table and queue from the handlers\' variables', () => {
+    const target = resolveTarget({}, context({}, { AWS_REGION: 'ap-northeast-2', OUTBOX_TABLE_NAME: 'Outbox-1', PAYMENT_EVENTS_QUEUE_URL: 'https://sqs/q.fifo' }));
+
+    expect(target).toEqual({ kind: 'aws', region: 'ap-northeast-2', outboxTable: 'Outbox-1', paymentEventsQueueUrl: 'https://sqs/q.fifo', queues: {} });
+  });
+
+  it('lets --aws win over an existing endpoints.json and flags win over variables', () => {
+    const target = resolveTarget(
+      { mode: 'aws', region: 'eu-west-1', outboxTable: 'flag-table', queueUrl: 'https://flag' },
+      context({ [FILE]: endpoints() }, { AWS_REGION: 'us-east-1', OUTBOX_TABLE_NAME: 'env-table' }),
+    );
+
+    expect(target).toMatchObject({ kind: 'aws', region: 'eu-west-1', outboxTable: 'flag-table', paymentEventsQueueUrl: 'https://flag' });
+  });
+
+  it('leaves the AWS region to the SDK chain when none is given', () => {
+    expect(resolveTarget({ mode: 'aws' }, context({}))).toEqual({ kind: 'aws', queues: {} });
+  });
+
+  it('reads --endpoints and LOCAL_STATE_DIR instead of the default file', () => {
+    const other = resolveTarget({ endpointsFile: '/tmp/e.json' }, context({ '/tmp/e.json': endpoints({ region: 'eu-central-1' }) }));
+    const fromState = resolveTarget({}, { env: { LOCAL_STATE_DIR: '/state' }, readText: (p) => (p === '/state/endpoints.json' ? endpoints() : undefined) });
+
+    expect(other).toMatchObject({ kind: 'local', source: '/tmp/e.json', region: 'eu-central-1' });
+    expect(fromState).toMatchObject({ kind: 'local', source: '/state/endpoints.json' });
+  });
+
+  it('explains what to do when --local is asked for without a running local stack', () => {
+    expect(() => resolveTarget({ mode: 'local' }, context({}))).toThrow(/does not exist. Start the local stack \(npm start\)/);
+  });
+
+  it('refuses a --region that differs from the local stack', () => {
+    expect(() => resolveTarget({ region: 'eu-west-1' }, context({ [FILE]: endpoints() }))).toThrow(/runs in us-east-1/);
+  });
+});
+
+describe('parseEndpointsFile', () => {
+  it('names the missing or malformed field', () => {
+    expect(() => parseEndpointsFile('{', FILE)).toThrow(`${FILE} is not JSON`);
+    expect(() => parseEndpointsFile(JSON.stringify({ region: 'r', sqsEndpoint: 's' }), FILE)).toThrow('"dynamodbEndpoint" is missing');
+    expect(() => parseEndpointsFile(endpoints({ queues: { a: 1 } }), FILE)).toThrow('"queues" must map names to strings');
+  });
+});
+
+describe('pickOutboxTable', () => {
+  it('finds the one table named after the OutboxTable logical id', () => {
+    expect(pickOutboxTable(['TablesPaymentsTableA1', 'TablesOutboxTable9F2', 'TablesInboxTableX'])).toBe('TablesOutboxTable9F2');
+  });
+
+  it('gives up when no table or several tables match', () => {
+    expect(pickOutboxTable(['Payments'])).toBeUndefined();
+    expect(pickOutboxTable(['aOutboxTable1', 'bOutboxTable2'])).toBeUndefined();
+  });
+});
