@@ -216,7 +216,7 @@ export class PaymentFunction extends Construct {
     switch (access) {
       case 'send':
         queue.grant(this.function, 'sqs:SendMessage');
-        queue.encryptionMasterKey?.grant(this.function, 'kms:Decrypt', 'kms:GenerateDataKey*');
+        queue.encryptionMasterKey?.grant(this.function, 'kms:Decrypt', 'kms:GenerateDataKey');
         break;
     }
   }

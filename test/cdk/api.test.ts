@@ -1,0 +1,219 @@
+import { Duration } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { PAYMENT_API_ROUTES, PaymentApi, type PaymentApiProps } from '../../lib/constructs/payment-api';
+import {
+  actionsOnResource,
+  functionIdByEntry,
+  newTestStack,
+  resourcesOfType,
+  statementsOfFunction,
+  synthStack,
+} from './helpers';
+
+/** The full path of an AWS::ApiGateway::Resource, rebuilt from its ParentId chain. */
+function resourcePaths(template: Template): Map<string, string> {
+  const resources = resourcesOfType(template, 'AWS::ApiGateway::Resource');
+  const pathOf = (id: string): string => {
+    const resource = resources[id];
+    if (!resource) return '';
+    const parent = resource.Properties?.ParentId as { Ref?: string };
+    return `${parent.Ref ? pathOf(parent.Ref) : ''}/${resource.Properties?.PathPart as string}`;
+  };
+  return new Map(Object.keys(resources).map((id) => [id, pathOf(id)]));
+}
+
+/** Every method as `METHOD /path` -> its properties. */
+function methodsByRoute(template: Template): Map<string, Record<string, any>> {
+  const paths = resourcePaths(template);
+  const methods = new Map<string, Record<string, any>>();
+  for (const method of Object.values(resourcesOfType(template, 'AWS::ApiGateway::Method'))) {
+    const resourceId = (method.Properties?.ResourceId as { Ref: string }).Ref;
+    methods.set(`${method.Properties?.HttpMethod as string} ${paths.get(resourceId) ?? '?'}`, method.Properties ?? {});
+  }
+  return methods;
+}
+
+/** Logical id of the function a proxy integration URI points to. */
+function integratedFunctionId(method: Record<string, any>): string {
+  const parts = method.Integration.Uri['Fn::Join'][1] as unknown[];
+  const getAtt = parts.find((part) => typeof part === 'object' && part !== null && 'Fn::GetAtt' in part) as {
+    'Fn::GetAtt': [string, string];
+  };
+  return getAtt['Fn::GetAtt'][0];
+}
+
+describe('payment API', () => {
+  // GIVEN the stack with default props
+  const { template } = synthStack();
+  const methods = methodsByRoute(template);
+
+  it('has exactly the six routes of the contract', () => {
+    expect([...methods.keys()].sort()).toEqual([
+      'GET /payments/{paymentId}',
+      'GET /payments/{paymentId}/events',
+      'POST /payments',
+      'POST /payments/{paymentId}/cancel',
+      'POST /payments/{paymentId}/confirm',
+      'POST /pg/webhooks/deposits',
+    ]);
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+  });
+
+  it.each(PAYMENT_API_ROUTES.map((route) => [`${route.method} ${route.path}`, route] as const))(
+    '%s invokes its own function (proxy integration) with the right authorization',
+    (key, route) => {
+      const method = methods.get(key);
+      expect(method).toBeDefined();
+      expect(method?.AuthorizationType).toBe(route.auth === 'iam' ? 'AWS_IAM' : 'NONE');
+      expect(method?.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+      expect(integratedFunctionId(method ?? {})).toBe(functionIdByEntry(template, route.entry));
+    },
+  );
+
+  it('requires IAM authorization on every caller route and leaves only the PG webhook without an authorizer', () => {
+    const open = [...methods].filter(([, method]) => method.AuthorizationType !== 'AWS_IAM').map(([key]) => key);
+    expect(open).toEqual(['POST /pg/webhooks/deposits']);
+    template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
+  });
+
+  it('serves each route by a distinct function', () => {
+    const functionIds = [...methods.values()].map(integratedFunctionId);
+    expect(new Set(functionIds).size).toBe(PAYMENT_API_ROUTES.length);
+  });
+
+  it('lets API Gateway invoke each route function only from its own method', () => {
+    template.resourceCountIs('AWS::Lambda::Permission', PAYMENT_API_ROUTES.length);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [functionIdByEntry(template, 'lambdas/handlers/create-payment.ts'), 'Arn'] },
+      SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/POST/payments'])] },
+    });
+  });
+
+  it('does not validate request bodies in API Gateway (handlers answer 400/413 in the API error format)', () => {
+    template.resourceCountIs('AWS::ApiGateway::RequestValidator', 0);
+    template.resourceCountIs('AWS::ApiGateway::Model', 0);
+  });
+
+  it('traces, throttles, and logs access and errors on the stage', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      MethodSettings: [
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
+        }),
+      ],
+    });
+  });
+
+  it('applies stage throttling from the stack props', () => {
+    const { template: custom } = synthStack({ apiThrottling: { rateLimit: 10, burstLimit: 20 } });
+    custom.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 })],
+    });
+  });
+
+  it('creates the API Gateway CloudWatch role by default and none when told the account has one', () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    const { template: withoutRole } = synthStack({ apiGatewayCloudWatchRole: false });
+    withoutRole.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it('creates the PG webhook secret with a generated key, retained by default', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: Match.objectLike({
+        GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
+      }),
+      DeletionPolicy: 'Retain',
+    });
+    expect(resourcesOfType(template, 'AWS::SecretsManager::Secret').PgWebhookSecret).toBeDefined();
+  });
+
+  it('gives PG_WEBHOOK_SECRET_ARN and read access on the secret to the deposit webhook function only', () => {
+    const webhookId = functionIdByEntry(template, 'lambdas/handlers/deposit-webhook.ts');
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    for (const [id, fn] of Object.entries(functions)) {
+      const env = fn.Properties?.Environment.Variables as Record<string, unknown>;
+      const secretActions = actionsOnResource(template, id, 'PgWebhookSecret');
+      if (id === webhookId) {
+        expect(env.PG_WEBHOOK_SECRET_ARN).toEqual({ Ref: 'PgWebhookSecret' });
+        expect(secretActions).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      } else {
+        expect(env.PG_WEBHOOK_SECRET_ARN).toBeUndefined();
+        expect(secretActions).toEqual([]);
+      }
+    }
+  });
+
+  it.each(PAYMENT_API_ROUTES.map((route) => [route.entry, route] as const))(
+    '%s gets the three table names and the access its route needs, and nothing on the inbox',
+    (entry, route) => {
+      const id = functionIdByEntry(template, entry);
+      const env = resourcesOfType(template, 'AWS::Lambda::Function')[id]?.Properties?.Environment.Variables;
+      expect(env).toMatchObject({
+        PAYMENTS_TABLE_NAME: { Ref: 'PaymentsTable' },
+        OUTBOX_TABLE_NAME: { Ref: 'OutboxTable' },
+        IDEMPOTENCY_TABLE_NAME: { Ref: 'IdempotencyTable' },
+        OUTBOX_RETENTION_DAYS: '30',
+      });
+      for (const table of ['PaymentsTable', 'OutboxTable', 'IdempotencyTable']) {
+        const actions = actionsOnResource(template, id, table);
+        expect(actions).toContain('dynamodb:GetItem');
+        expect(actions).toContain('dynamodb:Query');
+        const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
+        if (route.tableAccess === 'readWrite') {
+          expect(actions).toEqual(expect.arrayContaining(writes));
+        } else {
+          expect(actions.filter((action) => writes.includes(action) || action === 'dynamodb:DeleteItem')).toEqual([]);
+        }
+      }
+      expect(actionsOnResource(template, id, 'InboxTable')).toEqual([]);
+      expect(statementsOfFunction(template, id).flatMap((s) => s.Action).filter((a) => a.startsWith('sqs:'))).toEqual([]);
+    },
+  );
+
+  it('outputs the API URL', () => {
+    template.hasOutput('ApiUrl', { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
+  });
+});
+
+describe('PaymentApi validation', () => {
+  function props(stack: ReturnType<typeof newTestStack>, overrides: Partial<PaymentApiProps> = {}): PaymentApiProps {
+    const table = (id: string) =>
+      new dynamodb.Table(stack, id, { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    return {
+      paymentsTable: table('Payments'),
+      outboxTable: table('Outbox'),
+      idempotencyTable: table('Idempotency'),
+      retentionDays: 30,
+      ...overrides,
+    };
+  }
+
+  it('rejects a function timeout above the 29 s API Gateway integration limit', () => {
+    const stack = newTestStack();
+    expect(() => new PaymentApi(stack, 'Api', props(stack, { functionTimeout: Duration.seconds(30) }))).toThrow(
+      'ConstructTestStack/Api: functionTimeout must be between 1 second and 29 seconds (got 30 seconds)',
+    );
+  });
+
+  it.each([
+    [{ throttlingRateLimit: 0 }, 'throttlingRateLimit must be an integer between 1 and 10000 (got 0)'],
+    [{ throttlingBurstLimit: 5001 }, 'throttlingBurstLimit must be an integer between 1 and 5000 (got 5001)'],
+    [{ retentionDays: 1 }, 'retentionDays must be an integer between 2 and 365 (got 1)'],
+  ])('rejects %o', (overrides, message) => {
+    const stack = newTestStack();
+    expect(() => new PaymentApi(stack, 'Api', props(stack, overrides))).toThrow(`ConstructTestStack/Api: ${message}`);
+  });
+});

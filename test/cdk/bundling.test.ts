@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENTRY_METADATA_KEY, ESM_REQUIRE_BANNER } from '../../lib/constructs/payment-function';
+import { PaymentOutboxStack } from '../../lib/payment-outbox-stack';
+import { cdkJsonContext } from './helpers';
+
+/**
+ * The one test that really bundles: every function through the local esbuild (no Docker),
+ * as `cdk synth` does. The other CDK tests skip bundling.
+ */
+describe('bundled synth', () => {
+  let outdir: string;
+  let bundles: { entry: string; dir: string }[] = [];
+
+  beforeAll(() => {
+    // GIVEN an app with cdk.json's context and bundling on (the default)
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'payment-outbox-synth-'));
+    const app = new App({ outdir, context: cdkJsonContext(), builtinCloudFormationValidation: false });
+    new PaymentOutboxStack(app, 'BundledStack');
+    // WHEN
+    const template = app.synth().getStackByName('BundledStack').template as {
+      Resources: Record<string, { Type: string; Properties: { Code: { S3Key: string } }; Metadata: Record<string, string> }>;
+    };
+    bundles = Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+      .map((fn) => ({
+        entry: fn.Metadata[ENTRY_METADATA_KEY] as string,
+        dir: path.join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`),
+      }));
+  }, 180_000);
+
+  afterAll(() => {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('bundles all eight functions', () => {
+    expect(bundles).toHaveLength(8);
+  });
+
+  it('produces an ESM bundle with a linked source map for each function', () => {
+    for (const { entry, dir } of bundles) {
+      expect(fs.readdirSync(dir).sort(), entry).toEqual(['index.mjs', 'index.mjs.map']);
+      expect(fs.readFileSync(path.join(dir, 'index.mjs'), 'utf8'), entry).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+    }
+  });
+
+  it('starts every bundle with the createRequire banner so bundled CommonJS can require Node built-ins', () => {
+    for (const { entry, dir } of bundles) {
+      expect(fs.readFileSync(path.join(dir, 'index.mjs'), 'utf8').startsWith(ESM_REQUIRE_BANNER), entry).toBe(true);
+    }
+  });
+
+  it('bundles the AWS SDK instead of importing the runtime copy', () => {
+    // The only SDK modules left outside are the optional SigV4a signers, which the SDK loads inside a
+    // try/catch for multi-region access points only; we do not use them.
+    const optional = new Set(['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a']);
+    for (const { entry, dir } of bundles) {
+      const code = fs.readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+      const external = [...code.matchAll(/(?:from\s*|import\(|require\()["'](@aws-sdk\/[^"']+)["']/g)]
+        .map((match) => match[1])
+        .filter((name) => !optional.has(name as string));
+      expect(external, entry).toEqual([]);
+      expect(code.includes('DynamoDB_20120810') || code.includes('AmazonSQS'), entry).toBe(true);
+    }
+  });
+
+  it('produces bundles Node parses as ES modules', () => {
+    for (const { entry, dir } of bundles) {
+      expect(() => execFileSync(process.execPath, ['--check', path.join(dir, 'index.mjs')]), entry).not.toThrow();
+    }
+  });
+
+  it('keeps each bundle under 3 MB (minified, SDK included)', () => {
+    for (const { entry, dir } of bundles) {
+      expect(fs.statSync(path.join(dir, 'index.mjs')).size, entry).toBeLessThan(3 * 1024 * 1024);
+    }
+  });
+});

@@ -1,0 +1,163 @@
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { PAYMENT_API_ROUTES } from '../../lib/constructs/payment-api';
+import { ENTRY_METADATA_KEY, PaymentFunction } from '../../lib/constructs/payment-function';
+import { newTestStack, resourcesOfType, synthStack } from './helpers';
+
+const ALL_ENTRIES = [
+  'lambdas/handlers/cancel-payment.ts',
+  'lambdas/handlers/confirm-payment.ts',
+  'lambdas/handlers/create-payment.ts',
+  'lambdas/handlers/deposit-webhook.ts',
+  'lambdas/handlers/example-consumer.ts',
+  'lambdas/handlers/get-payment.ts',
+  'lambdas/handlers/list-payment-events.ts',
+  'lambdas/handlers/relay.ts',
+];
+
+describe('functions of the stack', () => {
+  // GIVEN the stack with default props
+  const { template } = synthStack();
+  const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+
+  it('defines one function per handler entry, each carrying its repo-relative entry as Metadata', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ALL_ENTRIES.length);
+    const entries = Object.values(functions).map((fn) => fn.Metadata?.[ENTRY_METADATA_KEY] as string);
+    expect(entries.sort()).toEqual(ALL_ENTRIES);
+  });
+
+  it.each(ALL_ENTRIES)('%s runs nodejs22.x on arm64 with active tracing, handler index.handler', (entry) => {
+    template.hasResource('AWS::Lambda::Function', {
+      Metadata: Match.objectLike({ [ENTRY_METADATA_KEY]: entry }),
+      Properties: Match.objectLike({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Handler: 'index.handler',
+      }),
+    });
+  });
+
+  it('gives every function its own log group with a retention', () => {
+    const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+    for (const fn of Object.values(functions)) {
+      const logGroupId = (fn.Properties?.LoggingConfig.LogGroup as { Ref: string }).Ref;
+      expect(logGroups[logGroupId]?.Properties?.RetentionInDays).toBe(30);
+    }
+    const used = Object.values(functions).map((fn) => fn.Properties?.LoggingConfig.LogGroup.Ref);
+    expect(new Set(used).size).toBe(ALL_ENTRIES.length);
+  });
+
+  it('sets the Powertools and source-map defaults on every function', () => {
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties?.Environment.Variables).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'payment-outbox',
+        POWERTOOLS_METRICS_NAMESPACE: 'PaymentOutbox',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    }
+  });
+
+  it('gives every function its own role, without AWS managed policies', () => {
+    const roleIds = Object.values(functions).map((fn) => fn.Properties?.Role['Fn::GetAtt'][0] as string);
+    expect(new Set(roleIds).size).toBe(ALL_ENTRIES.length);
+    const roles = resourcesOfType(template, 'AWS::IAM::Role');
+    for (const roleId of roleIds) {
+      expect(roles[roleId]?.Properties?.ManagedPolicyArns).toBeUndefined();
+      expect(roles[roleId]?.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
+    }
+  });
+
+  it('keeps API function timeouts within the 29 s API Gateway integration limit', () => {
+    const apiEntries = PAYMENT_API_ROUTES.map((route) => route.entry);
+    const apiFunctions = Object.values(functions).filter((fn) => apiEntries.includes(fn.Metadata?.[ENTRY_METADATA_KEY]));
+    expect(apiFunctions).toHaveLength(PAYMENT_API_ROUTES.length);
+    for (const fn of apiFunctions) {
+      expect(fn.Properties?.Timeout).toBeLessThanOrEqual(29);
+    }
+  });
+});
+
+describe('PaymentFunction', () => {
+  const entry = 'lambdas/handlers/get-payment.ts';
+
+  it('merges the caller environment over the defaults', () => {
+    // GIVEN
+    const stack = newTestStack();
+    // WHEN
+    new PaymentFunction(stack, 'Fn', {
+      entry,
+      serviceName: 'payments-api',
+      environment: { NODE_OPTIONS: '--enable-source-maps --max-old-space-size=200', EXTRA: 'x' },
+    });
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          POWERTOOLS_SERVICE_NAME: 'payments-api',
+          POWERTOOLS_METRICS_NAMESPACE: 'PaymentOutbox',
+          NODE_OPTIONS: '--enable-source-maps --max-old-space-size=200',
+          EXTRA: 'x',
+        },
+      },
+    });
+  });
+
+  it('records the entry as CloudFormation Metadata on the CfnFunction', () => {
+    const stack = newTestStack();
+    new PaymentFunction(stack, 'Fn', { entry });
+    Template.fromStack(stack).hasResource('AWS::Lambda::Function', {
+      Metadata: Match.objectLike({ 'payment-outbox:entry': entry }),
+    });
+  });
+
+  it('binds a table: sets the variable and grants read only for read access', () => {
+    // GIVEN
+    const stack = newTestStack();
+    const table = new dynamodb.Table(stack, 'T', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    const fn = new PaymentFunction(stack, 'Fn', { entry });
+    // WHEN
+    fn.bindTable('MY_TABLE', table, 'read');
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MY_TABLE: { Ref: stack.getLogicalId(table.node.defaultChild as dynamodb.CfnTable) } }) },
+    });
+    const statements = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties?.PolicyDocument.Statement as { Action: string[] | string }[],
+    );
+    const actions = statements.flatMap((statement) => statement.Action);
+    expect(actions).toContain('dynamodb:GetItem');
+    expect(actions).not.toContain('dynamodb:PutItem');
+  });
+
+  it('refuses to bind the same environment variable twice', () => {
+    const stack = newTestStack();
+    const table = new dynamodb.Table(stack, 'T', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    const fn = new PaymentFunction(stack, 'Fn', { entry });
+    fn.bindTable('MY_TABLE', table, 'read');
+    expect(() => fn.bindTable('MY_TABLE', table, 'readWrite')).toThrow(
+      'ConstructTestStack/Fn: environment variable MY_TABLE is already bound',
+    );
+  });
+
+  it.each([
+    ['/abs/lambdas/handlers/get-payment.ts', 'entry must be a repo-relative path'],
+    ['lambdas/../../etc/passwd.ts', 'entry must be a repo-relative path'],
+    ['lambdas/handlers/get-payment', 'entry must be a repo-relative path'],
+    ['lambdas/handlers/does-not-exist.ts', 'entry lambdas/handlers/does-not-exist.ts does not exist'],
+  ])('rejects entry %s', (badEntry, message) => {
+    const stack = newTestStack();
+    expect(() => new PaymentFunction(stack, 'Fn', { entry: badEntry })).toThrow(message);
+  });
+
+  it.each([
+    [{ memorySize: 64 }, 'memorySize must be an integer between 128 and 10240 (got 64)'],
+  ])('rejects %o', (overrides, message) => {
+    const stack = newTestStack();
+    expect(() => new PaymentFunction(stack, 'Fn', { entry, ...overrides })).toThrow(message);
+  });
+});

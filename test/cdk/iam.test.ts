@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { actionsOf, type PolicyStatementJson, resourcesOf, resourcesOfType, synthStack } from './helpers';
+
+/**
+ * Actions that support no resource-level permissions and that CDK itself grants on "*":
+ * X-Ray for active tracing, dynamodb:ListStreams for a stream event source. Nothing else may use "*".
+ */
+const UNSCOPABLE_ACTIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']);
+
+describe('least privilege', () => {
+  // GIVEN the stack with default props
+  const { template } = synthStack();
+
+  /** Every statement of every identity policy in the template (inline policies, role policies, managed policies). */
+  function identityStatements(): { where: string; statement: PolicyStatementJson }[] {
+    const found: { where: string; statement: PolicyStatementJson }[] = [];
+    for (const [id, policy] of Object.entries(resourcesOfType(template, 'AWS::IAM::Policy'))) {
+      for (const statement of policy.Properties?.PolicyDocument.Statement ?? []) found.push({ where: id, statement });
+    }
+    for (const [id, policy] of Object.entries(resourcesOfType(template, 'AWS::IAM::ManagedPolicy'))) {
+      for (const statement of policy.Properties?.PolicyDocument.Statement ?? []) found.push({ where: id, statement });
+    }
+    for (const [id, role] of Object.entries(resourcesOfType(template, 'AWS::IAM::Role'))) {
+      for (const inline of role.Properties?.Policies ?? []) {
+        for (const statement of inline.PolicyDocument.Statement) found.push({ where: id, statement });
+      }
+    }
+    return found;
+  }
+
+  it('finds the policies to check (guards against a vacuous pass)', () => {
+    expect(identityStatements().length).toBeGreaterThan(20);
+  });
+
+  it('uses no wildcard in any action', () => {
+    const wildcards = identityStatements().flatMap(({ where, statement }) =>
+      actionsOf(statement)
+        .filter((action) => action.includes('*'))
+        .map((action) => `${where}: ${action}`),
+    );
+    expect(wildcards).toEqual([]);
+  });
+
+  it('uses Resource "*" only for actions that cannot be scoped (X-Ray, dynamodb:ListStreams)', () => {
+    const offending = identityStatements()
+      .filter(({ statement }) => resourcesOf(statement).includes('*'))
+      .flatMap(({ where, statement }) =>
+        actionsOf(statement)
+          .filter((action) => !UNSCOPABLE_ACTIONS.has(action))
+          .map((action) => `${where}: ${action} on *`),
+      );
+    expect(offending).toEqual([]);
+  });
+
+  it('grants dynamodb:ListStreams only to the relay', () => {
+    const holders = identityStatements()
+      .filter(({ statement }) => actionsOf(statement).includes('dynamodb:ListStreams'))
+      .map(({ where }) => where);
+    expect(holders).toHaveLength(1);
+    expect(holders[0]).toMatch(/^RelayFunction/);
+  });
+
+  it('has no resource ARN pattern with a wildcard (such as table/index/* or a bare account-wide ARN)', () => {
+    const patterns = identityStatements().flatMap(({ where, statement }) =>
+      resourcesOf(statement)
+        .filter((resource) => resource !== '*' && JSON.stringify(resource).includes('*'))
+        .map((resource) => `${where}: ${JSON.stringify(resource)}`),
+    );
+    expect(patterns).toEqual([]);
+  });
+
+  it('allows only; no statement of ours relies on a Deny to be safe', () => {
+    expect(identityStatements().filter(({ statement }) => statement.Effect !== 'Allow')).toEqual([]);
+  });
+
+  it('attaches an AWS managed policy only to the API Gateway CloudWatch logging role', () => {
+    const withManaged = Object.entries(resourcesOfType(template, 'AWS::IAM::Role'))
+      .filter(([, role]) => role.Properties?.ManagedPolicyArns !== undefined)
+      .map(([, role]) => JSON.stringify(role.Properties?.ManagedPolicyArns));
+    expect(withManaged).toHaveLength(1);
+    expect(withManaged[0]).toContain('AmazonAPIGatewayPushToCloudWatchLogs');
+  });
+});

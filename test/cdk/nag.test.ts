@@ -1,0 +1,115 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { PaymentOutboxStack } from '../../lib/payment-outbox-stack';
+import { newTestApp } from './helpers';
+
+/** Findings of the AwsSolutions pack on `scope`, as `rule @ construct path` lines. */
+function findings(pack: AwsSolutionsChecks, scope: IConstruct): string[] {
+  return pack
+    .validateScope(scope)
+    .violations.flatMap((violation) =>
+      violation.violatingResources.map((resource) => `${violation.severity} ${violation.ruleName} @ ${resource.constructPath}`),
+    );
+}
+
+/** Every acknowledgement recorded in the tree under `scope`. */
+function acknowledgements(scope: IConstruct): { path: string; id: string; reason: string }[] {
+  return scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged error or warning on the stack, and synthesis succeeds with the pack registered', () => {
+    // GIVEN an app like bin/payment-outbox.ts, with the pack registered
+    const app = newTestApp();
+    new PaymentOutboxStack(app, 'NagStack');
+    const pack = new AwsSolutionsChecks(app);
+    Validations.of(app).addPlugins(pack);
+    // WHEN
+    const assembly = app.synth();
+    // THEN
+    expect(findings(pack, app)).toEqual([]);
+    expect(assembly.getStackByName('NagStack').template).toBeDefined();
+  });
+
+  it('acknowledges exactly the expected rules, each with a written reason', () => {
+    // GIVEN
+    const app = newTestApp();
+    const stack = new PaymentOutboxStack(app, 'NagStack');
+    // WHEN
+    const acks = acknowledgements(stack);
+    // THEN
+    expect([...new Set(acks.map((ack) => ack.id))].sort()).toEqual([
+      'AwsSolutions-APIG2',
+      'AwsSolutions-APIG3',
+      'AwsSolutions-APIG4',
+      'AwsSolutions-COG4',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-L1',
+      'AwsSolutions-SMG4',
+      'AwsSolutions-SQS3',
+    ]);
+    for (const ack of acks) {
+      expect(ack.reason.length, `${ack.id} on ${ack.path}`).toBeGreaterThan(60);
+    }
+  });
+
+  it('acknowledges APIG4 (no authorizer) on the PG webhook method only', () => {
+    const app = newTestApp();
+    const stack = new PaymentOutboxStack(app, 'NagStack');
+    const paths = acknowledgements(stack)
+      .filter((ack) => ack.id === 'AwsSolutions-APIG4')
+      .map((ack) => ack.path);
+    expect(paths).toEqual(['NagStack/Api/RestApi/Default/pg/webhooks/deposits/POST']);
+  });
+
+  it('acknowledges SQS3 (no DLQ) on relay-failures only, not on payment-events.fifo', () => {
+    const app = newTestApp();
+    const stack = new PaymentOutboxStack(app, 'NagStack');
+    const paths = acknowledgements(stack)
+      .filter((ack) => ack.id === 'AwsSolutions-SQS3')
+      .map((ack) => ack.path);
+    expect(paths).toEqual(['NagStack/Relay/FailureQueue']);
+  });
+
+  it('does report findings when a construct breaks a rule (the check is not vacuous)', () => {
+    // GIVEN a stack with a queue that has no DLQ, no TLS enforcement and no encryption
+    const app = newTestApp();
+    const stack = new Stack(app, 'BadStack');
+    new sqs.Queue(stack, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    const pack = new AwsSolutionsChecks(app);
+    // WHEN
+    const found = findings(pack, app);
+    // THEN
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'error AwsSolutions-SQS2 @ BadStack/Plain/Resource',
+        'error AwsSolutions-SQS3 @ BadStack/Plain/Resource',
+        'error AwsSolutions-SQS4 @ BadStack/Plain/Resource',
+      ]),
+    );
+  });
+
+  it('fails synthesis when the pack is registered and a finding is not acknowledged', () => {
+    // GIVEN the same bad queue, with the pack registered on the app as bin/payment-outbox.ts does
+    const app = newTestApp({}, { builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'BadStack');
+    new sqs.Queue(stack, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // WHEN / THEN
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS3/);
+  });
+});

@@ -1,0 +1,185 @@
+import { Duration } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { OutboxRelay, RELAY_ENTRY } from '../../lib/constructs/outbox-relay';
+import { actionsOnResource, functionIdByEntry, newTestStack, resourcesOfType, statementsOfFunction, synthStack } from './helpers';
+
+describe('outbox relay', () => {
+  // GIVEN the stack with default props
+  const { template } = synthStack();
+  const relayId = functionIdByEntry(template, RELAY_ENTRY);
+
+  it('has one event source mapping on the Outbox stream, invoking the relay', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::EventSourceMapping',
+      { EventSourceArn: { 'Fn::GetAtt': ['OutboxTable', 'StreamArn'] } },
+      1,
+    );
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': ['OutboxTable', 'StreamArn'] },
+      FunctionName: { Ref: relayId },
+    });
+  });
+
+  it('starts at TRIM_HORIZON with one poller per shard and partial batch responses', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': ['OutboxTable', 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      ParallelizationFactor: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('only lets INSERT records through (TTL deletes and updates are not events)', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': ['OutboxTable', 'StreamArn'] },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+    });
+  });
+
+  it('bisects failing batches, retries 10 times, gives up on records older than 12 h, reads 100 records per batch', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': ['OutboxTable', 'StreamArn'] },
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 12 * 3600,
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: Match.absent(),
+    });
+  });
+
+  it('keeps the maximum record age below the 24 h stream retention', () => {
+    const mapping = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).find(
+      (esm) => esm.Properties?.FunctionName.Ref === relayId,
+    );
+    expect(mapping?.Properties?.MaximumRecordAgeInSeconds).toBeGreaterThan(0);
+    expect(mapping?.Properties?.MaximumRecordAgeInSeconds).toBeLessThan(24 * 3600);
+  });
+
+  it('sends records it gives up on to the standard relay-failures queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': ['OutboxTable', 'StreamArn'] },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['RelayFailuresQueue', 'Arn'] } } },
+    });
+  });
+
+  it('tells the relay where to publish through PAYMENT_EVENTS_QUEUE_URL', () => {
+    const relay = resourcesOfType(template, 'AWS::Lambda::Function')[relayId];
+    expect(relay?.Properties?.Environment.Variables.PAYMENT_EVENTS_QUEUE_URL).toEqual({ Ref: 'PaymentEventsQueue' });
+  });
+
+  it('grants the relay sqs:SendMessage on payment-events.fifo and nothing else on it', () => {
+    expect(actionsOnResource(template, relayId, 'PaymentEventsQueue')).toEqual(['sqs:SendMessage']);
+  });
+
+  it('grants the relay stream reads on the Outbox stream and no access to table items', () => {
+    expect(actionsOnResource(template, relayId, 'OutboxTable', 'StreamArn')).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+    ]);
+    for (const table of ['PaymentsTable', 'OutboxTable', 'IdempotencyTable', 'InboxTable']) {
+      expect(actionsOnResource(template, relayId, table)).toEqual([]);
+    }
+  });
+
+  it('grants the relay nothing on the DLQ and only send on relay-failures', () => {
+    expect(actionsOnResource(template, relayId, 'PaymentEventsDlq')).toEqual([]);
+    expect(actionsOnResource(template, relayId, 'RelayFailuresQueue')).toEqual([
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
+    ]);
+  });
+
+  it('gives the relay no secret access', () => {
+    const actions = statementsOfFunction(template, relayId).flatMap((statement) => statement.Action);
+    expect(actions.filter((action) => action.startsWith('secretsmanager:'))).toEqual([]);
+  });
+
+  it('alarms when the relay IteratorAge exceeds 60 s', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: relayId } }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 60_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms when a record reaches relay-failures', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['RelayFailuresQueue', 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('applies relay settings from the stack props', () => {
+    // GIVEN / WHEN
+    const { template: custom } = synthStack({
+      relay: { batchSize: 25, retryAttempts: 3, maxRecordAge: Duration.hours(1), maxBatchingWindow: Duration.seconds(1) },
+    });
+    // THEN
+    custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': ['OutboxTable', 'StreamArn'] },
+      BatchSize: 25,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 3600,
+      MaximumBatchingWindowInSeconds: 1,
+      ParallelizationFactor: 1,
+      StartingPosition: 'TRIM_HORIZON',
+    });
+  });
+});
+
+describe('OutboxRelay validation', () => {
+  function arrange() {
+    const stack = newTestStack();
+    const outboxTable = new dynamodb.Table(stack, 'Outbox', {
+      partitionKey: { name: 'aggregateId', type: dynamodb.AttributeType.STRING },
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
+    });
+    const eventQueue = new sqs.Queue(stack, 'Events', { fifo: true });
+    return { stack, outboxTable, eventQueue };
+  }
+
+  it.each([
+    ['maxRecordAge', { maxRecordAge: Duration.hours(24) }, 'maxRecordAge must be between 1 minute and 23 hours (got 1 day)'],
+    ['maxRecordAge', { maxRecordAge: Duration.seconds(30) }, 'maxRecordAge must be between 1 minute and 23 hours (got 30 seconds)'],
+    ['retryAttempts', { retryAttempts: -1 }, 'retryAttempts must be an integer between 0 and 10000 (got -1)'],
+    ['retryAttempts', { retryAttempts: 1.5 }, 'retryAttempts must be an integer between 0 and 10000 (got 1.5)'],
+    ['batchSize', { batchSize: 0 }, 'batchSize must be an integer between 1 and 10000 (got 0)'],
+    ['batchSize', { batchSize: 10_001 }, 'batchSize must be an integer between 1 and 10000 (got 10001)'],
+    ['maxBatchingWindow', { maxBatchingWindow: Duration.minutes(6) }, 'maxBatchingWindow must be between 0 seconds and 5 minutes (got 6 minutes)'],
+  ])('rejects an out-of-range %s', (_prop, settings, message) => {
+    const { stack, outboxTable, eventQueue } = arrange();
+    expect(() => new OutboxRelay(stack, 'Relay', { outboxTable, eventQueue, ...settings })).toThrow(
+      `ConstructTestStack/Relay: ${message}`,
+    );
+  });
+
+  it('rejects a standard queue as event queue', () => {
+    const { stack, outboxTable } = arrange();
+    const standard = new sqs.Queue(stack, 'Standard');
+    expect(() => new OutboxRelay(stack, 'Relay', { outboxTable, eventQueue: standard })).toThrow(
+      'ConstructTestStack/Relay: eventQueue must be a FIFO queue',
+    );
+  });
+
+  it('rejects an outbox table without a stream', () => {
+    const { stack, eventQueue } = arrange();
+    const noStream = new dynamodb.Table(stack, 'NoStream', {
+      partitionKey: { name: 'aggregateId', type: dynamodb.AttributeType.STRING },
+    });
+    expect(() => new OutboxRelay(stack, 'Relay', { outboxTable: noStream, eventQueue })).toThrow(
+      'ConstructTestStack/Relay: outboxTable must have a stream',
+    );
+  });
+});

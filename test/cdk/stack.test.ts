@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { resourcesOfType, synthStack } from './helpers';
+
+describe('PaymentOutboxStack', () => {
+  // GIVEN the stack with default props
+  const { stack, template } = synthStack();
+
+  it('is environment-agnostic (synthesizes without account or region)', () => {
+    expect(stack.environment).toBe('aws://unknown-account/unknown-region');
+  });
+
+  it.each([
+    ['ApiUrl'],
+    ['PaymentEventsQueueUrl'],
+    ['PaymentEventsDlqUrl'],
+    ['RelayFailuresQueueUrl'],
+    ['PgWebhookSecretArn'],
+  ])('outputs %s', (name) => {
+    expect(Object.keys(template.findOutputs(name))).toEqual([name]);
+  });
+
+  it('points the queue URL outputs at the right queues and the secret output at the secret', () => {
+    template.hasOutput('PaymentEventsQueueUrl', { Value: { Ref: 'PaymentEventsQueue' } });
+    template.hasOutput('PaymentEventsDlqUrl', { Value: { Ref: 'PaymentEventsDlq' } });
+    template.hasOutput('RelayFailuresQueueUrl', { Value: { Ref: 'RelayFailuresQueue' } });
+    template.hasOutput('PgWebhookSecretArn', { Value: { Ref: 'PgWebhookSecret' } });
+  });
+
+  it('pins the logical ids of the stateful resources', () => {
+    const ids = [
+      ...Object.keys(resourcesOfType(template, 'AWS::DynamoDB::Table')),
+      ...Object.keys(resourcesOfType(template, 'AWS::SQS::Queue')),
+      ...Object.keys(resourcesOfType(template, 'AWS::SecretsManager::Secret')),
+    ].sort();
+    expect(ids).toEqual([
+      'IdempotencyTable',
+      'InboxTable',
+      'OutboxTable',
+      'PaymentEventsDlq',
+      'PaymentEventsQueue',
+      'PaymentsTable',
+      'PgWebhookSecret',
+      'RelayFailuresQueue',
+    ]);
+  });
+
+  it('has the three alarms: DLQ depth, relay IteratorAge, relay failures', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  });
+
+  it('has two event source mappings: the Outbox stream relay and the example consumer', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+
+  it('wires the example consumer to payment-events.fifo, 10 messages per batch, with partial batch responses', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': ['PaymentEventsQueue', 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+});

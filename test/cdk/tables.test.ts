@@ -1,0 +1,149 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { PAYMENT_API_ROUTES } from '../../lib/constructs/payment-api';
+import { PaymentTables } from '../../lib/constructs/payment-tables';
+import { newTestStack, resourcesOfType, synthStack } from './helpers';
+
+describe('payment tables', () => {
+  // GIVEN the stack with default props
+  const { template } = synthStack();
+
+  it('creates exactly four tables, all on-demand with PITR and KMS encryption, retained and deletion-protected', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 4);
+    for (const table of Object.values(resourcesOfType(template, 'AWS::DynamoDB::Table'))) {
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      });
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+    }
+  });
+
+  it('keys the Payments table by paymentId (S) with no stream and no TTL', () => {
+    template.templateMatches({
+      Resources: {
+        PaymentsTable: {
+          Type: 'AWS::DynamoDB::Table',
+          Properties: Match.objectLike({
+            KeySchema: [{ AttributeName: 'paymentId', KeyType: 'HASH' }],
+            AttributeDefinitions: [{ AttributeName: 'paymentId', AttributeType: 'S' }],
+            StreamSpecification: Match.absent(),
+            TimeToLiveSpecification: Match.absent(),
+          }),
+        },
+      },
+    });
+  });
+
+  it('keys the Outbox table by aggregateId (S) + sequence (N), streams NEW_IMAGE and expires on expiresAt', () => {
+    template.templateMatches({
+      Resources: {
+        OutboxTable: {
+          Type: 'AWS::DynamoDB::Table',
+          Properties: Match.objectLike({
+            KeySchema: [
+              { AttributeName: 'aggregateId', KeyType: 'HASH' },
+              { AttributeName: 'sequence', KeyType: 'RANGE' },
+            ],
+            AttributeDefinitions: Match.arrayEquals([
+              { AttributeName: 'aggregateId', AttributeType: 'S' },
+              { AttributeName: 'sequence', AttributeType: 'N' },
+            ]),
+            StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+            TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+            GlobalSecondaryIndexes: Match.absent(),
+          }),
+        },
+      },
+    });
+  });
+
+  it('keys the Idempotency table by key (S) and expires on expiresAt, without a stream', () => {
+    template.templateMatches({
+      Resources: {
+        IdempotencyTable: {
+          Type: 'AWS::DynamoDB::Table',
+          Properties: Match.objectLike({
+            KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
+            TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+            StreamSpecification: Match.absent(),
+          }),
+        },
+      },
+    });
+  });
+
+  it('keys the Inbox table by pk (S) and expires on expiresAt, without a stream', () => {
+    template.templateMatches({
+      Resources: {
+        InboxTable: {
+          Type: 'AWS::DynamoDB::Table',
+          Properties: Match.objectLike({
+            KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+            TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+            StreamSpecification: Match.absent(),
+          }),
+        },
+      },
+    });
+  });
+
+  it('passes the default retention of 30 days to every API function as OUTBOX_RETENTION_DAYS', () => {
+    const apiEntries = PAYMENT_API_ROUTES.map((route) => route.entry);
+    const apiFunctions = Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).filter((fn) =>
+      apiEntries.includes(fn.Metadata?.['payment-outbox:entry']),
+    );
+    expect(apiFunctions).toHaveLength(6);
+    for (const fn of apiFunctions) {
+      expect(fn.Properties?.Environment.Variables.OUTBOX_RETENTION_DAYS).toBe('30');
+    }
+  });
+});
+
+describe('payment tables with stack props', () => {
+  it('uses retentionDays from the stack props for OUTBOX_RETENTION_DAYS', () => {
+    // GIVEN / WHEN
+    const { template } = synthStack({ retentionDays: 7 });
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ OUTBOX_RETENTION_DAYS: '7' }) },
+    });
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.not(Match.objectLike({ OUTBOX_RETENTION_DAYS: '30' })) },
+    });
+  });
+
+  it('deletes tables and drops deletion protection with RemovalPolicy.DESTROY', () => {
+    // GIVEN / WHEN
+    const { template } = synthStack({ removalPolicy: RemovalPolicy.DESTROY });
+    // THEN
+    for (const table of Object.values(resourcesOfType(template, 'AWS::DynamoDB::Table'))) {
+      expect(table.DeletionPolicy).toBe('Delete');
+      expect(table.Properties?.DeletionProtectionEnabled).toBe(false);
+    }
+  });
+
+  it.each([
+    [1, 'got 1'],
+    [366, 'got 366'],
+    [2.5, 'got 2.5'],
+    [0, 'got 0'],
+  ])('rejects retentionDays %s with a message naming the range', (retentionDays, got) => {
+    // GIVEN
+    const stack = newTestStack();
+    // WHEN / THEN
+    expect(() => new PaymentTables(stack, 'Tables', { retentionDays })).toThrow(
+      `ConstructTestStack/Tables: retentionDays must be an integer between 2 and 365 (${got})`,
+    );
+  });
+
+  it('accepts the bounds 2 and 365', () => {
+    const stack = newTestStack();
+    expect(new PaymentTables(stack, 'Min', { retentionDays: 2 }).retentionDays).toBe(2);
+    expect(new PaymentTables(stack, 'Max', { retentionDays: 365 }).retentionDays).toBe(365);
+  });
+});
