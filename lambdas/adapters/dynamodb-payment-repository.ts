@@ -9,6 +9,7 @@ import {
 import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../domain/errors';
 import { envelopeFromOutboxItem, type EventEnvelope } from '../domain/event-envelope';
 import type { Payment, PaymentChange } from '../domain/payment';
+import { PENDING_SHARD_ATTRIBUTE, pendingShardOf } from '../domain/pending-shards';
 import type { IdempotencyRecord, PaymentRepository } from '../ports/payment-repository';
 
 export interface PaymentTableNames {
@@ -28,8 +29,8 @@ const SECONDS_PER_DAY = 86_400;
 
 /**
  * DynamoDB implementation of the payment store. A change is one TransactWriteItems:
- * payment put conditioned on the expected version, outbox put conditioned on not existing,
- * and the idempotency record conditioned on not existing. Cancellations are translated into
+ * payment put conditioned on the expected version, outbox put (marked pending) conditioned on
+ * not existing, and the idempotency record conditioned on not existing. Cancellations are translated into
  * the domain's conflict errors.
  */
 export class DynamoDbPaymentRepository implements PaymentRepository {
@@ -89,7 +90,13 @@ export class DynamoDbPaymentRepository implements PaymentRepository {
       {
         Put: {
           TableName: this.tables.outbox,
-          Item: { ...event, expiresAt: expiresAt(event.occurredAt, this.retention.outboxDays) },
+          // Pending until the relay (or the sweeper) confirms SQS accepted it: the marker puts the
+          // event in the sparse PendingEvents index, written in the same transaction as the event.
+          Item: {
+            ...event,
+            expiresAt: expiresAt(event.occurredAt, this.retention.outboxDays),
+            [PENDING_SHARD_ATTRIBUTE]: pendingShardOf(event.aggregateId),
+          },
           ConditionExpression: 'attribute_not_exists(aggregateId)',
         },
       },

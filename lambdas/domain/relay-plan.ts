@@ -28,9 +28,47 @@ export interface BatchLimits {
 }
 
 export interface PlannedEntry {
-  /** Index of the record in the invocation's records. */
+  /**
+   * Index of the record in the invocation's records. For a gap-filled predecessor, the index of
+   * the record that pulled it in: if the predecessor fails, that record is the first failed one.
+   */
   readonly index: number;
   readonly envelope: EventEnvelope;
+  /** Present on a pending predecessor read from the outbox, not delivered by the stream in this invocation. */
+  readonly gapFill?: true;
+}
+
+/**
+ * The pending predecessors of one record's event, looked up in the outbox before planning, or why
+ * the lookup failed (then the record cannot be sent: sending it could put n before n - 1).
+ */
+export type PredecessorLookup =
+  | { readonly kind: 'found'; readonly events: readonly EventEnvelope[] }
+  | { readonly kind: 'failed'; readonly reason: string };
+
+const eventKey = (aggregateId: string, sequence: number): string => `${aggregateId}\u0000${sequence}`;
+
+/**
+ * The records whose predecessors must be looked up before they are sent: events with a sequence
+ * above 1 whose predecessor (sequence - 1) is not an earlier event of the same invocation. (When
+ * it is, that earlier record's own lookup covers what came before it.) Records after the first
+ * invalid one are never sent, so they need no lookup.
+ *
+ * This is the gap fill: a stream record that was lost (24 h retention, an on-failure destination,
+ * a disabled stream) is repaired as soon as the payment's next event arrives, instead of letting
+ * consumers receive n before n - 1.
+ */
+export function recordsNeedingPredecessors(records: readonly RelayRecord[]): number[] {
+  const seen = new Set<string>();
+  const needing: number[] = [];
+  for (const [index, record] of records.entries()) {
+    if (record.kind === 'invalid') break;
+    if (record.kind !== 'event') continue;
+    const { aggregateId, sequence } = record.envelope;
+    if (sequence > 1 && !seen.has(eventKey(aggregateId, sequence - 1))) needing.push(index);
+    seen.add(eventKey(aggregateId, sequence));
+  }
+  return needing;
 }
 
 /** One broker call: events that are contiguous in stream order, at most one per aggregate. */
@@ -60,8 +98,16 @@ export interface RelayPlan {
  *   after the earlier one was accepted.
  * - Ignored records (not INSERTs) are never sent and do not end a batch.
  * - Planning stops at the first invalid or oversize record: it is never sent.
+ * - A record with `predecessors` is preceded by its aggregate's pending predecessors, in sequence
+ *   order, as entries carrying the record's index; a failed lookup stops planning at the record.
+ * - An event is planned once per invocation, however many times it was read (a record whose event
+ *   was already pulled in as a predecessor adds nothing).
  */
-export function planRelay(records: readonly RelayRecord[], limits: BatchLimits): RelayPlan {
+export function planRelay(
+  records: readonly RelayRecord[],
+  limits: BatchLimits,
+  predecessors: ReadonlyMap<number, PredecessorLookup> = new Map(),
+): RelayPlan {
   if (!Number.isInteger(limits.maxEntries) || limits.maxEntries < 1) {
     throw new RangeError(`maxEntries must be a positive integer, got ${limits.maxEntries}`);
   }
@@ -69,6 +115,7 @@ export function planRelay(records: readonly RelayRecord[], limits: BatchLimits):
   let entries: PlannedEntry[] = [];
   let bytes = 0;
   let aggregates = new Set<string>();
+  const planned = new Set<string>();
   const close = (): void => {
     if (entries.length > 0) batches.push({ entries });
     entries = [];
@@ -83,23 +130,47 @@ export function planRelay(records: readonly RelayRecord[], limits: BatchLimits):
       return { batches, halt: { index, reason: record.reason } };
     }
     const { envelope } = record;
-    const size = limits.messageBytes(envelope);
-    if (size > limits.maxBytes) {
+    const lookup = predecessors.get(index);
+    if (lookup?.kind === 'failed') {
       close();
       return {
         batches,
-        halt: { index, reason: `event ${envelope.eventId} is ${size} bytes, over the ${limits.maxBytes}-byte limit` },
+        halt: { index, reason: `pending predecessors of event ${envelope.eventId} could not be read: ${lookup.reason}` },
       };
     }
-    if (entries.length === limits.maxEntries || bytes + size > limits.maxBytes || aggregates.has(envelope.aggregateId)) {
-      close();
+    const toSend: PlannedEntry[] = [
+      ...(lookup ? predecessorsOf(envelope, lookup.events).map((event) => ({ index, envelope: event, gapFill: true as const })) : []),
+      { index, envelope },
+    ];
+    for (const entry of toSend) {
+      if (planned.has(entry.envelope.eventId)) continue;
+      const size = limits.messageBytes(entry.envelope);
+      if (size > limits.maxBytes) {
+        close();
+        return {
+          batches,
+          halt: { index, reason: `event ${entry.envelope.eventId} is ${size} bytes, over the ${limits.maxBytes}-byte limit` },
+        };
+      }
+      const { aggregateId } = entry.envelope;
+      if (entries.length === limits.maxEntries || bytes + size > limits.maxBytes || aggregates.has(aggregateId)) {
+        close();
+      }
+      entries.push(entry);
+      bytes += size;
+      aggregates.add(aggregateId);
+      planned.add(entry.envelope.eventId);
     }
-    entries.push({ index, envelope });
-    bytes += size;
-    aggregates.add(envelope.aggregateId);
   }
   close();
   return { batches };
+}
+
+/** The looked-up events that really are earlier events of `event`'s aggregate, in sequence order. */
+function predecessorsOf(event: EventEnvelope, found: readonly EventEnvelope[]): EventEnvelope[] {
+  return found
+    .filter((candidate) => candidate.aggregateId === event.aggregateId && candidate.sequence < event.sequence)
+    .sort((a, b) => a.sequence - b.sequence);
 }
 
 /**

@@ -1,12 +1,15 @@
 /**
  * Relay: DynamoDB Streams (Outbox table, INSERTs) -> SQS FIFO `payment-events.fifo`.
- * Returns partial batch failures: the first record not published and every later one.
+ * Publishes a payment's pending predecessors first when the stream did not deliver them, marks
+ * what SQS accepted as published, and returns partial batch failures: the first record not
+ * published and every later one.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { sqsClient } from '../adapters/aws-clients';
+import { dynamoDocumentClient, sqsClient } from '../adapters/aws-clients';
+import { DynamoDbPublicationLedger } from '../adapters/dynamodb-publication-ledger';
 import { toRelayRecord } from '../adapters/outbox-stream-record';
 import { SqsEventPublisher } from '../adapters/sqs-event-publisher';
 import { ENV } from '../config/env-names';
@@ -14,18 +17,39 @@ import { requiredEnv } from '../config/required-env';
 import { logger, metrics, MetricUnit } from '../observability';
 import { relayEvents } from '../use-cases/relay-events';
 
-const publisher = new SqsEventPublisher(sqsClient(), requiredEnv(ENV.paymentEventsQueueUrl));
 const systemClock = { now: () => new Date() };
+const publisher = new SqsEventPublisher(sqsClient(), requiredEnv(ENV.paymentEventsQueueUrl));
+const ledger = new DynamoDbPublicationLedger(dynamoDocumentClient(), { tableName: requiredEnv(ENV.outboxTable) }, systemClock);
 
 const lambdaHandler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   const records = event.Records.map(toRelayRecord);
-  const report = await relayEvents(records, publisher, systemClock);
+  const report = await relayEvents(records, { publisher, ledger, clock: systemClock });
 
   metrics.addMetric('EventsPublished', MetricUnit.Count, report.published.length);
   metrics.addMetric('PublishFailures', MetricUnit.Count, report.failed);
+  metrics.addMetric('GapFilledEvents', MetricUnit.Count, report.gapFilled.length);
+  metrics.addMetric('MarkPublishedFailures', MetricUnit.Count, report.markFailures.length);
   for (const lag of report.lagsMs) metrics.addMetric('RelayLagMs', MetricUnit.Milliseconds, lag);
 
-  const counts = { records: records.length, published: report.published.length, failed: report.failed, skipped: report.skipped };
+  for (const event of report.gapFilled) {
+    logger.warn('Published a pending predecessor the stream did not deliver in order', eventKeys(event));
+  }
+  for (const { event, reason, error } of report.markFailures) {
+    logger.error('Published event could not be marked published; the sweeper may publish it again', {
+      ...eventKeys(event),
+      reason,
+      error: error as Error,
+    });
+  }
+
+  const counts = {
+    records: records.length,
+    published: report.published.length,
+    gapFilled: report.gapFilled.length,
+    failed: report.failed,
+    skipped: report.skipped,
+    markFailures: report.markFailures.length,
+  };
   if (report.failure) {
     logger.warn('Relay stopped at a failed record; it and every later record will be retried', {
       ...counts,
@@ -38,5 +62,9 @@ const lambdaHandler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchR
   }
   return { batchItemFailures: report.batchItemFailures };
 };
+
+function eventKeys(event: { eventId: string; aggregateId: string; sequence: number }) {
+  return { eventId: event.eventId, paymentId: event.aggregateId, sequence: event.sequence };
+}
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,10 +1,11 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbPaymentRepository } from '../../lambdas/adapters/dynamodb-payment-repository';
 import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../../lambdas/domain/errors';
 import { confirmPayment, createPayment } from '../../lambdas/domain/payment';
+import { pendingShardOf } from '../../lambdas/domain/pending-shards';
 
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const dynamo = mockClient(documentClient);
@@ -49,7 +50,11 @@ describe('DynamoDbPaymentRepository.commit', () => {
       {
         Put: expect.objectContaining({
           TableName: 'Outbox',
-          Item: { ...created.event, expiresAt: Date.parse('2026-11-25T00:00:00.000Z') / 1000 + 30 * 86_400 },
+          Item: {
+            ...created.event,
+            expiresAt: Date.parse('2026-11-25T00:00:00.000Z') / 1000 + 30 * 86_400,
+            pendingShard: pendingShardOf('pay-1'),
+          },
           ConditionExpression: 'attribute_not_exists(aggregateId)',
         }),
       },
@@ -80,6 +85,17 @@ describe('DynamoDbPaymentRepository.commit', () => {
     await expect(repository.commit(approved)).rejects.toBeInstanceOf(PaymentVersionConflictError);
   });
 
+  it('marks every outbox item pending under its payment’s shard, so a later change of the same payment shares it', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    await repository.commit(created);
+    await repository.commit(approved);
+    const shards = dynamo
+      .commandCalls(TransactWriteCommand)
+      .map((call) => call.args[0].input.TransactItems?.[1]?.Put?.Item?.pendingShard);
+    expect(shards).toEqual([pendingShardOf('pay-1'), pendingShardOf('pay-1')]);
+    expect(shards[0]).toMatch(/^p(0\d|1[0-5])$/);
+  });
+
   it('translates a failed idempotency condition into IdempotencyRecordExistsError', async () => {
     dynamo.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'ConditionalCheckFailed']));
     await expect(repository.commit(created, record)).rejects.toBeInstanceOf(IdempotencyRecordExistsError);
@@ -89,5 +105,20 @@ describe('DynamoDbPaymentRepository.commit', () => {
     const throttled = cancelled(['ThrottlingError', 'None']);
     dynamo.on(TransactWriteCommand).rejects(throttled);
     await expect(repository.commit(approved)).rejects.toBe(throttled);
+  });
+});
+
+describe('DynamoDbPaymentRepository.listEvents', () => {
+  it('returns envelopes without the outbox bookkeeping (TTL, pending marker, publication time)', async () => {
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        { ...created.event, expiresAt: 1, publishedAt: '2026-11-25T00:00:01.000Z' },
+        { ...approved.event, expiresAt: 2, pendingShard: pendingShardOf('pay-1') },
+      ],
+    });
+
+    const events = await repository.listEvents('pay-1');
+
+    expect(events).toEqual([created.event, approved.event]);
   });
 });

@@ -1,4 +1,13 @@
 import { RequestThrottled, SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import {
+  DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -6,6 +15,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 const QUEUE_URL = vi.hoisted(() => {
   const url = 'https://sqs.us-east-1.amazonaws.com/000000000000/payment-events.fifo';
   process.env.PAYMENT_EVENTS_QUEUE_URL = url;
+  process.env.OUTBOX_TABLE_NAME = 'Outbox';
   process.env.AWS_REGION = 'us-east-1';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -16,6 +26,7 @@ import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
 import { handler } from '../../lambdas/handlers/relay';
 import { logger, metrics } from '../../lambdas/observability';
 import { lambdaContext } from '../helpers/api-events';
+import { FakeOutboxTable } from '../helpers/outbox-table';
 import {
   envelope,
   insertRecord,
@@ -26,6 +37,8 @@ import {
 } from '../helpers/stream-events';
 
 const sqs = mockClient(SQSClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
+let outbox: FakeOutboxTable;
 
 /** SQS accepting every entry. */
 function acceptAll(input: SendMessageBatchCommandInput) {
@@ -45,7 +58,14 @@ function rejectIds(...ids: string[]) {
   });
 }
 
+/** Invokes the relay; every INSERT's item is in the outbox first (pending, unless the test stored it otherwise). */
 async function relay(records: DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
+  for (const record of records) {
+    const image = record.eventName === 'INSERT' ? record.dynamodb?.NewImage : undefined;
+    if (!image) continue;
+    const item = unmarshall(image as Record<string, AttributeValue>) as EventEnvelope;
+    if (typeof item.eventId === 'string' && !outbox.item(item.aggregateId, item.sequence)) outbox.put(item);
+  }
   return handler(streamEvent(records), lambdaContext as unknown as Context);
 }
 
@@ -60,6 +80,10 @@ const distinctPayments = (count: number) => Array.from({ length: count }, (_, i)
 beforeEach(() => {
   sqs.reset();
   sqs.on(SendMessageBatchCommand).callsFake(acceptAll);
+  dynamo.reset();
+  outbox = new FakeOutboxTable();
+  dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => outbox.query(input));
+  dynamo.on(UpdateCommand).callsFake((input: UpdateCommandInput) => outbox.update(input));
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -73,7 +97,7 @@ describe('relay handler', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(sentBatches().map((b) => b.Entries?.length)).toEqual([10, 2]);
     expect(info).toHaveBeenCalledTimes(1);
-    expect(info.mock.calls[0]?.[1]).toEqual({ records: 12, published: 12, failed: 0, skipped: 0 });
+    expect(info.mock.calls[0]?.[1]).toEqual({ records: 12, published: 12, gapFilled: 0, failed: 0, skipped: 0, markFailures: 0 });
   });
 
   it('sends FIFO messages grouped by payment, deduplicated by event id, with the envelope as body', async () => {
@@ -239,6 +263,8 @@ describe('relay handler', () => {
     expect(recorded).toEqual([
       ['EventsPublished', 2],
       ['PublishFailures', 1],
+      ['GapFilledEvents', 0],
+      ['MarkPublishedFailures', 0],
       ['RelayLagMs', 1_500],
       ['RelayLagMs', 1_500],
     ]);
@@ -253,3 +279,189 @@ describe('relay handler', () => {
     });
   });
 });
+
+describe('relay handler: published marker', () => {
+  it('marks every event SQS accepted as published, removing it from the pending index', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-25T00:00:03.000Z'));
+    const records = [insertRecord(envelope('A', 1)), insertRecord(envelope('B', 1))];
+
+    try {
+      await relay(records);
+    } finally {
+      vi.useRealTimers();
+    }
+
+    expect(outbox.pendingLabels()).toEqual([]);
+    expect(outbox.item('A', 1)?.publishedAt).toBe('2026-11-25T00:00:03.000Z');
+    const updates = dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(updates.map((u) => u.Key)).toEqual([
+      { aggregateId: 'A', sequence: 1 },
+      { aggregateId: 'B', sequence: 1 },
+    ]);
+    expect(updates[0]).toMatchObject({
+      TableName: 'Outbox',
+      UpdateExpression: 'REMOVE #shard SET #publishedAt = if_not_exists(#publishedAt, :now)',
+      ConditionExpression: 'attribute_exists(aggregateId)',
+      ExpressionAttributeNames: { '#shard': 'pendingShard', '#publishedAt': 'publishedAt' },
+    });
+  });
+
+  it('marks only what SQS accepted: a rejected entry and every later record stay pending', async () => {
+    const records = [insertRecord(envelope('A', 1)), insertRecord(envelope('B', 1)), insertRecord(envelope('C', 1))];
+    sqs.on(SendMessageBatchCommand).callsFakeOnce(rejectIds('1'));
+
+    await relay(records);
+
+    expect(outbox.pendingLabels()).toEqual(['B-1', 'C-1']);
+  });
+
+  it('does not fail the record when marking fails, and reports it in a log line and a metric', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const error = vi.spyOn(logger, 'error');
+    const records = [insertRecord(envelope('A', 1)), insertRecord(envelope('B', 1))];
+    dynamo
+      .on(UpdateCommand)
+      .rejectsOnce(Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' }))
+      .callsFake((input: UpdateCommandInput) => outbox.update(input));
+
+    const response = await relay(records);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(labels()).toEqual([['A-1', 'B-1']]);
+    expect(outbox.pendingLabels()).toEqual(['A-1']);
+    expect(addMetric).toHaveBeenCalledWith('MarkPublishedFailures', 'Count', 1);
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(error.mock.calls[0]?.[1]).toMatchObject({
+      eventId: 'evt-A-1',
+      paymentId: 'A',
+      sequence: 1,
+      reason: 'ThrottlingException: Rate of requests exceeds the allowed throughput',
+    });
+  });
+
+  it('acknowledges an event whose outbox item has expired meanwhile: nothing is left to mark', async () => {
+    const records = [insertRecord(envelope('A', 1))];
+    const response = await handler(streamEvent(records), lambdaContext as unknown as Context);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(outbox.items.size).toBe(0);
+  });
+});
+
+describe('relay handler: gap fill', () => {
+  it('publishes a payment’s pending predecessors before the event, in sequence order, one per call', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const warn = vi.spyOn(logger, 'warn');
+    // A-1 went through earlier; the stream records of were lost (expired, on-failure destination).
+    outbox.putPublished(envelope('A', 1)).put(envelope('A', 2), envelope('A', 3));
+    const records = [insertRecord(envelope('A', 4)), insertRecord(envelope('B', 1))];
+
+    const response = await relay(records);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(labels()).toEqual([['A-2'], ['A-3'], ['A-4', 'B-1']]);
+    const [first] = sentBatches();
+    expect(first?.Entries).toEqual([
+      {
+        Id: '0',
+        MessageGroupId: 'A',
+        MessageDeduplicationId: 'evt-A-2',
+        MessageBody: JSON.stringify(envelope('A', 2)),
+        MessageAttributes: {
+          eventType: { DataType: 'String', StringValue: 'payment.approved' },
+          sequence: { DataType: 'Number', StringValue: '2' },
+          aggregateId: { DataType: 'String', StringValue: 'A' },
+        },
+      },
+    ]);
+    expect(outbox.pendingLabels()).toEqual([]);
+    expect(addMetric).toHaveBeenCalledWith('GapFilledEvents', 'Count', 2);
+    expect(addMetric).toHaveBeenCalledWith('EventsPublished', 'Count', 4);
+    expect(warn.mock.calls.map((call) => call[1])).toEqual([
+      { eventId: 'evt-A-2', paymentId: 'A', sequence: 2 },
+      { eventId: 'evt-A-3', paymentId: 'A', sequence: 3 },
+    ]);
+  });
+
+  it('reads predecessors with a strongly consistent query of the payment’s partition, pending items only', async () => {
+    await relay([insertRecord(envelope('A', 3))]);
+
+    const queries = dynamo.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(queries).toEqual([
+      {
+        TableName: 'Outbox',
+        KeyConditionExpression: 'aggregateId = :id AND #sequence < :sequence',
+        FilterExpression: 'attribute_exists(#shard)',
+        ExpressionAttributeNames: { '#sequence': 'sequence', '#shard': 'pendingShard' },
+        ExpressionAttributeValues: { ':id': 'A', ':sequence': 3 },
+        ConsistentRead: true,
+        ExclusiveStartKey: undefined,
+      },
+    ]);
+  });
+
+  it('makes no lookup for first events or events whose predecessor is earlier in the invocation', async () => {
+    await relay([insertRecord(envelope('A', 1)), insertRecord(envelope('A', 2)), insertRecord(envelope('B', 1))]);
+
+    expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+
+  it('sends nothing extra when the predecessors were already published', async () => {
+    outbox.putPublished(envelope('A', 1), envelope('A', 2));
+
+    await relay([insertRecord(envelope('A', 3))]);
+
+    expect(labels()).toEqual([['A-3']]);
+  });
+
+  it('reports the pulling record and every later one when a predecessor is rejected, and sends nothing after', async () => {
+    outbox.putPublished(envelope('A', 1)).put(envelope('A', 2));
+    const records = [insertRecord(envelope('B', 1)), insertRecord(envelope('A', 3)), insertRecord(envelope('C', 1))];
+    // First call: B-1 (entry 0) and the predecessor A-2 (entry 1).
+    sqs.on(SendMessageBatchCommand).callsFakeOnce(rejectIds('1'));
+
+    const response = await relay(records);
+
+    expect(labels()).toEqual([['B-1', 'A-2']]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(1)));
+    expect(outbox.pendingLabels()).toEqual(['A-2', 'A-3', 'C-1']);
+  });
+
+  it('reports the pulling record and every later one when the predecessor’s call throws', async () => {
+    outbox.putPublished(envelope('A', 1)).put(envelope('A', 2));
+    const records = [insertRecord(envelope('A', 3)), insertRecord(envelope('B', 1))];
+    sqs.on(SendMessageBatchCommand).rejectsOnce(new Error('socket hang up'));
+
+    const response = await relay(records);
+
+    expect(labels()).toEqual([['A-2']]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records));
+  });
+
+  it('fails the record whose predecessors cannot be read, after publishing the records before it', async () => {
+    const records = [insertRecord(envelope('B', 1)), insertRecord(envelope('A', 2)), insertRecord(envelope('C', 1))];
+    dynamo.on(QueryCommand).rejects(Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    const warn = vi.spyOn(logger, 'warn');
+
+    const response = await relay(records);
+
+    expect(labels()).toEqual([['B-1']]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(1)));
+    expect(warn.mock.calls[0]?.[1]).toMatchObject({
+      reason: 'pending predecessors of event evt-A-2 could not be read: ProvisionedThroughputExceededException: Throughput exceeded',
+    });
+  });
+
+  it('publishes the lost predecessor once even when its own record arrives later in the invocation', async () => {
+    outbox.putPublished(envelope('A', 1)).put(envelope('A', 2));
+    const records = [insertRecord(envelope('A', 3)), insertRecord(envelope('A', 2))];
+
+    const response = await relay(records);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(labels()).toEqual([['A-2'], ['A-3']]);
+  });
+});
+
