@@ -168,6 +168,9 @@ export class PaymentApi extends Construct {
       },
     });
 
+    // RestApi adds its own "Endpoint" output; the stack outputs the URL once, as ApiUrl.
+    this.api.node.tryRemoveChild('Endpoint');
+
     const functions: Record<string, PaymentFunction> = {};
     for (const route of PAYMENT_API_ROUTES) {
       const fn = new PaymentFunction(this, route.id, {

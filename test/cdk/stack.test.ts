@@ -19,6 +19,16 @@ describe('PaymentOutboxStack', () => {
     expect(Object.keys(template.findOutputs(name))).toEqual([name]);
   });
 
+  it('has no other outputs', () => {
+    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual([
+      'ApiUrl',
+      'PaymentEventsDlqUrl',
+      'PaymentEventsQueueUrl',
+      'PgWebhookSecretArn',
+      'RelayFailuresQueueUrl',
+    ]);
+  });
+
   it('points the queue URL outputs at the right queues and the secret output at the secret', () => {
     template.hasOutput('PaymentEventsQueueUrl', { Value: { Ref: 'PaymentEventsQueue' } });
     template.hasOutput('PaymentEventsDlqUrl', { Value: { Ref: 'PaymentEventsDlq' } });
