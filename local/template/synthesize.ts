@@ -1,0 +1,57 @@
+/**
+ * Synthesizes `PaymentOutboxStack` in-process, with asset bundling skipped, and returns its
+ * CloudFormation template: the single source of the local wiring (no hand-kept resource list).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LocalStartupError } from '../errors';
+import { REPO_ROOT } from '../paths';
+import type { CfnTemplate } from './types';
+
+export const STACK_MODULE = 'lib/payment-outbox-stack.ts';
+export const STACK_CLASS = 'PaymentOutboxStack';
+
+export interface SynthesizeOptions {
+  /** Stack id (and name) in the in-memory app, as bin/payment-outbox.ts names it. @default 'PaymentOutbox' */
+  readonly stackName?: string;
+  /** Props passed to the stack constructor. @default - none */
+  readonly stackProps?: Record<string, unknown>;
+  /** Repository root holding lib/ and cdk.json. @default the repository of this file */
+  readonly repoRoot?: string;
+}
+
+type StackConstructor = new (scope: unknown, id: string, props?: Record<string, unknown>) => unknown;
+
+/** Context the CDK CLI would add from cdk.json (feature flags change templates). */
+function cdkJsonContext(repoRoot: string): Record<string, unknown> {
+  const file = join(repoRoot, 'cdk.json');
+  if (!existsSync(file)) return {};
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { context?: Record<string, unknown> };
+  return parsed.context ?? {};
+}
+
+export async function synthesizeTemplate(options: SynthesizeOptions = {}): Promise<CfnTemplate> {
+  const repoRoot = options.repoRoot ?? REPO_ROOT;
+  const stackName = options.stackName ?? 'PaymentOutbox';
+  const modulePath = join(repoRoot, STACK_MODULE);
+  if (!existsSync(modulePath)) throw new LocalStartupError(`${STACK_MODULE} not found: the local runner reads the stack it defines`);
+
+  const { App } = await import('aws-cdk-lib');
+  const module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
+  const Stack = module[STACK_CLASS] as StackConstructor | undefined;
+  if (typeof Stack !== 'function') throw new LocalStartupError(`${STACK_MODULE} does not export ${STACK_CLASS}`);
+
+  const outdir = mkdtempSync(join(tmpdir(), 'payment-outbox-synth-'));
+  try {
+    const app = new App({
+      outdir,
+      context: { ...cdkJsonContext(repoRoot), 'aws:cdk:bundling-stacks': [] },
+    });
+    new Stack(app, stackName, options.stackProps);
+    return app.synth().getStackByName(stackName).template as CfnTemplate;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * State directories of local stacks started by the integration tests, so that the test run can
+ * stop processes a crashed test worker left behind (each stack records its children there).
+ */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LocalLogger } from './log';
+import { DEFAULT_STATE_DIR } from './paths';
+import { PidFile, type PidRecord } from './process/pid-file';
+
+/** Parent of every test stack's state directory. */
+export const TEST_STATE_ROOT = join(DEFAULT_STATE_DIR, 'test');
+
+/** Stops the recorded children of every test stack directory and removes the directories. */
+export async function stopTestLeftovers(log: LocalLogger): Promise<PidRecord[]> {
+  if (!existsSync(TEST_STATE_ROOT)) return [];
+  const stopped: PidRecord[] = [];
+  for (const name of readdirSync(TEST_STATE_ROOT)) {
+    const dir = join(TEST_STATE_ROOT, name);
+    stopped.push(...(await new PidFile(dir).stopLeftovers(log)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return stopped;
+}
