@@ -11,6 +11,10 @@ export const ENV = {
   /** Days the example consumer keeps its inbox (event#) items; optional, default 30. */
   inboxRetentionDays: 'INBOX_RETENTION_DAYS',
   paymentEventsQueueUrl: 'PAYMENT_EVENTS_QUEUE_URL',
+  /** Outbox sweeper: seconds an event may stay pending before the sweeper republishes it; optional, default 120. */
+  sweeperGraceSeconds: 'SWEEPER_GRACE_SECONDS',
+  /** Outbox sweeper: most pending index items one run reads; optional, default 1000. */
+  sweeperMaxEvents: 'SWEEPER_MAX_EVENTS',
   /** ARN of the Secrets Manager secret holding the PG webhook HMAC key (deployed stack). */
   pgWebhookSecretArn: 'PG_WEBHOOK_SECRET_ARN',
   /** The PG webhook HMAC key itself (local mode and tests); takes precedence over the ARN. */

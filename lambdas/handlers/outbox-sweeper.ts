@@ -1,0 +1,68 @@
+/**
+ * Outbox sweeper (scheduled): republishes events still pending after the grace period to
+ * `payment-events.fifo`, marks them published, and reports the age of the oldest pending event.
+ * Returns the run's summary (the local runner logs it).
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { dynamoDocumentClient, sqsClient } from '../adapters/aws-clients';
+import { DynamoDbPublicationLedger } from '../adapters/dynamodb-publication-ledger';
+import { SqsEventPublisher } from '../adapters/sqs-event-publisher';
+import { ENV } from '../config/env-names';
+import { positiveIntEnv, requiredEnv } from '../config/required-env';
+import { logger, metrics, MetricUnit } from '../observability';
+import { sweepPending, type SweepSummary } from '../use-cases/sweep-pending';
+
+/** Seconds an event may stay pending before the sweeper takes it, unless SWEEPER_GRACE_SECONDS says otherwise. */
+const DEFAULT_SWEEPER_GRACE_SECONDS = 120;
+/** Index items one run reads, unless SWEEPER_MAX_EVENTS says otherwise. */
+const DEFAULT_SWEEPER_MAX_EVENTS = 1000;
+
+const systemClock = { now: () => new Date() };
+const graceSeconds = positiveIntEnv(ENV.sweeperGraceSeconds, DEFAULT_SWEEPER_GRACE_SECONDS);
+const limit = positiveIntEnv(ENV.sweeperMaxEvents, DEFAULT_SWEEPER_MAX_EVENTS);
+const publisher = new SqsEventPublisher(sqsClient(), requiredEnv(ENV.paymentEventsQueueUrl));
+const ledger = new DynamoDbPublicationLedger(dynamoDocumentClient(), { tableName: requiredEnv(ENV.outboxTable) }, systemClock);
+
+const lambdaHandler = async (): Promise<SweepSummary> => {
+  const report = await sweepPending({ now: systemClock.now(), graceSeconds, limit }, { ledger, publisher });
+
+  metrics.addMetric('OldestPendingAgeSeconds', MetricUnit.Seconds, report.oldestPendingAgeSeconds);
+  metrics.addMetric('SweeperRepublished', MetricUnit.Count, report.republished);
+  metrics.addMetric('SweeperFailures', MetricUnit.Count, report.failed);
+  metrics.addMetric('MarkPublishedFailures', MetricUnit.Count, report.markFailures);
+
+  for (const event of report.republishedEvents) {
+    logger.info('Republished a pending event', { eventId: event.eventId, paymentId: event.aggregateId, sequence: event.sequence });
+  }
+  for (const failure of report.failures) {
+    logger.warn('Pending event not republished; the next run tries again', {
+      ...(failure.eventId !== undefined && { eventId: failure.eventId }),
+      paymentId: failure.aggregateId,
+      ...(failure.sequence !== undefined && { sequence: failure.sequence }),
+      reason: failure.reason,
+    });
+  }
+  for (const { event, reason, error } of report.markFailureDetails) {
+    logger.error('Republished event could not be marked published; the next run may send it again', {
+      eventId: event.eventId,
+      paymentId: event.aggregateId,
+      sequence: event.sequence,
+      reason,
+      error: error as Error,
+    });
+  }
+
+  const summary: SweepSummary = {
+    scanned: report.scanned,
+    republished: report.republished,
+    failed: report.failed,
+    oldestPendingAgeSeconds: report.oldestPendingAgeSeconds,
+    markFailures: report.markFailures,
+  };
+  logger.info('Outbox sweep finished', { ...summary, graceSeconds, limit });
+  return summary;
+};
+
+export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));
