@@ -261,6 +261,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     writeFileSync(endpointsPath, `${JSON.stringify(endpointsFile, null, 2)}\n`);
     cleanups.push(async () => rmSync(endpointsPath, { force: true }));
     timings.totalMs = Date.now() - started;
+    log.debug(`ready: ${JSON.stringify(timings)}`);
 
     const queuesByName = new Map(queues.map((q) => [q.queueName, q]));
     let stopped: Promise<void> | undefined;

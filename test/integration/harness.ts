@@ -85,38 +85,52 @@ export async function callApi(
 }
 
 /**
- * Receives (and deletes) messages from a queue until `count` arrived or `timeoutMs` passed;
- * with `count` undefined, until a receive comes back empty. Uses the stack's SQS client, which
- * sends requests to the emulator endpoint, not to the queue URL's host.
+ * Receives (and deletes, unless `keep`) messages from a queue until `count` arrived, or, without
+ * `count`, for the whole `timeoutMs` (to check that nothing more arrives). Uses the stack's SQS
+ * client, which sends requests to the emulator endpoint, not to the queue URL's host.
  */
 export async function receiveMessages(
   stack: LocalStack,
   queueName: string,
   options: { count?: number; timeoutMs?: number; keep?: boolean } = {},
 ): Promise<Message[]> {
-  const url = stack.queueUrl(queueName);
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   const messages: Message[] = [];
   while (Date.now() < deadline && (options.count === undefined || messages.length < options.count)) {
-    const { Messages = [] } = await stack.clients.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: url,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-        MessageSystemAttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0 && options.count === undefined) break;
-    messages.push(...Messages);
-    if (Messages.length > 0 && !options.keep) {
-      await stack.clients.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: url,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
-        }),
-      );
-    }
+    const waitSeconds = Math.max(0, Math.min(1, Math.floor((deadline - Date.now()) / 1000)));
+    messages.push(...(await receiveOnce(stack, queueName, waitSeconds, options.keep ?? false)));
   }
   return messages;
+}
+
+/** Reads and deletes whatever the queue holds right now. */
+export async function drainQueue(stack: LocalStack, queueName: string): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (;;) {
+    const batch = await receiveOnce(stack, queueName, 0, false);
+    if (batch.length === 0) return messages;
+    messages.push(...batch);
+  }
+}
+
+async function receiveOnce(stack: LocalStack, queueName: string, waitSeconds: number, keep: boolean): Promise<Message[]> {
+  const url = stack.queueUrl(queueName);
+  const { Messages = [] } = await stack.clients.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: url,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: waitSeconds,
+      MessageSystemAttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  if (Messages.length > 0 && !keep) {
+    await stack.clients.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
+      }),
+    );
+  }
+  return Messages;
 }
