@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SequenceGapError } from '../../lambdas/domain/consumer-rules';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
 import type { InboxCommitResult, InboxStore } from '../../lambdas/ports/inbox-store';
@@ -29,16 +29,35 @@ describe('applyOnce', () => {
   it('commits the next event of an aggregate with its effect', async () => {
     const store = new ScriptedStore([1]);
 
-    const outcome = await makeApplyOnce(store)(envelope('A', 2), 'effect-2');
+    const outcome = await makeApplyOnce(store)(envelope('A', 2), (e) => `effect-${e.sequence}`);
 
     expect(outcome).toEqual({ status: 'applied' });
     expect(store.committed).toEqual([{ eventId: 'evt-A-2', effect: 'effect-2' }]);
   });
 
+  it('computes the effect only for an event it is about to commit', async () => {
+    const effectOf = vi.fn(() => 'effect');
+
+    await makeApplyOnce(new ScriptedStore([5]))(envelope('A', 3), effectOf);
+    await expect(makeApplyOnce(new ScriptedStore([1]))(envelope('A', 4), effectOf)).rejects.toBeInstanceOf(SequenceGapError);
+    expect(effectOf).not.toHaveBeenCalled();
+
+    await makeApplyOnce(new ScriptedStore([1]))(envelope('A', 2), effectOf);
+    expect(effectOf).toHaveBeenCalledTimes(1);
+  });
+
+  it('awaits an asynchronous effect before committing it', async () => {
+    const store = new ScriptedStore([0]);
+
+    await makeApplyOnce(store)(envelope('A', 1), async (e) => `async-${e.eventId}`);
+
+    expect(store.committed).toEqual([{ eventId: 'evt-A-1', effect: 'async-evt-A-1' }]);
+  });
+
   it('skips an event the aggregate is already past, without committing', async () => {
     const store = new ScriptedStore([5]);
 
-    const outcome = await makeApplyOnce(store)(envelope('A', 3), 'effect');
+    const outcome = await makeApplyOnce(store)(envelope('A', 3), () => 'effect');
 
     expect(outcome).toEqual({ status: 'stale', lastApplied: 5 });
     expect(store.committed).toEqual([]);
@@ -47,21 +66,21 @@ describe('applyOnce', () => {
   it('throws SequenceGapError for an event ahead of a gap, without committing', async () => {
     const store = new ScriptedStore([1]);
 
-    await expect(makeApplyOnce(store)(envelope('A', 4), 'effect')).rejects.toThrow(new SequenceGapError('A', 2, 4));
+    await expect(makeApplyOnce(store)(envelope('A', 4), () => 'effect')).rejects.toThrow(new SequenceGapError('A', 2, 4));
     expect(store.committed).toEqual([]);
   });
 
   it('acknowledges an event whose id the inbox already holds', async () => {
     const store = new ScriptedStore([1], ['duplicate-event']);
 
-    await expect(makeApplyOnce(store)(envelope('A', 2), 'effect')).resolves.toEqual({ status: 'duplicate' });
+    await expect(makeApplyOnce(store)(envelope('A', 2), () => 'effect')).resolves.toEqual({ status: 'duplicate' });
     expect(store.reads).toBe(1);
   });
 
   it('re-reads and decides again when the aggregate moved between read and commit', async () => {
     const store = new ScriptedStore([1, 2], ['sequence-moved']);
 
-    const outcome = await makeApplyOnce(store)(envelope('A', 2), 'effect');
+    const outcome = await makeApplyOnce(store)(envelope('A', 2), () => 'effect');
 
     expect(outcome).toEqual({ status: 'stale', lastApplied: 2 });
     expect(store.reads).toBe(2);
@@ -70,7 +89,7 @@ describe('applyOnce', () => {
   it('gives up after the configured number of lost races', async () => {
     const store = new ScriptedStore([1], ['sequence-moved', 'sequence-moved']);
 
-    await expect(makeApplyOnce(store, { maxAttempts: 2 })(envelope('A', 2), 'effect')).rejects.toBeInstanceOf(
+    await expect(makeApplyOnce(store, { maxAttempts: 2 })(envelope('A', 2), () => 'effect')).rejects.toBeInstanceOf(
       ApplyContentionError,
     );
     expect(store.reads).toBe(2);

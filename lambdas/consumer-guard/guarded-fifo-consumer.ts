@@ -1,0 +1,113 @@
+/**
+ * A reusable SQS FIFO consumer of payment events: give it an inbox store and the effect of an
+ * event, get a Lambda handler that
+ * - parses each message into an envelope (a message that is not one fails; it reaches the DLQ
+ *   after the queue's maxReceiveCount);
+ * - applies each event at most once, by `eventId` (the inbox);
+ * - acknowledges, without effect, a sequence its payment is already past;
+ * - refuses a sequence beyond `lastSequence + 1` (SequenceGapError): the message fails and is
+ *   retried after the visibility timeout, until the missing event was applied, or it reaches the
+ *   DLQ, where the outbox DLQ tools redrive it in sequence order;
+ * - answers with partial batch failures: a failed message fails the rest of its message group
+ *   in the batch (`skipGroupOnError`), other groups go on;
+ * - logs every line that handles an event with `eventId`, `paymentId` and `sequence`.
+ */
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { InvalidEnvelopeError, parseEnvelope, SequenceGapError } from '../domain/consumer-rules';
+import type { EventEnvelope } from '../domain/event-envelope';
+import type { InboxStore } from '../ports/inbox-store';
+import { makeApplyOnce, type ApplyOutcome } from '../use-cases/apply-once';
+
+export interface GuardedFifoConsumerOptions<E> {
+  /**
+   * Where applied events and each payment's last sequence are recorded; `commit` writes the
+   * effect in the same transaction as the inbox record.
+   */
+  readonly store: InboxStore<E>;
+  /**
+   * The effect of an event that is next for its payment. Called only for an event about to be
+   * committed (never for a duplicate or an old sequence), possibly again if a concurrent delivery
+   * wins the race, so it should compute rather than act. The logger carries the event's keys.
+   */
+  readonly apply: (envelope: EventEnvelope, context: { readonly logger: Logger }) => E | Promise<E>;
+  /** Lines about an event carry `eventId`, `paymentId`, `sequence`, `messageId`, `messageGroupId`. */
+  readonly logger: Logger;
+  /**
+   * When given: EventsApplied, EventsSkipped, SequenceGaps, ApplyFailures, InvalidMessages (Count).
+   * The caller flushes them (e.g. `logMetrics` middleware).
+   */
+  readonly metrics?: Metrics;
+  /** Read-decide-commit rounds when concurrent deliveries race. @default 3 */
+  readonly maxAttempts?: number;
+}
+
+/** The handler: SQS FIFO event in, partial batch response out. */
+export type GuardedFifoHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** Keys appended to every log line while one message is handled. */
+const EVENT_KEYS = ['messageId', 'messageGroupId', 'eventId', 'paymentId', 'sequence'] as const;
+
+export function guardedFifoConsumer<E>(options: GuardedFifoConsumerOptions<E>): GuardedFifoHandler {
+  const { store, apply, logger, metrics } = options;
+  const applyOnce = makeApplyOnce(store, options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts });
+  // The FIFO processor handles records one after another, so per-record log keys cannot mix.
+  const processor = new SqsFifoPartialProcessorAsync();
+  const count = (name: string): void => {
+    metrics?.addMetric(name, MetricUnit.Count, 1);
+  };
+
+  const handleRecord = async (record: SQSRecord): Promise<void> => {
+    logger.appendKeys({ messageId: record.messageId, messageGroupId: record.attributes.MessageGroupId });
+    try {
+      let envelope: EventEnvelope;
+      try {
+        envelope = parseEnvelope(record.body);
+      } catch (error) {
+        if (error instanceof InvalidEnvelopeError) {
+          count('InvalidMessages');
+          logger.error('Message is not a payment event; it goes to the DLQ after its last receive', { error });
+        }
+        throw error;
+      }
+      logger.appendKeys({ eventId: envelope.eventId, paymentId: envelope.aggregateId, sequence: envelope.sequence });
+
+      let outcome: ApplyOutcome;
+      try {
+        outcome = await applyOnce(envelope, (event) => apply(event, { logger }));
+      } catch (error) {
+        if (error instanceof SequenceGapError) {
+          count('SequenceGaps');
+          logger.warn('Earlier events are missing; message left for retry', {
+            expectedSequence: error.expectedSequence,
+            receiveCount: Number(record.attributes.ApproximateReceiveCount),
+          });
+        } else {
+          count('ApplyFailures');
+          logger.error('Event could not be applied; message left for retry', { error: error as Error });
+        }
+        throw error;
+      }
+      if (outcome.status === 'applied') {
+        count('EventsApplied');
+        logger.info('Event applied', { type: envelope.type });
+      } else {
+        count('EventsSkipped');
+        logger.info('Event already applied; acknowledged without effect', { outcome });
+      }
+    } finally {
+      logger.removeKeys([...EVENT_KEYS]);
+    }
+  };
+
+  return (event, context) =>
+    processPartialResponse(event, handleRecord, processor, {
+      context,
+      skipGroupOnError: true,
+      // A batch whose every message failed is answered with the full list rather than an error:
+      // same retry, but an explicit response.
+      throwOnFullBatchFailure: false,
+    });
+}
