@@ -171,7 +171,7 @@ describe('guardedFifoConsumer', () => {
 
   it('counts applied, skipped, gap, failed and invalid messages when given metrics', async () => {
     const metrics = new Metrics({ namespace: 'Test', serviceName: 'guard-test' });
-    const addMetric = vi.spyOn(metrics, 'addMetric').mockImplementation(() => undefined);
+    const addMetric = vi.spyOn(metrics, 'addMetric').mockImplementation(() => metrics);
     inbox.lastSequence.set('S', 5);
     const consume = consumer((event) => {
       if (event.aggregateId === 'F') throw new Error('boom');
