@@ -117,6 +117,16 @@ describe('sweepPending', () => {
     expect(report).toMatchObject({ scanned: 4, republished: 4, failed: 0, markFailures: 0 });
   });
 
+  it('sends the original envelope, with its event id as deduplication id and none of the outbox bookkeeping', async () => {
+    const event = old('A', 1);
+    outbox.put(event);
+
+    await sweep();
+
+    const entry = sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry).toMatchObject({ MessageGroupId: 'A', MessageDeduplicationId: 'evt-A-1', MessageBody: JSON.stringify(event) });
+  });
+
   it('leaves already-published events alone and sends nothing when nothing is pending', async () => {
     outbox.putPublished(old('A', 1), old('A', 2));
 
