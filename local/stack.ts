@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startApiServer } from './api/api-server';
 import { createLocalClients, emulatorEnvironment, type LocalClients } from './clients';
 import { startDynamoDbLocal, type DynamoDbLocal } from './emulators/dynamodb-local';
+import { assertJava } from './emulators/java';
 import { assertPortFree } from './emulators/ports';
 import { startSqsEmulator, type SqsEmulator } from './emulators/sqs-emulator';
 import { LocalStartupError } from './errors';
@@ -139,6 +140,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const apiPort = options.apiPort ?? 3000;
   const pgWebhookSecret = options.pgWebhookSecret ?? process.env.PG_WEBHOOK_SECRET ?? randomBytes(24).toString('hex');
 
+  assertJava();
   const pidFile = new PidFile(stateDir);
   await pidFile.stopLeftovers(log);
   await assertPortFree(apiPort, 'API', 'PORT');

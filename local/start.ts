@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     log.error(`unhandled rejection: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   });
 
-  if (nodeMajor < 22) log.warn(`Node ${process.versions.node}: fine locally; the Lambdas run nodejs22.x and newer AWS SDK releases will need Node >= 22`);
+  if (nodeMajor < 22) log.info(`note: Node ${process.versions.node} is fine locally; the Lambdas run nodejs22.x and newer AWS SDK releases will need Node >= 22`);
   log.info(`starting DynamoDB Local, the SQS emulator and synthesizing the stack${consumers ? '' : ' (--no-consumers)'}`);
   stack = await startLocalStack({ ...portsFromEnvironment(), consumers, ttlSweepIntervalSeconds: ttlSeconds, logger: log });
   if (stopping) return;

@@ -342,11 +342,22 @@ export class StreamPoller {
     }
   }
 
-  /** Delivers one batch with the mapping's retry, bisect, partial-failure and age rules. */
+  /**
+   * Delivers one batch with the mapping's retry, bisect, partial-failure and age rules.
+   * `attempts` counts the failed invocations of the current first record; a retry is any
+   * attempt after the first, so records are given up once attempts > MaximumRetryAttempts.
+   */
   private async deliver(shardId: string, initial: PolledRecord[]): Promise<void> {
     const { mapping } = this.options;
+    const maxRetries = mapping.maximumRetryAttempts;
     const pending: PolledRecord[][] = [initial];
-    let retries = 0;
+    let attempts = 0;
+    let last: Outcome | undefined;
+    const done = () => {
+      pending.shift();
+      attempts = 0;
+      last = undefined;
+    };
     while (pending.length > 0 && !this.stopping) {
       await this.whilePaused();
       if (this.stopping) return;
@@ -354,14 +365,13 @@ export class StreamPoller {
 
       if (mapping.maximumRecordAgeInSeconds >= 0) {
         const oldest = this.now() - mapping.maximumRecordAgeInSeconds * 1000;
-        const expired = batch.findIndex((r) => r.arrivedAt >= oldest);
-        const count = expired === -1 ? batch.length : expired;
-        if (count > 0) {
-          await this.discard(shardId, batch.slice(0, count), 'RecordAgeExceeded', retries, undefined);
-          batch = batch.slice(count);
+        const firstYoung = batch.findIndex((r) => r.arrivedAt >= oldest);
+        const expired = firstYoung === -1 ? batch.length : firstYoung;
+        if (expired > 0) {
+          await this.discard(shardId, batch.slice(0, expired), 'RecordAgeExceeded', attempts, last);
+          batch = batch.slice(expired);
           if (batch.length === 0) {
-            pending.shift();
-            retries = 0;
+            done();
             continue;
           }
           pending[0] = batch;
@@ -370,40 +380,31 @@ export class StreamPoller {
 
       const outcome = await this.invoke(batch);
       if (outcome.kind === 'ok') {
-        pending.shift();
-        retries = 0;
+        done();
         continue;
       }
+      last = outcome;
       if (outcome.kind === 'partial') {
-        retries = outcome.firstFailedIndex === 0 ? retries + 1 : 1;
-        const remaining = batch.slice(outcome.firstFailedIndex);
-        if (mapping.maximumRetryAttempts >= 0 && retries > mapping.maximumRetryAttempts) {
-          await this.discard(shardId, remaining, 'RetryAttemptsExhausted', retries, outcome);
-          pending.shift();
-          retries = 0;
-          continue;
-        }
-        pending[0] = remaining;
-        this.stats.retries++;
-        await this.sleep(this.backoffMs(retries));
-        continue;
-      }
-      if (mapping.bisectBatchOnFunctionError && batch.length > 1) {
+        // The records before the lowest failure are done; the rest is retried from there.
+        attempts = outcome.firstFailedIndex === 0 ? attempts + 1 : 1;
+        batch = batch.slice(outcome.firstFailedIndex);
+        pending[0] = batch;
+      } else if (mapping.bisectBatchOnFunctionError && batch.length > 1) {
         const middle = Math.ceil(batch.length / 2);
         pending.splice(0, 1, batch.slice(0, middle), batch.slice(middle));
         this.stats.bisections++;
         this.options.log.info(`bisecting the failed batch into ${middle} + ${batch.length - middle} records`);
         continue;
+      } else {
+        attempts += 1;
       }
-      retries++;
-      if (mapping.maximumRetryAttempts >= 0 && retries > mapping.maximumRetryAttempts) {
-        await this.discard(shardId, batch, 'RetryAttemptsExhausted', retries, outcome);
-        pending.shift();
-        retries = 0;
+      if (maxRetries >= 0 && attempts > maxRetries) {
+        await this.discard(shardId, batch, 'RetryAttemptsExhausted', attempts, last);
+        done();
         continue;
       }
       this.stats.retries++;
-      await this.sleep(this.backoffMs(retries));
+      await this.sleep(this.backoffMs(attempts));
     }
   }
 
@@ -462,7 +463,7 @@ export class StreamPoller {
   }
 
   /** Gives up on `records`: their metadata goes to the on-failure queue, like Lambda's invocation record. */
-  private async discard(shardId: string, records: PolledRecord[], condition: FailureCondition, retries: number, last: Outcome | undefined): Promise<void> {
+  private async discard(shardId: string, records: PolledRecord[], condition: FailureCondition, attempts: number, last: Outcome | undefined): Promise<void> {
     const first = records[0];
     const lastRecord = records.at(-1);
     if (!first || !lastRecord) return;
@@ -479,7 +480,7 @@ export class StreamPoller {
         requestId: randomUUID(),
         functionArn: this.options.fn.arn,
         condition,
-        approximateInvokeCount: retries + 1,
+        approximateInvokeCount: attempts,
       },
       ...(last && {
         responseContext: {
