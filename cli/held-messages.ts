@@ -59,16 +59,24 @@ export class HeldMessages {
    * the queue will show now. An empty long poll asks every SQS server, unlike a short one.
    */
   async receiveAll(options: { holdSeconds: number; limit: number; waitSeconds?: number }): Promise<ReceivedMessage[]> {
-    const all: ReceivedMessage[] = [];
-    while (all.length < options.limit) {
-      let batch = await this.receive({ holdSeconds: options.holdSeconds, waitSeconds: 0, max: options.limit - all.length });
-      if (batch.length === 0) {
-        batch = await this.receive({ holdSeconds: options.holdSeconds, waitSeconds: options.waitSeconds ?? 1, max: options.limit - all.length });
+    const byId = new Map<string, ReceivedMessage>();
+    // A message whose hold ran out during the loop comes back: keep its newest copy, count it once.
+    const absorb = (batch: readonly ReceivedMessage[]): number => {
+      let fresh = 0;
+      for (const message of batch) {
+        if (byId.has(message.messageId)) this.replaceStale(message);
+        else fresh += 1;
+        byId.set(message.messageId, message);
       }
-      if (batch.length === 0) break;
-      all.push(...batch);
+      return fresh;
+    };
+    while (byId.size < options.limit) {
+      const max = options.limit - byId.size;
+      let fresh = absorb(await this.receive({ holdSeconds: options.holdSeconds, waitSeconds: 0, max }));
+      if (fresh === 0) fresh = absorb(await this.receive({ holdSeconds: options.holdSeconds, waitSeconds: options.waitSeconds ?? 1, max }));
+      if (fresh === 0) break;
     }
-    return all;
+    return [...byId.values()];
   }
 
   /** The message was deleted (or moved): stop tracking it. */
@@ -76,7 +84,36 @@ export class HeldMessages {
     this.held.delete(message.receiptHandle);
   }
 
-  /** Extends the hold of `messages` by `holdSeconds` from now. */
+  /** Everything held now, in receive order. */
+  all(): ReceivedMessage[] {
+    return [...this.held.values()];
+  }
+
+  /**
+   * A message received again (its hold had run out and SQS handed it out anew) replaces the
+   * copy with the old, now useless receipt handle. Returns the copy it replaced, if any.
+   */
+  replaceStale(message: ReceivedMessage): ReceivedMessage | undefined {
+    for (const [handle, held] of this.held) {
+      if (held.messageId === message.messageId && handle !== message.receiptHandle) {
+        this.held.delete(handle);
+        return held;
+      }
+    }
+    return undefined;
+  }
+
+  /** Extends one message's hold; false when the hold already ran out (the receipt handle is no longer valid). */
+  async renew(message: ReceivedMessage, holdSeconds: number): Promise<boolean> {
+    try {
+      await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.receiptHandle, VisibilityTimeout: holdSeconds }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Extends the hold of `messages` by `holdSeconds` from now; messages whose hold already ran out are skipped. */
   async extend(messages: readonly ReceivedMessage[], holdSeconds: number): Promise<void> {
     for (let start = 0; start < messages.length; start += 10) {
       const chunk = messages.slice(start, start + 10);

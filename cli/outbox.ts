@@ -10,6 +10,8 @@ import { reportError, runCommand } from './run';
 import { createClients, resolveTarget } from './target';
 
 async function main(argv: readonly string[]): Promise<number> {
+  // The SDK warns on every client that Node 20 support ends; the local runner silences it the same way.
+  if (Number(process.versions.node.split('.')[0]) < 22) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let command;
   try {
     command = parseCommandLine(argv);

@@ -69,6 +69,7 @@ export async function dlqRedrive(command: DlqRedriveCommand, ctx: CommandContext
     const pending = new Map(plan.groups.map((g) => [g.groupId, [...g.messages]]));
     const leftAlone: ReceivedMessage[] = [...plan.notSelected];
     const moved: Array<{ group: string; sequences: number[] }> = [];
+    let holdsRenewedAt = ctx.now().getTime();
     out.line();
     for (const { groupId } of plan.groups) {
       const queue = pending.get(groupId) ?? [];
@@ -78,23 +79,49 @@ export async function dlqRedrive(command: DlqRedriveCommand, ctx: CommandContext
       const progress = () => {
         if (result.sequences.length > 0) out.line(`  moved group ${groupId} in part: ${result.sequences.length} message(s), sequences ${formatSequences(result.sequences)}`);
       };
-      await held.extend(queue.map((p) => p.message), command.holdSeconds);
+      /**
+       * Takes in newly visible messages; throws the refusal when one of them fails its check.
+       * `done`: nothing of this group came back, from a receive that was not full either.
+       */
+      const takeArrivals = async (): Promise<{ done: boolean }> => {
+        const { arrived, full } = await receiveMore(held, groupId, command.holdSeconds);
+        const fresh = arrived.filter((message) => !renewStale(message, held, [queue, ...pending.values()], leftAlone));
+        const halt = sortArrivals(fresh, { groupId, queue, lastMoved: result.sequences.at(-1) }, pending, leftAlone, command.group);
+        if (halt !== undefined) {
+          progress();
+          throw new RefusedError(`redrive halted at message ${halt.message.messageId} (group ${halt.group}): ${halt.problem}`, [
+            `Group ${groupId}: ${result.sequences.length} message(s) were moved (sequences ${formatSequences(result.sequences)}), in order; the rest of it stays in the DLQ.`,
+            `The offending message and every later message of group ${halt.group} stay in the DLQ; groups after ${groupId} were not touched.`,
+            'Inspect it with `dlq show <messageId>`, fix or remove it, then run the redrive again.',
+          ]);
+        }
+        return { done: queue.length === 0 && !full };
+      };
       for (;;) {
-        const next = queue.shift();
+        // Renew every hold once half of it has passed: other groups' heads must stay hidden (and
+        // their receipt handles valid) until their turn, however long the groups before them take.
+        if (ctx.now().getTime() - holdsRenewedAt > (command.holdSeconds * 1000) / 2) {
+          await held.extend(held.all(), command.holdSeconds);
+          holdsRenewedAt = ctx.now().getTime();
+        }
+        const next = queue[0];
         if (next === undefined) {
-          const arrived = await receiveMore(held, command.holdSeconds);
-          if (arrived.length === 0) break;
-          const halt = sortArrivals(arrived, { groupId, queue, lastMoved: result.sequences.at(-1) }, pending, leftAlone, command.group);
-          if (halt !== undefined) {
+          if ((await takeArrivals()).done) break;
+          continue;
+        }
+        // Only a message this run still holds is moved: its receipt handle is valid and no one
+        // else can be working on it. When its hold ran out, it is received again first.
+        if (!(await held.renew(next.message, command.holdSeconds))) {
+          await takeArrivals();
+          if (queue[0]?.message.receiptHandle === next.message.receiptHandle) {
             progress();
-            throw new RefusedError(`redrive halted at message ${halt.message.messageId} (group ${halt.group}): ${halt.problem}`, [
-              `Group ${groupId}: ${result.sequences.length} message(s) were moved (sequences ${formatSequences(result.sequences)}), in order; the rest of it stays in the DLQ.`,
-              `The offending message and every later message of group ${halt.group} stay in the DLQ; groups after ${groupId} were not touched.`,
-              'Inspect it with `dlq show <messageId>`, fix or remove it, then run the redrive again.',
-            ]);
+            throw new Error(
+              `lost hold of message ${next.message.messageId} (group ${groupId}): its hold ran out and it was not received again (does another receiver read the DLQ?); it stays in the DLQ. Use a longer --hold-seconds.`,
+            );
           }
           continue;
         }
+        queue.shift();
         await moveOne(next, plan.source.url, runId, held, ctx, progress);
         result.sequences.push(next.envelope.sequence);
       }
@@ -104,6 +131,8 @@ export async function dlqRedrive(command: DlqRedriveCommand, ctx: CommandContext
     out.line();
     out.line(`Moved ${count} message(s) of ${moved.length} group(s) to ${plan.source.name}.`);
     if (leftAlone.length > 0) out.line(`${leftAlone.length} message(s) were left in the DLQ (other groups, or messages that arrived during the redrive): run it again for them.`);
+    const after = await describeQueue(dlq.url, ctx.target, ctx.sqs);
+    out.line(`${dlq.name} now holds about ${after.counts.visible + after.counts.inFlight + after.counts.delayed} message(s) (${leftAlone.length} of them held by this run until it ends).`);
     return EXIT.ok;
   } finally {
     await held.release();
@@ -141,10 +170,16 @@ async function findSource(command: DlqRedriveCommand, dlq: QueueInfo, ctx: Comma
   };
 }
 
-/** A group's next messages: at once if there are any, else after a 1-second long poll (which asks every SQS server). */
-async function receiveMore(held: HeldMessages, holdSeconds: number): Promise<ReceivedMessage[]> {
+/**
+ * The next messages the DLQ shows: at once if the moving group has one, else also after a
+ * 1-second long poll (which asks every SQS server). Other groups' messages may come along: new
+ * arrivals, or heads whose hold ran out. `full`: a receive returned as many as it could.
+ */
+async function receiveMore(held: HeldMessages, groupId: string, holdSeconds: number): Promise<{ arrived: ReceivedMessage[]; full: boolean }> {
   const now = await held.receive({ holdSeconds, waitSeconds: 0 });
-  return now.length > 0 ? now : held.receive({ holdSeconds, waitSeconds: 1 });
+  if (now.some((m) => m.groupId === groupId)) return { arrived: now, full: false };
+  const later = await held.receive({ holdSeconds, waitSeconds: 1 });
+  return { arrived: [...now, ...later], full: later.length === 10 };
 }
 
 /**
@@ -173,6 +208,23 @@ function sortArrivals(
     queue.push({ message, envelope: check.envelope });
   }
   return undefined;
+}
+
+/**
+ * A message this run already holds came back (its hold ran out before the renewal): keep one
+ * copy, with the new receipt handle, where the old one was. Returns true when it was such a message.
+ */
+function renewStale(message: ReceivedMessage, held: HeldMessages, queues: PlannedMessage[][], leftAlone: ReceivedMessage[]): boolean {
+  const stale = held.replaceStale(message);
+  if (stale === undefined) return false;
+  for (const queue of queues) {
+    const index = queue.findIndex((planned) => planned.message.messageId === message.messageId);
+    const planned = queue[index];
+    if (planned) queue[index] = { message, envelope: planned.envelope };
+  }
+  const index = leftAlone.findIndex((m) => m.messageId === message.messageId);
+  if (index >= 0) leftAlone[index] = message;
+  return true;
 }
 
 /** Send, then delete: the message is never only in flight between the two queues. */

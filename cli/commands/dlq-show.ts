@@ -18,7 +18,9 @@ export async function dlqShow(command: DlqShowCommand, ctx: CommandContext): Pro
     let found: ReceivedMessage | undefined;
     let seen = 0;
     while (found === undefined && seen < command.max) {
-      const batch = await held.receiveAll({ holdSeconds: command.holdSeconds, limit: Math.min(10, command.max - seen) });
+      const options = { holdSeconds: command.holdSeconds, max: command.max - seen };
+      let batch = await held.receive({ ...options, waitSeconds: 0 });
+      if (batch.length === 0) batch = await held.receive({ ...options, waitSeconds: 1 });
       if (batch.length === 0) break;
       seen += batch.length;
       found = batch.find((m) => m.messageId === command.messageId);

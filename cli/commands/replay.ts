@@ -99,7 +99,7 @@ export async function replay(command: ReplayCommand, ctx: CommandContext): Promi
         const envelope = events[Number(failure.Id)];
         out.warn(`  ${envelope ? `${envelope.aggregateId} #${envelope.sequence} (${envelope.eventId})` : `entry ${failure.Id}`}: ${failure.Code ?? 'Unknown'} ${failure.Message ?? ''}`.trimEnd());
       }
-      out.warn(`No later event of those payments was sent. Re-run with --run-id ${runId} within 5 minutes: the queue drops the events already sent as duplicates.`);
+      out.warn(`Later batches were not sent, so no payment got an event after one that failed. Re-run with --run-id ${runId} within 5 minutes: the queue drops the events already sent as duplicates.`);
       return EXIT.error;
     }
   }

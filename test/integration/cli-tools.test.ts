@@ -466,6 +466,26 @@ describe('dlq list, show and redrive', () => {
   });
 });
 
+describe('dlq redrive with holds shorter than the run', () => {
+  it('renews or re-takes the other groups\' heads when their hold runs out, and still moves every group in order', async () => {
+    const pair = await createQueuePair('redrive-hold');
+    const groups = ['pay_h1', 'pay_h2', 'pay_h3'].map((id) => paymentEvents(id, 2));
+    await publishLikeTheRelay(pair.source, groups.flat());
+    await failIntoDlq(pair, 6);
+
+    // Each group ends with a 1 s long poll, longer than the 1 s hold of the heads waiting their turn.
+    const { code, out } = await run(['dlq', 'redrive', '--queue', 'redrive-hold-dlq.fifo', '--hold-seconds', '1']);
+
+    expect(code).toBe(0);
+    expect(out.text).toContain('Moved 6 message(s) of 3 group(s) to redrive-hold.fifo.');
+    expect(await counts(pair.dlq)).toEqual({ visible: 0, inFlight: 0 });
+    const received = await drain(pair.source);
+    for (const events of groups) {
+      expect(received.filter((m) => m.Attributes?.MessageGroupId === events[0]?.aggregateId).map((m) => bodyOf(m))).toEqual(events);
+    }
+  });
+});
+
 describe('npm run outbox (the entry point, as a process)', () => {
   const tsx = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   const runCli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
