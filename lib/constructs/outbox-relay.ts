@@ -6,15 +6,24 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/config/env-names';
-import { PaymentFunction } from './payment-function';
+import { PaymentFunction, type TableItemAction } from './payment-function';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 
 /** Handler entry of the relay. */
 export const RELAY_ENTRY = 'lambdas/handlers/relay.ts';
 
+/**
+ * What the relay does to Outbox items (`OUTBOX_TABLE_NAME`): `UpdateItem` marks an event published,
+ * `Query` (consistent, on the table's own key) finds a payment's pending predecessors.
+ */
+export const RELAY_OUTBOX_ACTIONS: readonly TableItemAction[] = ['Query', 'UpdateItem'];
+
 /** Props of {@link OutboxRelay}. */
 export interface OutboxRelayProps {
-  /** The Outbox table. It must have a stream (NEW_IMAGE): the relay reads INSERT records from it. */
+  /**
+   * The Outbox table. It must have a stream (NEW_IMAGE): the relay reads INSERT records from it. The relay
+   * also marks published events on it and queries a payment's pending predecessors (`OUTBOX_TABLE_NAME`).
+   */
   readonly outboxTable: ITable;
 
   /** The FIFO queue the relay publishes to (`PAYMENT_EVENTS_QUEUE_URL`). The relay may only send to it. */
@@ -83,8 +92,9 @@ export interface OutboxRelayProps {
  * `relay-failures` as on-failure destination (a FIFO queue is not allowed there) and alarms on
  * IteratorAge and on records reaching the failure queue.
  *
- * Grants: read on the Outbox stream (from the event source), `sqs:SendMessage` on the event queue,
- * and send on the failure queue (from the on-failure destination). Nothing else.
+ * Grants: read on the Outbox stream (from the event source), `dynamodb:Query` and `dynamodb:UpdateItem`
+ * on the Outbox table ARN (no index), `sqs:SendMessage` on the event queue, and send on the failure
+ * queue (from the on-failure destination). Nothing else.
  */
 export class OutboxRelay extends Construct {
   /** The relay function. */
@@ -125,6 +135,8 @@ export class OutboxRelay extends Construct {
       timeout: props.timeout ?? Duration.seconds(30),
     });
     this.relayFunction.bindQueue(ENV.paymentEventsQueueUrl, props.eventQueue, 'send');
+    // Marks what SQS accepted (UpdateItem) and reads a payment's pending predecessors (consistent Query).
+    this.relayFunction.bindTable(ENV.outboxTable, props.outboxTable, { actions: RELAY_OUTBOX_ACTIONS });
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
       queueName: props.failureQueueName ?? 'relay-failures',

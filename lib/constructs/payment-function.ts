@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -31,8 +31,48 @@ export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __pmoCreateRequire } from 'node:module'; const require = __pmoCreateRequire(import.meta.url);";
 
-/** Access a function gets to a table it is bound to. */
-export type TableAccess = 'read' | 'readWrite';
+/** A DynamoDB item action that can be granted one by one with a {@link NarrowTableAccess}. */
+export type TableItemAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'Scan'
+  | 'ConditionCheckItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem';
+
+/** Item reads granted by `read` access: on the table ARN only. */
+export const TABLE_READ_ACTIONS: readonly TableItemAction[] = ['BatchGetItem', 'ConditionCheckItem', 'GetItem', 'Query', 'Scan'];
+
+/** Item writes added by `readWrite` access: on the table ARN only. */
+export const TABLE_WRITE_ACTIONS: readonly TableItemAction[] = ['BatchWriteItem', 'DeleteItem', 'PutItem', 'UpdateItem'];
+
+/**
+ * Exactly the item actions a function needs on a table, and the indexes it may query.
+ * For a handler that does less than `read`/`readWrite` allow (e.g. the relay: Query + UpdateItem).
+ */
+export interface NarrowTableAccess {
+  /** Item actions allowed on the table ARN (not on its indexes). At least one. */
+  readonly actions: readonly TableItemAction[];
+
+  /**
+   * Indexes of the table the function may `dynamodb:Query`; granted on each index's own ARN
+   * (`<table ARN>/index/<name>`), never on `index/*`. When the table is a `Table` defined in this app,
+   * each name must be one of its indexes.
+   *
+   * @default - no index access
+   */
+  readonly queryIndexes?: readonly string[];
+}
+
+/**
+ * Access a function gets to a table it is bound to. Every level is granted on the table ARN only
+ * (no `index/*`, no stream): `read` = Get/BatchGet/Query/Scan/ConditionCheck, `readWrite` = `read` +
+ * Put/Update/Delete/BatchWrite, or a {@link NarrowTableAccess} naming the exact actions and indexes.
+ */
+export type TableAccess = 'read' | 'readWrite' | NarrowTableAccess;
 
 /** Access a function gets to a queue it is bound to. `send` is `sqs:SendMessage` only (it also covers SendMessageBatch). */
 export type QueueAccess = 'send';
@@ -189,18 +229,33 @@ export class PaymentFunction extends Construct {
   }
 
   /**
-   * Sets `envName` to the table's name and grants `access` to its data (no index or stream access).
+   * Sets `envName` to the table's name and grants `access` to its items, on the table ARN only; with a
+   * {@link NarrowTableAccess}, also `dynamodb:Query` on the named indexes' own ARNs. No stream access.
+   * When the table has a customer managed key, the function may decrypt with it (and encrypt, for writes).
    *
    * @param envName environment variable the handler reads, e.g. `PAYMENTS_TABLE_NAME`
    * @param table the table
-   * @param access `read` (Get/Query/Scan/Batch reads) or `readWrite` (also Put/Update/Delete/Batch writes)
+   * @param access `read`, `readWrite`, or the exact actions and indexes (see {@link TableAccess})
    */
-  public bindTable(envName: string, table: ITable, access: TableAccess): void {
+  public bindTable(envName: string, table: dynamodb.ITable, access: TableAccess): void {
+    const { actions, queryIndexes } = this.resolveTableAccess(table, access);
     this.addBoundEnvironment(envName, table.tableName);
-    if (access === 'read') {
-      table.grantReadData(this.function);
-    } else {
-      table.grantReadWriteData(this.function);
+    iam.Grant.addToPrincipal({
+      grantee: this.function,
+      actions: actions.map((action) => `dynamodb:${action}`),
+      resourceArns: [table.tableArn],
+    });
+    if (queryIndexes.length > 0) {
+      iam.Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['dynamodb:Query'],
+        resourceArns: queryIndexes.map((indexName) => `${table.tableArn}/index/${indexName}`),
+      });
+    }
+    if (table.encryptionKey) {
+      const writes = actions.some((action) => TABLE_WRITE_ACTIONS.includes(action));
+      if (writes) table.encryptionKey.grantEncryptDecrypt(this.function);
+      else table.encryptionKey.grantDecrypt(this.function);
     }
   }
 
@@ -230,6 +285,28 @@ export class PaymentFunction extends Construct {
   public bindSecret(envName: string, secret: ISecret): void {
     this.addBoundEnvironment(envName, secret.secretArn);
     secret.grantRead(this.function);
+  }
+
+  private resolveTableAccess(
+    table: dynamodb.ITable,
+    access: TableAccess,
+  ): { actions: readonly TableItemAction[]; queryIndexes: readonly string[] } {
+    if (access === 'read') return { actions: TABLE_READ_ACTIONS, queryIndexes: [] };
+    if (access === 'readWrite') return { actions: [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], queryIndexes: [] };
+    if (access.actions.length === 0) {
+      throw new Error(`${this.node.path}: a narrow table access needs at least one action`);
+    }
+    const queryIndexes = [...new Set(access.queryIndexes ?? [])];
+    if (table instanceof dynamodb.Table) {
+      for (const indexName of queryIndexes) {
+        try {
+          table.schemaV2(indexName);
+        } catch {
+          throw new Error(`${this.node.path}: table ${table.node.path} has no index named ${indexName}`);
+        }
+      }
+    }
+    return { actions: [...new Set(access.actions)].sort(), queryIndexes };
   }
 
   private addBoundEnvironment(envName: string, value: string): void {

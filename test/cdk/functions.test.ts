@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PAYMENT_API_ROUTES } from '../../lib/constructs/payment-api';
 import { ENTRY_METADATA_KEY, PaymentFunction } from '../../lib/constructs/payment-function';
-import { newTestStack, resourcesOfType, synthStack } from './helpers';
+import { actionsOf, newTestStack, type PolicyStatementJson, resourcesOf, resourcesOfType, synthStack } from './helpers';
 
 const ALL_ENTRIES = [
   'lambdas/handlers/cancel-payment.ts',
@@ -132,6 +132,80 @@ describe('PaymentFunction', () => {
     const actions = statements.flatMap((statement) => statement.Action);
     expect(actions).toContain('dynamodb:GetItem');
     expect(actions).not.toContain('dynamodb:PutItem');
+  });
+
+  it('binds a table with narrow access: exactly the named actions, on the table ARN only', () => {
+    // GIVEN
+    const stack = newTestStack();
+    const table = new dynamodb.Table(stack, 'T', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    const fn = new PaymentFunction(stack, 'Fn', { entry });
+    // WHEN
+    fn.bindTable('MY_TABLE', table, { actions: ['UpdateItem', 'Query'] });
+    // THEN
+    const tableId = stack.getLogicalId(table.node.defaultChild as dynamodb.CfnTable);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Effect: 'Allow', Action: ['dynamodb:Query', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
+        ]),
+      },
+    });
+    const actions = Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties?.PolicyDocument.Statement as { Action: string[] | string }[])
+      .flatMap((statement) => statement.Action)
+      .filter((action) => action.startsWith('dynamodb:'));
+    expect(actions.sort()).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
+  });
+
+  it('binds a table with queryIndexes: Query on each named index ARN, never index/*', () => {
+    // GIVEN a table with a GSI (CDK's own grants would cover index/*)
+    const stack = newTestStack();
+    const table = new dynamodb.Table(stack, 'T', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    table.addGlobalSecondaryIndex({ indexName: 'ByShard', partitionKey: { name: 'shard', type: dynamodb.AttributeType.STRING } });
+    const fn = new PaymentFunction(stack, 'Fn', { entry });
+    // WHEN
+    fn.bindTable('MY_TABLE', table, { actions: ['Query'], queryIndexes: ['ByShard'] });
+    // THEN
+    const tableId = stack.getLogicalId(table.node.defaultChild as dynamodb.CfnTable);
+    const template = Template.fromStack(stack);
+    const grants = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties?.PolicyDocument.Statement as PolicyStatementJson[])
+      .flatMap((statement) => actionsOf(statement).flatMap((action) => resourcesOf(statement).map((resource) => ({ action, resource }))))
+      .filter(({ action }) => action.startsWith('dynamodb:'));
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        { action: 'dynamodb:Query', resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
+        { action: 'dynamodb:Query', resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/ByShard']] } },
+      ]),
+    );
+    expect(grants).toHaveLength(2);
+    expect(JSON.stringify(resourcesOfType(template, 'AWS::IAM::Policy'))).not.toContain('index/*');
+  });
+
+  it('binds read and readWrite on the table ARN only, even when the table has an index', () => {
+    // GIVEN
+    const stack = newTestStack();
+    const table = new dynamodb.Table(stack, 'T', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    table.addGlobalSecondaryIndex({ indexName: 'ByShard', partitionKey: { name: 'shard', type: dynamodb.AttributeType.STRING } });
+    // WHEN
+    new PaymentFunction(stack, 'Reader', { entry }).bindTable('MY_TABLE', table, 'read');
+    new PaymentFunction(stack, 'Writer', { entry }).bindTable('MY_TABLE', table, 'readWrite');
+    // THEN
+    const policies = JSON.stringify(resourcesOfType(Template.fromStack(stack), 'AWS::IAM::Policy'));
+    expect(policies).not.toContain('/index/');
+    expect(policies).toContain('dynamodb:PutItem');
+  });
+
+  it('refuses a narrow access naming an index the table does not have, or no action', () => {
+    const stack = newTestStack();
+    const table = new dynamodb.Table(stack, 'T', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    const fn = new PaymentFunction(stack, 'Fn', { entry });
+    expect(() => fn.bindTable('MY_TABLE', table, { actions: ['Query'], queryIndexes: ['Missing'] })).toThrow(
+      'ConstructTestStack/Fn: table ConstructTestStack/T has no index named Missing',
+    );
+    expect(() => fn.bindTable('OTHER_TABLE', table, { actions: [] })).toThrow(
+      'ConstructTestStack/Fn: a narrow table access needs at least one action',
+    );
   });
 
   it('refuses to bind the same environment variable twice', () => {

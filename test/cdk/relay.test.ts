@@ -74,13 +74,25 @@ describe('outbox relay', () => {
     expect(actionsOnResource(template, relayId, 'PaymentEventsQueue')).toEqual(['sqs:SendMessage']);
   });
 
-  it('grants the relay stream reads on the Outbox stream and no access to table items', () => {
+  it('tells the relay the Outbox table through OUTBOX_TABLE_NAME', () => {
+    const relay = resourcesOfType(template, 'AWS::Lambda::Function')[relayId];
+    expect(relay?.Properties?.Environment.Variables.OUTBOX_TABLE_NAME).toEqual({ Ref: 'OutboxTable' });
+  });
+
+  it('grants the relay stream reads on the Outbox stream', () => {
     expect(actionsOnResource(template, relayId, 'OutboxTable', 'StreamArn')).toEqual([
       'dynamodb:DescribeStream',
       'dynamodb:GetRecords',
       'dynamodb:GetShardIterator',
     ]);
-    for (const table of ['PaymentsTable', 'OutboxTable', 'IdempotencyTable', 'InboxTable']) {
+  });
+
+  it('grants the relay only Query and UpdateItem on the Outbox table ARN (mark published, pending predecessors)', () => {
+    expect(actionsOnResource(template, relayId, 'OutboxTable')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
+  });
+
+  it('grants the relay no access to the other tables', () => {
+    for (const table of ['PaymentsTable', 'IdempotencyTable', 'InboxTable']) {
       expect(actionsOnResource(template, relayId, table)).toEqual([]);
     }
   });
