@@ -53,7 +53,7 @@ export async function dlqList(command: DlqListCommand, ctx: CommandContext): Pro
     out.line();
     const behind = Math.max(0, visible + inFlight - messages.length);
     out.line(`Shown ${messages.length} message(s) of ${groups.size} group(s)${dlq.fifo && behind > 0 ? `; about ${behind} more wait behind these` : ''}.`);
-    out.line('"receives" counts this listing too; "age" is the time since the original send.');
+    out.line('"receives" counts this listing too; "age" is the time since SentTimestamp (AWS resets it when moving a message to a FIFO DLQ).');
     if (dlq.fifo) for (const line of FIFO_VISIBILITY_NOTE) out.line(line);
     return EXIT.ok;
   } finally {
