@@ -54,6 +54,10 @@ export async function applyChange(
   const random = deps.random ?? Math.random;
   const { idempotency } = target;
   for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
+    // The payment is read before the idempotency record: a concurrent twin commits both in one
+    // transaction, so if its record is still absent afterwards, the payment read predates its
+    // commit and our own commit will lose on the version condition and come back here.
+    const current = await deps.repository.getPayment(target.paymentId);
     if (idempotency) {
       const earlier = await deps.repository.getIdempotencyRecord(idempotency.key);
       if (earlier) {
@@ -61,7 +65,6 @@ export async function applyChange(
         return { payment: earlier.response, statusCode: earlier.statusCode, replayed: true };
       }
     }
-    const current = await deps.repository.getPayment(target.paymentId);
     const ctx: ChangeContext = { now: deps.clock.now().toISOString(), eventId: deps.ids.newId() };
     const change = decide(current, ctx);
     const record = idempotency && {

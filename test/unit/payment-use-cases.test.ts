@@ -157,3 +157,21 @@ describe('PG deposit callback', () => {
     expect(repository.allEvents()).toHaveLength(1);
   });
 });
+
+describe('a twin request that commits between our reads', () => {
+  it('answers the replay, not INVALID_STATE_TRANSITION, when the twin commits right after our idempotency lookup', async () => {
+    const payment = (await createPaymentUseCase(deps, virtualAccount)).payment;
+    const notice = { pgTransactionId: 'pg-race', paymentId: payment.paymentId, amount: 15000, depositedAt: '2026-11-25T11:00:00+09:00' };
+    // The twin commits right after our first look for the idempotency record found nothing.
+    const realLookup = repository.getIdempotencyRecord.bind(repository);
+    repository.getIdempotencyRecord = async (key: string) => {
+      const found = await realLookup(key);
+      repository.getIdempotencyRecord = realLookup;
+      await recordDepositUseCase(deps, notice);
+      return found;
+    };
+    const outcome = await recordDepositUseCase(deps, notice);
+    expect(outcome).toMatchObject({ statusCode: 200, replayed: true, payment: { status: 'APPROVED' } });
+    expect(repository.allEvents().filter((e) => e.type === 'payment.approved')).toHaveLength(1);
+  });
+});
