@@ -47,58 +47,54 @@ export interface GuardedFifoConsumerOptions<E> {
 /** The handler: SQS FIFO event in, partial batch response out. */
 export type GuardedFifoHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
-/** Keys appended to every log line while one message is handled. */
-const EVENT_KEYS = ['messageId', 'messageGroupId', 'eventId', 'paymentId', 'sequence'] as const;
-
 export function guardedFifoConsumer<E>(options: GuardedFifoConsumerOptions<E>): GuardedFifoHandler {
-  const { store, apply, logger, metrics } = options;
+  const { store, apply, metrics } = options;
   const applyOnce = makeApplyOnce(store, options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts });
-  // The FIFO processor handles records one after another, so per-record log keys cannot mix.
   const processor = new SqsFifoPartialProcessorAsync();
   const count = (name: string): void => {
     metrics?.addMetric(name, MetricUnit.Count, 1);
   };
 
   const handleRecord = async (record: SQSRecord): Promise<void> => {
-    logger.appendKeys({ messageId: record.messageId, messageGroupId: record.attributes.MessageGroupId });
+    // A child per message: its keys cannot leak into other lines, even where several handlers
+    // share one logger instance (the local runner loads every function into one process).
+    const logger = options.logger.createChild({
+      persistentKeys: { messageId: record.messageId, messageGroupId: record.attributes.MessageGroupId },
+    });
+    let envelope: EventEnvelope;
     try {
-      let envelope: EventEnvelope;
-      try {
-        envelope = parseEnvelope(record.body);
-      } catch (error) {
-        if (error instanceof InvalidEnvelopeError) {
-          count('InvalidMessages');
-          logger.error('Message is not a payment event; it goes to the DLQ after its last receive', { error });
-        }
-        throw error;
+      envelope = parseEnvelope(record.body);
+    } catch (error) {
+      if (error instanceof InvalidEnvelopeError) {
+        count('InvalidMessages');
+        logger.error('Message is not a payment event; it goes to the DLQ after its last receive', { error });
       }
-      logger.appendKeys({ eventId: envelope.eventId, paymentId: envelope.aggregateId, sequence: envelope.sequence });
+      throw error;
+    }
+    logger.appendKeys({ eventId: envelope.eventId, paymentId: envelope.aggregateId, sequence: envelope.sequence });
 
-      let outcome: ApplyOutcome;
-      try {
-        outcome = await applyOnce(envelope, (event) => apply(event, { logger }));
-      } catch (error) {
-        if (error instanceof SequenceGapError) {
-          count('SequenceGaps');
-          logger.warn('Earlier events are missing; message left for retry', {
-            expectedSequence: error.expectedSequence,
-            receiveCount: Number(record.attributes.ApproximateReceiveCount),
-          });
-        } else {
-          count('ApplyFailures');
-          logger.error('Event could not be applied; message left for retry', { error: error as Error });
-        }
-        throw error;
-      }
-      if (outcome.status === 'applied') {
-        count('EventsApplied');
-        logger.info('Event applied', { type: envelope.type });
+    let outcome: ApplyOutcome;
+    try {
+      outcome = await applyOnce(envelope, (event) => apply(event, { logger }));
+    } catch (error) {
+      if (error instanceof SequenceGapError) {
+        count('SequenceGaps');
+        logger.warn('Earlier events are missing; message left for retry', {
+          expectedSequence: error.expectedSequence,
+          receiveCount: Number(record.attributes.ApproximateReceiveCount),
+        });
       } else {
-        count('EventsSkipped');
-        logger.info('Event already applied; acknowledged without effect', { outcome });
+        count('ApplyFailures');
+        logger.error('Event could not be applied; message left for retry', { error: error as Error });
       }
-    } finally {
-      logger.removeKeys([...EVENT_KEYS]);
+      throw error;
+    }
+    if (outcome.status === 'applied') {
+      count('EventsApplied');
+      logger.info('Event applied', { type: envelope.type });
+    } else {
+      count('EventsSkipped');
+      logger.info('Event already applied; acknowledged without effect', { outcome });
     }
   };
 
