@@ -2,13 +2,21 @@ import { CfnOutput, type CfnResource, Duration, RemovalPolicy, Stack, type Stack
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct, IConstruct } from 'constructs';
 import { ExampleConsumer } from './constructs/example-consumer';
+import { OutboxObservability, type OutboxObservabilityProps } from './constructs/outbox-observability';
 import { OutboxRelay, type OutboxRelayProps } from './constructs/outbox-relay';
+import { OutboxSweeper, type OutboxSweeperProps } from './constructs/outbox-sweeper';
 import { PaymentApi } from './constructs/payment-api';
 import { PaymentEventQueue } from './constructs/payment-event-queue';
 import { PaymentTables } from './constructs/payment-tables';
 
 /** Relay settings a stack may override; see {@link OutboxRelayProps}. */
 export type RelaySettings = Pick<OutboxRelayProps, 'batchSize' | 'retryAttempts' | 'maxRecordAge' | 'maxBatchingWindow'>;
+
+/** Sweeper settings a stack may override; see {@link OutboxSweeperProps}. */
+export type SweeperSettings = Pick<OutboxSweeperProps, 'gracePeriod' | 'maxEventsPerRun' | 'interval' | 'timeout'>;
+
+/** Alarm thresholds a stack may override; see {@link OutboxObservabilityProps}. */
+export type AlarmThresholds = Pick<OutboxObservabilityProps, 'iteratorAgeAlarmThreshold' | 'oldestPendingAgeAlarmThreshold'>;
 
 /** Props of {@link PaymentOutboxStack}. */
 export interface PaymentOutboxStackProps extends StackProps {
@@ -41,6 +49,20 @@ export interface PaymentOutboxStackProps extends StackProps {
   readonly relay?: RelaySettings;
 
   /**
+   * Outbox sweeper settings.
+   *
+   * @default - every minute, 120 s grace period, at most 1000 events per run, 60 s timeout
+   */
+  readonly sweeper?: SweeperSettings;
+
+  /**
+   * Alarm thresholds.
+   *
+   * @default - relay IteratorAge 60 s, oldest pending event age 10 minutes
+   */
+  readonly alarmThresholds?: AlarmThresholds;
+
+  /**
    * API stage throttling.
    *
    * @default - 100 requests per second, burst 200
@@ -55,7 +77,7 @@ export interface PaymentOutboxStackProps extends StackProps {
   readonly apiGatewayCloudWatchRole?: boolean;
 
   /**
-   * Actions (e.g. an SNS topic) for every alarm: DLQ depth, relay IteratorAge, relay failures.
+   * Actions (e.g. an SNS topic) for every alarm: DLQ depth, relay IteratorAge, relay failures, oldest pending event age.
    *
    * @default - alarms without actions
    */
@@ -66,8 +88,9 @@ export interface PaymentOutboxStackProps extends StackProps {
 const CONSUMER_TIMEOUT = Duration.seconds(30);
 
 /**
- * The payment outbox: tables, the payment API, the Outbox stream relay, the payment-events FIFO
- * queue with its DLQ, and an example consumer. Composition only; the constructs own the resources.
+ * The payment outbox: tables, the payment API, the Outbox stream relay, the scheduled outbox sweeper,
+ * the payment-events FIFO queue with its DLQ, an example consumer, and the alarms and dashboard.
+ * Composition only; the constructs own the resources.
  * Environment-agnostic: synthesizes without credentials.
  */
 export class PaymentOutboxStack extends Stack {
@@ -79,8 +102,12 @@ export class PaymentOutboxStack extends Stack {
   public readonly relay: OutboxRelay;
   /** The REST API. */
   public readonly api: PaymentApi;
+  /** The scheduled outbox sweeper. */
+  public readonly sweeper: OutboxSweeper;
   /** The example consumer. */
   public readonly exampleConsumer: ExampleConsumer;
+  /** Alarms and dashboard. */
+  public readonly observability: OutboxObservability;
 
   constructor(scope: Construct, id: string, props: PaymentOutboxStackProps = {}) {
     super(scope, id, props);
@@ -96,6 +123,12 @@ export class PaymentOutboxStack extends Stack {
 
     this.relay = new OutboxRelay(this, 'Relay', {
       ...props.relay,
+      outboxTable: this.tables.outbox,
+      eventQueue: this.paymentEvents.queue,
+    });
+
+    this.sweeper = new OutboxSweeper(this, 'Sweeper', {
+      ...props.sweeper,
       outboxTable: this.tables.outbox,
       eventQueue: this.paymentEvents.queue,
     });
@@ -117,9 +150,17 @@ export class PaymentOutboxStack extends Stack {
       timeout: this.paymentEvents.consumerTimeout,
     });
 
-    for (const alarm of [this.paymentEvents.dlqAlarm, this.relay.iteratorAgeAlarm, this.relay.failureQueueAlarm]) {
-      alarm.addAlarmAction(...(props.alarmActions ?? []));
-    }
+    this.observability = new OutboxObservability(this, 'Observability', {
+      ...props.alarmThresholds,
+      relayFunction: this.relay.relayFunction,
+      relayFailureQueue: this.relay.failureQueue,
+      sweeperFunction: this.sweeper.sweeperFunction,
+      sweeperInterval: this.sweeper.interval,
+      sweeperGracePeriod: this.sweeper.gracePeriod,
+      deadLetterQueue: this.paymentEvents.deadLetterQueue,
+      consumerFunction: this.exampleConsumer.consumerFunction,
+      alarmActions: props.alarmActions,
+    });
 
     // Stateful resources keep short, fixed logical ids: readable in the template (the local runner names
     // its tables after them), and moving a construct in the tree can never replace a table or a queue.
@@ -135,6 +176,11 @@ export class PaymentOutboxStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the payment API (stage included)' });
+    new CfnOutput(this, 'OutboxTableName', {
+      value: this.tables.outbox.tableName,
+      description: 'Outbox table (replay reads it; the sweeper republishes from its PendingEvents index)',
+    });
+    new CfnOutput(this, 'InboxTableName', { value: this.tables.inbox.tableName, description: "The example consumer's inbox table" });
     new CfnOutput(this, 'PaymentEventsQueueUrl', { value: this.paymentEvents.queue.queueUrl });
     new CfnOutput(this, 'PaymentEventsDlqUrl', { value: this.paymentEvents.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'RelayFailuresQueueUrl', { value: this.relay.failureQueue.queueUrl });

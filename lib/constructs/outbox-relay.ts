@@ -1,5 +1,4 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -71,13 +70,6 @@ export interface OutboxRelayProps {
   readonly timeout?: Duration;
 
   /**
-   * Alarm when the relay's IteratorAge (maximum over one minute) exceeds this, between 1 second and 24 hours.
-   *
-   * @default Duration.seconds(60)
-   */
-  readonly iteratorAgeAlarmThreshold?: Duration;
-
-  /**
    * Name of the standard queue receiving the metadata of records the relay gave up on.
    *
    * @default 'relay-failures'
@@ -89,8 +81,8 @@ export interface OutboxRelayProps {
  * The relay: a function reading the Outbox stream through an event source mapping configured for
  * ordered, at-least-once delivery (TRIM_HORIZON, INSERT only, parallelization factor 1, partial batch
  * responses, bisect on error, finite retries and record age), with a standard SQS queue
- * `relay-failures` as on-failure destination (a FIFO queue is not allowed there) and alarms on
- * IteratorAge and on records reaching the failure queue.
+ * `relay-failures` as on-failure destination (a FIFO queue is not allowed there). Its alarms
+ * (IteratorAge, records reaching the failure queue) are in OutboxObservability.
  *
  * Grants: read on the Outbox stream (from the event source), `dynamodb:Query` and `dynamodb:UpdateItem`
  * on the Outbox table ARN (no index), `sqs:SendMessage` on the event queue, and send on the failure
@@ -103,10 +95,6 @@ export class OutboxRelay extends Construct {
   public readonly failureQueue: sqs.Queue;
   /** The event source on the Outbox stream. */
   public readonly eventSource: DynamoEventSource;
-  /** Alarm: IteratorAge above the threshold. */
-  public readonly iteratorAgeAlarm: cloudwatch.Alarm;
-  /** Alarm: the failure queue holds a message. */
-  public readonly failureQueueAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: OutboxRelayProps) {
     super(scope, id);
@@ -120,8 +108,6 @@ export class OutboxRelay extends Construct {
     if (props.maxBatchingWindow) {
       validateDurationInRange(this, 'maxBatchingWindow', props.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5));
     }
-    const iteratorAgeThreshold = props.iteratorAgeAlarmThreshold ?? Duration.seconds(60);
-    validateDurationInRange(this, 'iteratorAgeAlarmThreshold', iteratorAgeThreshold, Duration.seconds(1), Duration.hours(24));
     if (props.eventQueue.fifo !== true) {
       throw new Error(`${this.node.path}: eventQueue must be a FIFO queue (the relay sets MessageGroupId and MessageDeduplicationId)`);
     }
@@ -159,36 +145,12 @@ export class OutboxRelay extends Construct {
     });
     this.relayFunction.function.addEventSource(this.eventSource);
 
-    this.iteratorAgeAlarm = new cloudwatch.Alarm(this, 'IteratorAgeHigh', {
-      alarmDescription: 'The relay lags behind the Outbox stream: events reach subscribers late.',
-      metric: this.relayFunction.function.metric('IteratorAge', {
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: iteratorAgeThreshold.toMilliseconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-
-    this.failureQueueAlarm = new cloudwatch.Alarm(this, 'FailureQueueNotEmpty', {
-      alarmDescription:
-        'The relay gave up on Outbox stream records (their metadata is in relay-failures): republish them from the Outbox table.',
-      metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-
     Validations.of(this.failureQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
         'relay-failures is itself the failure store: the on-failure destination of the Outbox stream mapping. ' +
-        'Nothing consumes it automatically; an alarm fires on its first message.',
+        'Nothing consumes it automatically; an alarm (OutboxObservability) fires on its first message, and the sweeper ' +
+        'republishes the events it names from the Outbox table.',
     });
     Validations.of(this.relayFunction.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

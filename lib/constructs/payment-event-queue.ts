@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
@@ -42,8 +41,8 @@ export interface PaymentEventQueueProps {
 
 /**
  * A subscriber's FIFO queue for payment events, `payment-events.fifo`, with its FIFO DLQ
- * `payment-events-dlq.fifo` (14 days retention), both SQS-managed encrypted and TLS-only,
- * and an alarm as soon as the DLQ holds a message.
+ * `payment-events-dlq.fifo` (14 days retention), both SQS-managed encrypted and TLS-only.
+ * The DLQ depth alarm is in OutboxObservability.
  *
  * Producers set `MessageGroupId` = payment id and `MessageDeduplicationId` = event id, so
  * content-based deduplication is off.
@@ -57,8 +56,6 @@ export class PaymentEventQueue extends Construct {
   public readonly consumerTimeout: Duration;
   /** The queue's visibility timeout (6 x consumerTimeout). */
   public readonly visibilityTimeout: Duration;
-  /** Alarm: DLQ ApproximateNumberOfMessagesVisible > 0. */
-  public readonly dlqAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PaymentEventQueueProps = {}) {
     super(scope, id);
@@ -92,18 +89,6 @@ export class PaymentEventQueue extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
-    });
-
-    this.dlqAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmpty', {
-      alarmDescription: `${baseName}-dlq.fifo holds messages a consumer failed ${maxReceiveCount} times; inspect and redrive them.`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
 }

@@ -129,6 +129,14 @@ export interface PaymentFunctionProps {
   readonly metricsNamespace?: string;
 
   /**
+   * Concurrent executions reserved for (and capping) this function, an integer between 1 and 1000.
+   * 1 makes runs of the function strictly one at a time (e.g. a scheduled sweeper).
+   *
+   * @default - no reservation (unreserved account concurrency)
+   */
+  readonly reservedConcurrentExecutions?: number;
+
+  /**
    * Retention of the function's log group.
    *
    * @default logs.RetentionDays.ONE_MONTH
@@ -155,6 +163,13 @@ export class PaymentFunction extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** The repo-relative entry, as recorded in the function's Metadata. */
   public readonly entry: string;
+  /**
+   * Powertools service name (`POWERTOOLS_SERVICE_NAME`): the value of the `service` dimension
+   * Powertools Metrics puts on every custom metric of this function.
+   */
+  public readonly serviceName: string;
+  /** Powertools metrics namespace (`POWERTOOLS_METRICS_NAMESPACE`) of this function's custom metrics. */
+  public readonly metricsNamespace: string;
 
   private readonly boundEnvironment = new Set<string>();
 
@@ -166,6 +181,11 @@ export class PaymentFunction extends Construct {
     validateDurationInRange(this, 'timeout', timeout, Duration.seconds(1), Duration.minutes(15));
     const memorySize = props.memorySize ?? 256;
     validateIntegerInRange(this, 'memorySize', memorySize, 128, 10_240);
+    if (props.reservedConcurrentExecutions !== undefined) {
+      validateIntegerInRange(this, 'reservedConcurrentExecutions', props.reservedConcurrentExecutions, 1, 1000);
+    }
+    this.serviceName = props.serviceName ?? 'payment-outbox';
+    this.metricsNamespace = props.metricsNamespace ?? 'PaymentOutbox';
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -186,12 +206,13 @@ export class PaymentFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       timeout,
       memorySize,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       description: props.description,
       role: this.role,
       logGroup: this.logGroup,
       environment: {
-        POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'payment-outbox',
-        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'PaymentOutbox',
+        POWERTOOLS_SERVICE_NAME: this.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },

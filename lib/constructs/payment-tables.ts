@@ -1,6 +1,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import {
+  PENDING_EVENTS_INDEX_NAME,
+  PENDING_SHARD_ATTRIBUTE,
+  PENDING_SORT_ATTRIBUTE,
+} from '../../lambdas/domain/pending-shards';
 import { validateIntegerInRange } from './validation';
 
 /** Name of the TTL attribute (epoch seconds) on the Outbox, Idempotency and Inbox tables. */
@@ -36,7 +41,9 @@ export interface PaymentTablesProps {
  * The four tables of the payment outbox, all on-demand, with point-in-time recovery and
  * AWS-managed KMS encryption:
  * - Payments (PK `paymentId` S): one item per payment.
- * - Outbox (PK `aggregateId` S, SK `sequence` N): one item per event, stream `NEW_IMAGE`, TTL `expiresAt`.
+ * - Outbox (PK `aggregateId` S, SK `sequence` N): one item per event, stream `NEW_IMAGE`, TTL `expiresAt`,
+ *   and the sparse GSI `PendingEvents` (PK `pendingShard` S, SK `occurredAt` S, projection ALL) holding
+ *   exactly the events not yet confirmed published (the relay and the sweeper remove `pendingShard`).
  * - Idempotency (PK `key` S): Idempotency-Key and PG transaction records, TTL `expiresAt`.
  * - Inbox (PK `pk` S): the example consumer's inbox and projection, TTL `expiresAt`.
  */
@@ -78,6 +85,15 @@ export class PaymentTables extends Construct {
       sortKey: { name: 'sequence', type: dynamodb.AttributeType.NUMBER },
       stream: dynamodb.StreamViewType.NEW_IMAGE,
       timeToLiveAttribute: TTL_ATTRIBUTE,
+    });
+    // Sparse: only items still carrying the pending marker are in it. Projection ALL, because the
+    // sweeper reads whole envelopes from it; the marker is spread over shards so one index partition
+    // does not take every write (lambdas/domain/pending-shards.ts).
+    this.outbox.addGlobalSecondaryIndex({
+      indexName: PENDING_EVENTS_INDEX_NAME,
+      partitionKey: { name: PENDING_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: PENDING_SORT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
     });
 
     this.idempotency = new dynamodb.Table(this, 'IdempotencyTable', {

@@ -84,7 +84,11 @@ describe('payment API', () => {
   });
 
   it('lets API Gateway invoke each route function only from its own method', () => {
-    template.resourceCountIs('AWS::Lambda::Permission', PAYMENT_API_ROUTES.length);
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Permission',
+      { Principal: 'apigateway.amazonaws.com' },
+      PAYMENT_API_ROUTES.length,
+    );
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'apigateway.amazonaws.com',

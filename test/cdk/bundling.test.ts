@@ -37,8 +37,8 @@ describe('bundled synth', () => {
     fs.rmSync(outdir, { recursive: true, force: true });
   });
 
-  it('bundles all eight functions', () => {
-    expect(bundles).toHaveLength(8);
+  it('bundles all nine functions', () => {
+    expect(bundles).toHaveLength(9);
   });
 
   it('produces an ESM bundle with a linked source map for each function', () => {

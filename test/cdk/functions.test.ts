@@ -13,6 +13,7 @@ const ALL_ENTRIES = [
   'lambdas/handlers/example-consumer.ts',
   'lambdas/handlers/get-payment.ts',
   'lambdas/handlers/list-payment-events.ts',
+  'lambdas/handlers/outbox-sweeper.ts',
   'lambdas/handlers/relay.ts',
 ];
 
@@ -228,8 +229,19 @@ describe('PaymentFunction', () => {
     expect(() => new PaymentFunction(stack, 'Fn', { entry: badEntry })).toThrow(message);
   });
 
+  it('reserves concurrency when asked, and exposes the Powertools service name and namespace it sets', () => {
+    const stack = newTestStack();
+    const fn = new PaymentFunction(stack, 'Fn', { entry, reservedConcurrentExecutions: 1, serviceName: 'svc', metricsNamespace: 'Ns' });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 1,
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'svc', POWERTOOLS_METRICS_NAMESPACE: 'Ns' }) },
+    });
+    expect([fn.serviceName, fn.metricsNamespace]).toEqual(['svc', 'Ns']);
+  });
+
   it.each([
     [{ memorySize: 64 }, 'memorySize must be an integer between 128 and 10240 (got 64)'],
+    [{ reservedConcurrentExecutions: 0 }, 'reservedConcurrentExecutions must be an integer between 1 and 1000 (got 0)'],
   ])('rejects %o', (overrides, message) => {
     const stack = newTestStack();
     expect(() => new PaymentFunction(stack, 'Fn', { entry, ...overrides })).toThrow(message);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PENDING_EVENTS_INDEX_NAME } from '../../lambdas/domain/pending-shards';
 import { actionsOf, type PolicyStatementJson, resourcesOf, resourcesOfType, synthStack } from './helpers';
 
 /**
@@ -58,6 +59,18 @@ describe('least privilege', () => {
       .map(({ where }) => where);
     expect(holders).toHaveLength(1);
     expect(holders[0]).toMatch(/^RelayFunction/);
+  });
+
+  it('grants access to the PendingEvents index only to the sweeper, and only dynamodb:Query on its own ARN', () => {
+    const onIndexes = identityStatements().filter(({ statement }) =>
+      resourcesOf(statement).some((resource) => JSON.stringify(resource).includes('/index/')),
+    );
+    expect(onIndexes.map(({ where }) => where)).toHaveLength(1);
+    expect(onIndexes[0]?.where).toMatch(/^SweeperFunction/);
+    expect(actionsOf(onIndexes[0]!.statement)).toEqual(['dynamodb:Query']);
+    expect(resourcesOf(onIndexes[0]!.statement)).toEqual([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['OutboxTable', 'Arn'] }, `/index/${PENDING_EVENTS_INDEX_NAME}`]] },
+    ]);
   });
 
   it('has no resource ARN pattern with a wildcard (such as table/index/* or a bare account-wide ARN)', () => {

@@ -89,20 +89,6 @@ describe('payment-events queues', () => {
     expect(queue?.Properties?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (consumer?.Properties?.Timeout as number));
   });
 
-  it('alarms as soon as the DLQ holds one visible message', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['PaymentEventsDlq', 'QueueName'] } }],
-      Statistic: 'Maximum',
-      Period: 60,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-    });
-  });
-
   it('uses maxReceiveCount from the stack props', () => {
     const { template: custom } = synthStack({ maxReceiveCount: 3 });
     custom.hasResourceProperties('AWS::SQS::Queue', {

@@ -111,28 +111,6 @@ describe('outbox relay', () => {
     expect(actions.filter((action) => action.startsWith('secretsmanager:'))).toEqual([]);
   });
 
-  it('alarms when the relay IteratorAge exceeds 60 s', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Lambda',
-      MetricName: 'IteratorAge',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: relayId } }],
-      Statistic: 'Maximum',
-      Period: 60,
-      Threshold: 60_000,
-      ComparisonOperator: 'GreaterThanThreshold',
-    });
-  });
-
-  it('alarms when a record reaches relay-failures', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['RelayFailuresQueue', 'QueueName'] } }],
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-    });
-  });
-
   it('applies relay settings from the stack props', () => {
     // GIVEN / WHEN
     const { template: custom } = synthStack({

@@ -11,6 +11,8 @@ describe('PaymentOutboxStack', () => {
 
   it.each([
     ['ApiUrl'],
+    ['OutboxTableName'],
+    ['InboxTableName'],
     ['PaymentEventsQueueUrl'],
     ['PaymentEventsDlqUrl'],
     ['RelayFailuresQueueUrl'],
@@ -22,11 +24,18 @@ describe('PaymentOutboxStack', () => {
   it('has no other outputs', () => {
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual([
       'ApiUrl',
+      'InboxTableName',
+      'OutboxTableName',
       'PaymentEventsDlqUrl',
       'PaymentEventsQueueUrl',
       'PgWebhookSecretArn',
       'RelayFailuresQueueUrl',
     ]);
+  });
+
+  it('points the table name outputs at the Outbox and Inbox tables (the outbox CLI reads them on AWS)', () => {
+    template.hasOutput('OutboxTableName', { Value: { Ref: 'OutboxTable' } });
+    template.hasOutput('InboxTableName', { Value: { Ref: 'InboxTable' } });
   });
 
   it('points the queue URL outputs at the right queues and the secret output at the secret', () => {
@@ -54,8 +63,13 @@ describe('PaymentOutboxStack', () => {
     ]);
   });
 
-  it('has the three alarms: DLQ depth, relay IteratorAge, relay failures', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  it('has the four alarms: DLQ depth, relay IteratorAge, relay failures, oldest pending event age', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  });
+
+  it('has one dashboard and one scheduled rule (the sweeper)', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.resourceCountIs('AWS::Events::Rule', 1);
   });
 
   it('has two event source mappings: the Outbox stream relay and the example consumer', () => {

@@ -1,6 +1,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import {
+  PENDING_EVENTS_INDEX_NAME,
+  PENDING_SHARD_ATTRIBUTE,
+  PENDING_SORT_ATTRIBUTE,
+} from '../../lambdas/domain/pending-shards';
 import { PAYMENT_API_ROUTES } from '../../lib/constructs/payment-api';
 import { PaymentTables } from '../../lib/constructs/payment-tables';
 import { newTestStack, resourcesOfType, synthStack } from './helpers';
@@ -49,17 +54,53 @@ describe('payment tables', () => {
               { AttributeName: 'aggregateId', KeyType: 'HASH' },
               { AttributeName: 'sequence', KeyType: 'RANGE' },
             ],
-            AttributeDefinitions: Match.arrayEquals([
-              { AttributeName: 'aggregateId', AttributeType: 'S' },
-              { AttributeName: 'sequence', AttributeType: 'N' },
-            ]),
             StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
             TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-            GlobalSecondaryIndexes: Match.absent(),
           }),
         },
       },
     });
+  });
+
+  it('gives the Outbox table exactly one GSI: PendingEvents on pendingShard (S) + occurredAt (S), projecting ALL', () => {
+    const outbox = resourcesOfType(template, 'AWS::DynamoDB::Table').OutboxTable;
+    expect(outbox?.Properties?.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: PENDING_EVENTS_INDEX_NAME,
+        KeySchema: [
+          { AttributeName: PENDING_SHARD_ATTRIBUTE, KeyType: 'HASH' },
+          { AttributeName: PENDING_SORT_ATTRIBUTE, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+    expect(outbox?.Properties?.LocalSecondaryIndexes).toBeUndefined();
+  });
+
+  it('uses the pending-marker names the handlers use (PendingEvents, pendingShard, occurredAt)', () => {
+    // The relay, the sweeper and the local runner import the same constants; a rename there must show up here.
+    expect([PENDING_EVENTS_INDEX_NAME, PENDING_SHARD_ATTRIBUTE, PENDING_SORT_ATTRIBUTE]).toEqual(['PendingEvents', 'pendingShard', 'occurredAt']);
+  });
+
+  it('defines exactly the Outbox attributes its keys and index use, each with its type', () => {
+    const outbox = resourcesOfType(template, 'AWS::DynamoDB::Table').OutboxTable;
+    expect(outbox?.Properties?.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'aggregateId', AttributeType: 'S' },
+        { AttributeName: 'sequence', AttributeType: 'N' },
+        { AttributeName: PENDING_SHARD_ATTRIBUTE, AttributeType: 'S' },
+        { AttributeName: PENDING_SORT_ATTRIBUTE, AttributeType: 'S' },
+      ]),
+    );
+    expect(outbox?.Properties?.AttributeDefinitions).toHaveLength(4);
+  });
+
+  it('gives no other table a secondary index', () => {
+    for (const id of ['PaymentsTable', 'IdempotencyTable', 'InboxTable']) {
+      const table = resourcesOfType(template, 'AWS::DynamoDB::Table')[id];
+      expect(table?.Properties?.GlobalSecondaryIndexes, id).toBeUndefined();
+      expect(table?.Properties?.LocalSecondaryIndexes, id).toBeUndefined();
+    }
   });
 
   it('keys the Idempotency table by key (S) and expires on expiresAt, without a stream', () => {

@@ -1,0 +1,264 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Duration } from 'aws-cdk-lib';
+import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { OUTBOX_METRICS } from '../../lib/constructs/outbox-observability';
+import { RELAY_ENTRY } from '../../lib/constructs/outbox-relay';
+import { SWEEPER_ENTRY } from '../../lib/constructs/outbox-sweeper';
+import { EXAMPLE_CONSUMER_ENTRY } from '../../lib/constructs/example-consumer';
+import { REPO_ROOT } from '../../lib/constructs/payment-function';
+import { functionIdByEntry, resourcesOfType, synthStack } from './helpers';
+
+/** A dashboard metric line: [namespace, metricName, dimName, dimValue, ..., { stat, label, period }]. */
+type MetricLine = [...string[], { stat?: string; label?: string; period?: number }];
+interface Widget {
+  readonly type: string;
+  readonly properties: { title?: string; metrics?: MetricLine[]; alarms?: string[] };
+}
+
+/**
+ * The dashboard body as JSON: the template holds it as an Fn::Join of string fragments and
+ * tokens; tokens become `<Ref Id>` / `<GetAtt Id.Attr>` placeholders inside the JSON strings.
+ */
+function dashboardBody(template: Template): { widgets: Widget[] } {
+  const dashboards = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const parts = dashboards[0]?.Properties?.DashboardBody['Fn::Join'][1] as unknown[];
+  const text = parts
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: string }).Ref;
+      if (ref !== undefined) return `<Ref ${ref}>`;
+      const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+      if (getAtt !== undefined) return `<GetAtt ${getAtt[0]}.${getAtt[1]}>`;
+      throw new Error(`unexpected token in the dashboard body: ${JSON.stringify(part)}`);
+    })
+    .join('');
+  return JSON.parse(text) as { widgets: Widget[] };
+}
+
+/** Every metric line of the dashboard, as `namespace/metric/dims... stat`. */
+function metricLines(body: { widgets: Widget[] }): string[] {
+  return body.widgets.flatMap((widget) =>
+    (widget.properties.metrics ?? []).map((line) => {
+      const options = line[line.length - 1] as { stat?: string };
+      return `${(line.slice(0, -1) as string[]).join('/')} ${options.stat}`;
+    }),
+  );
+}
+
+describe('observability: alarms', () => {
+  // GIVEN the stack with default props
+  const { template } = synthStack();
+  const relayId = functionIdByEntry(template, RELAY_ENTRY);
+  const sweeperId = functionIdByEntry(template, SWEEPER_ENTRY);
+
+  it('alarms as soon as the payment-events DLQ holds one visible message', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['PaymentEventsDlq', 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms when the relay IteratorAge exceeds 60 s', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: relayId } }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 60_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms when a record reaches relay-failures', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['RelayFailuresQueue', 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms when the oldest pending event is older than 600 s for 3 sweeps, or the sweeper reports nothing', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'PaymentOutbox',
+      MetricName: 'OldestPendingAgeSeconds',
+      Dimensions: [{ Name: 'service', Value: 'payment-outbox' }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 600,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('reads OldestPendingAgeSeconds with exactly the namespace and dimensions Powertools emits it with from the sweeper', () => {
+    // GIVEN the sweeper's Powertools settings as deployed
+    const variables = resourcesOfType(template, 'AWS::Lambda::Function')[sweeperId]?.Properties?.Environment.Variables as Record<
+      string,
+      string
+    >;
+    const metrics = new Metrics({ serviceName: variables.POWERTOOLS_SERVICE_NAME, namespace: variables.POWERTOOLS_METRICS_NAMESPACE });
+    // WHEN the sweeper's metric is serialized as Powertools writes it (EMF)
+    metrics.addMetric(OUTBOX_METRICS.sweeper.oldestPendingAgeSeconds, MetricUnit.Seconds, 42);
+    const emf = metrics.serializeMetrics() as unknown as {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+      [key: string]: unknown;
+    };
+    // THEN the alarm reads that exact metric: namespace, name, and every dimension with its value
+    const directive = emf._aws.CloudWatchMetrics[0];
+    const emitted = {
+      Namespace: directive?.Namespace,
+      MetricName: directive?.Metrics[0]?.Name,
+      Dimensions: (directive?.Dimensions[0] ?? []).map((name) => ({ Name: name, Value: emf[name] })),
+    };
+    const alarm = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).find(
+      (candidate) => candidate.Properties?.MetricName === OUTBOX_METRICS.sweeper.oldestPendingAgeSeconds,
+    );
+    expect({
+      Namespace: alarm?.Properties?.Namespace,
+      MetricName: alarm?.Properties?.MetricName,
+      Dimensions: alarm?.Properties?.Dimensions,
+    }).toEqual(emitted);
+  });
+
+  it('gives every alarm the actions from the stack props', () => {
+    // GIVEN an alarm action (an SNS topic, say)
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:payments-oncall';
+    const action: IAlarmAction = { bind: () => ({ alarmActionArn: topicArn }) };
+    // WHEN
+    const { template: withActions } = synthStack({ alarmActions: [action] });
+    // THEN
+    const alarms = Object.values(resourcesOfType(withActions, 'AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(4);
+    for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([topicArn]);
+  });
+
+  it('has no alarm actions by default', () => {
+    for (const alarm of Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties?.AlarmActions).toBeUndefined();
+    }
+  });
+
+  it('applies alarm thresholds and the sweeper interval from the stack props', () => {
+    // GIVEN / WHEN
+    const { template: custom } = synthStack({
+      sweeper: { interval: Duration.minutes(2) },
+      alarmThresholds: { iteratorAgeAlarmThreshold: Duration.minutes(2), oldestPendingAgeAlarmThreshold: Duration.minutes(30) },
+    });
+    // THEN
+    custom.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 120_000 });
+    custom.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OldestPendingAgeSeconds', Threshold: 1800, Period: 120 });
+  });
+
+  it.each([
+    ['an oldest pending age below 1 minute', { oldestPendingAgeAlarmThreshold: Duration.seconds(30) }, 'oldestPendingAgeAlarmThreshold must be between 1 minute and 7 days (got 30 seconds)'],
+    ['an oldest pending age not above the grace period', { oldestPendingAgeAlarmThreshold: Duration.minutes(2) }, "oldestPendingAgeAlarmThreshold must be longer than the sweeper's grace period (got 2 minutes, grace 2 minutes)"],
+    ['an IteratorAge above 24 hours', { iteratorAgeAlarmThreshold: Duration.hours(25) }, 'iteratorAgeAlarmThreshold must be between 1 second and 1 day (got 1 day 1 hour)'],
+  ])('rejects %s', (_case, alarmThresholds, message) => {
+    expect(() => synthStack({ alarmThresholds })).toThrow(`TestStack/Observability: ${message}`);
+  });
+});
+
+describe('observability: dashboard', () => {
+  // GIVEN the stack with default props
+  const { template } = synthStack();
+  const relayId = functionIdByEntry(template, RELAY_ENTRY);
+  const body = dashboardBody(template);
+  const lines = metricLines(body);
+  const custom = (name: string, stat: string) => `PaymentOutbox/${name}/service/payment-outbox ${stat}`;
+
+  it('shows events published and publish failures', () => {
+    expect(lines).toEqual(expect.arrayContaining([custom('EventsPublished', 'Sum'), custom('PublishFailures', 'Sum')]));
+  });
+
+  it('shows relay lag p50 and p99', () => {
+    expect(lines).toEqual(expect.arrayContaining([custom('RelayLagMs', 'p50'), custom('RelayLagMs', 'p99')]));
+  });
+
+  it('shows oldest pending age, sweeper republishes and failures, gap-filled events, mark failures', () => {
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        custom('OldestPendingAgeSeconds', 'Maximum'),
+        custom('SweeperRepublished', 'Sum'),
+        custom('SweeperFailures', 'Sum'),
+        custom('GapFilledEvents', 'Sum'),
+        custom('MarkPublishedFailures', 'Sum'),
+      ]),
+    );
+  });
+
+  it('shows mark failures once when the relay and the sweeper share a service (one metric covers both)', () => {
+    expect(lines.filter((line) => line === custom('MarkPublishedFailures', 'Sum'))).toHaveLength(1);
+  });
+
+  it('shows DLQ depth, relay-failures depth and the relay IteratorAge', () => {
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'AWS/SQS/ApproximateNumberOfMessagesVisible/QueueName/<GetAtt PaymentEventsDlq.QueueName> Maximum',
+        'AWS/SQS/ApproximateNumberOfMessagesVisible/QueueName/<GetAtt RelayFailuresQueue.QueueName> Maximum',
+        `AWS/Lambda/IteratorAge/FunctionName/<Ref ${relayId}> Maximum`,
+      ]),
+    );
+  });
+
+  it('shows the consumer applied, skipped and gap counts', () => {
+    expect(lines).toEqual(
+      expect.arrayContaining([custom('EventsApplied', 'Sum'), custom('EventsSkipped', 'Sum'), custom('SequenceGaps', 'Sum')]),
+    );
+  });
+
+  it('shows the state of all four alarms', () => {
+    const alarmIds = Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).sort();
+    const shown = body.widgets
+      .filter((widget) => widget.type === 'alarm')
+      .flatMap((widget) => widget.properties.alarms ?? [])
+      .map((arn) => /<GetAtt (\w+)\.Arn>/.exec(arn)?.[1])
+      .sort();
+    expect(shown).toEqual(alarmIds);
+  });
+
+  it('reads every custom metric with the service dimension only (as Powertools emits them)', () => {
+    const customLines = lines.filter((line) => line.startsWith('PaymentOutbox/'));
+    expect(customLines.length).toBeGreaterThanOrEqual(14);
+    for (const line of customLines) expect(line).toMatch(/^PaymentOutbox\/\w+\/service\/payment-outbox \S+$/);
+  });
+});
+
+describe('observability: metric names', () => {
+  const emitters: Record<keyof typeof OUTBOX_METRICS, string> = {
+    relay: 'lambdas/handlers/relay.ts',
+    sweeper: 'lambdas/handlers/outbox-sweeper.ts',
+    consumer: 'lambdas/consumer-guard/guarded-fifo-consumer.ts',
+  };
+
+  it('names entries that exist', () => {
+    for (const entry of [RELAY_ENTRY, SWEEPER_ENTRY, EXAMPLE_CONSUMER_ENTRY]) {
+      expect(fs.existsSync(path.join(REPO_ROOT, entry)), entry).toBe(true);
+    }
+  });
+
+  it.each(Object.entries(OUTBOX_METRICS))('every %s metric the dashboard and alarms read is one its handler emits', (group, names) => {
+    const source = fs.readFileSync(path.join(REPO_ROOT, emitters[group as keyof typeof OUTBOX_METRICS]), 'utf8');
+    for (const name of Object.values(names)) {
+      expect(source, `${name} in ${emitters[group as keyof typeof OUTBOX_METRICS]}`).toMatch(
+        new RegExp(`(addMetric|count)\\(\\s*'${name}'`),
+      );
+    }
+  });
+});
