@@ -142,6 +142,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   assertJava();
   const pidFile = new PidFile(stateDir);
+  const owner = pidFile.liveOwner();
+  if (owner !== undefined) {
+    throw new LocalStartupError(`another local stack (pid ${owner}) is running with the state directory ${stateDir}; stop it first or set LOCAL_STATE_DIR`);
+  }
   await pidFile.stopLeftovers(log);
   await assertPortFree(apiPort, 'API', 'PORT');
 

@@ -11,13 +11,19 @@ import { PidFile, type PidRecord } from './process/pid-file';
 /** Parent of every test stack's state directory. */
 export const TEST_STATE_ROOT = join(DEFAULT_STATE_DIR, 'test');
 
-/** Stops the recorded children of every test stack directory and removes the directories. */
+/**
+ * Stops the recorded children of test stacks whose owner (a test worker) is gone, and removes
+ * their directories. Stacks of a test run still going on (another run in the same checkout)
+ * are left alone.
+ */
 export async function stopTestLeftovers(log: LocalLogger): Promise<PidRecord[]> {
   if (!existsSync(TEST_STATE_ROOT)) return [];
   const stopped: PidRecord[] = [];
   for (const name of readdirSync(TEST_STATE_ROOT)) {
     const dir = join(TEST_STATE_ROOT, name);
-    stopped.push(...(await new PidFile(dir).stopLeftovers(log)));
+    const pidFile = new PidFile(dir);
+    if (pidFile.liveOwner() !== undefined) continue;
+    stopped.push(...(await pidFile.stopLeftovers(log)));
     rmSync(dir, { recursive: true, force: true });
   }
   return stopped;

@@ -91,6 +91,8 @@ interface ShardState {
   delivering: boolean;
   /** When the last GetRecords that found nothing (with an empty buffer) started. */
   lastEmptyPollAt: number;
+  /** Sequence number of the last record of the last batch processed: a restarted worker resumes after it. */
+  checkpoint?: string;
 }
 
 type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
@@ -260,10 +262,11 @@ export class StreamPoller {
     const { mapping } = this.options;
     const windowMs = mapping.maxBatchingWindowSeconds * 1000;
     const buffer: PolledRecord[] = [];
-    let lastReadSequence: string | undefined;
-    let iterator = await this.shardIterator(shard.shardId, undefined);
+    let lastReadSequence = shard.checkpoint;
+    let iterator = await this.shardIterator(shard.shardId, shard.checkpoint);
     let closed = iterator === undefined;
     let windowStartedAt = 0;
+    let readFailures = 0;
 
     while (!this.stopping) {
       await this.whilePaused();
@@ -307,11 +310,15 @@ export class StreamPoller {
             shard.done = true;
             return;
           } else {
-            this.options.log.warn(`GetRecords failed: ${describeError(error)}`);
-            await this.sleep(this.backoff.baseMs);
+            // E.g. DynamoDB Local went away: back off, and log the 1st, 10th, 100th... failure only.
+            readFailures += 1;
+            if (Number.isInteger(Math.log10(readFailures))) this.options.log.warn(`GetRecords failed (${readFailures}x): ${describeError(error)}`);
+            await this.sleep(this.backoffMs(readFailures));
           }
           continue;
         }
+        if (readFailures > 0) this.options.log.info(`GetRecords works again after ${readFailures} failures`);
+        readFailures = 0;
       }
       shard.buffered = buffer.length;
 
@@ -332,6 +339,7 @@ export class StreamPoller {
       shard.delivering = true;
       try {
         await this.deliver(shard.shardId, batch);
+        shard.checkpoint = batch.at(-1)?.sequenceNumber ?? shard.checkpoint;
       } finally {
         shard.delivering = false;
       }

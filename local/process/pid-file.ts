@@ -31,10 +31,22 @@ export class PidFile {
     this.path = join(stateDir, 'pids.json');
   }
 
-  /** Stops processes recorded by an earlier run that are still alive; returns what it stopped. */
+  /**
+   * The process that wrote the file, when it is another process and still running: its
+   * children are in use, not leftovers (another `npm start`, or a concurrent test run).
+   */
+  liveOwner(): number | undefined {
+    const owner = this.read()?.owner;
+    return owner !== undefined && owner !== process.pid && isAlive(owner) ? owner : undefined;
+  }
+
+  /**
+   * Stops processes recorded by an earlier run whose owner is gone (crashed, killed) and that
+   * are still alive; returns what it stopped. Leaves the file alone while its owner runs.
+   */
   async stopLeftovers(log: LocalLogger): Promise<PidRecord[]> {
     const previous = this.read();
-    if (!previous) return [];
+    if (!previous || this.liveOwner() !== undefined) return [];
     const stopped: PidRecord[] = [];
     for (const record of previous.children) {
       if (!isAlive(record.pid)) continue;

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { startTestStack, type LocalStack } from './harness';
 import { violations, waitUntilApplied } from './consumer-projection';
 import { drivePayments } from './payment-driver';
-import { clearSqsFaults, crashAware, injectSqsFaults } from './sqs-fault-injection';
+import { clearSqsFaults, crashAware, injectSqsFaults } from '../../chaos/faults/sqs-client-faults';
 
 let stack: LocalStack;
 beforeAll(async () => {
