@@ -19,4 +19,32 @@ export const ENV = {
   pgWebhookSecretArn: 'PG_WEBHOOK_SECRET_ARN',
   /** The PG webhook HMAC key itself (local mode and tests); takes precedence over the ARN. */
   pgWebhookSecret: 'PG_WEBHOOK_SECRET',
+  /** ARN of the SNS FIFO topic `payment-events.fifo` the relay publishes to (fan-out to the subscribers' queues). */
+  paymentEventsTopicArn: 'PAYMENT_EVENTS_TOPIC_ARN',
+  /** The subscriber list as JSON (`serializeSubscribers`, lambdas/domain/subscribers.ts): list-payment-deliveries. */
+  subscribersJson: 'SUBSCRIBERS_JSON',
+  /** Deliveries table (PK paymentId, SK `<subscriber>#<sequence, 10 digits>`): webhook dispatchers, list-payment-deliveries. */
+  deliveriesTable: 'DELIVERIES_TABLE_NAME',
+  /** Days a delivery record is kept (TTL attribute `expiresAt`); optional, default 30. */
+  deliveriesRetentionDays: 'DELIVERIES_RETENTION_DAYS',
+  /** Webhook dispatcher: the subscriber it delivers for (kebab case). */
+  subscriberName: 'SUBSCRIBER_NAME',
+  /** Webhook dispatcher: the subscriber's FIFO queue it consumes (visibility changes for backoff). */
+  subscriberQueueUrl: 'SUBSCRIBER_QUEUE_URL',
+  /** Webhook dispatcher: the subscriber's FIFO DLQ it dead-letters into. */
+  subscriberDlqUrl: 'SUBSCRIBER_DLQ_URL',
+  /** Webhook dispatcher: the URL it POSTs events to. */
+  webhookUrl: 'WEBHOOK_URL',
+  /** ARN of the Secrets Manager secret holding the subscriber's webhook signing key (deployed stack). */
+  webhookSecretArn: 'WEBHOOK_SECRET_ARN',
+  /** The webhook signing key itself (local mode and tests); takes precedence over the ARN. */
+  webhookSecret: 'WEBHOOK_SECRET',
+  /** Webhook dispatcher: seconds per request, 1-29; optional, default 5. */
+  webhookTimeoutSeconds: 'WEBHOOK_TIMEOUT_SECONDS',
+  /** Webhook dispatcher: attempts before dead-lettering, 1-20; optional, default 8. */
+  webhookMaxAttempts: 'WEBHOOK_MAX_ATTEMPTS',
+  /** Webhook dispatcher: first backoff bound in seconds; optional, default 2. */
+  webhookBackoffBaseSeconds: 'WEBHOOK_BACKOFF_BASE_SECONDS',
+  /** Webhook dispatcher: largest delay in seconds (Retry-After included); optional, default 300. */
+  webhookBackoffMaxSeconds: 'WEBHOOK_BACKOFF_MAX_SECONDS',
 } as const;
