@@ -2,14 +2,10 @@
  * Publishes envelopes to an SQS FIFO queue with SendMessageBatch: one message per event,
  * grouped by aggregate (order per payment) and deduplicated by event id.
  */
-import {
-  SendMessageBatchCommand,
-  type MessageAttributeValue,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { EventEnvelope } from '../domain/event-envelope';
 import type { EventPublisher, PublishOutcome } from '../ports/event-publisher';
+import { batchFailures, eventMessageAttributes, eventMessageBody, messageBytes } from './event-message';
 
 /** SendMessageBatch accepts at most 10 entries. */
 export const SQS_MAX_BATCH_ENTRIES = 10;
@@ -39,7 +35,8 @@ export class SqsEventPublisher implements EventPublisher {
   }
 
   messageBytes(event: EventEnvelope): number {
-    return messageSize(toEntry(event, 0));
+    const entry = toEntry(event, 0);
+    return messageBytes(entry.MessageBody ?? '', entry.MessageAttributes);
   }
 
   async publish(events: readonly EventEnvelope[]): Promise<PublishOutcome> {
@@ -49,20 +46,7 @@ export class SqsEventPublisher implements EventPublisher {
     }
     const entries = events.map(toEntry);
     const response = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
-
-    const reasons = new Map<string, string>();
-    for (const failure of response.Failed ?? []) {
-      if (failure.Id === undefined) continue;
-      const fault = failure.SenderFault ? 'sender fault' : 'service fault';
-      reasons.set(failure.Id, `${failure.Code ?? 'Unknown'} (${fault})${failure.Message ? `: ${failure.Message}` : ''}`);
-    }
-    const accepted = new Set((response.Successful ?? []).map((entry) => entry.Id));
-    const failed = events.flatMap((event, index) => {
-      const id = String(index);
-      const reason = reasons.get(id) ?? (accepted.has(id) ? undefined : 'missing from the SendMessageBatch response');
-      return reason === undefined ? [] : [{ eventId: event.eventId, reason }];
-    });
-    return { failed };
+    return { failed: batchFailures(events, response, 'SendMessageBatch') };
   }
 }
 
@@ -71,28 +55,7 @@ function toEntry(event: EventEnvelope, index: number): SendMessageBatchRequestEn
     Id: String(index),
     MessageGroupId: event.aggregateId,
     MessageDeduplicationId: event.eventId,
-    MessageBody: JSON.stringify(event),
-    MessageAttributes: {
-      eventType: { DataType: 'String', StringValue: event.type },
-      sequence: { DataType: 'Number', StringValue: String(event.sequence) },
-      aggregateId: { DataType: 'String', StringValue: event.aggregateId },
-    },
+    MessageBody: eventMessageBody(event),
+    MessageAttributes: eventMessageAttributes(event),
   };
-}
-
-/** SQS counts the body plus, per attribute, its name, data type and value. */
-function messageSize(entry: SendMessageBatchRequestEntry): number {
-  let size = Buffer.byteLength(entry.MessageBody ?? '', 'utf8');
-  for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
-    size += Buffer.byteLength(name, 'utf8') + attributeSize(value);
-  }
-  return size;
-}
-
-function attributeSize(value: MessageAttributeValue): number {
-  return (
-    Buffer.byteLength(value.DataType ?? '', 'utf8') +
-    Buffer.byteLength(value.StringValue ?? '', 'utf8') +
-    (value.BinaryValue?.byteLength ?? 0)
-  );
 }
