@@ -19,7 +19,11 @@ export type EventMessageAttributes = Record<string, EventMessageAttribute>;
  * `eventType`, `sequence`, `aggregateId`: what consumers and SNS filter policies
  * (`{"eventType": [...]}`) read without parsing the body.
  */
-export function eventMessageAttributes(event: Pick<EventEnvelope, 'type' | 'sequence' | 'aggregateId'>): EventMessageAttributes {
+export function eventMessageAttributes(event: {
+  readonly type: string;
+  readonly sequence: number;
+  readonly aggregateId: string;
+}): EventMessageAttributes {
   return {
     eventType: { DataType: 'String', StringValue: event.type },
     sequence: { DataType: 'Number', StringValue: String(event.sequence) },
