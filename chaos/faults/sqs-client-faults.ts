@@ -22,6 +22,7 @@ export class SimulatedCrash extends Error {
 
 /** One SendMessageBatch call as the fault hooks see it. */
 export interface SendCall {
+  readonly queueUrl: string;
   readonly entries: readonly SendMessageBatchRequestEntry[];
   /** Present inside a `crashAware` invocation: the SendMessageBatch calls it made before this one. */
   readonly invocation?: { readonly callsBefore: number };
@@ -69,7 +70,7 @@ function install(): void {
       if (context.commandName !== 'SendMessageBatchCommand') return next(args);
       const input = args.input as SendMessageBatchCommandInput;
       const entries = input.Entries ?? [];
-      const call: SendCall = { entries, ...(invocation && { invocation: { callsBefore: invocation.calls } }) };
+      const call: SendCall = { queueUrl: input.QueueUrl ?? '', entries, ...(invocation && { invocation: { callsBefore: invocation.calls } }) };
       counters.calls += 1;
       if (invocation) invocation.calls += 1;
       if (invocation && active.crashBeforeCall?.(call)) {

@@ -1,0 +1,184 @@
+/**
+ * One chaos run: start the local stack in this process, drive payments through the HTTP API while
+ * every fault kind is injected from one seed, stop injecting, recover (final sweep, DLQ redrive
+ * with the outbox CLI), and check the tables. `npm run chaos` (chaos/run.ts) and the smaller run
+ * in `npm test` (test/integration/chaos.test.ts) both call `runChaos`.
+ */
+import { join } from 'node:path';
+import { DEFAULT_STATE_DIR } from '../local/paths';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack';
+import { snapshotTables, verify, type Verification } from './checks';
+import { drivePayments, planPayments, type DriveResult } from './driver';
+import { ChaosFaults, DEFAULT_RATES, type FaultCounts, type FaultRates, type InjectedTransactionFailure } from './faults/chaos-faults';
+import { SeededRandom } from './random';
+import { settle, type SettleReport } from './recovery';
+import { SweeperRace, sweeperDependencies, type SweeperRaceStats } from './sweeper';
+
+export interface ChaosOptions {
+  readonly seed: number;
+  readonly payments: number;
+  /** Concurrent API callers (one payment's script at a time each). */
+  readonly concurrency: number;
+  /** Fault probabilities; missing ones take DEFAULT_RATES. */
+  readonly rates?: Partial<FaultRates>;
+  /** Receive loops of the example consumer's SQS poller. @default 4 */
+  readonly consumerConcurrency?: number;
+  /** The racing sweeper's timer and grace period. @default 500 ms, 1 s */
+  readonly sweeperIntervalMs?: number;
+  readonly sweeperGraceSeconds?: number;
+  /** How long recovery may take before the run is declared unsettled. @default 600_000 */
+  readonly settleTimeoutMs?: number;
+  /** Fewest committed events for the run to pass (0 = no minimum). @default 0 */
+  readonly minEvents?: number;
+  /** Stack options over the chaos defaults (tests pass their template and state directory). */
+  readonly stack?: LocalStackOptions;
+  /** Progress lines. @default none */
+  readonly log?: (line: string) => void;
+}
+
+export interface ChaosTimings {
+  stackStartMs: number;
+  driveMs: number;
+  settleMs: number;
+  verifyMs: number;
+  totalMs: number;
+}
+
+export interface PipelineStats {
+  readonly relayInvocations: number;
+  readonly relayRetries: number;
+  readonly relayBisections: number;
+  /** Stream records the relay mapping gave up on (sent to relay-failures); the sweeper covers them. */
+  readonly relayDiscarded: number;
+  readonly consumerInvocations: number;
+  readonly consumerFailedMessages: number;
+  readonly redriveRounds: number;
+  readonly redrivenMessages: number;
+  readonly finalSweepRepublished: number;
+}
+
+export interface ChaosReport {
+  readonly seed: number;
+  readonly payments: number;
+  readonly concurrency: number;
+  readonly rates: FaultRates;
+  readonly drive: Omit<DriveResult, 'payments'> & { readonly created: number };
+  readonly faults: FaultCounts;
+  readonly transactionFailures: readonly InjectedTransactionFailure[];
+  readonly race: SweeperRaceStats;
+  readonly settle: SettleReport;
+  readonly verification: Verification;
+  readonly pipeline: PipelineStats;
+  readonly timings: ChaosTimings;
+  /** Names of the failed checks; empty = the run passed. */
+  readonly violations: string[];
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => {});
+  const rates: FaultRates = { ...DEFAULT_RATES, ...options.rates };
+  const started = Date.now();
+  const timings: ChaosTimings = { stackStartMs: 0, driveMs: 0, settleMs: 0, verifyMs: 0, totalMs: 0 };
+  const plans = planPayments(new SeededRandom(options.seed), options.payments);
+  const stateDir = options.stack?.stateDir ?? join(DEFAULT_STATE_DIR, 'chaos');
+
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const stack: LocalStack = await startLocalStack({
+    apiPort: 0,
+    dynamodbPort: 0,
+    sqsPort: 0,
+    consumers: true,
+    logLevel: 'error',
+    handlerLogLevel: 'SILENT',
+    streamPollIntervalMs: 25,
+    retryBackoff: { baseMs: 25, maxMs: 250 },
+    sqsWaitTimeSeconds: 1,
+    sqsConcurrency: options.consumerConcurrency ?? 4,
+    sqsFailedMessageVisibilitySeconds: 1,
+    ttlSweepIntervalSeconds: 60,
+    ...options.stack,
+    stateDir,
+  });
+  timings.stackStartMs = Date.now() - started;
+  log(`stack up in ${timings.stackStartMs} ms (API ${stack.apiUrl}); state in ${stateDir}`);
+
+  const faults = new ChaosFaults({ seed: options.seed, rates, rawSqs: stack.clients.sqs });
+  const sweeper = sweeperDependencies(stack);
+  const race = new SweeperRace(sweeper, { intervalMs: options.sweeperIntervalMs ?? 500, graceSeconds: options.sweeperGraceSeconds ?? 1 });
+  try {
+    faults.start(stack);
+    race.start();
+
+    const driveStarted = Date.now();
+    let lastLog = Date.now();
+    const drive = await drivePayments(plans, {
+      apiUrl: stack.apiUrl,
+      pgWebhookSecret: stack.endpoints.pgWebhookSecret,
+      concurrency: options.concurrency,
+      onProgress: (done) => {
+        if (Date.now() - lastLog < 5_000) return;
+        lastLog = Date.now();
+        const relay = stack.pollers.stream('relay').stats;
+        const consumer = stack.pollers.queue('example-consumer').stats;
+        log(`drive: ${done}/${plans.length} payments; relay ${relay.published} records published; consumer ${consumer.succeeded} messages ok, ${consumer.failed} failed`);
+      },
+    });
+    timings.driveMs = Date.now() - driveStarted;
+    log(`drive done in ${timings.driveMs} ms: ${drive.payments.size} payments created, ${drive.failedCreates.length} creates failed, ${drive.requests} requests`);
+
+    await race.stop();
+    await faults.stopInjecting();
+    log('injection stopped; recovering');
+
+    const expected = new Map([...drive.payments.values()].map((p) => [p.paymentId, p.version]));
+    const settleReport = await settle(stack, { stateDir, expected, sweeper, timeoutMs: options.settleTimeoutMs ?? 600_000, log });
+    timings.settleMs = settleReport.durationMs;
+
+    const verifyStarted = Date.now();
+    const tables = await snapshotTables(stack);
+    const verification = verify(tables, {
+      drive,
+      faultCounts: faults.counts,
+      transactionFailures: faults.transactionFailures,
+      race: race.stats,
+      settle: settleReport,
+      minEvents: options.minEvents ?? 0,
+    });
+    timings.verifyMs = Date.now() - verifyStarted;
+    timings.totalMs = Date.now() - started;
+
+    const relay = stack.pollers.stream('relay').stats;
+    const consumer = stack.pollers.queue('example-consumer').stats;
+    const { payments, ...driveSummary } = drive;
+    return {
+      seed: options.seed,
+      payments: options.payments,
+      concurrency: options.concurrency,
+      rates,
+      drive: { ...driveSummary, created: payments.size },
+      faults: { ...faults.counts },
+      transactionFailures: faults.transactionFailures,
+      race: { ...race.stats },
+      settle: settleReport,
+      verification,
+      pipeline: {
+        relayInvocations: relay.invocations,
+        relayRetries: relay.retries,
+        relayBisections: relay.bisections,
+        relayDiscarded: relay.discarded,
+        consumerInvocations: consumer.invocations,
+        consumerFailedMessages: consumer.failed,
+        redriveRounds: settleReport.redrives.length,
+        redrivenMessages: settleReport.redrives.reduce((sum, r) => sum + r.moved, 0),
+        finalSweepRepublished: settleReport.finalSweep.republished,
+      },
+      timings,
+      violations: verification.checks.filter((c) => !c.ok).map((c) => c.name),
+    };
+  } finally {
+    await race.stop();
+    await faults.stopInjecting();
+    faults.detach();
+    await stack.stop();
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * Every fault of a chaos run, decided from one seed and counted: it installs the hooks (SQS and
+ * DynamoDB client middlewares, the relay's and the consumer's invoke wrappers), answers each hook
+ * with a keyed draw (see random.ts) and keeps the tallies the report prints.
+ *
+ * A decision's key is the event it hits (`<orderId>#<sequence>`) plus, for faults that may hit an
+ * event again, the attempt number for that fault (so a retried event is not doomed to fail the
+ * same way forever). "Sticky" faults (a lost stream record, a poisoned event) are keyed by the
+ * event alone: they hit every copy of it while injection is on.
+ */
+import { SendMessageCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
+import type { LocalStack } from '../../local/stack';
+import { keyOfBody, keyOfStreamRecord } from '../event-keys';
+import { KeyedRandom } from '../random';
+import { consumerInvokeWrapper, type ConsumerFaults, type DuplicateMode, type MessageFault } from './consumer-invocations';
+import { relayInvokeWrapper, type StreamRecordFaults } from './relay-invocations';
+import { clearSqsFaults, injectSqsFaults, type SendCall } from './sqs-client-faults';
+import { clearTransactionFaults, injectTransactionFaults, type InjectedTransactionError, type PaymentWrite } from './transaction-faults';
+
+/** Probabilities of each fault, per opportunity (see each field). */
+export interface FaultRates {
+  /** Per payment write (TransactWriteItems of an API request). */
+  readonly transactionFailure: number;
+  /** Per event: its stream record is lost. */
+  readonly streamRecordSkip: number;
+  /** Per relay SendMessageBatch call made after the invocation's first call (so part of the batch was sent). */
+  readonly relayCrash: number;
+  /** Per entry of a SendMessageBatch call (relay or sweeper). */
+  readonly sqsEntryFailure: number;
+  /** Per SendMessageBatch call (relay or sweeper). */
+  readonly sqsThrottle: number;
+  /** Per message delivered to the consumer: failed without reaching the handler. */
+  readonly consumerMessageFailure: number;
+  /** Per consumer invocation: fails before the handler runs. */
+  readonly consumerError: number;
+  /** Per consumer invocation: crashes after the handler returned. */
+  readonly consumerCrash: number;
+  /** Per event: every delivery fails while injection is on, so it reaches the DLQ (and its payment's later events after it). */
+  readonly consumerPoison: number;
+  /** Per consumer invocation: the handler gets the same event twice. */
+  readonly duplicateInvocation: number;
+  /** Per entry SQS accepted: sent again later under a fresh deduplication id (an at-least-once broker's duplicate). */
+  readonly duplicateMessage: number;
+}
+
+export const DEFAULT_RATES: FaultRates = {
+  transactionFailure: 0.01,
+  streamRecordSkip: 0.01,
+  relayCrash: 0.05,
+  sqsEntryFailure: 0.01,
+  sqsThrottle: 0.02,
+  consumerMessageFailure: 0.02,
+  consumerError: 0.01,
+  consumerCrash: 0.01,
+  consumerPoison: 0.002,
+  duplicateInvocation: 0.02,
+  duplicateMessage: 0.01,
+};
+
+export interface FaultCounts {
+  relayCrashes: number;
+  sqsFailedEntries: number;
+  sqsThrottledCalls: number;
+  consumerFailedMessages: number;
+  consumerErrors: number;
+  consumerCrashes: number;
+  /** Distinct events poisoned, and the deliveries failed because of it (later messages of the group included). */
+  poisonedEvents: number;
+  poisonedDeliveries: number;
+  duplicateInvocations: number;
+  duplicateMessagesSent: number;
+  duplicateMessageSendErrors: number;
+  /** Distinct events whose stream record was lost. */
+  skippedStreamRecords: number;
+  transactionFailures: number;
+}
+
+/** A payment write that was made to fail. */
+export interface InjectedTransactionFailure extends PaymentWrite {
+  readonly error: InjectedTransactionError;
+}
+
+export interface ChaosFaultsOptions {
+  readonly seed: number;
+  readonly rates: FaultRates;
+  /** The runner's own SQS client (not the handlers'): duplicates are sent with it, unfaulted. */
+  readonly rawSqs: SQSClient;
+  /** Longest delay before a duplicate message is sent. @default 2_000 */
+  readonly duplicateDelayMaxMs?: number;
+}
+
+export class ChaosFaults {
+  readonly counts: FaultCounts = {
+    relayCrashes: 0,
+    sqsFailedEntries: 0,
+    sqsThrottledCalls: 0,
+    consumerFailedMessages: 0,
+    consumerErrors: 0,
+    consumerCrashes: 0,
+    poisonedEvents: 0,
+    poisonedDeliveries: 0,
+    duplicateInvocations: 0,
+    duplicateMessagesSent: 0,
+    duplicateMessageSendErrors: 0,
+    skippedStreamRecords: 0,
+    transactionFailures: 0,
+  };
+  /** Every payment write made to fail, in the order it happened. */
+  readonly transactionFailures: InjectedTransactionFailure[] = [];
+
+  private readonly random: KeyedRandom;
+  private readonly attempts = new Map<string, number>();
+  private readonly skipped = new Set<string>();
+  private readonly poisoned = new Set<string>();
+  private readonly duplicateSends = new Set<Promise<void>>();
+  private duplicateCount = 0;
+  private injecting = false;
+  private stack: LocalStack | undefined;
+
+  constructor(private readonly options: ChaosFaultsOptions) {
+    this.random = new KeyedRandom(options.seed);
+  }
+
+  get isInjecting(): boolean {
+    return this.injecting;
+  }
+
+  /** Hooks everything into the stack and starts injecting. */
+  start(stack: LocalStack): void {
+    this.stack = stack;
+    this.injecting = true;
+    injectTransactionFaults(stack.tableName('Payments'), { failWrite: (write) => this.failWrite(write) });
+    injectSqsFaults({
+      failEntry: (entry) => this.decide('sqs-entry-failure', this.entryKey(entry), this.options.rates.sqsEntryFailure, 'sqsFailedEntries'),
+      throttleCall: (call) => this.decide('sqs-throttle', this.callKey(call), this.options.rates.sqsThrottle, 'sqsThrottledCalls'),
+      crashBeforeCall: (call) =>
+        (call.invocation?.callsBefore ?? 0) > 0 && this.decide('relay-crash', this.callKey(call), this.options.rates.relayCrash, 'relayCrashes'),
+      afterSend: (accepted, call) => this.maybeDuplicate(accepted, call),
+    });
+    const streamFaults: StreamRecordFaults = { skipRecord: (record) => this.skipRecord(record) };
+    stack.pollers.stream('relay').invokeWrapper = relayInvokeWrapper(() => (this.injecting ? streamFaults : undefined));
+    const consumerFaults: ConsumerFaults = {
+      errorBeforeInvoke: (records) => this.decide('consumer-error', this.batchKey(records), this.options.rates.consumerError, 'consumerErrors'),
+      failMessage: (record) => this.failMessage(record),
+      duplicateInvocation: (records) => this.duplicateInvocation(records),
+      crashAfterInvoke: (records) => this.decide('consumer-crash', this.batchKey(records), this.options.rates.consumerCrash, 'consumerCrashes'),
+    };
+    stack.pollers.queue('example-consumer').invokeWrapper = consumerInvokeWrapper(() => (this.injecting ? consumerFaults : undefined));
+  }
+
+  /**
+   * Stops injecting: every hook passes through from now on (the relay keeps running crash-aware,
+   * with nothing left to crash it). Resolves once the duplicates already scheduled were sent.
+   */
+  async stopInjecting(): Promise<void> {
+    this.injecting = false;
+    clearTransactionFaults();
+    clearSqsFaults();
+    while (this.duplicateSends.size > 0) await Promise.allSettled([...this.duplicateSends]);
+  }
+
+  /** Removes the invoke wrappers (the client middlewares stay installed, inactive). */
+  detach(): void {
+    if (!this.stack) return;
+    this.stack.pollers.stream('relay').invokeWrapper = undefined;
+    this.stack.pollers.queue('example-consumer').invokeWrapper = undefined;
+  }
+
+  /** Keyed draw for a fault that may hit the same event again: the key includes the attempt number. */
+  private decide(kind: string, key: string, probability: number, counter: keyof FaultCounts): boolean {
+    if (!this.injecting || probability <= 0) return false;
+    const hit = this.random.chance(kind, this.nextAttempt(kind, key), probability);
+    if (hit) this.counts[counter] += 1;
+    return hit;
+  }
+
+  private nextAttempt(kind: string, key: string): string {
+    const id = `${kind}|${key}`;
+    const attempt = (this.attempts.get(id) ?? 0) + 1;
+    this.attempts.set(id, attempt);
+    return `${key}@${attempt}`;
+  }
+
+  private failWrite(write: PaymentWrite): InjectedTransactionError | undefined {
+    const key = `${write.orderId}#${write.version}`;
+    if (!this.decide('transaction-failure', key, this.options.rates.transactionFailure, 'transactionFailures')) return undefined;
+    const error: InjectedTransactionError = this.random.draw('transaction-error', key) < 0.5 ? 'throttling-cancellation' : 'internal-server-error';
+    this.transactionFailures.push({ ...write, error });
+    return error;
+  }
+
+  private skipRecord(record: DynamoDBRecord): boolean {
+    if (record.eventName !== 'INSERT') return false;
+    const key = keyOfStreamRecord(record);
+    if (key === undefined || !this.random.chance('stream-skip', key, this.options.rates.streamRecordSkip)) return false;
+    if (!this.skipped.has(key)) {
+      this.skipped.add(key);
+      this.counts.skippedStreamRecords += 1;
+    }
+    return true;
+  }
+
+  private failMessage(record: SQSRecord): MessageFault | undefined {
+    const key = keyOfBody(record.body) ?? record.messageId;
+    if (this.random.chance('consumer-poison', key, this.options.rates.consumerPoison)) {
+      if (!this.poisoned.has(key)) {
+        this.poisoned.add(key);
+        this.counts.poisonedEvents += 1;
+      }
+      this.counts.poisonedDeliveries += 1;
+      return 'poison';
+    }
+    return this.decide('consumer-failure', key, this.options.rates.consumerMessageFailure, 'consumerFailedMessages') ? 'failure' : undefined;
+  }
+
+  private duplicateInvocation(records: readonly SQSRecord[]): DuplicateMode | undefined {
+    const key = this.batchKey(records);
+    if (!this.decide('duplicate-invocation', key, this.options.rates.duplicateInvocation, 'duplicateInvocations')) return undefined;
+    return this.random.draw('duplicate-mode', key) < 0.5 ? 'sequential' : 'concurrent';
+  }
+
+  private maybeDuplicate(accepted: readonly SendMessageBatchRequestEntry[], call: SendCall): void {
+    for (const entry of accepted) {
+      const key = this.entryKey(entry);
+      const attemptKey = this.nextAttempt('duplicate-message', key);
+      if (!this.injecting || !this.random.chance('duplicate-message', attemptKey, this.options.rates.duplicateMessage)) continue;
+      const delayMs = Math.floor(this.random.draw('duplicate-delay', attemptKey) * (this.options.duplicateDelayMaxMs ?? 2_000));
+      const copy = ++this.duplicateCount;
+      const send = new Promise<void>((resolve) => setTimeout(resolve, delayMs))
+        .then(() =>
+          this.options.rawSqs.send(
+            new SendMessageCommand({
+              QueueUrl: call.queueUrl,
+              MessageBody: entry.MessageBody,
+              MessageGroupId: entry.MessageGroupId,
+              MessageDeduplicationId: `${entry.MessageDeduplicationId ?? key}:chaos-dup:${copy}`.slice(0, 128),
+              MessageAttributes: entry.MessageAttributes,
+            }),
+          ),
+        )
+        .then(
+          () => {
+            this.counts.duplicateMessagesSent += 1;
+          },
+          () => {
+            this.counts.duplicateMessageSendErrors += 1;
+          },
+        )
+        .finally(() => this.duplicateSends.delete(send));
+      this.duplicateSends.add(send);
+    }
+  }
+
+  private entryKey(entry: SendMessageBatchRequestEntry): string {
+    return keyOfBody(entry.MessageBody) ?? entry.MessageDeduplicationId ?? entry.Id ?? '?';
+  }
+
+  private callKey(call: SendCall): string {
+    const first = call.entries[0];
+    return first ? this.entryKey(first) : '-';
+  }
+
+  private batchKey(records: readonly SQSRecord[]): string {
+    const first = records[0];
+    return first ? (keyOfBody(first.body) ?? first.messageId) : '-';
+  }
+}

@@ -1,0 +1,67 @@
+/** The printed result of a chaos run: fault table, checks table, pipeline figures, timings. */
+import { formatTable } from '../cli/output';
+import type { ChaosReport } from './chaos-run';
+
+const n = (value: number) => value.toLocaleString('en-US');
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const perSecond = (count: number, ms: number) => (ms > 0 ? `${(count / (ms / 1000)).toFixed(1)}/s` : '-');
+
+export function formatReport(report: ChaosReport): string[] {
+  const { verification: v, timings: t, pipeline: p, drive } = report;
+  const lines: string[] = [];
+  lines.push(`Chaos run: seed ${report.seed}, ${n(report.payments)} payments planned, API concurrency ${report.concurrency}`);
+  lines.push('');
+  lines.push('Faults injected');
+  lines.push(...formatTable(['fault', 'injected', 'how'], v.faults.map((row) => [row.fault, n(row.injected), row.note])).map((l) => `  ${l}`));
+  lines.push('');
+  lines.push('Checks');
+  lines.push(
+    ...formatTable(
+      ['check', 'expected', 'actual', 'result'],
+      v.checks.map((c) => [c.name, c.expected, c.actual, c.ok ? 'ok' : 'VIOLATION']),
+    ).map((l) => `  ${l}`),
+  );
+  for (const c of v.checks.filter((x) => !x.ok && x.details.length > 0)) {
+    lines.push(`  ${c.name}:`);
+    for (const detail of c.details) lines.push(`    - ${detail}`);
+  }
+  lines.push('');
+  lines.push('Pipeline');
+  lines.push(
+    ...formatTable(
+      ['figure', 'value'],
+      [
+        ['payments created / creates failed', `${n(drive.created)} / ${n(drive.failedCreates.length)}`],
+        ['API requests', n(drive.requests)],
+        ['events committed / applied', `${n(v.eventsCommitted)} / ${n(v.eventsApplied)}`],
+        ['relay invocations / retries / bisections', `${n(p.relayInvocations)} / ${n(p.relayRetries)} / ${n(p.relayBisections)}`],
+        ['relay records given up (to relay-failures, swept)', n(p.relayDiscarded)],
+        ['consumer invocations / failed messages', `${n(p.consumerInvocations)} / ${n(p.consumerFailedMessages)}`],
+        ['final sweep: events republished', n(p.finalSweepRepublished)],
+        ['DLQ redrive rounds / messages moved', `${n(p.redriveRounds)} / ${n(p.redrivenMessages)}`],
+      ],
+    ).map((l) => `  ${l}`),
+  );
+  lines.push('');
+  lines.push('Time');
+  lines.push(
+    ...formatTable(
+      ['phase', 'time', 'throughput'],
+      [
+        ['stack start', seconds(t.stackStartMs), ''],
+        ['drive (faults on)', seconds(t.driveMs), `${perSecond(v.eventsCommitted, t.driveMs)} events committed, ${perSecond(drive.requests, t.driveMs)} API requests`],
+        ['recovery (sweep, redrive, drain)', seconds(t.settleMs), ''],
+        ['drive + recovery', seconds(t.driveMs + t.settleMs), `${perSecond(v.eventsApplied, t.driveMs + t.settleMs)} events applied end to end`],
+        ['verification', seconds(t.verifyMs), ''],
+        ['total', seconds(t.totalMs), ''],
+      ],
+    ).map((l) => `  ${l}`),
+  );
+  lines.push('');
+  lines.push(
+    report.violations.length === 0
+      ? `PASSED: no violations (seed ${report.seed})`
+      : `FAILED: ${report.violations.length} violation(s): ${report.violations.join('; ')} (seed ${report.seed}; rerun with --seed ${report.seed})`,
+  );
+  return lines;
+}

@@ -1,0 +1,125 @@
+/**
+ * The outbox sweeper in a chaos run: the real use case (lambdas/use-cases/sweep-pending.ts) over
+ * the handlers' shared SDK clients, so it meets the same SQS faults as the relay.
+ * - `SweeperRace` runs it on a short timer with a tiny grace period while the relay works, so both
+ *   publish the same pending events at the same time (same deduplication ids; consumers skip
+ *   what they already applied).
+ * - `sweepUntilNothingPending` runs it with grace 0 at the end, until the PendingEvents index is empty.
+ */
+import { dynamoDocumentClient, sqsClient } from '../lambdas/adapters/aws-clients';
+import { DynamoDbPublicationLedger } from '../lambdas/adapters/dynamodb-publication-ledger';
+import { SqsEventPublisher } from '../lambdas/adapters/sqs-event-publisher';
+import { PENDING_SHARDS } from '../lambdas/domain/pending-shards';
+import type { PublicationLedger } from '../lambdas/ports/publication-ledger';
+import { sweepPending, type SweepDependencies } from '../lambdas/use-cases/sweep-pending';
+import type { LocalStack } from '../local/stack';
+
+export const PAYMENT_EVENTS_QUEUE = 'payment-events.fifo';
+export const PAYMENT_EVENTS_DLQ = 'payment-events-dlq.fifo';
+export const RELAY_FAILURES_QUEUE = 'relay-failures';
+
+export interface SweeperDependencies extends SweepDependencies {
+  readonly ledger: PublicationLedger;
+}
+
+/** The sweeper's ledger and publisher on the handlers' clients (call after the stack started). */
+export function sweeperDependencies(stack: LocalStack): SweeperDependencies {
+  const clock = { now: () => new Date() };
+  return {
+    ledger: new DynamoDbPublicationLedger(dynamoDocumentClient(), { tableName: stack.tableName('Outbox') }, clock),
+    publisher: new SqsEventPublisher(sqsClient(), stack.queueUrl(PAYMENT_EVENTS_QUEUE)),
+  };
+}
+
+export interface SweeperRaceStats {
+  runs: number;
+  /** Events the racing runs republished (SQS accepted them). */
+  republished: number;
+  /** Pending events a run found but could not republish (the next run retries). */
+  failed: number;
+  /** Runs that threw. */
+  errors: number;
+}
+
+export class SweeperRace {
+  readonly stats: SweeperRaceStats = { runs: 0, republished: 0, failed: 0, errors: 0 };
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly dependencies: SweeperDependencies,
+    private readonly options: { readonly intervalMs: number; readonly graceSeconds: number; readonly limit?: number },
+  ) {}
+
+  start(): void {
+    this.stopping = false;
+    this.running ??= this.loop();
+  }
+
+  /** Stops the timer; resolves when the run under way finished. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+    this.running = undefined;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const report = await sweepPending(
+          { now: new Date(), graceSeconds: this.options.graceSeconds, limit: this.options.limit ?? 1_000 },
+          this.dependencies,
+        );
+        this.stats.runs += 1;
+        this.stats.republished += report.republished;
+        this.stats.failed += report.failed;
+      } catch {
+        this.stats.errors += 1;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.intervalMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+}
+
+/** Pending events left in the PendingEvents index (all shards). */
+export async function countPending(ledger: PublicationLedger): Promise<number> {
+  let count = 0;
+  for (const shard of PENDING_SHARDS) {
+    let cursor: Awaited<ReturnType<PublicationLedger['listPending']>>['cursor'];
+    do {
+      const page = await ledger.listPending(shard, { occurredBefore: '9999-12-31T23:59:59.999Z', limit: 1_000, ...(cursor && { cursor }) });
+      count += page.scanned;
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  return count;
+}
+
+export interface FinalSweepReport {
+  readonly rounds: number;
+  readonly republished: number;
+  /** Pending events still in the index after the last round (0 when the sweep succeeded). */
+  readonly remaining: number;
+}
+
+/** Sweeps with grace 0 until nothing is pending, at most `maxRounds` runs. */
+export async function sweepUntilNothingPending(dependencies: SweeperDependencies, maxRounds = 50): Promise<FinalSweepReport> {
+  let republished = 0;
+  let rounds = 0;
+  let remaining = await countPending(dependencies.ledger);
+  while (remaining > 0 && rounds < maxRounds) {
+    const report = await sweepPending({ now: new Date(Date.now() + 1_000), graceSeconds: 0, limit: 1_000 }, dependencies);
+    rounds += 1;
+    republished += report.republished;
+    remaining = await countPending(dependencies.ledger);
+  }
+  return { rounds, republished, remaining };
+}
