@@ -120,7 +120,7 @@ const deliverySchema = z.discriminatedUnion('kind', [z.strictObject({ kind: z.li
 const subscriberSchema = z.strictObject({
   name: z
     .string({ error: 'must be a string' })
-    .min(1, 'must not be empty')
+    .min(1, { error: 'must not be empty', abort: true })
     .max(SUBSCRIBER_NAME_MAX_LENGTH, `must be at most ${SUBSCRIBER_NAME_MAX_LENGTH} characters`)
     .regex(KEBAB, 'must be kebab case (a-z, 0-9, single hyphens between words)')
     .refine((name) => !name.endsWith('-dlq'), 'must not end in -dlq (reserved for dead-letter queues)'),
