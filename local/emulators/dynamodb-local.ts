@@ -18,7 +18,7 @@ export interface DynamoDbLocalOptions {
   readonly region: string;
   readonly log: LocalLogger;
   readonly pidFile?: PidFile;
-  /** How long to wait for the first answer. @default 30_000 */
+  /** How long to wait for the first answer (a busy 2-core machine can take a minute). @default 90_000 */
   readonly readyTimeoutMs?: number;
   /** JVM options. @default env DYNAMODB_JAVA_OPTS, else DEFAULT_JVM_OPTIONS */
   readonly jvmOptions?: string;
@@ -89,7 +89,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
-  const deadline = started + (options.readyTimeoutMs ?? 30_000);
+  const deadline = started + (options.readyTimeoutMs ?? 90_000);
   try {
     for (;;) {
       if (exited !== undefined) {
@@ -102,7 +102,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
       } catch {
         if (Date.now() > deadline) {
           await stopProcessGroup(pid);
-          throw new LocalStartupError(`DynamoDB Local did not answer on port ${port} within ${options.readyTimeoutMs ?? 30_000} ms`);
+          throw new LocalStartupError(`DynamoDB Local did not answer on port ${port} within ${options.readyTimeoutMs ?? 90_000} ms`);
         }
         await sleep(100);
       }
