@@ -48,7 +48,7 @@ const VARIABLE_OF_FIELD: ReadonlyArray<[RegExp, string]> = [
   [/^delivery\.timeoutSeconds$/, ENV.webhookTimeoutSeconds],
   [/^delivery\.maxAttempts$/, ENV.webhookMaxAttempts],
   [/^delivery\.backoff\.baseSeconds$/, ENV.webhookBackoffBaseSeconds],
-  [/^delivery\.backoff(\.maxSeconds)?$/, ENV.webhookBackoffMaxSeconds],
+  [/^delivery\.backoff\.maxSeconds$/, ENV.webhookBackoffMaxSeconds],
 ];
 
 /**
@@ -114,6 +114,9 @@ function configurationError(error: SubscriberConfigError): ConfigurationError {
   const match = /^subscribers\[0\](?: \([^)]*\))?\.([^:]+): (.*)$/.exec(problem);
   if (!match) return new ConfigurationError(ENV.subscriberName, problem);
   const [, field = '', message = ''] = match;
+  if (field === 'delivery.backoff') {
+    return new ConfigurationError(ENV.webhookBackoffMaxSeconds, `must not be below ${ENV.webhookBackoffBaseSeconds}`);
+  }
   const variable = VARIABLE_OF_FIELD.find(([pattern]) => pattern.test(field))?.[1] ?? ENV.subscriberName;
   return new ConfigurationError(variable, message);
 }

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../lambdas/config/required-env';
+import { parseSubscribers, type WebhookSubscriber } from '../../lambdas/domain/subscribers';
+import { webhookDispatcherConfigFromEnv, webhookDispatcherEnvironment } from '../../lambdas/webhooks/dispatcher-config';
+
+const RESOURCES = {
+  SUBSCRIBER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/shop.fifo',
+  SUBSCRIBER_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/shop-dlq.fifo',
+  DELIVERIES_TABLE_NAME: 'Deliveries',
+};
+const MINIMAL = { SUBSCRIBER_NAME: 'shop', WEBHOOK_URL: 'https://shop.example.com/hooks', ...RESOURCES };
+
+function configurationError(env: NodeJS.ProcessEnv): ConfigurationError {
+  try {
+    webhookDispatcherConfigFromEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('webhookDispatcherEnvironment', () => {
+  it('writes out every webhook setting, defaults included, and reads back to the same settings', () => {
+    const [subscriber] = parseSubscribers([
+      { name: 'shop', delivery: { kind: 'webhook', url: 'https://shop.example.com/hooks', maxAttempts: 4 } },
+    ]) as [WebhookSubscriber];
+
+    const environment = webhookDispatcherEnvironment(subscriber);
+    const config = webhookDispatcherConfigFromEnv({ ...environment, ...RESOURCES });
+
+    expect(environment).toEqual({
+      SUBSCRIBER_NAME: 'shop',
+      WEBHOOK_URL: 'https://shop.example.com/hooks',
+      WEBHOOK_TIMEOUT_SECONDS: '5',
+      WEBHOOK_MAX_ATTEMPTS: '4',
+      WEBHOOK_BACKOFF_BASE_SECONDS: '2',
+      WEBHOOK_BACKOFF_MAX_SECONDS: '300',
+    });
+    expect(config.settings).toEqual({
+      subscriber: 'shop',
+      url: 'https://shop.example.com/hooks',
+      timeoutSeconds: 5,
+      policy: { maxAttempts: 4, backoff: { baseSeconds: 2, maxSeconds: 300 } },
+    });
+  });
+});
+
+describe('webhookDispatcherConfigFromEnv', () => {
+  it('applies the subscriber defaults to unset settings and reads the resources', () => {
+    expect(webhookDispatcherConfigFromEnv(MINIMAL)).toEqual({
+      settings: {
+        subscriber: 'shop',
+        url: 'https://shop.example.com/hooks',
+        timeoutSeconds: 5,
+        policy: { maxAttempts: 8, backoff: { baseSeconds: 2, maxSeconds: 300 } },
+      },
+      queueUrl: RESOURCES.SUBSCRIBER_QUEUE_URL,
+      dlqUrl: RESOURCES.SUBSCRIBER_DLQ_URL,
+      deliveriesTable: 'Deliveries',
+      deliveriesRetentionDays: 30,
+    });
+  });
+
+  it('reads the optional retention', () => {
+    expect(webhookDispatcherConfigFromEnv({ ...MINIMAL, DELIVERIES_RETENTION_DAYS: '7' }).deliveriesRetentionDays).toBe(7);
+  });
+
+  it.each([
+    [{ SUBSCRIBER_NAME: undefined }, 'Environment variable SUBSCRIBER_NAME is required but not set'],
+    [{ WEBHOOK_URL: ' ' }, 'Environment variable WEBHOOK_URL is required but not set'],
+    [{ SUBSCRIBER_QUEUE_URL: undefined }, 'Environment variable SUBSCRIBER_QUEUE_URL is required but not set'],
+    [{ SUBSCRIBER_DLQ_URL: undefined }, 'Environment variable SUBSCRIBER_DLQ_URL is required but not set'],
+    [{ DELIVERIES_TABLE_NAME: undefined }, 'Environment variable DELIVERIES_TABLE_NAME is required but not set'],
+    [{ SUBSCRIBER_NAME: 'Shop' }, 'Environment variable SUBSCRIBER_NAME must be kebab case (a-z, 0-9, single hyphens between words)'],
+    [{ WEBHOOK_URL: 'http://shop.example.com' }, 'Environment variable WEBHOOK_URL must use https (plain http only for localhost or 127.0.0.1)'],
+    [{ WEBHOOK_TIMEOUT_SECONDS: '30' }, 'Environment variable WEBHOOK_TIMEOUT_SECONDS must be between 1 and 29'],
+    [{ WEBHOOK_TIMEOUT_SECONDS: '2.5' }, 'Environment variable WEBHOOK_TIMEOUT_SECONDS must be a whole number, got "2.5"'],
+    [{ WEBHOOK_MAX_ATTEMPTS: '0' }, 'Environment variable WEBHOOK_MAX_ATTEMPTS must be between 1 and 20'],
+    [{ WEBHOOK_BACKOFF_BASE_SECONDS: 'ten' }, 'Environment variable WEBHOOK_BACKOFF_BASE_SECONDS must be a whole number, got "ten"'],
+    [{ WEBHOOK_BACKOFF_BASE_SECONDS: '0' }, 'Environment variable WEBHOOK_BACKOFF_BASE_SECONDS must be between 1 and 3600'],
+    [{ WEBHOOK_BACKOFF_MAX_SECONDS: '50000' }, 'Environment variable WEBHOOK_BACKOFF_MAX_SECONDS must be between 1 and 43200'],
+    [{ WEBHOOK_BACKOFF_BASE_SECONDS: '60', WEBHOOK_BACKOFF_MAX_SECONDS: '30' }, 'Environment variable WEBHOOK_BACKOFF_MAX_SECONDS must not be below WEBHOOK_BACKOFF_BASE_SECONDS'],
+    [{ DELIVERIES_RETENTION_DAYS: '-1' }, 'Environment variable DELIVERIES_RETENTION_DAYS must be a positive integer, got "-1"'],
+  ])('refuses %j, naming the variable', (override, message) => {
+    const error = configurationError({ ...MINIMAL, ...override });
+
+    expect(error.message).toBe(message);
+  });
+});
