@@ -170,7 +170,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         startSqsEmulator({ port: options.sqsPort ?? 4566, region, log, pidFile }),
         (async () => {
           const t = Date.now();
-          const result = options.template ?? (await loadTemplate(stateDir, options.stackProps ? { stackProps: options.stackProps } : {})).template;
+          // The cache lives in the repository's .local/ whatever the state directory: it is keyed by its inputs.
+          const result = options.template ?? (await loadTemplate(DEFAULT_STATE_DIR, options.stackProps ? { stackProps: options.stackProps } : {})).template;
           timings.templateMs = Date.now() - t;
           return result;
         })(),
