@@ -126,10 +126,13 @@ export class SqsPoller {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Stops receiving; waits up to `graceMs` for invocations in flight. */
+  async stop(graceMs = 5_000): Promise<void> {
     this.stopping = true;
     for (const abort of this.aborts) abort.abort();
-    await Promise.all(this.workers);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.workers), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
     this.workers = [];
   }
 

@@ -148,11 +148,13 @@ export class StreamPoller {
     this.running = this.run().catch((error: unknown) => this.options.log.error(`poller stopped: ${describeError(error)}`));
   }
 
-  /** Stops polling; waits for the invocation in flight (bounded by the function's timeout). */
-  async stop(): Promise<void> {
+  /** Stops polling; waits up to `graceMs` for the invocation in flight. */
+  async stop(graceMs = 5_000): Promise<void> {
     this.stopping = true;
     this.wakeAll();
-    await this.running;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
     this.running = undefined;
   }
 
