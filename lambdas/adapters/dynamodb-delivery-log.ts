@@ -4,15 +4,14 @@
  * replaced at each attempt, so a payment's records are one Query.
  */
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { deliverySortKey, type DeliveryRecord } from '../domain/delivery-state';
+import {
+  DELIVERIES_PARTITION_KEY,
+  DELIVERIES_SORT_KEY,
+  DELIVERIES_TTL_ATTRIBUTE,
+  deliverySortKey,
+  type DeliveryRecord,
+} from '../domain/delivery-state';
 import type { DeliveryLog } from '../ports/delivery-log';
-
-/** Partition key of the Deliveries table (type S). */
-export const DELIVERIES_PARTITION_KEY = 'paymentId';
-/** Sort key of the Deliveries table (type S). */
-export const DELIVERIES_SORT_KEY = 'sk';
-/** TTL attribute of the Deliveries table (epoch seconds). */
-export const DELIVERIES_TTL_ATTRIBUTE = 'expiresAt';
 
 const SECONDS_PER_DAY = 86_400;
 

@@ -7,9 +7,18 @@
  * count, last error, next attempt) until it ends `delivered` (status code, time) or
  * `dead-lettered` (last status / error, time). A queue subscriber's event is `enqueued` once the
  * relay (or the sweeper) had it accepted by the broker, `pending` before.
+ *
+ * The CDK stack (the table definition) and the local runner import the table's names from here.
  */
 import type { EventEnvelope, PaymentEventType } from './event-envelope';
 import { acceptsEventType, type Subscriber } from './subscribers';
+
+/** Partition key of the Deliveries table (type S): the payment id. */
+export const DELIVERIES_PARTITION_KEY = 'paymentId';
+/** Sort key of the Deliveries table (type S): `deliverySortKey(subscriber, sequence)`. */
+export const DELIVERIES_SORT_KEY = 'sk';
+/** TTL attribute of the Deliveries table (epoch seconds). */
+export const DELIVERIES_TTL_ATTRIBUTE = 'expiresAt';
 
 /** Digits of the sequence in the sort key, so that keys sort in sequence order. */
 export const DELIVERY_SEQUENCE_DIGITS = 10;
