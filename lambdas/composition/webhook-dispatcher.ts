@@ -61,9 +61,11 @@ export interface WebhookDispatcherParts {
 export function webhookDispatcher(parts: WebhookDispatcherParts): WebhookDispatcherHandler {
   const { deps, queue, metrics } = parts;
   const timeoutMs = deps.settings.timeoutSeconds * 1000;
-  const processor = new SqsFifoPartialProcessorAsync();
 
   return async (event, context) => {
+    // One processor per invocation: it holds the batch's state, and the local runner may run
+    // invocations of one function concurrently in a single process.
+    const processor = new SqsFifoPartialProcessorAsync();
     const attempted = new Set<string>();
     const handleRecord = async (record: SQSRecord): Promise<void> => {
       const logger = parts.logger.createChild({

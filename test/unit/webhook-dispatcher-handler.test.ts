@@ -251,3 +251,36 @@ describe('webhook-dispatcher handler (from the environment)', () => {
     });
   });
 });
+
+describe('webhookDispatcher under concurrent invocations (local runner)', () => {
+  it('keeps each invocation’s batch response to its own messages', async () => {
+    const slowClient: WebhookClient = {
+      post: async (request) => {
+        // A is delivered slowly; B fails fast, while A's invocation is still under way.
+        await new Promise((resolve) => setTimeout(resolve, request.headers['X-Aggregate-Id'] === 'A' ? 50 : 5));
+        return request.headers['X-Aggregate-Id'] === 'A' ? { kind: 'response', status: 200 } : { kind: 'response', status: 503 };
+      },
+    };
+    const queue = new FakeQueue();
+    const handle = webhookDispatcher({
+      queue,
+      logger: silent,
+      deps: {
+        settings: { subscriber: 'shop', url: 'https://x.example/h', timeoutSeconds: 5, policy: { maxAttempts: 3, backoff: { baseSeconds: 1, maxSeconds: 5 } } },
+        client: slowClient,
+        queue,
+        log: new FakeLog(),
+        clock: { now: () => new Date() },
+        secret: async () => 's',
+      },
+    });
+
+    const [a, b] = await Promise.all([
+      handle(sqsEvent([record('A', 1), record('A', 2)]), context()),
+      handle(sqsEvent([record('B', 1), record('B', 2)]), context()),
+    ]);
+
+    expect(a.batchItemFailures).toEqual([]);
+    expect(b.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['B-1', 'B-2']);
+  });
+});
