@@ -27,6 +27,7 @@ import { LOCAL_ACCOUNT_ID, type LocalRegistry } from './template/intrinsics';
 import { readTemplate, type LocalModel } from './template/resolve';
 import { loadTemplate } from './template/template-cache';
 import type { CfnTemplate } from './template/types';
+import { Scheduler } from './scheduler';
 import { TtlSweeper } from './ttl-sweeper';
 
 export interface LocalStackOptions {
@@ -67,6 +68,10 @@ export interface LocalStackOptions {
   readonly handlerLogLevel?: string;
   /** Start the pollers paused (tests arrange data first). @default false */
   readonly startPaused?: boolean;
+  /** Run the template's schedule rules (the outbox sweeper). @default true */
+  readonly schedules?: boolean;
+  /** Seconds between scheduled runs instead of each rule's rate. @default each rule's rate */
+  readonly scheduleIntervalSeconds?: number;
 }
 
 /** The content of `.local/endpoints.json`. */
@@ -108,6 +113,8 @@ export interface LocalStack {
     queue(name: string): SqsPoller;
   };
   readonly ttlSweeper: TtlSweeper;
+  /** The template's schedule rules; `runNow('outbox-sweeper')` invokes one at once. */
+  readonly scheduler: Scheduler;
   readonly timings: LocalStackTimings;
   readonly pids: { readonly dynamodb: number; readonly sqs: number };
   /** The table whose logical id starts with `prefix`-ish name (e.g. `Outbox`). */
@@ -255,6 +262,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ttlSweeper.start();
     cleanups.push(() => ttlSweeper.stop());
 
+    const scheduler = new Scheduler({
+      schedules: model.schedules,
+      functions,
+      region,
+      log: log.child('schedule'),
+      ...(options.scheduleIntervalSeconds !== undefined && { intervalSecondsOverride: options.scheduleIntervalSeconds }),
+    });
+    if (options.schedules ?? true) scheduler.start();
+    cleanups.push(() => scheduler.stop());
+
     const endpointsFile: EndpointsFile = {
       apiUrl: api.url,
       region,
@@ -288,6 +305,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         queue: (name) => findByName(queuePollers, name),
       },
       ttlSweeper,
+      scheduler,
       timings,
       pids: { dynamodb: dynamo.pid, sqs: sqsEmulator.pid },
       tableName: (fragment) => {

@@ -96,6 +96,10 @@ async function main(): Promise<void> {
     `  ${'consumers'.padEnd(width)}${
       stack.pollers.queues.length > 0 ? stack.pollers.queues.map((p) => p.name).join(', ') : 'off (--no-consumers): read the queues yourself'
     }`,
+    ...stack.model.schedules.map((sched) => {
+      const fn = stack?.functions.get(sched.functionLogicalId);
+      return `  ${`schedule ${fn?.spec.shortName ?? sched.functionLogicalId}`.padEnd(width)}${sched.expression}${sched.rateSeconds === undefined ? ' (not played locally)' : ''}`;
+    }),
     `  ${'endpoints.json'.padEnd(width)}${stateDir}/endpoints.json`,
     '',
     `  Queue URLs name the host sqs.${e.region}.localhost: send SQS requests to the SQS endpoint`,

@@ -102,6 +102,19 @@ export interface RouteSpec {
   readonly mock?: { readonly statusCode: number; readonly headers: Record<string, string> };
 }
 
+/** An EventBridge rule with a schedule that targets a function of the template. */
+export interface ScheduleSpec {
+  readonly logicalId: string;
+  /** As in the template, e.g. `rate(1 minute)`. */
+  readonly expression: string;
+  /** Seconds between runs for `rate(...)`; undefined for `cron(...)` (not played locally). */
+  readonly rateSeconds?: number;
+  readonly functionLogicalId: string;
+  /** The target's constant Input (parsed JSON), if any. */
+  readonly input?: unknown;
+  readonly enabled: boolean;
+}
+
 export interface LocalModel {
   readonly tables: TableSpec[];
   readonly queues: QueueSpec[];
@@ -109,6 +122,7 @@ export interface LocalModel {
   readonly streamMappings: StreamMappingSpec[];
   readonly queueMappings: QueueMappingSpec[];
   readonly routes: RouteSpec[];
+  readonly schedules: ScheduleSpec[];
   /** Logical ids of AWS::SecretsManager::Secret resources. */
   readonly secrets: string[];
   /** API Gateway stage name (for requestContext.stage). */
@@ -156,6 +170,7 @@ export function readTemplate(template: CfnTemplate): LocalModel {
     streamMappings,
     queueMappings,
     routes,
+    schedules: byType('AWS::Events::Rule').flatMap(([id, r]) => readSchedules(id, r, functionIds)),
     secrets: byType('AWS::SecretsManager::Secret').map(([id]) => id),
     stageName: typeof stage === 'string' ? stage : 'prod',
     skippedFunctions,
@@ -394,6 +409,31 @@ function findFunctionInUri(value: CfnValue | undefined, functionIds: Set<string>
     if (found) return found;
   }
   return undefined;
+}
+
+const RATE_UNITS: Record<string, number> = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86_400, days: 86_400 };
+
+/** Schedule rules targeting our functions; rules on event patterns are not played locally. */
+function readSchedules(logicalId: string, resource: CfnResource, functionIds: Set<string>): ScheduleSpec[] {
+  const p = props(resource);
+  if (typeof p.ScheduleExpression !== 'string') return [];
+  const rate = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(p.ScheduleExpression);
+  const rateSeconds = rate?.[1] && rate[2] ? Number(rate[1]) * (RATE_UNITS[rate[2]] ?? 0) : undefined;
+  const targets = Array.isArray(p.Targets) ? p.Targets.filter(isRecord) : [];
+  return targets.flatMap((target) => {
+    const fn = referencedLogicalId(target.Arn, 'Arn');
+    if (!fn || !functionIds.has(fn)) return [];
+    return [
+      {
+        logicalId,
+        expression: p.ScheduleExpression as string,
+        ...(rateSeconds !== undefined && { rateSeconds }),
+        functionLogicalId: fn,
+        ...(typeof target.Input === 'string' && { input: JSON.parse(target.Input) as unknown }),
+        enabled: p.State === undefined || p.State === 'ENABLED',
+      },
+    ];
+  });
 }
 
 /** Resource type of `logicalId`, for messages. */

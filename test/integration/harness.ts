@@ -47,6 +47,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Lo
     streamPollIntervalMs: 25,
     retryBackoff: { baseMs: 25, maxMs: 250 },
     sqsWaitTimeSeconds: 1,
+    // Schedule rules (the outbox sweeper) only run when a test asks: stack.scheduler.runNow(...).
+    schedules: false,
     ...options,
     template: inject('localTemplate'),
     stateDir: join(TEST_STATE_ROOT, `${process.pid}-${started}`),

@@ -50,6 +50,16 @@ describe('reading the synthesized template', () => {
     });
   });
 
+  it('reads rate(...) schedule rules with their period and target function', () => {
+    const rules = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties?.ScheduleExpression);
+    expect(model.schedules.map((s) => s.logicalId).sort()).toEqual(rules.map(([id]) => id).sort());
+    for (const schedule of model.schedules) {
+      const minutes = /^rate\((\d+) minutes?\)$/.exec(schedule.expression)?.[1];
+      if (minutes) expect(schedule.rateSeconds).toBe(Number(minutes) * 60);
+      expect(model.functions.map((f) => f.logicalId)).toContain(schedule.functionLogicalId);
+    }
+  });
+
   it('lists every dead-letter queue before the queue that redrives to it', () => {
     const order = model.queues.map((q) => q.logicalId);
     for (const queue of model.queues.filter((q) => q.redrive)) {

@@ -206,6 +206,19 @@ describe('the relay’s event source mapping', () => {
   });
 });
 
+describe('schedule rules', () => {
+  it('invokes the scheduled function of each rate(...) rule with a Scheduled Event and returns its result', async () => {
+    const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) => typeof r.Properties?.ScheduleExpression === 'string');
+    expect(stack.model.schedules).toHaveLength(rules.length);
+    for (const schedule of stack.model.schedules) {
+      const fn = stack.functions.get(schedule.functionLogicalId);
+      const result = await stack.scheduler.runNow(fn?.spec.shortName as string);
+      expect(result, schedule.logicalId).toBeDefined();
+    }
+    expect(Object.values(stack.scheduler.stats).every((s) => s.runs >= 1 && s.failures === 0)).toBe(true);
+  });
+});
+
 describe('TTL sweeper', () => {
   it('deletes an outbox item past expiresAt, and its removal publishes nothing', async () => {
     const relay = stack.pollers.stream('relay');
