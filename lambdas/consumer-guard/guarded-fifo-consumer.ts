@@ -50,7 +50,6 @@ export type GuardedFifoHandler = (event: SQSEvent, context: Context) => Promise<
 export function guardedFifoConsumer<E>(options: GuardedFifoConsumerOptions<E>): GuardedFifoHandler {
   const { store, apply, metrics } = options;
   const applyOnce = makeApplyOnce(store, options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts });
-  const processor = new SqsFifoPartialProcessorAsync();
   const count = (name: string): void => {
     metrics?.addMetric(name, MetricUnit.Count, 1);
   };
@@ -98,8 +97,10 @@ export function guardedFifoConsumer<E>(options: GuardedFifoConsumerOptions<E>): 
     }
   };
 
+  // A processor per invocation: it holds the batch's state, and the local runner may run two
+  // invocations of one handler at the same time.
   return (event, context) =>
-    processPartialResponse(event, handleRecord, processor, {
+    processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
       context,
       skipGroupOnError: true,
       // A batch whose every message failed is answered with the full list rather than an error:
