@@ -49,7 +49,7 @@ export interface LocalStackOptions {
   readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };
   /** Long-poll wait of the SQS pollers. @default 1 */
   readonly sqsWaitTimeSeconds?: number;
-  /** Concurrent receive loops per SQS mapping. @default 2 */
+  /** Concurrent receive loops per SQS mapping (above 1, invocations of one handler module overlap; see SqsPollerOptions.concurrency). @default 1 */
   readonly sqsConcurrency?: number;
   /** Test acceleration: failed SQS messages become visible again after this many seconds. @default - the queue's visibility timeout */
   readonly sqsFailedMessageVisibilitySeconds?: number;

@@ -38,7 +38,12 @@ export interface SqsPollerOptions {
   readonly fn: LocalFunction;
   readonly sqs: SQSClient;
   readonly log: LocalLogger;
-  /** Concurrent receive loops (Lambda scales pollers; FIFO order holds per message group). @default min(MaximumConcurrency, 2) */
+  /**
+   * Concurrent receive-and-invoke loops. Above 1, invocations of the same handler module overlap
+   * in this process, which Lambda never does (each concurrent invocation gets its own execution
+   * environment and module state): only for handlers that keep no per-invocation state at module
+   * scope (a shared Powertools batch processor mixes up concurrent batch responses). @default 1
+   */
   readonly concurrency?: number;
   /** Long-poll wait of each ReceiveMessage, 0-20 s. Short keeps stop() quick. @default 1 */
   readonly waitTimeSeconds?: number;
@@ -120,7 +125,7 @@ export class SqsPoller {
   start(): void {
     if (this.workers.length > 0) return;
     this.stopping = false;
-    const concurrency = this.options.concurrency ?? Math.min(this.options.mapping.maximumConcurrency ?? 2, 2);
+    const concurrency = this.options.concurrency ?? 1;
     for (let i = 0; i < concurrency; i++) {
       this.workers.push(this.loop().catch((error: unknown) => this.options.log.error(`poller stopped: ${describeError(error)}`)));
     }
