@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack';
+import { loadTemplate } from '../local/template/template-cache';
 import { snapshotTables, verify, type Verification } from './checks';
 import { drivePayments, planPayments, type DriveResult } from './driver';
 import { ChaosFaults, DEFAULT_RATES, type FaultCounts, type FaultRates, type InjectedTransactionFailure } from './faults/chaos-faults';
@@ -28,6 +29,11 @@ export interface ChaosOptions {
   readonly sweeperGraceSeconds?: number;
   /** How long recovery may take before the run is declared unsettled. @default 600_000 */
   readonly settleTimeoutMs?: number;
+  /**
+   * Consumer invocations one at a time, as in one Lambda execution environment (a diagnostic: by
+   * default they overlap in this process, as the local runner runs them). @default false
+   */
+  readonly consumerOneAtATime?: boolean;
   /** Fewest committed events for the run to pass (0 = no minimum). @default 0 */
   readonly minEvents?: number;
   /** Stack options over the chaos defaults (tests pass their template and state directory). */
@@ -61,6 +67,8 @@ export interface ChaosReport {
   readonly seed: number;
   readonly payments: number;
   readonly concurrency: number;
+  readonly consumerConcurrency: number;
+  readonly consumerOneAtATime: boolean;
   readonly rates: FaultRates;
   readonly drive: Omit<DriveResult, 'payments'> & { readonly created: number };
   readonly faults: FaultCounts;
@@ -83,6 +91,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const stateDir = options.stack?.stateDir ?? join(DEFAULT_STATE_DIR, 'chaos');
 
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // The template cache `npm start` and the tests share (re-synthesized only when lib/ changed).
+  const template = options.stack?.template ?? (await loadTemplate(DEFAULT_STATE_DIR)).template;
   const stack: LocalStack = await startLocalStack({
     apiPort: 0,
     dynamodbPort: 0,
@@ -97,12 +107,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     sqsFailedMessageVisibilitySeconds: 1,
     ttlSweepIntervalSeconds: 60,
     ...options.stack,
+    template,
     stateDir,
   });
   timings.stackStartMs = Date.now() - started;
   log(`stack up in ${timings.stackStartMs} ms (API ${stack.apiUrl}); state in ${stateDir}`);
 
-  const faults = new ChaosFaults({ seed: options.seed, rates, rawSqs: stack.clients.sqs });
+  const faults = new ChaosFaults({ seed: options.seed, rates, rawSqs: stack.clients.sqs, consumerOneAtATime: options.consumerOneAtATime ?? false });
   const sweeper = sweeperDependencies(stack);
   const race = new SweeperRace(sweeper, { intervalMs: options.sweeperIntervalMs ?? 500, graceSeconds: options.sweeperGraceSeconds ?? 1 });
   try {
@@ -143,6 +154,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       race: race.stats,
       settle: settleReport,
       minEvents: options.minEvents ?? 0,
+      explain: (key) => {
+        const h = faults.deliveryHistory(key);
+        return h
+          ? `delivered ${h.delivered}x, ${h.injectedFailures} injected failure(s), handler answered ok ${h.handlerOk}x and failed ${h.handlerFailed}x`
+          : 'never delivered to the consumer';
+      },
     });
     timings.verifyMs = Date.now() - verifyStarted;
     timings.totalMs = Date.now() - started;
@@ -154,6 +171,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       seed: options.seed,
       payments: options.payments,
       concurrency: options.concurrency,
+      consumerConcurrency: options.consumerConcurrency ?? 4,
+      consumerOneAtATime: options.consumerOneAtATime ?? false,
       rates,
       drive: { ...driveSummary, created: payments.size },
       faults: { ...faults.counts },

@@ -118,6 +118,8 @@ export interface VerifyInput {
   readonly settle: SettleReport;
   /** Fewest committed events the run must reach (the issue asks for 10,000 in the default run). @default 0 */
   readonly minEvents?: number;
+  /** What the run saw of an event (`<orderId>#<sequence>`), to explain one that was never applied. */
+  readonly explain?: (eventKey: string) => string | undefined;
 }
 
 export interface Verification {
@@ -180,10 +182,16 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
   const inboxIds = inboxEvents.map((item) => String(item.eventId));
   const inboxIdSet = new Set(inboxIds);
   const notApplied = [...outboxIds].filter((id) => !inboxIdSet.has(id));
+  const keyOfEvent = new Map(tables.outbox.map((item) => [String(item.eventId), `${String((item.data as Item | undefined)?.orderId)}#${String(item.sequence)}`]));
+  const describeLost = (id: string) => {
+    const key = keyOfEvent.get(id) ?? '?';
+    const seen = input.explain?.(key);
+    return `committed, never applied: ${id} (${key})${seen ? `: ${seen}` : ''}`;
+  };
   const appliedNotCommitted = inboxIds.filter((id) => !outboxIds.has(id));
   checks.push(
     check('committed event ids = applied event ids (inbox)', outboxIds.size, `${inboxIdSet.size} (${notApplied.length} missing, ${appliedNotCommitted.length} unknown)`, notApplied.length === 0 && appliedNotCommitted.length === 0 && inboxIds.length === inboxIdSet.size, [
-      ...notApplied.map((id) => `committed, never applied: ${id}`),
+      ...notApplied.map(describeLost),
       ...appliedNotCommitted.map((id) => `applied, never committed: ${id}`),
     ]),
   );

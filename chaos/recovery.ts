@@ -101,6 +101,11 @@ export interface SettleOptions {
   readonly timeoutMs: number;
   /** Redrive rounds before what is left in the DLQ is reported instead. @default 10 */
   readonly maxRedrives?: number;
+  /**
+   * Give up early when nothing can move any more: both queues empty and the unapplied count
+   * unchanged for this long (nothing is pending either, so those events are lost). @default 20_000
+   */
+  readonly stallMs?: number;
   readonly log: (line: string) => void;
 }
 
@@ -127,6 +132,7 @@ export async function settle(stack: LocalStack, options: SettleOptions): Promise
   let lastRedriveAt = 0;
   let lastLogAt = Date.now();
   let settled = false;
+  let stalledSince: { at: number; unapplied: number } | undefined;
   while (Date.now() < deadline) {
     unapplied = await unappliedPayments(stack, unapplied);
     [dlq, main] = await Promise.all([queueDepth(stack, PAYMENT_EVENTS_DLQ), queueDepth(stack, PAYMENT_EVENTS_QUEUE)]);
@@ -134,6 +140,13 @@ export async function settle(stack: LocalStack, options: SettleOptions): Promise
       settled = true;
       break;
     }
+    if (dlq === 0 && main === 0) {
+      if (stalledSince?.unapplied !== unapplied.size) stalledSince = { at: Date.now(), unapplied: unapplied.size };
+      else if (Date.now() - stalledSince.at > (options.stallMs ?? 20_000)) {
+        options.log(`settle: giving up: ${unapplied.size} payment(s) not fully applied, no message left in either queue and nothing pending`);
+        break;
+      }
+    } else stalledSince = undefined;
     if (Date.now() - lastLogAt > 5_000) {
       options.log(`settle: ${unapplied.size} payment(s) not fully applied, ${main} message(s) in ${PAYMENT_EVENTS_QUEUE}, ${dlq} in ${PAYMENT_EVENTS_DLQ}`);
       lastLogAt = Date.now();

@@ -9,7 +9,10 @@ const perSecond = (count: number, ms: number) => (ms > 0 ? `${(count / (ms / 100
 export function formatReport(report: ChaosReport): string[] {
   const { verification: v, timings: t, pipeline: p, drive } = report;
   const lines: string[] = [];
-  lines.push(`Chaos run: seed ${report.seed}, ${n(report.payments)} payments planned, API concurrency ${report.concurrency}`);
+  lines.push(
+    `Chaos run: seed ${report.seed}, ${n(report.payments)} payments planned, API concurrency ${report.concurrency}, ` +
+      `${report.consumerConcurrency} consumer receive loops${report.consumerOneAtATime ? ' (invocations one at a time)' : ''}`,
+  );
   lines.push('');
   lines.push('Faults injected');
   lines.push(...formatTable(['fault', 'injected', 'how'], v.faults.map((row) => [row.fault, n(row.injected), row.note])).map((l) => `  ${l}`));

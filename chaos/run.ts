@@ -22,6 +22,7 @@ const USAGE = `Usage: npm run chaos [-- options]
   --consumer-concurrency <n>  receive loops of the example consumer (default 4)
   --min-events <n>            fewest committed events to pass (default ${DEFAULT_MIN_EVENTS} without --payments, else 0)
   --settle-timeout <s>        longest recovery phase (default 600)
+  --consumer-one-at-a-time    consumer invocations never overlap in this process (diagnostic)
 Exit status: 0 passed, 1 a violation (listed), 2 usage or startup error.`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
@@ -43,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
         'consumer-concurrency': { type: 'string' },
         'min-events': { type: 'string' },
         'settle-timeout': { type: 'string' },
+        'consumer-one-at-a-time': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -64,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
       consumerConcurrency: positiveInt('consumer-concurrency', values['consumer-concurrency'], 4),
       minEvents: positiveInt('min-events', values['min-events'], values.payments === undefined ? DEFAULT_MIN_EVENTS : 0, 0),
       settleTimeoutMs: positiveInt('settle-timeout', values['settle-timeout'], 600) * 1000,
+      consumerOneAtATime: values['consumer-one-at-a-time'] ?? false,
     };
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);

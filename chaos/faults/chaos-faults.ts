@@ -13,7 +13,7 @@ import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import type { LocalStack } from '../../local/stack';
 import { keyOfBody, keyOfStreamRecord } from '../event-keys';
 import { KeyedRandom } from '../random';
-import { consumerInvokeWrapper, type ConsumerFaults, type DuplicateMode, type MessageFault } from './consumer-invocations';
+import { consumerInvokeWrapper, type ConsumerFaults, type ConsumerObserver, type DuplicateMode, type MessageFault } from './consumer-invocations';
 import { relayInvokeWrapper, type StreamRecordFaults } from './relay-invocations';
 import { clearSqsFaults, injectSqsFaults, type SendCall } from './sqs-client-faults';
 import { clearTransactionFaults, injectTransactionFaults, type InjectedTransactionError, type PaymentWrite } from './transaction-faults';
@@ -88,6 +88,18 @@ export interface ChaosFaultsOptions {
   readonly rawSqs: SQSClient;
   /** Longest delay before a duplicate message is sent. @default 2_000 */
   readonly duplicateDelayMaxMs?: number;
+  /** Consumer invocations one at a time (a diagnostic; see ConsumerWrapperOptions). @default false */
+  readonly consumerOneAtATime?: boolean;
+}
+
+/** What happened to one event at the consumer, for explaining a violation. */
+export interface DeliveryHistory {
+  delivered: number;
+  /** Times the handler ran on it and answered it done / failed. */
+  handlerOk: number;
+  handlerFailed: number;
+  /** Injected: failed without the handler (incl. poison), or the whole invocation failed. */
+  injectedFailures: number;
 }
 
 export class ChaosFaults {
@@ -114,6 +126,7 @@ export class ChaosFaults {
   private readonly skipped = new Set<string>();
   private readonly poisoned = new Set<string>();
   private readonly duplicateSends = new Set<Promise<void>>();
+  private readonly histories = new Map<string, DeliveryHistory>();
   private duplicateCount = 0;
   private injecting = false;
   private stack: LocalStack | undefined;
@@ -141,12 +154,34 @@ export class ChaosFaults {
     const streamFaults: StreamRecordFaults = { skipRecord: (record) => this.skipRecord(record) };
     stack.pollers.stream('relay').invokeWrapper = relayInvokeWrapper(() => (this.injecting ? streamFaults : undefined));
     const consumerFaults: ConsumerFaults = {
-      errorBeforeInvoke: (records) => this.decide('consumer-error', this.batchKey(records), this.options.rates.consumerError, 'consumerErrors'),
-      failMessage: (record) => this.failMessage(record),
+      errorBeforeInvoke: (records) => {
+        const hit = this.decide('consumer-error', this.batchKey(records), this.options.rates.consumerError, 'consumerErrors');
+        if (hit) for (const record of records) this.history(record).injectedFailures += 1;
+        return hit;
+      },
+      failMessage: (record) => {
+        const fault = this.failMessage(record);
+        if (fault) this.history(record).injectedFailures += 1;
+        return fault;
+      },
       duplicateInvocation: (records) => this.duplicateInvocation(records),
       crashAfterInvoke: (records) => this.decide('consumer-crash', this.batchKey(records), this.options.rates.consumerCrash, 'consumerCrashes'),
     };
-    stack.pollers.queue('example-consumer').invokeWrapper = consumerInvokeWrapper(() => (this.injecting ? consumerFaults : undefined));
+    const observer: ConsumerObserver = {
+      delivered: (records) => {
+        for (const record of records) this.history(record).delivered += 1;
+      },
+      handled: (records, failedIds) => {
+        for (const record of records) {
+          if (failedIds.has(record.messageId)) this.history(record).handlerFailed += 1;
+          else this.history(record).handlerOk += 1;
+        }
+      },
+    };
+    stack.pollers.queue('example-consumer').invokeWrapper = consumerInvokeWrapper(() => (this.injecting ? consumerFaults : undefined), {
+      observer,
+      oneAtATime: this.options.consumerOneAtATime ?? false,
+    });
   }
 
   /**
@@ -158,6 +193,21 @@ export class ChaosFaults {
     clearTransactionFaults();
     clearSqsFaults();
     while (this.duplicateSends.size > 0) await Promise.allSettled([...this.duplicateSends]);
+  }
+
+  /** What the consumer saw of the event `<orderId>#<sequence>`. */
+  deliveryHistory(key: string): DeliveryHistory | undefined {
+    return this.histories.get(key);
+  }
+
+  private history(record: SQSRecord): DeliveryHistory {
+    const key = keyOfBody(record.body) ?? record.messageId;
+    let history = this.histories.get(key);
+    if (!history) {
+      history = { delivered: 0, handlerOk: 0, handlerFailed: 0, injectedFailures: 0 };
+      this.histories.set(key, history);
+    }
+    return history;
   }
 
   /** Removes the invoke wrappers (the client middlewares stay installed, inactive). */

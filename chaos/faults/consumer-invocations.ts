@@ -27,6 +27,13 @@ export interface ConsumerFaults {
   crashAfterInvoke(records: readonly SQSRecord[]): boolean;
 }
 
+/** Sees every invocation, injecting or not: what was delivered and what the handler answered for each message. */
+export interface ConsumerObserver {
+  delivered(records: readonly SQSRecord[]): void;
+  /** The handler ran on `records` and reported `failedIds` as failed (the rest as done). */
+  handled(records: readonly SQSRecord[], failedIds: ReadonlySet<string>): void;
+}
+
 export class InjectedConsumerError extends Error {
   constructor(what: string) {
     super(`injected consumer fault: ${what}`);
@@ -39,8 +46,32 @@ const failuresOf = (result: unknown): SQSBatchItemFailure[] => {
   return Array.isArray(failures) ? (failures as SQSBatchItemFailure[]) : [];
 };
 
-export function consumerInvokeWrapper(faults: () => ConsumerFaults | undefined): InvokeWrapper<SQSEvent> {
-  return async (event, invoke) => {
+export interface ConsumerWrapperOptions {
+  readonly observer?: ConsumerObserver;
+  /**
+   * Run the handler for one invocation at a time in this process, as one Lambda execution
+   * environment does (module state is never shared by overlapping invocations). A diagnostic:
+   * the local runner itself lets invocations of one module overlap.
+   */
+  readonly oneAtATime?: boolean;
+}
+
+export function consumerInvokeWrapper(faults: () => ConsumerFaults | undefined, options: ConsumerWrapperOptions = {}): InvokeWrapper<SQSEvent> {
+  const { observer } = options;
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work, work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const observed = async (event: SQSEvent, invoke: (event: SQSEvent) => Promise<unknown>): Promise<unknown> => {
+    const result = await (options.oneAtATime ? exclusive(() => invoke(event)) : invoke(event));
+    observer?.handled(event.Records, new Set(failuresOf(result).map((f) => f.itemIdentifier)));
+    return result;
+  };
+  return async (event, received) => {
+    observer?.delivered(event.Records);
+    const invoke = (e: SQSEvent) => observed(e, received);
     const active = faults();
     if (!active) return invoke(event);
     if (active.errorBeforeInvoke(event.Records)) throw new InjectedConsumerError('invocation failed before the handler ran');
