@@ -20,7 +20,7 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          // One local stack (DynamoDB Local + SQS emulator) is shared; files run one after another.
+          // Each file starts its own local stack (DynamoDB Local + SQS emulator); files run one after another.
           fileParallelism: false,
         },
       },

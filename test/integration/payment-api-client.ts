@@ -20,10 +20,10 @@ export function newOrderId(): string {
 export async function createPayment(
   stack: LocalStack,
   method: PaymentMethod,
-  options: { amount?: number; currency?: string; idempotencyKey?: string } = {},
+  options: { amount?: number; currency?: string; idempotencyKey?: string; orderId?: string } = {},
 ): Promise<Payment> {
   const response = await callApi(stack, 'POST', '/payments', {
-    body: { orderId: newOrderId(), amount: options.amount ?? 15_000, currency: options.currency ?? 'KRW', method },
+    body: { orderId: options.orderId ?? newOrderId(), amount: options.amount ?? 15_000, currency: options.currency ?? 'KRW', method },
     headers: options.idempotencyKey ? { 'Idempotency-Key': options.idempotencyKey } : {},
   });
   expect(response.status, response.text).toBe(201);
