@@ -27,6 +27,7 @@ import { LOCAL_ACCOUNT_ID, type LocalRegistry } from './template/intrinsics';
 import { readTemplate, type LocalModel } from './template/resolve';
 import { loadTemplate } from './template/template-cache';
 import type { CfnTemplate } from './template/types';
+import { FiguresReporter } from './figures-reporter';
 import { Scheduler } from './scheduler';
 import { TtlSweeper } from './ttl-sweeper';
 
@@ -68,6 +69,8 @@ export interface LocalStackOptions {
   readonly handlerLogLevel?: string;
   /** Start the pollers paused (tests arrange data first). @default false */
   readonly startPaused?: boolean;
+  /** Seconds between the log lines with the pipeline's figures; 0 = none. @default 60 */
+  readonly figuresIntervalSeconds?: number;
   /** Run the template's schedule rules (the outbox sweeper). @default true */
   readonly schedules?: boolean;
   /** Seconds between scheduled runs instead of each rule's rate. @default each rule's rate */
@@ -271,6 +274,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     if (options.schedules ?? true) scheduler.start();
     cleanups.push(() => scheduler.stop());
+
+    const figuresIntervalSeconds = options.figuresIntervalSeconds ?? 60;
+    const outboxTable = tables.find((t) => t.tableName.includes('Outbox'));
+    if (figuresIntervalSeconds > 0 && outboxTable) {
+      const deadLetterIds = new Set(model.queues.flatMap((q) => (q.redrive ? [q.redrive.deadLetterQueueLogicalId] : [])));
+      const figures = new FiguresReporter({
+        documents: clients.documents,
+        sqs: clients.sqs,
+        outboxTable: outboxTable.tableName,
+        ...(streamPollers[0] && { relay: streamPollers[0] }),
+        consumers: queuePollers,
+        deadLetterQueues: queues.filter((q) => deadLetterIds.has(q.spec.logicalId)),
+        log: log.child('figures'),
+        intervalSeconds: figuresIntervalSeconds,
+      });
+      figures.start();
+      cleanups.push(() => figures.stop());
+    }
 
     const endpointsFile: EndpointsFile = {
       apiUrl: api.url,

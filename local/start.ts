@@ -17,7 +17,7 @@ const USAGE = `usage: npm start [-- --no-consumers]
   --help           this text
 
   env: PORT=3000 DYNAMODB_PORT=8000 SQS_PORT=4566 PG_WEBHOOK_SECRET=<random> LOCAL_STATE_DIR=.local
-       LOCAL_LOG_LEVEL=info TTL_SWEEP_SECONDS=30 POWERTOOLS_LOG_LEVEL=WARN (handler logs)`;
+       LOCAL_LOG_LEVEL=info TTL_SWEEP_SECONDS=30 FIGURES_SECONDS=60 (0 = off) POWERTOOLS_LOG_LEVEL=WARN (handler logs)`;
 
 function fail(message: string): never {
   process.stderr.write(`npm start: ${message}\n`);
@@ -42,6 +42,8 @@ async function main(): Promise<void> {
   const log = createLogger('local', { level: isLogLevel(level) ? level : 'info' });
   const ttlSeconds = Number(process.env.TTL_SWEEP_SECONDS ?? '30');
   if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) fail(`TTL_SWEEP_SECONDS must be a positive number, got "${process.env.TTL_SWEEP_SECONDS}"`);
+  const figuresSeconds = Number(process.env.FIGURES_SECONDS ?? '60');
+  if (!Number.isFinite(figuresSeconds) || figuresSeconds < 0) fail(`FIGURES_SECONDS must be 0 or a positive number, got "${process.env.FIGURES_SECONDS}"`);
 
   let stack: LocalStack | undefined;
   let stopping = false;
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
 
   if (nodeMajor < 22) log.info(`note: Node ${process.versions.node} is fine locally; the Lambdas run nodejs22.x and newer AWS SDK releases will need Node >= 22`);
   log.info(`starting DynamoDB Local, the SQS emulator and synthesizing the stack${consumers ? '' : ' (--no-consumers)'}`);
-  stack = await startLocalStack({ ...portsFromEnvironment(), consumers, ttlSweepIntervalSeconds: ttlSeconds, logger: log });
+  stack = await startLocalStack({ ...portsFromEnvironment(), consumers, ttlSweepIntervalSeconds: ttlSeconds, figuresIntervalSeconds: figuresSeconds, logger: log });
   if (stopping) return;
 
   const e = stack.endpoints;
