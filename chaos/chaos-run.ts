@@ -12,8 +12,8 @@ import { snapshotTables, verify, type Verification } from './checks';
 import { drivePayments, planPayments, type DriveResult } from './driver';
 import { ChaosFaults, DEFAULT_RATES, type FaultCounts, type FaultRates, type InjectedTransactionFailure } from './faults/chaos-faults';
 import { SeededRandom } from './random';
-import { settle, type SettleReport } from './recovery';
-import { SweeperRace, sweeperDependencies, type SweeperRaceStats } from './sweeper';
+import { queueDepth, settle, type SettleReport } from './recovery';
+import { PAYMENT_EVENTS_QUEUE, SweeperRace, sweeperDependencies, type SweeperRaceStats } from './sweeper';
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -27,6 +27,8 @@ export interface ChaosOptions {
   /** The racing sweeper's timer and grace period. @default 500 ms, 1 s */
   readonly sweeperIntervalMs?: number;
   readonly sweeperGraceSeconds?: number;
+  /** Longest time faults stay on after the drive while the pipeline catches up. @default 120_000 */
+  readonly drainUnderFaultsMs?: number;
   /** How long recovery may take before the run is declared unsettled. @default 600_000 */
   readonly settleTimeoutMs?: number;
   /**
@@ -45,6 +47,8 @@ export interface ChaosOptions {
 export interface ChaosTimings {
   stackStartMs: number;
   driveMs: number;
+  /** After the drive, faults stay on while the relay and the consumer catch up (bounded). */
+  drainMs: number;
   settleMs: number;
   verifyMs: number;
   totalMs: number;
@@ -82,11 +86,23 @@ export interface ChaosReport {
   readonly violations: string[];
 }
 
+/** Waits (at most `maxMs`) until the relay is idle and the payment events queue is empty. */
+async function drainUnderFaults(stack: LocalStack, maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  await stack.pollers
+    .stream('relay')
+    .waitForIdle(maxMs)
+    .catch(() => undefined);
+  while (Date.now() < deadline && (await queueDepth(stack, PAYMENT_EVENTS_QUEUE)) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => {});
   const rates: FaultRates = { ...DEFAULT_RATES, ...options.rates };
   const started = Date.now();
-  const timings: ChaosTimings = { stackStartMs: 0, driveMs: 0, settleMs: 0, verifyMs: 0, totalMs: 0 };
+  const timings: ChaosTimings = { stackStartMs: 0, driveMs: 0, drainMs: 0, settleMs: 0, verifyMs: 0, totalMs: 0 };
   const plans = planPayments(new SeededRandom(options.seed), options.payments);
   const stateDir = options.stack?.stateDir ?? join(DEFAULT_STATE_DIR, 'chaos');
 
@@ -137,9 +153,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     timings.driveMs = Date.now() - driveStarted;
     log(`drive done in ${timings.driveMs} ms: ${drive.payments.size} payments created, ${drive.failedCreates.length} creates failed, ${drive.requests} requests`);
 
+    // Events committed late in the drive would otherwise never meet a fault: keep injecting while
+    // the relay and the consumer catch up, then stop.
+    const drainStarted = Date.now();
+    await drainUnderFaults(stack, options.drainUnderFaultsMs ?? 120_000);
+    timings.drainMs = Date.now() - drainStarted;
     await race.stop();
     await faults.stopInjecting();
-    log('injection stopped; recovering');
+    log(`injection stopped after a ${timings.drainMs} ms drain with faults on; recovering`);
 
     const expected = new Map([...drive.payments.values()].map((p) => [p.paymentId, p.version]));
     const settleReport = await settle(stack, { stateDir, expected, sweeper, timeoutMs: options.settleTimeoutMs ?? 600_000, log });

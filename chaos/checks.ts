@@ -88,7 +88,7 @@ export function faultRows(counts: FaultCounts, race: SweeperRaceStats, failedCre
     {
       fault: '4d consumer: events poisoned to DLQ',
       injected: counts.poisonedEvents,
-      note: `every delivery failed while injecting (${counts.poisonedDeliveries} deliveries)`,
+      note: `every delivery failed until dead-lettered (${counts.poisonedDeliveries} deliveries)`,
     },
     { fault: '5a duplicate invocations', injected: counts.duplicateInvocations, note: 'same event handed to the consumer twice' },
     {
@@ -124,6 +124,8 @@ export interface VerifyInput {
 
 export interface Verification {
   readonly checks: Check[];
+  /** Worth reading, not violations: e.g. a redrive round the tool refused that a later round completed. */
+  readonly notes: string[];
   readonly faults: FaultKindRow[];
   readonly eventsCommitted: number;
   readonly eventsApplied: number;
@@ -251,8 +253,6 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
   // Queues.
   const { settle } = input;
   checks.push(check('messages left in the DLQ after redrive', 0, settle.leftInDlq, settle.leftInDlq === 0, settle.dlqListing));
-  const refused = settle.redrives.filter((r) => r.exitCode !== 0);
-  checks.push(check('DLQ redrives refused or failed', 0, refused.length, refused.length === 0, refused.flatMap((r) => r.warnings)));
   checks.push(
     check('pipeline settled (all applied, queues empty)', 'yes', settle.settled ? 'yes' : `no: ${settle.unapplied} payments short, ${settle.mainQueueDepth} queued`, settle.settled),
   );
@@ -264,7 +264,12 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
   const minEvents = input.minEvents ?? 0;
   if (minEvents > 0) checks.push(check('events committed (scale)', `>= ${minEvents}`, tables.outbox.length, tables.outbox.length >= minEvents));
 
-  return { checks, faults, eventsCommitted: tables.outbox.length, eventsApplied: appliedCount, order };
+  // A refused or failed round is a violation only through what it leaves in the DLQ (checked above);
+  // the reasons are kept, since a refusal means the tool could not move a group in one go.
+  const notes = settle.redrives.flatMap((round, i) =>
+    round.exitCode === 0 ? [] : [`dlq redrive round ${i + 1} ended with exit ${round.exitCode}: ${round.warnings.join(' ')}`],
+  );
+  return { checks, notes, faults, eventsCommitted: tables.outbox.length, eventsApplied: appliedCount, order };
 }
 
 function diff(expected: readonly string[], actual: readonly string[]): string[] {

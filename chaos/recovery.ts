@@ -2,8 +2,9 @@
  * The end of a chaos run, after injection stopped: let the relay finish, sweep with grace 0 until
  * nothing is pending, then wait for the consumer while redriving the DLQ with the outbox CLI's own
  * code (`npm run outbox -- dlq redrive`), until every payment's projection reached its version and
- * both queues are empty, or the time is up. A DLQ message that keeps coming back is not redriven
- * forever: after `maxRedrives` rounds what is left is listed (with `dlq list`) and reported.
+ * both queues are empty, or the time is up. A message that keeps coming back is not redriven
+ * forever: once a group was redriven `maxRedrivesPerGroup` times, redriving stops and what is left
+ * in the DLQ is listed (with `dlq list`) and reported.
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
@@ -99,8 +100,11 @@ export interface SettleOptions {
   readonly expected: ReadonlyMap<string, number>;
   readonly sweeper: SweeperDependencies;
   readonly timeoutMs: number;
-  /** Redrive rounds before what is left in the DLQ is reported instead. @default 10 */
-  readonly maxRedrives?: number;
+  /**
+   * A payment (message group) redriven this many times keeps failing for a real reason: redriving
+   * stops, and what is left in the DLQ is reported. @default 3
+   */
+  readonly maxRedrivesPerGroup?: number;
   /**
    * Give up early when nothing can move any more: both queues empty and the unapplied count
    * unchanged for this long (nothing is pending either, so those events are lost). @default 20_000
@@ -114,7 +118,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function settle(stack: LocalStack, options: SettleOptions): Promise<SettleReport> {
   const started = Date.now();
   const deadline = started + options.timeoutMs;
-  const maxRedrives = options.maxRedrives ?? 10;
+  const maxPerGroup = options.maxRedrivesPerGroup ?? 3;
+  const redrivenGroups = new Map<string, number>();
+  let redriveStopped: string | undefined;
   const relayIdle = await stack.pollers
     .stream('relay')
     .waitForIdle(Math.min(options.timeoutMs, 120_000))
@@ -140,7 +146,7 @@ export async function settle(stack: LocalStack, options: SettleOptions): Promise
       settled = true;
       break;
     }
-    if (dlq === 0 && main === 0) {
+    if (main === 0 && (dlq === 0 || redriveStopped !== undefined)) {
       if (stalledSince?.unapplied !== unapplied.size) stalledSince = { at: Date.now(), unapplied: unapplied.size };
       else if (Date.now() - stalledSince.at > (options.stallMs ?? 20_000)) {
         options.log(`settle: giving up: ${unapplied.size} payment(s) not fully applied, no message left in either queue and nothing pending`);
@@ -153,12 +159,19 @@ export async function settle(stack: LocalStack, options: SettleOptions): Promise
     }
     // Redrive when the DLQ holds something, not more than every 3 s: messages of one payment
     // reach the DLQ one after another (each after maxReceiveCount receives).
-    if (dlq > 0 && redrives.length < maxRedrives && Date.now() - lastRedriveAt > 3_000) {
+    if (dlq > 0 && redriveStopped === undefined && Date.now() - lastRedriveAt > 3_000) {
       const { exitCode, output } = await runOutboxCommand(options.stateDir, ['dlq', 'redrive', '--hold-seconds', '60']);
-      const moved = Number(/Moved (\d+) message/.exec(output.lines.join('\n'))?.[1] ?? 0);
+      const text = [...output.lines, ...output.warnings].join('\n');
+      const moved = Number(/Moved (\d+) message/.exec(text)?.[1] ?? 0);
+      for (const [, group] of text.matchAll(/moved group (\S+?)(?: in part)?: \d+ message/g)) {
+        const times = (redrivenGroups.get(group as string) ?? 0) + 1;
+        redrivenGroups.set(group as string, times);
+        if (times >= maxPerGroup) redriveStopped ??= `group ${group as string} was redriven ${times} times and came back`;
+      }
       redrives.push({ exitCode, moved, warnings: output.warnings.filter((line) => !line.startsWith('target:')) });
       options.log(`settle: dlq redrive #${redrives.length}: exit ${exitCode}, moved ${moved}${output.warnings.length ? `; ${output.warnings.join(' / ')}` : ''}`);
       lastRedriveAt = Date.now();
+      if (redriveStopped) options.log(`settle: no more redrives: ${redriveStopped}`);
     }
     await sleep(1_000);
   }

@@ -28,6 +28,11 @@ export function formatReport(report: ChaosReport): string[] {
     lines.push(`  ${c.name}:`);
     for (const detail of c.details) lines.push(`    - ${detail}`);
   }
+  if (v.notes.length > 0) {
+    lines.push('');
+    lines.push('Notes');
+    for (const note of v.notes) lines.push(`  - ${note}`);
+  }
   lines.push('');
   lines.push('Pipeline');
   lines.push(
@@ -53,8 +58,9 @@ export function formatReport(report: ChaosReport): string[] {
       [
         ['stack start', seconds(t.stackStartMs), ''],
         ['drive (faults on)', seconds(t.driveMs), `${perSecond(v.eventsCommitted, t.driveMs)} events committed, ${perSecond(drive.requests, t.driveMs)} API requests`],
-        ['recovery (sweep, redrive, drain)', seconds(t.settleMs), ''],
-        ['drive + recovery', seconds(t.driveMs + t.settleMs), `${perSecond(v.eventsApplied, t.driveMs + t.settleMs)} events applied end to end`],
+        ['drain with faults on', seconds(t.drainMs), ''],
+        ['recovery (faults off: sweep, redrive, drain)', seconds(t.settleMs), ''],
+        ['drive to all applied', seconds(t.driveMs + t.drainMs + t.settleMs), `${perSecond(v.eventsApplied, t.driveMs + t.drainMs + t.settleMs)} events applied end to end`],
         ['verification', seconds(t.verifyMs), ''],
         ['total', seconds(t.totalMs), ''],
       ],

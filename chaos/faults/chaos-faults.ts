@@ -178,7 +178,16 @@ export class ChaosFaults {
         }
       },
     };
-    stack.pollers.queue('example-consumer').invokeWrapper = consumerInvokeWrapper(() => (this.injecting ? consumerFaults : undefined), {
+    // After injection stops, a poisoned event keeps failing until it was dead-lettered (the bug is
+    // "fixed" for what an operator redrives), so every poisoned event exercises the DLQ path.
+    const poisonOnly: ConsumerFaults = {
+      errorBeforeInvoke: () => false,
+      failMessage: (record) => (this.isPoisoned(record) ? 'poison' : undefined),
+      duplicateInvocation: () => undefined,
+      crashAfterInvoke: () => false,
+    };
+    const consumerFaultsNow = () => (this.injecting ? consumerFaults : this.poisoned.size > 0 ? poisonOnly : undefined);
+    stack.pollers.queue('example-consumer').invokeWrapper = consumerInvokeWrapper(consumerFaultsNow, {
       observer,
       oneAtATime: this.options.consumerOneAtATime ?? false,
     });
@@ -251,16 +260,23 @@ export class ChaosFaults {
     return true;
   }
 
+  /** A poisoned event's message that has not been redriven yet (redriven copies carry the tool's marks). */
+  private isPoisoned(record: SQSRecord): boolean {
+    const key = keyOfBody(record.body) ?? record.messageId;
+    const redriven =
+      record.messageAttributes.redriveRunId !== undefined || (record.attributes.MessageDeduplicationId ?? '').includes(':redrive:');
+    if (redriven || !this.poisoned.has(key)) return false;
+    this.counts.poisonedDeliveries += 1;
+    return true;
+  }
+
   private failMessage(record: SQSRecord): MessageFault | undefined {
     const key = keyOfBody(record.body) ?? record.messageId;
-    if (this.random.chance('consumer-poison', key, this.options.rates.consumerPoison)) {
-      if (!this.poisoned.has(key)) {
-        this.poisoned.add(key);
-        this.counts.poisonedEvents += 1;
-      }
-      this.counts.poisonedDeliveries += 1;
-      return 'poison';
+    if (!this.poisoned.has(key) && this.random.chance('consumer-poison', key, this.options.rates.consumerPoison)) {
+      this.poisoned.add(key);
+      this.counts.poisonedEvents += 1;
     }
+    if (this.isPoisoned(record)) return 'poison';
     return this.decide('consumer-failure', key, this.options.rates.consumerMessageFailure, 'consumerFailedMessages') ? 'failure' : undefined;
   }
 
