@@ -62,6 +62,8 @@ export interface PipelineStats {
   readonly relayDiscarded: number;
   readonly consumerInvocations: number;
   readonly consumerFailedMessages: number;
+  /** Consumer answers that named another invocation's messages (shared module state; see ChaosFaults). */
+  readonly consumerForeignAnswers: number;
   readonly redriveRounds: number;
   readonly redrivenMessages: number;
   readonly finalSweepRepublished: number;
@@ -208,6 +210,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         relayDiscarded: relay.discarded,
         consumerInvocations: consumer.invocations,
         consumerFailedMessages: consumer.failed,
+        consumerForeignAnswers: faults.consumerAnomalies.foreignFailureAnswers,
         redriveRounds: settleReport.redrives.length,
         redrivenMessages: settleReport.redrives.reduce((sum, r) => sum + r.moved, 0),
         finalSweepRepublished: settleReport.finalSweep.republished,

@@ -162,8 +162,9 @@ export async function settle(stack: LocalStack, options: SettleOptions): Promise
     if (dlq > 0 && redriveStopped === undefined && Date.now() - lastRedriveAt > 3_000) {
       const { exitCode, output } = await runOutboxCommand(options.stateDir, ['dlq', 'redrive', '--hold-seconds', '60']);
       const text = [...output.lines, ...output.warnings].join('\n');
-      const moved = Number(/Moved (\d+) message/.exec(text)?.[1] ?? 0);
-      for (const [, group] of text.matchAll(/moved group (\S+?)(?: in part)?: \d+ message/g)) {
+      let moved = 0;
+      for (const [, group, count] of text.matchAll(/moved group (\S+?)(?: in part)?: (\d+) message/g)) {
+        moved += Number(count);
         const times = (redrivenGroups.get(group as string) ?? 0) + 1;
         redrivenGroups.set(group as string, times);
         if (times >= maxPerGroup) redriveStopped ??= `group ${group as string} was redriven ${times} times and came back`;

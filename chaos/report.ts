@@ -45,6 +45,7 @@ export function formatReport(report: ChaosReport): string[] {
         ['relay invocations / retries / bisections', `${n(p.relayInvocations)} / ${n(p.relayRetries)} / ${n(p.relayBisections)}`],
         ['relay records given up (to relay-failures, swept)', n(p.relayDiscarded)],
         ['consumer invocations / failed messages', `${n(p.consumerInvocations)} / ${n(p.consumerFailedMessages)}`],
+        ['consumer answers naming another invocation\'s messages', n(p.consumerForeignAnswers)],
         ['final sweep: events republished', n(p.finalSweepRepublished)],
         ['DLQ redrive rounds / messages moved', `${n(p.redriveRounds)} / ${n(p.redrivenMessages)}`],
       ],

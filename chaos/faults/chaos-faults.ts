@@ -127,6 +127,11 @@ export class ChaosFaults {
   private readonly poisoned = new Set<string>();
   private readonly duplicateSends = new Set<Promise<void>>();
   private readonly histories = new Map<string, DeliveryHistory>();
+  /**
+   * Handler answers that named messages of another invocation (the poller then fails the whole
+   * batch): proof that overlapping invocations share the handler module's batch state.
+   */
+  readonly consumerAnomalies = { foreignFailureAnswers: 0, foreignFailureIds: 0 };
   private duplicateCount = 0;
   private injecting = false;
   private stack: LocalStack | undefined;
@@ -172,6 +177,12 @@ export class ChaosFaults {
         for (const record of records) this.history(record).delivered += 1;
       },
       handled: (records, failedIds) => {
+        const given = new Set(records.map((record) => record.messageId));
+        const foreign = [...failedIds].filter((id) => !given.has(id)).length;
+        if (foreign > 0) {
+          this.consumerAnomalies.foreignFailureAnswers += 1;
+          this.consumerAnomalies.foreignFailureIds += foreign;
+        }
         for (const record of records) {
           if (failedIds.has(record.messageId)) this.history(record).handlerFailed += 1;
           else this.history(record).handlerOk += 1;

@@ -30,7 +30,10 @@ export interface ConsumerFaults {
 /** Sees every invocation, injecting or not: what was delivered and what the handler answered for each message. */
 export interface ConsumerObserver {
   delivered(records: readonly SQSRecord[]): void;
-  /** The handler ran on `records` and reported `failedIds` as failed (the rest as done). */
+  /**
+   * The handler ran on `records` and reported `failedIds` as failed (the rest as done). Ids that
+   * are not among `records` are another invocation's: state shared by overlapping invocations.
+   */
   handled(records: readonly SQSRecord[], failedIds: ReadonlySet<string>): void;
 }
 
