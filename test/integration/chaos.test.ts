@@ -16,9 +16,9 @@ import { TEST_STATE_ROOT } from '../../local/test-support';
 const SMALL_RUN_RATES: FaultRates = {
   transactionFailure: 0.04,
   streamRecordSkip: 0.06,
-  relayCrash: 0.3,
+  relayCrash: 0.5,
   sqsEntryFailure: 0.03,
-  sqsThrottle: 0.1,
+  sqsThrottle: 0.15,
   consumerMessageFailure: 0.05,
   consumerError: 0.05,
   consumerCrash: 0.05,
