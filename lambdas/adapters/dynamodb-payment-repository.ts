@@ -44,7 +44,7 @@ export class DynamoDbPaymentRepository implements PaymentRepository {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tables.payments, Key: { paymentId }, ConsistentRead: true }),
     );
-    return Item as Payment | undefined;
+    return Item && toPayment(Item);
   }
 
   async listEvents(paymentId: string): Promise<EventEnvelope[]> {
@@ -136,4 +136,37 @@ function translateCancellation(error: unknown, change: PaymentChange, idempotenc
 
 function expiresAt(isoTime: string, days: number): number {
   return Math.floor(Date.parse(isoTime) / 1000) + days * SECONDS_PER_DAY;
+}
+
+/** The fields of a stored payment, in the order the API presents them. */
+const PAYMENT_FIELDS = [
+  'paymentId',
+  'orderId',
+  'amount',
+  'currency',
+  'method',
+  'status',
+  'version',
+  'createdAt',
+  'updatedAt',
+  'virtualAccount',
+  'pgTransactionId',
+  'approvedAt',
+  'depositedAt',
+  'failedAt',
+  'failureReason',
+  'cancelledAt',
+  'cancelReason',
+] as const satisfies ReadonlyArray<keyof Payment>;
+
+/**
+ * DynamoDB returns attributes in no particular order; answers should not change shape between
+ * reads. Known fields come first, in order; any other attribute follows, unchanged.
+ */
+function toPayment(item: Record<string, unknown>): Payment {
+  const payment: Record<string, unknown> = {};
+  for (const field of PAYMENT_FIELDS) {
+    if (item[field] !== undefined) payment[field] = item[field];
+  }
+  return { ...payment, ...item } as unknown as Payment;
 }

@@ -122,3 +122,13 @@ describe('DynamoDbPaymentRepository.listEvents', () => {
     expect(events).toEqual([created.event, approved.event]);
   });
 });
+
+describe('DynamoDbPaymentRepository.getPayment', () => {
+  it('answers the stored payment with its fields in a stable order, whatever order DynamoDB returns', async () => {
+    const { paymentId, orderId, ...rest } = approved.payment;
+    dynamo.on(GetCommand).resolves({ Item: { ...rest, orderId, paymentId } });
+    const payment = await repository.getPayment('pay-1');
+    expect(payment).toEqual(approved.payment);
+    expect(Object.keys(payment ?? {}).slice(0, 6)).toEqual(['paymentId', 'orderId', 'amount', 'currency', 'method', 'status']);
+  });
+});
