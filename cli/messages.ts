@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Message, MessageAttributeValue, SendMessageBatchRequestEntry, SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import { parseEnvelope } from '../lambdas/domain/consumer-rules';
+import { eventMessageAttributes, messageBytes } from '../lambdas/adapters/event-message';
 import type { EventEnvelope } from '../lambdas/domain/event-envelope';
 
 /** A received message, flattened. */
@@ -97,14 +98,9 @@ export function deduplicationId(eventId: string, purpose: 'replay' | 'redrive', 
   return `${createHash('sha256').update(eventId).digest('hex')}:${purpose}:${runId}`.slice(0, 128);
 }
 
-/** The relay's message attributes (lambdas/adapters/sqs-event-publisher.ts) plus eventId. */
+/** The relay's message attributes plus eventId. */
 function eventAttributes(envelope: EventEnvelope): Record<string, MessageAttributeValue> {
-  return {
-    eventType: { DataType: 'String', StringValue: envelope.type },
-    sequence: { DataType: 'Number', StringValue: String(envelope.sequence) },
-    aggregateId: { DataType: 'String', StringValue: envelope.aggregateId },
-    eventId: { DataType: 'String', StringValue: envelope.eventId },
-  };
+  return { ...eventMessageAttributes(envelope), eventId: { DataType: 'String', StringValue: envelope.eventId } };
 }
 
 /** One replayed event: body = the envelope as the relay sends it, group = the payment. */
@@ -118,17 +114,9 @@ export function replayEntry(envelope: EventEnvelope, id: string, runId: string):
   };
 }
 
-/** SQS counts the body plus, per attribute, its name, data type and value. */
+/** SQS counts the body plus, per attribute, its name, data type and value (the relay's own rule). */
 export function entryBytes(entry: Pick<SendMessageBatchRequestEntry, 'MessageBody' | 'MessageAttributes'>): number {
-  let size = Buffer.byteLength(entry.MessageBody ?? '', 'utf8');
-  for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
-    size +=
-      Buffer.byteLength(name, 'utf8') +
-      Buffer.byteLength(value.DataType ?? '', 'utf8') +
-      Buffer.byteLength(value.StringValue ?? '', 'utf8') +
-      (value.BinaryValue?.byteLength ?? 0);
-  }
-  return size;
+  return messageBytes(entry.MessageBody ?? '', entry.MessageAttributes);
 }
 
 /** SQS allows 10 message attributes. */

@@ -76,7 +76,8 @@ export function parseCommand<S extends z.ZodType>(schema: S, input: unknown, fie
   throw new ValidationError(field, missing ? 'is required' : issue.message);
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at `path` inside `input`, or undefined where the path leaves the objects. */
+export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let value = input;
   for (const key of path) {
     if (value === null || typeof value !== 'object') return undefined;

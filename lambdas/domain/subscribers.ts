@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { PAYMENT_EVENT_TYPES, type PaymentEventType } from './event-envelope';
+import { valueAt } from './commands';
 
 /** Webhook defaults, applied by the parser. */
 export const WEBHOOK_DEFAULTS = {
@@ -245,13 +246,4 @@ function issueMessage(issue: z.core.$ZodIssue, input: unknown): string {
   if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
   if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) return 'is required';
   return issue.message;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
 }
