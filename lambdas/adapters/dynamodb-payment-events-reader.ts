@@ -3,11 +3,12 @@
  * and the Outbox table (its events, with `publishedAt` once the relay or the sweeper confirmed
  * them published).
  */
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PublishedEvent } from '../domain/delivery-state';
 import { envelopeFromOutboxItem } from '../domain/event-envelope';
 import { PUBLISHED_AT_ATTRIBUTE } from '../domain/pending-shards';
 import type { PaymentEventsReader } from '../ports/payment-events-reader';
+import { queryOutboxPartition } from './outbox-partition';
 
 export interface PaymentEventsTables {
   readonly payments: string;
@@ -33,27 +34,12 @@ export class DynamoDbPaymentEventsReader implements PaymentEventsReader {
   }
 
   async listPublishedEvents(paymentId: string): Promise<PublishedEvent[]> {
-    const events: PublishedEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tables.outbox,
-          KeyConditionExpression: 'aggregateId = :id',
-          ExpressionAttributeValues: { ':id': paymentId },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
+    const items = await queryOutboxPartition(this.client, this.tables.outbox, paymentId);
+    return items
+      .map((item) => {
         const publishedAt = item[PUBLISHED_AT_ATTRIBUTE];
-        events.push({
-          envelope: envelopeFromOutboxItem(item),
-          ...(typeof publishedAt === 'string' && { publishedAt }),
-        });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return events.sort((a, b) => a.envelope.sequence - b.envelope.sequence);
+        return { envelope: envelopeFromOutboxItem(item), ...(typeof publishedAt === 'string' && { publishedAt }) };
+      })
+      .sort((a, b) => a.envelope.sequence - b.envelope.sequence);
   }
 }

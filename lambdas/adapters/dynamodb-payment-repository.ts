@@ -1,7 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
@@ -11,6 +10,7 @@ import { envelopeFromOutboxItem, type EventEnvelope } from '../domain/event-enve
 import type { Payment, PaymentChange } from '../domain/payment';
 import { PENDING_SHARD_ATTRIBUTE, pendingShardOf } from '../domain/pending-shards';
 import type { IdempotencyRecord, PaymentRepository } from '../ports/payment-repository';
+import { queryOutboxPartition } from './outbox-partition';
 
 export interface PaymentTableNames {
   readonly payments: string;
@@ -48,22 +48,8 @@ export class DynamoDbPaymentRepository implements PaymentRepository {
   }
 
   async listEvents(paymentId: string): Promise<EventEnvelope[]> {
-    const events: EventEnvelope[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tables.outbox,
-          KeyConditionExpression: 'aggregateId = :id',
-          ExpressionAttributeValues: { ':id': paymentId },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) events.push(envelopeFromOutboxItem(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return events;
+    const items = await queryOutboxPartition(this.client, this.tables.outbox, paymentId);
+    return items.map(envelopeFromOutboxItem);
   }
 
   async getIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
