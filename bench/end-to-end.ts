@@ -3,7 +3,7 @@
  * the example consumer. Measures API latency and throughput, commit-to-applied latency (event
  * `occurredAt` → the consumer's `processedAt`) and the memory of each process.
  */
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { scanTable } from '../local/scan-table';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { join } from 'node:path';
 import { round, summarize, treeRssMiB } from './stats';
@@ -15,17 +15,6 @@ async function timedCall(stack: LocalStack, method: string, path: string, body: 
   latencies.push(performance.now() - started);
   if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
   return json;
-}
-
-async function scanAll(stack: LocalStack, table: string) {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await stack.clients.documents.send(new ScanCommand({ TableName: stack.tableName(table), ExclusiveStartKey }));
-    items.push(...(page.Items ?? []));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
 }
 
 export async function runEndToEnd(options: { payments: number; concurrency: number }) {
@@ -49,12 +38,12 @@ export async function runEndToEnd(options: { payments: number; concurrency: numb
     let inbox: Record<string, unknown>[] = [];
     const deadline = Date.now() + 300_000;
     while (Date.now() < deadline) {
-      inbox = (await scanAll(stack, 'Inbox')).filter((item) => String(item.pk).startsWith('event#'));
+      inbox = (await scanTable(stack, 'Inbox')).filter((item) => String(item.pk).startsWith('event#'));
       if (inbox.length >= expectedEvents) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const drainedSeconds = (performance.now() - started) / 1000;
-    const outbox = await scanAll(stack, 'Outbox');
+    const outbox = await scanTable(stack, 'Outbox');
     const occurredAt = new Map(outbox.map((item) => [String(item.eventId), Date.parse(String(item.occurredAt))]));
     const endToEnd = inbox.map((item) => Date.parse(String(item.processedAt)) - (occurredAt.get(String(item.eventId)) ?? Number.NaN));
     const relayLag = outbox.filter((i) => i.publishedAt).map((i) => Date.parse(String(i.publishedAt)) - Date.parse(String(i.occurredAt)));

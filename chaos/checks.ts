@@ -3,7 +3,7 @@
  * event applied exactly once, in order, per payment; nothing from a failed transaction; nothing
  * left pending or in the DLQ; and every fault kind actually injected.
  */
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { scanTable } from '../local/scan-table';
 import { PENDING_SHARD_ATTRIBUTE } from '../lambdas/domain/pending-shards';
 import type { LocalStack } from '../local/stack';
 import type { DriveResult } from './driver';
@@ -22,19 +22,6 @@ export interface Check {
 
 type Item = Record<string, unknown>;
 
-async function scanAll(stack: LocalStack, tableFragment: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await stack.clients.documents.send(
-      new ScanCommand({ TableName: stack.tableName(tableFragment), ConsistentRead: true, ExclusiveStartKey: startKey }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
-
 export interface TableSnapshot {
   readonly payments: Item[];
   readonly outbox: Item[];
@@ -44,7 +31,7 @@ export interface TableSnapshot {
 
 export async function snapshotTables(stack: LocalStack): Promise<TableSnapshot> {
   const [payments, outbox, inbox, idempotency] = await Promise.all(
-    ['Payments', 'Outbox', 'Inbox', 'Idempotency'].map((fragment) => scanAll(stack, fragment)),
+    ['Payments', 'Outbox', 'Inbox', 'Idempotency'].map((fragment) => scanTable(stack, fragment)),
   );
   return { payments: payments as Item[], outbox: outbox as Item[], inbox: inbox as Item[], idempotency: idempotency as Item[] };
 }

@@ -2,13 +2,15 @@
  * Drives payments through the local stack's HTTP API the way a caller and the PG would, and reads
  * the tables and queues to check the results. Shared by the integration tests.
  */
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Message } from '@aws-sdk/client-sqs';
 import { expect } from 'vitest';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
 import type { Payment, PaymentMethod } from '../../lambdas/domain/payment';
 import { signPgBody } from '../../lambdas/http/pg-signature';
 import { callApi, type ApiResponse, type LocalStack } from './harness';
+
+/** Every item of a table (small test tables only). */
+export { scanTable as scanAll } from '../../local/scan-table';
 
 let orderCounter = 0;
 
@@ -62,20 +64,6 @@ export async function events(stack: LocalStack, paymentId: string): Promise<Even
   const response = await callApi(stack, 'GET', `/payments/${paymentId}/events`);
   expect(response.status, response.text).toBe(200);
   return (response.body as { events: EventEnvelope[] }).events;
-}
-
-/** Every item of a table (small test tables only). */
-export async function scanAll(stack: LocalStack, tableFragment: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await stack.clients.documents.send(
-      new ScanCommand({ TableName: stack.tableName(tableFragment), ConsistentRead: true, ExclusiveStartKey: startKey }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
 }
 
 /** The envelope in a queue message, with the FIFO attributes the relay set. */
