@@ -1,13 +1,15 @@
 import { CfnOutput, type CfnResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct, IConstruct } from 'constructs';
+import { parseSubscribers, type Subscriber } from '../lambdas/domain/subscribers';
 import { ExampleConsumer } from './constructs/example-consumer';
 import { OutboxObservability, type OutboxObservabilityProps } from './constructs/outbox-observability';
 import { OutboxRelay, type OutboxRelayProps } from './constructs/outbox-relay';
 import { OutboxSweeper, type OutboxSweeperProps } from './constructs/outbox-sweeper';
 import { PaymentApi } from './constructs/payment-api';
-import { PaymentEventQueue } from './constructs/payment-event-queue';
+import { PaymentEventTopic } from './constructs/payment-event-topic';
 import { PaymentTables } from './constructs/payment-tables';
+import { SubscriberQueue, subscriberIdPart } from './constructs/subscriber-queue';
 
 /** Relay settings a stack may override; see {@link OutboxRelayProps}. */
 export type RelaySettings = Pick<OutboxRelayProps, 'batchSize' | 'retryAttempts' | 'maxRecordAge' | 'maxBatchingWindow'>;
@@ -28,7 +30,26 @@ export interface PaymentOutboxStackProps extends StackProps {
   readonly retentionDays?: number;
 
   /**
-   * Receives of a payment event before it moves to `payment-events-dlq.fifo`, an integer between 1 and 1000.
+   * Who receives payment events, as raw configuration: validated and completed with defaults by
+   * `parseSubscribers` (lambdas/domain/subscribers.ts) at construct time, so an invalid list fails
+   * `cdk synth` with a SubscriberConfigError naming every problem. Each subscriber gets its FIFO queue
+   * `<name>.fifo`, FIFO DLQ `<name>-dlq.fifo` and a subscription to the `payment-events.fifo` topic.
+   *
+   * @default - one queue subscriber, `payment-events` (the example consumer's queue)
+   */
+  readonly subscribers?: readonly unknown[];
+
+  /**
+   * The queue subscriber whose queue the example consumer reads. When set, it must name a queue
+   * subscriber; when left out and there is no `payment-events` queue subscriber, there is no example consumer.
+   *
+   * @default 'payment-events'
+   */
+  readonly exampleConsumerSubscriber?: string;
+
+  /**
+   * Receives of a payment event before it moves to a queue subscriber's DLQ (`<name>-dlq.fifo`), an
+   * integer between 1 and 1000. Webhook subscribers redrive after their `maxAttempts` + 5 receives instead.
    *
    * @default 5
    */
@@ -84,28 +105,39 @@ export interface PaymentOutboxStackProps extends StackProps {
   readonly alarmActions?: readonly IAlarmAction[];
 }
 
-/** Timeout of the example consumer; payment-events.fifo's visibility timeout is 6 times this. */
+/** Timeout of the example consumer (and the assumed one of every queue subscriber's consumer); the queue's visibility timeout is 6 times this. */
 const CONSUMER_TIMEOUT = Duration.seconds(30);
 
+/** The subscribers of a stack given none: the example consumer's queue. */
+export const DEFAULT_SUBSCRIBERS: readonly unknown[] = [{ name: 'payment-events', delivery: { kind: 'queue' } }];
+
+/** The subscriber the example consumer reads unless told otherwise. */
+export const DEFAULT_EXAMPLE_CONSUMER_SUBSCRIBER = 'payment-events';
+
 /**
- * The payment outbox: tables, the payment API, the Outbox stream relay, the scheduled outbox sweeper,
- * the payment-events FIFO queue with its DLQ, an example consumer, and the alarms and dashboard.
+ * The payment outbox: tables, the payment API, the Outbox stream relay and the scheduled outbox sweeper
+ * publishing to the SNS FIFO topic `payment-events.fifo`, one FIFO queue and FIFO DLQ per subscriber
+ * subscribed to it, an example consumer, and the alarms and dashboard.
  * Composition only; the constructs own the resources.
  * Environment-agnostic: synthesizes without credentials.
  */
 export class PaymentOutboxStack extends Stack {
   /** The tables. */
   public readonly tables: PaymentTables;
-  /** payment-events.fifo and its DLQ. */
-  public readonly paymentEvents: PaymentEventQueue;
+  /** The subscribers, as parsed (defaults applied). */
+  public readonly subscribers: readonly Subscriber[];
+  /** The SNS FIFO topic payment-events.fifo. */
+  public readonly paymentEventsTopic: PaymentEventTopic;
+  /** Each subscriber's queue, DLQ and subscription, by subscriber name. */
+  public readonly subscriberQueues: Readonly<Record<string, SubscriberQueue>>;
   /** The Outbox stream relay. */
   public readonly relay: OutboxRelay;
   /** The REST API. */
   public readonly api: PaymentApi;
   /** The scheduled outbox sweeper. */
   public readonly sweeper: OutboxSweeper;
-  /** The example consumer. */
-  public readonly exampleConsumer: ExampleConsumer;
+  /** The example consumer, when its subscriber exists. */
+  public readonly exampleConsumer: ExampleConsumer | undefined;
   /** Alarms and dashboard. */
   public readonly observability: OutboxObservability;
 
@@ -114,23 +146,34 @@ export class PaymentOutboxStack extends Stack {
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
+    this.subscribers = parseSubscribers(props.subscribers ?? DEFAULT_SUBSCRIBERS);
+    const consumerSubscriber = exampleConsumerSubscriber(this.subscribers, props.exampleConsumerSubscriber);
+    const ids = subscriberLogicalIds(this.subscribers);
+
     this.tables = new PaymentTables(this, 'Tables', { retentionDays: props.retentionDays, removalPolicy });
 
-    this.paymentEvents = new PaymentEventQueue(this, 'PaymentEvents', {
-      maxReceiveCount: props.maxReceiveCount,
-      consumerTimeout: CONSUMER_TIMEOUT,
-    });
+    this.paymentEventsTopic = new PaymentEventTopic(this, 'PaymentEventsTopic');
+
+    const subscriberQueues: Record<string, SubscriberQueue> = {};
+    for (const subscriber of this.subscribers) {
+      subscriberQueues[subscriber.name] = new SubscriberQueue(this, `${subscriberIdPart(subscriber.name)}Subscriber`, {
+        subscriber,
+        topic: this.paymentEventsTopic.topic,
+        ...(subscriber.delivery.kind === 'queue' && { maxReceiveCount: props.maxReceiveCount, consumerTimeout: CONSUMER_TIMEOUT }),
+      });
+    }
+    this.subscriberQueues = subscriberQueues;
 
     this.relay = new OutboxRelay(this, 'Relay', {
       ...props.relay,
       outboxTable: this.tables.outbox,
-      eventQueue: this.paymentEvents.queue,
+      eventTopic: this.paymentEventsTopic.topic,
     });
 
     this.sweeper = new OutboxSweeper(this, 'Sweeper', {
       ...props.sweeper,
       outboxTable: this.tables.outbox,
-      eventQueue: this.paymentEvents.queue,
+      eventTopic: this.paymentEventsTopic.topic,
     });
 
     this.api = new PaymentApi(this, 'Api', {
@@ -144,11 +187,14 @@ export class PaymentOutboxStack extends Stack {
       secretRemovalPolicy: removalPolicy,
     });
 
-    this.exampleConsumer = new ExampleConsumer(this, 'ExampleConsumer', {
-      queue: this.paymentEvents.queue,
-      inboxTable: this.tables.inbox,
-      timeout: this.paymentEvents.consumerTimeout,
-    });
+    const consumerQueue = consumerSubscriber && subscriberQueues[consumerSubscriber.name];
+    this.exampleConsumer =
+      consumerQueue &&
+      new ExampleConsumer(this, 'ExampleConsumer', {
+        queue: consumerQueue.queue,
+        inboxTable: this.tables.inbox,
+        timeout: consumerQueue.consumerTimeout,
+      });
 
     this.observability = new OutboxObservability(this, 'Observability', {
       ...props.alarmThresholds,
@@ -157,8 +203,11 @@ export class PaymentOutboxStack extends Stack {
       sweeperFunction: this.sweeper.sweeperFunction,
       sweeperInterval: this.sweeper.interval,
       sweeperGracePeriod: this.sweeper.gracePeriod,
-      deadLetterQueue: this.paymentEvents.deadLetterQueue,
-      consumerFunction: this.exampleConsumer.consumerFunction,
+      deadLetterQueues: this.subscribers.map((subscriber) => ({
+        subscriber: subscriber.name,
+        queue: subscriberQueues[subscriber.name]!.deadLetterQueue,
+      })),
+      consumerFunction: this.exampleConsumer?.consumerFunction,
       alarmActions: props.alarmActions,
     });
 
@@ -169,10 +218,20 @@ export class PaymentOutboxStack extends Stack {
       OutboxTable: this.tables.outbox,
       IdempotencyTable: this.tables.idempotency,
       InboxTable: this.tables.inbox,
-      PaymentEventsQueue: this.paymentEvents.queue,
-      PaymentEventsDlq: this.paymentEvents.deadLetterQueue,
       RelayFailuresQueue: this.relay.failureQueue,
       PgWebhookSecret: this.api.pgWebhookSecret,
+      PaymentEventsTopic: this.paymentEventsTopic.topic,
+      ...Object.fromEntries(
+        this.subscribers.flatMap((subscriber) => {
+          const queues = subscriberQueues[subscriber.name]!;
+          const own = ids.get(subscriber.name)!;
+          return [
+            [own.queue, queues.queue],
+            [own.dlq, queues.deadLetterQueue],
+            [own.subscription, queues.subscription],
+          ];
+        }),
+      ),
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the payment API (stage included)' });
@@ -181,14 +240,95 @@ export class PaymentOutboxStack extends Stack {
       description: 'Outbox table (replay reads it; the sweeper republishes from its PendingEvents index)',
     });
     new CfnOutput(this, 'InboxTableName', { value: this.tables.inbox.tableName, description: "The example consumer's inbox table" });
-    new CfnOutput(this, 'PaymentEventsQueueUrl', { value: this.paymentEvents.queue.queueUrl });
-    new CfnOutput(this, 'PaymentEventsDlqUrl', { value: this.paymentEvents.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'PaymentEventsTopicArn', {
+      value: this.paymentEventsTopic.topic.topicArn,
+      description: 'SNS FIFO topic the relay and the sweeper publish every payment event to',
+    });
+    for (const subscriber of this.subscribers) {
+      const queues = subscriberQueues[subscriber.name]!;
+      const own = ids.get(subscriber.name)!;
+      new CfnOutput(this, own.queueUrlOutput, {
+        value: queues.queue.queueUrl,
+        description: `FIFO queue of subscriber ${subscriber.name} (${subscriber.delivery.kind})`,
+      });
+      new CfnOutput(this, own.dlqUrlOutput, {
+        value: queues.deadLetterQueue.queueUrl,
+        description: `FIFO dead-letter queue of subscriber ${subscriber.name}`,
+      });
+    }
     new CfnOutput(this, 'RelayFailuresQueueUrl', { value: this.relay.failureQueue.queueUrl });
     new CfnOutput(this, 'PgWebhookSecretArn', {
       value: this.api.pgWebhookSecret.secretArn,
       description: 'Secret holding the PG webhook HMAC key; share its value with the PG',
     });
   }
+}
+
+/** The subscriber the example consumer reads, or undefined when it has none. */
+function exampleConsumerSubscriber(subscribers: readonly Subscriber[], requested: string | undefined): Subscriber | undefined {
+  const name = requested ?? DEFAULT_EXAMPLE_CONSUMER_SUBSCRIBER;
+  const subscriber = subscribers.find((candidate) => candidate.name === name && candidate.delivery.kind === 'queue');
+  if (requested !== undefined && subscriber === undefined) {
+    throw new Error(`exampleConsumerSubscriber: ${requested} is not a queue subscriber (subscribers: ${subscribers.map((s) => s.name).join(', ')})`);
+  }
+  return subscriber;
+}
+
+/** The CloudFormation ids of one subscriber's resources and outputs. */
+interface SubscriberIds {
+  readonly queue: string;
+  readonly dlq: string;
+  readonly subscription: string;
+  readonly queueUrlOutput: string;
+  readonly dlqUrlOutput: string;
+}
+
+/** Logical ids and outputs of the stack that are not derived from a subscriber name. */
+const FIXED_IDS = [
+  'PaymentsTable',
+  'OutboxTable',
+  'IdempotencyTable',
+  'InboxTable',
+  'RelayFailuresQueue',
+  'PgWebhookSecret',
+  'PaymentEventsTopic',
+  'ApiUrl',
+  'OutboxTableName',
+  'InboxTableName',
+  'RelayFailuresQueueUrl',
+  'PgWebhookSecretArn',
+  'PaymentEventsTopicArn',
+];
+
+/**
+ * Each subscriber's ids (`<PascalName>Queue`, `<PascalName>Dlq`, `<PascalName>Subscription`, outputs
+ * `<PascalName>QueueUrl`, `<PascalName>DlqUrl`). Names that map to the same id (`ab-1` and `ab1`), or
+ * to an id of the stack itself (`relay-failures`), fail synthesis here, naming both.
+ */
+function subscriberLogicalIds(subscribers: readonly Subscriber[]): Map<string, SubscriberIds> {
+  const owners = new Map<string, string>(FIXED_IDS.map((id) => [id, 'the stack']));
+  const result = new Map<string, SubscriberIds>();
+  for (const { name } of subscribers) {
+    const part = subscriberIdPart(name);
+    const ids: SubscriberIds = {
+      queue: `${part}Queue`,
+      dlq: `${part}Dlq`,
+      subscription: `${part}Subscription`,
+      queueUrlOutput: `${part}QueueUrl`,
+      dlqUrlOutput: `${part}DlqUrl`,
+    };
+    for (const id of Object.values(ids)) {
+      const owner = owners.get(id);
+      if (owner !== undefined) {
+        throw new Error(
+          `subscribers: ${name} would use the CloudFormation id ${id}, already used by ${owner === 'the stack' ? owner : `subscriber ${owner}`}; rename the subscriber`,
+        );
+      }
+      owners.set(id, name);
+    }
+    result.set(name, ids);
+  }
+  return result;
 }
 
 function pinLogicalIds(resources: Record<string, IConstruct>): void {

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PaymentFunction } from './payment-function';
+import { subscriberIdPart } from './subscriber-queue';
 import { validateDurationInRange } from './validation';
 
 /**
@@ -38,6 +39,21 @@ export const OUTBOX_METRICS = {
   },
 } as const;
 
+/** A subscriber's FIFO dead-letter queue, watched by a DLQ depth alarm. */
+export interface SubscriberDeadLetterQueue {
+  /** The subscriber's name (kebab case): names the alarm and the dashboard line. */
+  readonly subscriber: string;
+  /** Its FIFO dead-letter queue (`<name>-dlq.fifo`). */
+  readonly queue: IQueue;
+}
+
+/**
+ * The subscriber whose DLQ alarm keeps the construct id `DeadLetterQueueNotEmpty` it had when
+ * `payment-events.fifo` was the only queue (so an existing alarm is not replaced); every other
+ * subscriber's alarm is `<PascalName>DeadLetterQueueNotEmpty`.
+ */
+export const LEGACY_DLQ_ALARM_SUBSCRIBER = 'payment-events';
+
 /** Props of {@link OutboxObservability}. */
 export interface OutboxObservabilityProps {
   /** The relay function (Outbox stream -> FIFO queue): IteratorAge and its custom metrics. */
@@ -55,8 +71,8 @@ export interface OutboxObservabilityProps {
   /** The sweeper's grace period; the oldest pending age alarm threshold must be longer. */
   readonly sweeperGracePeriod: Duration;
 
-  /** The subscriber's FIFO dead-letter queue (`payment-events-dlq.fifo`): alarm on its first message. */
-  readonly deadLetterQueue: IQueue;
+  /** Every subscriber's FIFO dead-letter queue: one alarm each on its first message. At least one, names unique. */
+  readonly deadLetterQueues: readonly SubscriberDeadLetterQueue[];
 
   /**
    * The subscriber's consumer function, for its applied / skipped / gap metrics on the dashboard.
@@ -102,7 +118,7 @@ export const OLDEST_PENDING_EVALUATION_PERIODS = 3;
 /**
  * Alarms and the dashboard of the outbox pipeline.
  *
- * Alarms: payment-events DLQ depth > 0; relay IteratorAge above its threshold; a record in
+ * Alarms: DLQ depth > 0, one per subscriber; relay IteratorAge above its threshold; a record in
  * relay-failures; OldestPendingAgeSeconds above its threshold for 3 sweeper intervals. The last one
  * treats missing data as breaching: the sweeper emits the metric on every run (0 when nothing is
  * pending), so no data means the recovery path itself is not running.
@@ -112,8 +128,8 @@ export const OLDEST_PENDING_EVALUATION_PERIODS = 3;
  * relay IteratorAge, consumer applied / skipped / gaps, and the alarms' states.
  */
 export class OutboxObservability extends Construct {
-  /** Alarm: payment-events DLQ holds a message. */
-  public readonly deadLetterQueueAlarm: cloudwatch.Alarm;
+  /** Alarms, by subscriber name: the subscriber's DLQ holds a message. */
+  public readonly deadLetterQueueAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** Alarm: relay IteratorAge above the threshold. */
   public readonly iteratorAgeAlarm: cloudwatch.Alarm;
   /** Alarm: relay-failures holds a message. */
@@ -138,6 +154,13 @@ export class OutboxObservability extends Construct {
           `(got ${oldestPendingThreshold.toHumanString()}, grace ${props.sweeperGracePeriod.toHumanString()})`,
       );
     }
+    if (props.deadLetterQueues.length === 0) {
+      throw new Error(`${this.node.path}: deadLetterQueues must name at least one subscriber's DLQ`);
+    }
+    const duplicate = props.deadLetterQueues.find(
+      (dlq, index) => props.deadLetterQueues.findIndex((other) => other.subscriber === dlq.subscriber) !== index,
+    );
+    if (duplicate) throw new Error(`${this.node.path}: deadLetterQueues names subscriber ${duplicate.subscriber} twice`);
     if (props.dashboardName !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
       throw new Error(`${this.node.path}: dashboardName must be 1-255 characters of [A-Za-z0-9_-] (got ${props.dashboardName})`);
     }
@@ -152,10 +175,10 @@ export class OutboxObservability extends Construct {
       period: props.sweeperInterval,
     });
     const iteratorAge = relay.function.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: minute });
-    const dlqDepth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: cloudwatch.Stats.MAXIMUM,
-      period: minute,
-    });
+    const dlqDepths = props.deadLetterQueues.map(({ subscriber, queue }) => ({
+      subscriber,
+      metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: minute }),
+    }));
     const relayFailuresDepth = props.relayFailureQueue.metricApproximateNumberOfMessagesVisible({
       statistic: cloudwatch.Stats.MAXIMUM,
       period: minute,
@@ -164,14 +187,22 @@ export class OutboxObservability extends Construct {
       customMetric(fn, name, { label, statistic: cloudwatch.Stats.SUM, period });
 
     // --- alarms ----------------------------------------------------------------------------------
-    this.deadLetterQueueAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmpty', {
-      alarmDescription: 'The payment-events DLQ holds messages a consumer kept failing on: inspect and redrive them (npm run outbox -- dlq).',
-      metric: dlqDepth,
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    const dlqAlarms: Record<string, cloudwatch.Alarm> = {};
+    for (const { subscriber, metric } of dlqDepths) {
+      const alarmId =
+        subscriber === LEGACY_DLQ_ALARM_SUBSCRIBER ? 'DeadLetterQueueNotEmpty' : `${subscriberIdPart(subscriber)}DeadLetterQueueNotEmpty`;
+      dlqAlarms[subscriber] = new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription:
+          `The ${subscriber} DLQ holds events its consumer or webhook dispatcher kept failing on: ` +
+          'inspect and redrive them (npm run outbox -- dlq).',
+        metric,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    this.deadLetterQueueAlarms = dlqAlarms;
 
     this.iteratorAgeAlarm = new cloudwatch.Alarm(this, 'RelayIteratorAgeHigh', {
       alarmDescription: 'The relay lags behind the Outbox stream: events reach subscribers late.',
@@ -204,7 +235,7 @@ export class OutboxObservability extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
-    this.alarms = [this.deadLetterQueueAlarm, this.iteratorAgeAlarm, this.relayFailureQueueAlarm, this.oldestPendingAgeAlarm];
+    this.alarms = [...Object.values(dlqAlarms), this.iteratorAgeAlarm, this.relayFailureQueueAlarm, this.oldestPendingAgeAlarm];
     for (const alarm of this.alarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
 
     // --- dashboard -------------------------------------------------------------------------------
@@ -274,10 +305,13 @@ export class OutboxObservability extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Queue depth: payment-events DLQ / relay-failures',
+        title: 'Queue depth: subscriber DLQs / relay-failures',
         width,
         height,
-        left: [dlqDepth.with({ label: 'payment-events DLQ messages' }), relayFailuresDepth.with({ label: 'relay-failures messages' })],
+        left: [
+          ...dlqDepths.map(({ subscriber, metric }) => metric.with({ label: `${subscriber} DLQ messages` })),
+          relayFailuresDepth.with({ label: 'relay-failures messages' }),
+        ],
       }),
       ...(props.consumerFunction
         ? [

@@ -2,6 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/config/env-names';
@@ -25,8 +26,11 @@ export interface OutboxRelayProps {
    */
   readonly outboxTable: ITable;
 
-  /** The FIFO queue the relay publishes to (`PAYMENT_EVENTS_QUEUE_URL`). The relay may only send to it. */
-  readonly eventQueue: sqs.IQueue;
+  /**
+   * The FIFO topic the relay publishes to (`PAYMENT_EVENTS_TOPIC_ARN`), which fans events out to the
+   * subscribers' queues. The relay may only publish to it.
+   */
+  readonly eventTopic: ITopic;
 
   /**
    * Stream records per invocation, an integer between 1 and 10000.
@@ -82,10 +86,11 @@ export interface OutboxRelayProps {
  * ordered, at-least-once delivery (TRIM_HORIZON, INSERT only, parallelization factor 1, partial batch
  * responses, bisect on error, finite retries and record age), with a standard SQS queue
  * `relay-failures` as on-failure destination (a FIFO queue is not allowed there). Its alarms
- * (IteratorAge, records reaching the failure queue) are in OutboxObservability.
+ * (IteratorAge, records reaching the failure queue) are in OutboxObservability. Events go to the SNS FIFO
+ * topic `payment-events.fifo`, one publish per event whatever the number of subscribers.
  *
  * Grants: read on the Outbox stream (from the event source), `dynamodb:Query` and `dynamodb:UpdateItem`
- * on the Outbox table ARN (no index), `sqs:SendMessage` on the event queue, and send on the failure
+ * on the Outbox table ARN (no index), `sns:Publish` on the event topic, and send on the failure
  * queue (from the on-failure destination). Nothing else.
  */
 export class OutboxRelay extends Construct {
@@ -108,8 +113,8 @@ export class OutboxRelay extends Construct {
     if (props.maxBatchingWindow) {
       validateDurationInRange(this, 'maxBatchingWindow', props.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5));
     }
-    if (props.eventQueue.fifo !== true) {
-      throw new Error(`${this.node.path}: eventQueue must be a FIFO queue (the relay sets MessageGroupId and MessageDeduplicationId)`);
+    if (props.eventTopic.fifo !== true) {
+      throw new Error(`${this.node.path}: eventTopic must be a FIFO topic (the relay sets MessageGroupId and MessageDeduplicationId)`);
     }
     if (!props.outboxTable.tableStreamArn) {
       throw new Error(`${this.node.path}: outboxTable must have a stream (StreamViewType NEW_IMAGE)`);
@@ -117,11 +122,11 @@ export class OutboxRelay extends Construct {
 
     this.relayFunction = new PaymentFunction(this, 'Function', {
       entry: RELAY_ENTRY,
-      description: 'Outbox stream (INSERT) -> payment-events.fifo; partial batch failures',
+      description: 'Outbox stream (INSERT) -> SNS FIFO topic payment-events.fifo; partial batch failures',
       timeout: props.timeout ?? Duration.seconds(30),
     });
-    this.relayFunction.bindQueue(ENV.paymentEventsQueueUrl, props.eventQueue, 'send');
-    // Marks what SQS accepted (UpdateItem) and reads a payment's pending predecessors (consistent Query).
+    this.relayFunction.bindTopic(ENV.paymentEventsTopicArn, props.eventTopic, 'publish');
+    // Marks what the topic accepted (UpdateItem) and reads a payment's pending predecessors (consistent Query).
     this.relayFunction.bindTable(ENV.outboxTable, props.outboxTable, { actions: RELAY_OUTBOX_ACTIONS });
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {

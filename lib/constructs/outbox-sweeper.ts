@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/config/env-names';
 import { PENDING_EVENTS_INDEX_NAME } from '../../lambdas/domain/pending-shards';
@@ -27,8 +27,8 @@ export interface OutboxSweeperProps {
    */
   readonly outboxTable: dynamodb.ITable;
 
-  /** The FIFO queue to republish to (`PAYMENT_EVENTS_QUEUE_URL`), the relay's queue. The sweeper may only send to it. */
-  readonly eventQueue: IQueue;
+  /** The FIFO topic to republish to (`PAYMENT_EVENTS_TOPIC_ARN`), the relay's topic. The sweeper may only publish to it. */
+  readonly eventTopic: ITopic;
 
   /**
    * How long an event may stay pending before the sweeper republishes it (`SWEEPER_GRACE_SECONDS`), whole
@@ -75,7 +75,7 @@ export interface OutboxSweeperProps {
  * schedule and targets the function directly (the local runner plays it from the template).
  *
  * Grants: `dynamodb:Query` + `dynamodb:UpdateItem` on the Outbox table ARN, `dynamodb:Query` on the
- * `PendingEvents` index ARN, `sqs:SendMessage` on the event queue. Nothing else.
+ * `PendingEvents` index ARN, `sns:Publish` on the event topic. Nothing else.
  */
 export class OutboxSweeper extends Construct {
   /** The sweeper function. */
@@ -101,8 +101,8 @@ export class OutboxSweeper extends Construct {
     }
     const timeout = props.timeout ?? Duration.seconds(60);
     validateDurationInRange(this, 'timeout', timeout, Duration.seconds(1), this.interval);
-    if (props.eventQueue.fifo !== true) {
-      throw new Error(`${this.node.path}: eventQueue must be a FIFO queue (the sweeper republishes with the events' group and deduplication ids)`);
+    if (props.eventTopic.fifo !== true) {
+      throw new Error(`${this.node.path}: eventTopic must be a FIFO topic (the sweeper republishes with the events' group and deduplication ids)`);
     }
     if (props.outboxTable instanceof dynamodb.Table) {
       try {
@@ -127,7 +127,7 @@ export class OutboxSweeper extends Construct {
       actions: SWEEPER_OUTBOX_ACTIONS,
       queryIndexes: [PENDING_EVENTS_INDEX_NAME],
     });
-    this.sweeperFunction.bindQueue(ENV.paymentEventsQueueUrl, props.eventQueue, 'send');
+    this.sweeperFunction.bindTopic(ENV.paymentEventsTopicArn, props.eventTopic, 'publish');
 
     // A run that fails is not retried and one that waited a whole interval for the single slot is
     // dropped: the next scheduled run does the same work.

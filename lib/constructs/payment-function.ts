@@ -7,7 +7,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
@@ -74,8 +76,15 @@ export interface NarrowTableAccess {
  */
 export type TableAccess = 'read' | 'readWrite' | NarrowTableAccess;
 
-/** Access a function gets to a queue it is bound to. `send` is `sqs:SendMessage` only (it also covers SendMessageBatch). */
-export type QueueAccess = 'send';
+/**
+ * Access a function gets to a queue it is bound to: `send` is `sqs:SendMessage` only (it also covers
+ * SendMessageBatch); `changeVisibility` is `sqs:ChangeMessageVisibility` only (it also covers the batch
+ * call), for a consumer that schedules its own retries.
+ */
+export type QueueAccess = 'send' | 'changeVisibility';
+
+/** Access a function gets to a topic it is bound to. `publish` is `sns:Publish` only (it also covers PublishBatch). */
+export type TopicAccess = 'publish';
 
 /** Props of {@link PaymentFunction}. */
 export interface PaymentFunctionProps {
@@ -151,8 +160,8 @@ export interface PaymentFunctionProps {
  * package-lock.json (so the code that runs is the code that was tested, not whatever SDK the runtime ships).
  *
  * The function gets its own role whose only initial permission is writing to its own log group;
- * access to tables, queues and secrets is added with {@link bindTable}, {@link bindQueue} and
- * {@link bindSecret}, which set the environment variable and grant the access in one call.
+ * access to tables, queues, topics and secrets is added with {@link bindTable}, {@link bindQueue},
+ * {@link bindTopic} and {@link bindSecret}, which set the environment variable and grant the access in one call.
  */
 export class PaymentFunction extends Construct {
   /** The Lambda function. */
@@ -285,7 +294,8 @@ export class PaymentFunction extends Construct {
    *
    * @param envName environment variable the handler reads, e.g. `PAYMENT_EVENTS_QUEUE_URL`
    * @param queue the queue
-   * @param access `send`: `sqs:SendMessage` on this queue only (plus encrypt on its key when it has a customer managed key)
+   * @param access `send`: `sqs:SendMessage` on this queue only (plus encrypt on its key when it has a customer
+   *   managed key); `changeVisibility`: `sqs:ChangeMessageVisibility` on this queue only
    */
   public bindQueue(envName: string, queue: IQueue, access: QueueAccess): void {
     this.addBoundEnvironment(envName, queue.queueUrl);
@@ -293,6 +303,29 @@ export class PaymentFunction extends Construct {
       case 'send':
         queue.grant(this.function, 'sqs:SendMessage');
         queue.encryptionMasterKey?.grant(this.function, 'kms:Decrypt', 'kms:GenerateDataKey');
+        break;
+      case 'changeVisibility':
+        iam.Grant.addToPrincipal({ grantee: this.function, actions: ['sqs:ChangeMessageVisibility'], resourceArns: [queue.queueArn] });
+        break;
+    }
+  }
+
+  /**
+   * Sets `envName` to the topic's ARN and grants `access` to it, on the topic ARN only. A topic encrypted
+   * with a key of this app also gets `kms:Decrypt` + `kms:GenerateDataKey` on that key; the AWS managed key
+   * `alias/aws/sns` needs no grant (its key policy admits every principal of the account that SNS acts for),
+   * so nothing is granted on an imported alias.
+   *
+   * @param envName environment variable the handler reads, e.g. `PAYMENT_EVENTS_TOPIC_ARN`
+   * @param topic the topic
+   * @param access `publish`: `sns:Publish` on this topic only
+   */
+  public bindTopic(envName: string, topic: ITopic, access: TopicAccess): void {
+    this.addBoundEnvironment(envName, topic.topicArn);
+    switch (access) {
+      case 'publish':
+        iam.Grant.addToPrincipal({ grantee: this.function, actions: ['sns:Publish'], resourceArns: [topic.topicArn] });
+        if (topic.masterKey instanceof kms.Key) topic.masterKey.grant(this.function, 'kms:Decrypt', 'kms:GenerateDataKey');
         break;
     }
   }

@@ -1,15 +1,17 @@
 import { Duration } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import { parseSubscribers, type Subscriber } from '../../lambdas/domain/subscribers';
 import { EXAMPLE_CONSUMER_ENTRY } from '../../lib/constructs/example-consumer';
-import { PaymentEventQueue } from '../../lib/constructs/payment-event-queue';
+import { SubscriberQueue, subscriberIdPart, type SubscriberQueueProps } from '../../lib/constructs/subscriber-queue';
 import { functionIdByEntry, newTestStack, resourcesOfType, synthStack } from './helpers';
 
-describe('payment-events queues', () => {
+describe('payment-events subscriber queues', () => {
   // GIVEN the stack with default props
   const { template } = synthStack();
 
-  it('creates three queues: the FIFO queue, its FIFO DLQ and the standard relay-failures queue', () => {
+  it('creates three queues by default: the payment-events FIFO queue, its FIFO DLQ and the standard relay-failures queue', () => {
     template.resourceCountIs('AWS::SQS::Queue', 3);
   });
 
@@ -38,6 +40,7 @@ describe('payment-events queues', () => {
           Properties: Match.objectLike({
             QueueName: 'payment-events-dlq.fifo',
             FifoQueue: true,
+            ContentBasedDeduplication: false,
             MessageRetentionPeriod: 14 * 24 * 3600,
             SqsManagedSseEnabled: true,
             RedrivePolicy: Match.absent(),
@@ -98,31 +101,68 @@ describe('payment-events queues', () => {
   });
 });
 
-describe('PaymentEventQueue validation', () => {
-  it.each([0, 1001, 2.5, -1])('rejects maxReceiveCount %s', (maxReceiveCount) => {
+describe('SubscriberQueue validation', () => {
+  const queueSubscriber = parseSubscribers([{ name: 'ledger', delivery: { kind: 'queue' } }])[0] as Subscriber;
+  const webhookSubscriber = parseSubscribers([
+    { name: 'shop', delivery: { kind: 'webhook', url: 'https://shop.example.com/hooks', maxAttempts: 4 } },
+  ])[0] as Subscriber;
+
+  function arrange(overrides: Partial<SubscriberQueueProps> = {}) {
     const stack = newTestStack();
-    expect(() => new PaymentEventQueue(stack, 'Events', { maxReceiveCount })).toThrow(
-      `ConstructTestStack/Events: maxReceiveCount must be an integer between 1 and 1000 (got ${maxReceiveCount})`,
-    );
+    const topic = new sns.Topic(stack, 'Topic', { fifo: true });
+    return { stack, create: () => new SubscriberQueue(stack, 'Events', { subscriber: queueSubscriber, topic, ...overrides }) };
+  }
+
+  it.each([0, 1001, 2.5, -1])('rejects maxReceiveCount %s', (maxReceiveCount) => {
+    const { create } = arrange({ maxReceiveCount });
+    expect(create).toThrow(`ConstructTestStack/Events: maxReceiveCount must be an integer between 1 and 1000 (got ${maxReceiveCount})`);
   });
 
   it('rejects a consumer timeout above the Lambda maximum of 15 minutes', () => {
-    const stack = newTestStack();
-    expect(() => new PaymentEventQueue(stack, 'Events', { consumerTimeout: Duration.minutes(16) })).toThrow(
-      'ConstructTestStack/Events: consumerTimeout must be between 1 second and 15 minutes (got 16 minutes)',
-    );
+    const { create } = arrange({ consumerTimeout: Duration.minutes(16) });
+    expect(create).toThrow('ConstructTestStack/Events: consumerTimeout must be between 1 second and 15 minutes (got 16 minutes)');
   });
 
-  it('rejects a base name SQS would not accept', () => {
+  it('rejects a standard topic', () => {
     const stack = newTestStack();
-    expect(() => new PaymentEventQueue(stack, 'Events', { queueBaseName: 'payment events' })).toThrow(
-      'queueBaseName must be 1-66 characters of [A-Za-z0-9_-] (got payment events)',
+    const topic = new sns.Topic(stack, 'Standard');
+    expect(() => new SubscriberQueue(stack, 'Events', { subscriber: queueSubscriber, topic })).toThrow(
+      'ConstructTestStack/Events: topic must be a FIFO topic',
     );
   });
 
   it('computes the visibility timeout as 6 x the consumer timeout', () => {
-    const stack = newTestStack();
-    const events = new PaymentEventQueue(stack, 'Events', { consumerTimeout: Duration.seconds(45) });
-    expect(events.visibilityTimeout.toSeconds()).toBe(270);
+    const { create } = arrange({ consumerTimeout: Duration.seconds(45) });
+    expect(create().visibilityTimeout.toSeconds()).toBe(270);
+  });
+
+  it('redrives a webhook subscriber after maxAttempts + 5 receives by default', () => {
+    const { create } = arrange({ subscriber: webhookSubscriber });
+    expect(create().maxReceiveCount).toBe(9);
+  });
+
+  it('rejects a webhook maxReceiveCount that would redrive before the dispatcher dead-letters (<= maxAttempts)', () => {
+    const { create } = arrange({ subscriber: webhookSubscriber, maxReceiveCount: 4 });
+    expect(create).toThrow('ConstructTestStack/Events: maxReceiveCount must be an integer between 5 and 1000 (got 4)');
+  });
+
+  it('names the queues after the subscriber: <name>.fifo with the DLQ <name>-dlq.fifo', () => {
+    const { stack, create } = arrange();
+    create();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'ledger-dlq.fifo', FifoQueue: true });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'ledger.fifo',
+      FifoQueue: true,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+    });
+  });
+
+  it.each([
+    ['payment-events', 'PaymentEvents'],
+    ['notifications', 'Notifications'],
+    ['a-b2-c', 'AB2C'],
+  ])('turns subscriber name %s into the id part %s', (name, part) => {
+    expect(subscriberIdPart(name)).toBe(part);
   });
 });

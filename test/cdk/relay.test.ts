@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { OutboxRelay, RELAY_ENTRY } from '../../lib/constructs/outbox-relay';
@@ -65,13 +65,21 @@ describe('outbox relay', () => {
     });
   });
 
-  it('tells the relay where to publish through PAYMENT_EVENTS_QUEUE_URL', () => {
+  it('tells the relay the topic to publish to through PAYMENT_EVENTS_TOPIC_ARN, and no queue URL', () => {
     const relay = resourcesOfType(template, 'AWS::Lambda::Function')[relayId];
-    expect(relay?.Properties?.Environment.Variables.PAYMENT_EVENTS_QUEUE_URL).toEqual({ Ref: 'PaymentEventsQueue' });
+    expect(relay?.Properties?.Environment.Variables.PAYMENT_EVENTS_TOPIC_ARN).toEqual({ Ref: 'PaymentEventsTopic' });
+    expect(relay?.Properties?.Environment.Variables.PAYMENT_EVENTS_QUEUE_URL).toBeUndefined();
   });
 
-  it('grants the relay sqs:SendMessage on payment-events.fifo and nothing else on it', () => {
-    expect(actionsOnResource(template, relayId, 'PaymentEventsQueue')).toEqual(['sqs:SendMessage']);
+  it('grants the relay sns:Publish on the payment-events.fifo topic and nothing else on it', () => {
+    expect(actionsOnResource(template, relayId, 'PaymentEventsTopic')).toEqual(['sns:Publish']);
+  });
+
+  it('grants the relay no SNS action on another resource, and no KMS action (the topic uses the AWS managed key)', () => {
+    const statements = statementsOfFunction(template, relayId);
+    const sns = statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith('sns:')));
+    expect(sns).toEqual([{ Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: 'PaymentEventsTopic' } }]);
+    expect(statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action.startsWith('kms:'))).toEqual([]);
   });
 
   it('tells the relay the Outbox table through OUTBOX_TABLE_NAME', () => {
@@ -97,7 +105,8 @@ describe('outbox relay', () => {
     }
   });
 
-  it('grants the relay nothing on the DLQ and only send on relay-failures', () => {
+  it('grants the relay nothing on the subscriber queues and only send on relay-failures', () => {
+    expect(actionsOnResource(template, relayId, 'PaymentEventsQueue')).toEqual([]);
     expect(actionsOnResource(template, relayId, 'PaymentEventsDlq')).toEqual([]);
     expect(actionsOnResource(template, relayId, 'RelayFailuresQueue')).toEqual([
       'sqs:GetQueueAttributes',
@@ -136,8 +145,8 @@ describe('OutboxRelay validation', () => {
       partitionKey: { name: 'aggregateId', type: dynamodb.AttributeType.STRING },
       stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
-    const eventQueue = new sqs.Queue(stack, 'Events', { fifo: true });
-    return { stack, outboxTable, eventQueue };
+    const eventTopic = new sns.Topic(stack, 'Events', { fifo: true });
+    return { stack, outboxTable, eventTopic };
   }
 
   it.each([
@@ -149,26 +158,26 @@ describe('OutboxRelay validation', () => {
     ['batchSize', { batchSize: 10_001 }, 'batchSize must be an integer between 1 and 10000 (got 10001)'],
     ['maxBatchingWindow', { maxBatchingWindow: Duration.minutes(6) }, 'maxBatchingWindow must be between 0 seconds and 5 minutes (got 6 minutes)'],
   ])('rejects an out-of-range %s', (_prop, settings, message) => {
-    const { stack, outboxTable, eventQueue } = arrange();
-    expect(() => new OutboxRelay(stack, 'Relay', { outboxTable, eventQueue, ...settings })).toThrow(
+    const { stack, outboxTable, eventTopic } = arrange();
+    expect(() => new OutboxRelay(stack, 'Relay', { outboxTable, eventTopic, ...settings })).toThrow(
       `ConstructTestStack/Relay: ${message}`,
     );
   });
 
-  it('rejects a standard queue as event queue', () => {
+  it('rejects a standard topic as event topic', () => {
     const { stack, outboxTable } = arrange();
-    const standard = new sqs.Queue(stack, 'Standard');
-    expect(() => new OutboxRelay(stack, 'Relay', { outboxTable, eventQueue: standard })).toThrow(
-      'ConstructTestStack/Relay: eventQueue must be a FIFO queue',
+    const standard = new sns.Topic(stack, 'Standard');
+    expect(() => new OutboxRelay(stack, 'Relay', { outboxTable, eventTopic: standard })).toThrow(
+      'ConstructTestStack/Relay: eventTopic must be a FIFO topic',
     );
   });
 
   it('rejects an outbox table without a stream', () => {
-    const { stack, eventQueue } = arrange();
+    const { stack, eventTopic } = arrange();
     const noStream = new dynamodb.Table(stack, 'NoStream', {
       partitionKey: { name: 'aggregateId', type: dynamodb.AttributeType.STRING },
     });
-    expect(() => new OutboxRelay(stack, 'Relay', { outboxTable: noStream, eventQueue })).toThrow(
+    expect(() => new OutboxRelay(stack, 'Relay', { outboxTable: noStream, eventTopic })).toThrow(
       'ConstructTestStack/Relay: outboxTable must have a stream',
     );
   });

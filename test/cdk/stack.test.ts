@@ -13,6 +13,7 @@ describe('PaymentOutboxStack', () => {
     ['ApiUrl'],
     ['OutboxTableName'],
     ['InboxTableName'],
+    ['PaymentEventsTopicArn'],
     ['PaymentEventsQueueUrl'],
     ['PaymentEventsDlqUrl'],
     ['RelayFailuresQueueUrl'],
@@ -28,6 +29,7 @@ describe('PaymentOutboxStack', () => {
       'OutboxTableName',
       'PaymentEventsDlqUrl',
       'PaymentEventsQueueUrl',
+      'PaymentEventsTopicArn',
       'PgWebhookSecretArn',
       'RelayFailuresQueueUrl',
     ]);
@@ -38,15 +40,18 @@ describe('PaymentOutboxStack', () => {
     template.hasOutput('InboxTableName', { Value: { Ref: 'InboxTable' } });
   });
 
-  it('points the queue URL outputs at the right queues and the secret output at the secret', () => {
+  it('points the queue URL outputs at the right queues, the topic output at the topic and the secret output at the secret', () => {
+    template.hasOutput('PaymentEventsTopicArn', { Value: { Ref: 'PaymentEventsTopic' } });
     template.hasOutput('PaymentEventsQueueUrl', { Value: { Ref: 'PaymentEventsQueue' } });
     template.hasOutput('PaymentEventsDlqUrl', { Value: { Ref: 'PaymentEventsDlq' } });
     template.hasOutput('RelayFailuresQueueUrl', { Value: { Ref: 'RelayFailuresQueue' } });
     template.hasOutput('PgWebhookSecretArn', { Value: { Ref: 'PgWebhookSecret' } });
   });
 
-  it('pins the logical ids of the stateful resources', () => {
+  it('pins the logical ids of the stateful resources and of the subscriptions', () => {
     const ids = [
+      ...Object.keys(resourcesOfType(template, 'AWS::SNS::Topic')),
+      ...Object.keys(resourcesOfType(template, 'AWS::SNS::Subscription')),
       ...Object.keys(resourcesOfType(template, 'AWS::DynamoDB::Table')),
       ...Object.keys(resourcesOfType(template, 'AWS::SQS::Queue')),
       ...Object.keys(resourcesOfType(template, 'AWS::SecretsManager::Secret')),
@@ -57,6 +62,8 @@ describe('PaymentOutboxStack', () => {
       'OutboxTable',
       'PaymentEventsDlq',
       'PaymentEventsQueue',
+      'PaymentEventsSubscription',
+      'PaymentEventsTopic',
       'PaymentsTable',
       'PgWebhookSecret',
       'RelayFailuresQueue',

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { PENDING_EVENTS_INDEX_NAME } from '../../lambdas/domain/pending-shards';
 import { OutboxSweeper, SWEEPER_ENTRY } from '../../lib/constructs/outbox-sweeper';
@@ -19,13 +19,14 @@ describe('outbox sweeper', () => {
     expect(sweeper?.Properties?.ReservedConcurrentExecutions).toBe(1);
   });
 
-  it('gets the Outbox table, the event queue, a 120 s grace period and 1000 events per run from its environment', () => {
+  it('gets the Outbox table, the event topic (not a queue), a 120 s grace period and 1000 events per run from its environment', () => {
     expect(sweeper?.Properties?.Environment.Variables).toMatchObject({
       OUTBOX_TABLE_NAME: { Ref: 'OutboxTable' },
-      PAYMENT_EVENTS_QUEUE_URL: { Ref: 'PaymentEventsQueue' },
+      PAYMENT_EVENTS_TOPIC_ARN: { Ref: 'PaymentEventsTopic' },
       SWEEPER_GRACE_SECONDS: '120',
       SWEEPER_MAX_EVENTS: '1000',
     });
+    expect(sweeper?.Properties?.Environment.Variables.PAYMENT_EVENTS_QUEUE_URL).toBeUndefined();
   });
 
   it('is run every minute by one EventBridge rule with a plain rate() schedule targeting the function directly', () => {
@@ -77,23 +78,23 @@ describe('outbox sweeper', () => {
     expect(onIndex).toEqual([{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: INDEX_ARN }]);
   });
 
-  it('grants nothing on the Outbox stream, the other tables or the DLQ', () => {
+  it('grants nothing on the Outbox stream, the other tables or any queue', () => {
     expect(actionsOnResource(template, sweeperId, 'OutboxTable', 'StreamArn')).toEqual([]);
-    for (const id of ['PaymentsTable', 'IdempotencyTable', 'InboxTable', 'PaymentEventsDlq', 'RelayFailuresQueue']) {
+    for (const id of ['PaymentsTable', 'IdempotencyTable', 'InboxTable', 'PaymentEventsQueue', 'PaymentEventsDlq', 'RelayFailuresQueue']) {
       expect(actionsOnResource(template, sweeperId, id), id).toEqual([]);
     }
   });
 
-  it('grants sqs:SendMessage on payment-events.fifo and nothing else on it', () => {
-    expect(actionsOnResource(template, sweeperId, 'PaymentEventsQueue')).toEqual(['sqs:SendMessage']);
+  it('grants sns:Publish on the payment-events.fifo topic and nothing else on it', () => {
+    expect(actionsOnResource(template, sweeperId, 'PaymentEventsTopic')).toEqual(['sns:Publish']);
   });
 
-  it('has no other DynamoDB, SQS or secret permission', () => {
+  it('has no other DynamoDB, SNS, SQS, KMS or secret permission', () => {
     const actions = statementsOfFunction(template, sweeperId)
       .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
-      .filter((action) => /^(dynamodb|sqs|secretsmanager|kms):/.test(action))
+      .filter((action) => /^(dynamodb|sns|sqs|secretsmanager|kms):/.test(action))
       .sort();
-    expect(actions).toEqual(['dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage']);
+    expect(actions).toEqual(['dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sns:Publish']);
   });
 
   it('applies sweeper settings from the stack props', () => {
@@ -125,13 +126,13 @@ describe('OutboxSweeper validation', () => {
         partitionKey: { name: 'pendingShard', type: dynamodb.AttributeType.STRING },
       });
     }
-    const eventQueue = new sqs.Queue(stack, 'Events', { fifo: true });
-    return { stack, outboxTable, eventQueue };
+    const eventTopic = new sns.Topic(stack, 'Events', { fifo: true });
+    return { stack, outboxTable, eventTopic };
   }
 
   it('builds with defaults on a table that has the index', () => {
-    const { stack, outboxTable, eventQueue } = arrange();
-    const sweeper = new OutboxSweeper(stack, 'Sweeper', { outboxTable, eventQueue });
+    const { stack, outboxTable, eventTopic } = arrange();
+    const sweeper = new OutboxSweeper(stack, 'Sweeper', { outboxTable, eventTopic });
     expect(sweeper.interval.toMinutes()).toBe(1);
     expect(sweeper.gracePeriod.toSeconds()).toBe(120);
   });
@@ -146,23 +147,23 @@ describe('OutboxSweeper validation', () => {
     ['interval', { interval: Duration.seconds(90) }, 'interval must be a whole number of minutes (got 1 minute 30 seconds)'],
     ['timeout', { timeout: Duration.seconds(61) }, 'timeout must be between 1 second and 1 minute (got 1 minute 1 second)'],
   ])('rejects an out-of-range %s', (_prop, settings, message) => {
-    const { stack, outboxTable, eventQueue } = arrange();
-    expect(() => new OutboxSweeper(stack, 'Sweeper', { outboxTable, eventQueue, ...settings })).toThrow(
+    const { stack, outboxTable, eventTopic } = arrange();
+    expect(() => new OutboxSweeper(stack, 'Sweeper', { outboxTable, eventTopic, ...settings })).toThrow(
       `ConstructTestStack/Sweeper: ${message}`,
     );
   });
 
-  it('rejects a standard queue as event queue', () => {
+  it('rejects a standard topic as event topic', () => {
     const { stack, outboxTable } = arrange();
-    const standard = new sqs.Queue(stack, 'Standard');
-    expect(() => new OutboxSweeper(stack, 'Sweeper', { outboxTable, eventQueue: standard })).toThrow(
-      'ConstructTestStack/Sweeper: eventQueue must be a FIFO queue',
+    const standard = new sns.Topic(stack, 'Standard');
+    expect(() => new OutboxSweeper(stack, 'Sweeper', { outboxTable, eventTopic: standard })).toThrow(
+      'ConstructTestStack/Sweeper: eventTopic must be a FIFO topic',
     );
   });
 
   it('rejects an Outbox table without the PendingEvents index', () => {
-    const { stack, outboxTable, eventQueue } = arrange({ index: false });
-    expect(() => new OutboxSweeper(stack, 'Sweeper', { outboxTable, eventQueue })).toThrow(
+    const { stack, outboxTable, eventTopic } = arrange({ index: false });
+    expect(() => new OutboxSweeper(stack, 'Sweeper', { outboxTable, eventTopic })).toThrow(
       'ConstructTestStack/Sweeper: outboxTable must have the PendingEvents index (see PaymentTables)',
     );
   });
