@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -15,6 +16,8 @@ export interface LocalEndpoints {
   readonly region: string;
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
+  /** The SNS emulator; fauxqs serves SNS on its SQS port. @default sqsEndpoint */
+  readonly snsEndpoint?: string;
 }
 
 export interface LocalClients {
@@ -22,6 +25,7 @@ export interface LocalClients {
   readonly documents: DynamoDBDocumentClient;
   readonly streams: DynamoDBStreamsClient;
   readonly sqs: SQSClient;
+  readonly sns: SNSClient;
   destroy(): void;
 }
 
@@ -30,17 +34,20 @@ export function createLocalClients(endpoints: LocalEndpoints): LocalClients {
   const dynamodb = new DynamoDBClient({ ...common, endpoint: endpoints.dynamodbEndpoint });
   const streams = new DynamoDBStreamsClient({ ...common, endpoint: endpoints.dynamodbEndpoint });
   const sqs = new SQSClient({ ...common, endpoint: endpoints.sqsEndpoint, useQueueUrlAsEndpoint: false });
+  const sns = new SNSClient({ ...common, endpoint: endpoints.snsEndpoint ?? endpoints.sqsEndpoint });
   const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   return {
     dynamodb,
     documents,
     streams,
     sqs,
+    sns,
     destroy() {
       documents.destroy();
       dynamodb.destroy();
       streams.destroy();
       sqs.destroy();
+      sns.destroy();
     },
   };
 }
@@ -58,5 +65,6 @@ export function emulatorEnvironment(endpoints: LocalEndpoints): Record<string, s
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodbEndpoint,
     AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
+    AWS_ENDPOINT_URL_SNS: endpoints.snsEndpoint ?? endpoints.sqsEndpoint,
   };
 }

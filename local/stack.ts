@@ -21,7 +21,8 @@ import { PidFile } from './process/pid-file';
 import { killProcessGroupNow } from './process/process-group';
 import { createQueues, type CreatedQueue } from './provision/queues';
 import { createTables, type CreatedTable } from './provision/tables';
-import { mergeEnvironments, resolveFunctionEnvironment } from './runtime/function-environment';
+import { createSubscriptions, createTopics, type CreatedTopic } from './provision/topics';
+import { mergeEnvironments, resolveFunctionEnvironment, webhookSecretReference } from './runtime/function-environment';
 import { loadFunction, type LocalFunction } from './runtime/local-function';
 import { LOCAL_ACCOUNT_ID, type LocalRegistry } from './template/intrinsics';
 import { readTemplate, type LocalModel } from './template/resolve';
@@ -30,6 +31,9 @@ import type { CfnTemplate } from './template/types';
 import { FiguresReporter } from './figures-reporter';
 import { Scheduler } from './scheduler';
 import { TtlSweeper } from './ttl-sweeper';
+import { ENV } from '../lambdas/config/env-names';
+import { webhookInvocationReporter } from './pollers/webhook-report';
+import { startWebhookReceiverProcess, type WebhookReceiverProcess } from './webhook-receiver-process';
 
 export interface LocalStackOptions {
   /** API port; 0 = a free port. @default 3000 */
@@ -75,6 +79,25 @@ export interface LocalStackOptions {
   readonly schedules?: boolean;
   /** Seconds between scheduled runs instead of each rule's rate. @default each rule's rate */
   readonly scheduleIntervalSeconds?: number;
+  /**
+   * tools/webhook-receiver as a child process, receiving for the first webhook subscriber whose
+   * template URL is http://localhost or http://127.0.0.1 (and that `webhookOverrides` gives no url):
+   * `port` (0 = a free port) and receiver flags (`args`, e.g. `['--fail-first', '2']`); that
+   * dispatcher's URL is pointed at the receiver's real port. `false`: no receiver.
+   * @default { port: env WEBHOOK_RECEIVER_PORT, else the template URL's port }
+   */
+  readonly webhookReceiver?: false | { readonly port?: number; readonly args?: readonly string[] };
+  /**
+   * Per webhook subscriber (by name): `url` replaces the dispatcher's WEBHOOK_URL, `env` is merged
+   * into its environment (e.g. `{ WEBHOOK_BACKOFF_BASE_SECONDS: '1' }`).
+   */
+  readonly webhookOverrides?: Readonly<Record<string, WebhookOverride>>;
+}
+
+/** Local changes to one webhook subscriber's dispatcher. */
+export interface WebhookOverride {
+  readonly url?: string;
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The content of `.local/endpoints.json`. */
@@ -82,10 +105,18 @@ export interface EndpointsFile {
   readonly apiUrl: string;
   readonly region: string;
   readonly sqsEndpoint: string;
+  /** SNS (fauxqs serves it on the SQS port). */
+  readonly snsEndpoint: string;
   readonly dynamodbEndpoint: string;
   /** Queue name -> URL. */
   readonly queues: Record<string, string>;
+  /** Topic name -> ARN. */
+  readonly topics: Record<string, string>;
   readonly pgWebhookSecret: string;
+  /** Webhook subscriber name -> its signing key (random per run). */
+  readonly webhookSecrets: Record<string, string>;
+  /** The URL the default webhook subscriber's dispatcher POSTs to, when the runner started the receiver. */
+  readonly webhookReceiverUrl?: string;
 }
 
 export interface LocalStackTimings {
@@ -107,11 +138,15 @@ export interface LocalStack {
   readonly tables: ReadonlyMap<string, CreatedTable>;
   /** Queues by queue name. */
   readonly queues: ReadonlyMap<string, CreatedQueue>;
+  /** SNS topics by topic name. */
+  readonly topics: ReadonlyMap<string, CreatedTopic>;
+  /** The webhook receiver child process, when the runner started one. */
+  readonly webhookReceiver?: WebhookReceiverProcess;
   readonly functions: ReadonlyMap<string, LocalFunction>;
   readonly pollers: {
     readonly streams: readonly StreamPoller[];
     readonly queues: readonly SqsPoller[];
-    /** The poller whose function has this short name (`relay`, `example-consumer`). */
+    /** The poller whose function has this short name (`relay`, `example-consumer`); a dispatcher's is `webhook:<subscriber>`. */
     stream(name: string): StreamPoller;
     queue(name: string): SqsPoller;
   };
@@ -119,7 +154,7 @@ export interface LocalStack {
   /** The template's schedule rules; `runNow('outbox-sweeper')` invokes one at once. */
   readonly scheduler: Scheduler;
   readonly timings: LocalStackTimings;
-  readonly pids: { readonly dynamodb: number; readonly sqs: number };
+  readonly pids: { readonly dynamodb: number; readonly sqs: number; readonly webhookReceiver?: number };
   /** The table whose logical id starts with `prefix`-ish name (e.g. `Outbox`). */
   tableName(nameFragment: string): string;
   queueUrl(queueName: string): string;
@@ -136,6 +171,13 @@ const envNumber = (name: string, fallback: number): number => {
   if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new LocalStartupError(`${name} must be a port number, got "${raw}"`);
   return value;
 };
+
+/** WEBHOOK_RECEIVER_PORT, when set. */
+export function webhookReceiverPortFromEnvironment(): number | undefined {
+  return process.env.WEBHOOK_RECEIVER_PORT === undefined || process.env.WEBHOOK_RECEIVER_PORT === ''
+    ? undefined
+    : envNumber('WEBHOOK_RECEIVER_PORT', 0);
+}
 
 /** Ports from PORT, DYNAMODB_PORT and SQS_PORT (defaults 3000, 8000, 4566). */
 export function portsFromEnvironment(): { apiPort: number; dynamodbPort: number; sqsPort: number } {
@@ -192,16 +234,66 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     timings.sqsMs = sqsEmulator.startMs;
 
     const model = readTemplate(template);
-    const endpoints = { region, dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqsEmulator.endpoint };
+    const endpoints = { region, dynamodbEndpoint: dynamo.endpoint, sqsEndpoint: sqsEmulator.endpoint, snsEndpoint: sqsEmulator.endpoint };
     const clients = createLocalClients(endpoints);
     cleanups.push(async () => clients.destroy());
 
+    const webhooks = planWebhooks(model, template, options);
     const provisionStarted = Date.now();
-    const [tables, queues] = await Promise.all([createTables(clients.dynamodb, model.tables), createQueues(clients.sqs, model.queues)]);
+    const [[tables, queues, topics], receiver] = await Promise.all([
+      (async () => {
+        const [createdTables, createdQueues] = await Promise.all([createTables(clients.dynamodb, model.tables), createQueues(clients.sqs, model.queues)]);
+        const createdTopics = await createTopics(clients.sns, model.topics);
+        await createSubscriptions(
+          clients.sns,
+          model.subscriptions,
+          new Map(createdTopics.map((t) => [t.spec.logicalId, t])),
+          new Map(createdQueues.map((q) => [q.spec.logicalId, q])),
+        );
+        return [createdTables, createdQueues, createdTopics] as const;
+      })(),
+      (async () => {
+        if (!webhooks.receiver) return undefined;
+        const started = await startWebhookReceiverProcess({
+          port: webhooks.receiver.port,
+          secret: webhooks.receiver.secret,
+          ...(webhooks.receiver.args && { args: webhooks.receiver.args }),
+          repoRoot: REPO_ROOT,
+          log: log.child('receiver'),
+          pidFile,
+        });
+        cleanups.push(() => started.stop());
+        return started;
+      })(),
+    ]);
     timings.provisionMs = Date.now() - provisionStarted;
+    const webhookReceiverUrl = receiver && webhooks.receiver ? new URL(webhooks.receiver.path, receiver.url).href : undefined;
 
     const handlersStarted = Date.now();
-    const functions = await loadFunctions(model, template, { region, tables, queues, pgWebhookSecret, endpoints, log, handlerLogLevel: options.handlerLogLevel }, cleanups);
+    const functions = await loadFunctions(
+      model,
+      template,
+      {
+        region,
+        tables,
+        queues,
+        topics,
+        pgWebhookSecret,
+        webhookSecretsById: webhooks.secretsById,
+        adjustEnvironment: (env) => {
+          const subscriber = env[ENV.subscriberName];
+          if (subscriber === undefined || env[ENV.webhookUrl] === undefined) return env;
+          const override = options.webhookOverrides?.[subscriber];
+          const url = override?.url ?? (subscriber === webhooks.receiver?.subscriber ? webhookReceiverUrl : undefined);
+          return { ...env, ...(url !== undefined && { [ENV.webhookUrl]: url }), ...override?.env };
+        },
+        functionScoped: new Set(Object.values(options.webhookOverrides ?? {}).flatMap((o) => Object.keys(o.env ?? {}))),
+        endpoints,
+        log,
+        handlerLogLevel: options.handlerLogLevel,
+      },
+      cleanups,
+    );
     timings.handlersMs = Date.now() - handlersStarted;
 
     const api = await startApiServer({ port: apiPort, routes: model.routes, functions, stage: model.stageName, log: log.child('api') });
@@ -236,17 +328,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           .map((mapping) => {
             const fn = functions.get(mapping.functionLogicalId) as LocalFunction;
             const queue = queuesById.get(mapping.queueLogicalId) as CreatedQueue;
+            const dispatcher = webhooks.dispatchers.get(mapping.functionLogicalId);
+            const name = dispatcher ? `webhook:${dispatcher.subscriber}` : fn.spec.shortName;
+            const pollerLog = log.child(dispatcher ? `webhook ${dispatcher.subscriber}` : fn.spec.shortName);
+            const deliveriesTable = dispatcher && tables.find((t) => t.spec.logicalId === dispatcher.deliveriesTableLogicalId)?.tableName;
             return new SqsPoller({
-              name: fn.spec.shortName,
+              name,
               mapping,
               queue,
               region,
               fn,
               sqs: clients.sqs,
-              log: log.child(fn.spec.shortName),
+              log: pollerLog,
               ...(options.sqsConcurrency !== undefined && { concurrency: options.sqsConcurrency }),
               ...(options.sqsWaitTimeSeconds !== undefined && { waitTimeSeconds: options.sqsWaitTimeSeconds }),
-              ...(options.sqsFailedMessageVisibilitySeconds !== undefined && { failedMessageVisibilitySeconds: options.sqsFailedMessageVisibilitySeconds }),
+              // A dispatcher sets its messages' visibility itself (its backoff): no acceleration that would reset it.
+              ...(options.sqsFailedMessageVisibilitySeconds !== undefined &&
+                !dispatcher && { failedMessageVisibilitySeconds: options.sqsFailedMessageVisibilitySeconds }),
+              ...(dispatcher &&
+                deliveriesTable && {
+                  reporter: webhookInvocationReporter({ subscriber: dispatcher.subscriber, deliveriesTable, documents: clients.documents, log: pollerLog }),
+                }),
             });
           })
       : [];
@@ -284,7 +386,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         sqs: clients.sqs,
         outboxTable: outboxTable.tableName,
         ...(streamPollers[0] && { relay: streamPollers[0] }),
-        consumers: queuePollers,
+        consumers: queuePollers.filter((p) => !p.name.startsWith('webhook:')),
         deadLetterQueues: queues.filter((q) => deadLetterIds.has(q.spec.logicalId)),
         log: log.child('figures'),
         intervalSeconds: figuresIntervalSeconds,
@@ -297,9 +399,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiUrl: api.url,
       region,
       sqsEndpoint: sqsEmulator.endpoint,
+      snsEndpoint: sqsEmulator.endpoint,
       dynamodbEndpoint: dynamo.endpoint,
       queues: Object.fromEntries(queues.map((q) => [q.queueName, q.url])),
+      topics: Object.fromEntries(topics.map((t) => [t.topicName, t.arn])),
       pgWebhookSecret,
+      webhookSecrets: Object.fromEntries(webhooks.secretsBySubscriber),
+      ...(webhookReceiverUrl !== undefined && { webhookReceiverUrl }),
     };
     mkdirSync(stateDir, { recursive: true });
     const endpointsPath = join(stateDir, 'endpoints.json');
@@ -318,6 +424,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       template,
       tables: tablesById,
       queues: queuesByName,
+      topics: new Map(topics.map((t) => [t.topicName, t])),
+      ...(receiver && { webhookReceiver: receiver }),
       functions,
       pollers: {
         streams: streamPollers,
@@ -328,7 +436,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ttlSweeper,
       scheduler,
       timings,
-      pids: { dynamodb: dynamo.pid, sqs: sqsEmulator.pid },
+      pids: { dynamodb: dynamo.pid, sqs: sqsEmulator.pid, ...(receiver && { webhookReceiver: receiver.pid }) },
       tableName: (fragment) => {
         const found = tables.filter((t) => t.tableName.includes(fragment));
         if (found.length !== 1) throw new Error(`no single table matches "${fragment}" (${tables.map((t) => t.tableName).join(', ')})`);
@@ -374,8 +482,15 @@ interface LoadContext {
   readonly region: string;
   readonly tables: readonly CreatedTable[];
   readonly queues: readonly CreatedQueue[];
+  readonly topics: readonly CreatedTopic[];
   readonly pgWebhookSecret: string;
-  readonly endpoints: { region: string; dynamodbEndpoint: string; sqsEndpoint: string };
+  /** Webhook signing keys by the logical id of the secret they stand for. */
+  readonly webhookSecretsById: ReadonlyMap<string, string>;
+  /** Local changes to a function's resolved environment (webhook URL and overrides). */
+  readonly adjustEnvironment: (env: Record<string, string>) => Record<string, string>;
+  /** Variables that may differ between functions (override keys). */
+  readonly functionScoped: ReadonlySet<string>;
+  readonly endpoints: { region: string; dynamodbEndpoint: string; sqsEndpoint: string; snsEndpoint: string };
   readonly log: LocalLogger;
   readonly handlerLogLevel: string | undefined;
 }
@@ -395,6 +510,7 @@ async function loadFunctions(
     stackName: 'PaymentOutboxStack',
     tables: new Map(ctx.tables.map((t) => [t.spec.logicalId, t])),
     queues: new Map(ctx.queues.map((q) => [q.spec.logicalId, q])),
+    topics: new Map(ctx.topics.map((t) => [t.spec.logicalId, t])),
     functions: functionRefs,
     resourceTypes: Object.fromEntries(Object.entries(template.Resources).map(([id, r]) => [id, r.Type])),
   };
@@ -405,9 +521,14 @@ async function loadFunctions(
     ctx.log.warn(`${where} refers to ${logicalId} (${type}), which is not emulated: it gets a placeholder ARN`);
   };
   const environments = new Map(
-    model.functions.map((f) => [f.logicalId, resolveFunctionEnvironment(f, registry, { pgWebhookSecret: ctx.pgWebhookSecret, onUnresolved })]),
+    model.functions.map((f) => [
+      f.logicalId,
+      ctx.adjustEnvironment(
+        resolveFunctionEnvironment(f, registry, { pgWebhookSecret: ctx.pgWebhookSecret, webhookSecrets: ctx.webhookSecretsById, onUnresolved }),
+      ),
+    ]),
   );
-  const merged = mergeEnvironments(environments);
+  const merged = mergeEnvironments(environments, ctx.functionScoped);
   const processEnvironment: Record<string, string> = {
     ...merged.shared,
     ...emulatorEnvironment(ctx.endpoints),
@@ -415,7 +536,7 @@ async function loadFunctions(
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
   };
 
-  const fingerprint = JSON.stringify(processEnvironment);
+  const fingerprint = JSON.stringify([processEnvironment, [...merged.perFunction]]);
   if (importedEnvironment !== undefined && importedEnvironment !== fingerprint) {
     throw new LocalStartupError(
       'the handlers were already imported in this process with other endpoints or names; start one local stack per process ' +
@@ -440,14 +561,82 @@ async function loadFunctions(
   });
 
   const functions = new Map<string, LocalFunction>();
+  const entryUses = new Map<string, number>();
+  for (const spec of model.functions) entryUses.set(spec.entry, (entryUses.get(spec.entry) ?? 0) + 1);
   for (const spec of model.functions) {
     const ref = functionRefs.get(spec.logicalId) as { functionName: string; arn: string };
     const importEnvironment = merged.perFunction.get(spec.logicalId);
     functions.set(
       spec.logicalId,
-      await loadFunction({ spec, functionName: ref.functionName, arn: ref.arn, repoRoot: REPO_ROOT, ...(importEnvironment && { importEnvironment }) }),
+      await loadFunction({
+        spec,
+        functionName: ref.functionName,
+        arn: ref.arn,
+        repoRoot: REPO_ROOT,
+        ...(importEnvironment && { importEnvironment }),
+        isolateEnvironment: merged.isolated.has(spec.logicalId),
+        // One module instance per function when functions share an entry (several webhook dispatchers).
+        ...((entryUses.get(spec.entry) ?? 0) > 1 && { instanceKey: spec.logicalId }),
+      }),
     );
   }
   importedEnvironment = fingerprint;
   return functions;
+}
+
+/** A webhook dispatcher of the template: the function with a WEBHOOK_URL and its subscriber. */
+interface DispatcherPlan {
+  readonly subscriber: string;
+  /** WEBHOOK_URL as the template sets it. */
+  readonly templateUrl?: string;
+  readonly deliveriesTableLogicalId?: string;
+}
+
+interface WebhookPlan {
+  /** Dispatcher functions by logical id. */
+  readonly dispatchers: ReadonlyMap<string, DispatcherPlan>;
+  /** Signing keys by the logical id of the secret WEBHOOK_SECRET_ARN names. */
+  readonly secretsById: ReadonlyMap<string, string>;
+  /** Signing keys by subscriber name. */
+  readonly secretsBySubscriber: ReadonlyMap<string, string>;
+  readonly receiver?: { readonly subscriber: string; readonly port: number; readonly secret: string; readonly path: string; readonly args?: readonly string[] };
+}
+
+const LOCAL_WEBHOOK_HOSTS = new Set(['localhost', '127.0.0.1']);
+
+/** The template's webhook dispatchers, a random signing key per webhook secret, and whom the receiver stands in for. */
+function planWebhooks(model: LocalModel, template: CfnTemplate, options: LocalStackOptions): WebhookPlan {
+  const resourceTypes = Object.fromEntries(Object.entries(template.Resources).map(([id, r]) => [id, r.Type]));
+  const dispatchers = new Map<string, DispatcherPlan>();
+  const secretsById = new Map<string, string>();
+  const secretsBySubscriber = new Map<string, string>();
+  for (const spec of model.functions) {
+    const name = spec.environment[ENV.subscriberName];
+    if (typeof name !== 'string' || spec.environment[ENV.webhookUrl] === undefined) continue;
+    const url = spec.environment[ENV.webhookUrl];
+    const table = spec.environment[ENV.deliveriesTable];
+    const tableId = table !== null && typeof table === 'object' && !Array.isArray(table) && typeof table.Ref === 'string' ? table.Ref : undefined;
+    dispatchers.set(spec.logicalId, { subscriber: name, ...(typeof url === 'string' && { templateUrl: url }), ...(tableId && { deliveriesTableLogicalId: tableId }) });
+    const secret = webhookSecretReference(spec, resourceTypes);
+    if (secret) {
+      const value = secretsById.get(secret.secretLogicalId) ?? randomBytes(32).toString('hex');
+      secretsById.set(secret.secretLogicalId, value);
+      secretsBySubscriber.set(name, value);
+    }
+  }
+  let receiver: WebhookPlan['receiver'];
+  // No receiver without dispatchers (--no-consumers): nothing would call it.
+  if (options.webhookReceiver !== false && (options.consumers ?? true)) {
+    for (const dispatcher of dispatchers.values()) {
+      if (!dispatcher.templateUrl || options.webhookOverrides?.[dispatcher.subscriber]?.url !== undefined) continue;
+      const url = new URL(dispatcher.templateUrl);
+      const secret = secretsBySubscriber.get(dispatcher.subscriber);
+      if (url.protocol !== 'http:' || !LOCAL_WEBHOOK_HOSTS.has(url.hostname) || secret === undefined) continue;
+      const port = options.webhookReceiver?.port ?? webhookReceiverPortFromEnvironment() ?? Number(url.port || '80');
+      const args = options.webhookReceiver?.args;
+      receiver = { subscriber: dispatcher.subscriber, port, secret, path: `${url.pathname}${url.search}`, ...(args && { args }) };
+      break;
+    }
+  }
+  return { dispatchers, secretsById, secretsBySubscriber, ...(receiver && { receiver }) };
 }

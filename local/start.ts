@@ -1,23 +1,64 @@
 /**
  * `npm start`: the whole pipeline locally. Options: `--no-consumers` (leave the queues to
- * your own consumers). Environment: PORT (3000), DYNAMODB_PORT (8000), SQS_PORT (4566),
- * PG_WEBHOOK_SECRET (random per run), LOCAL_STATE_DIR (.local), LOCAL_LOG_LEVEL (info),
- * TTL_SWEEP_SECONDS (30). Ctrl-C / SIGTERM stops every process it started.
+ * your own consumers), `--no-webhook-receiver`, `--webhook-fail-rate R`, `--webhook-down-for D`.
+ * Environment: PORT (3000), DYNAMODB_PORT (8000), SQS_PORT (4566), WEBHOOK_RECEIVER_PORT
+ * (the default webhook URL's, 3001), PG_WEBHOOK_SECRET (random per run), LOCAL_STATE_DIR (.local),
+ * LOCAL_LOG_LEVEL (info), TTL_SWEEP_SECONDS (30). Ctrl-C / SIGTERM stops every process it started.
  */
 import { relative } from 'node:path';
 import { LocalStartupError } from './errors';
 import { createLogger, isLogLevel } from './log';
 import { DEFAULT_STATE_DIR } from './paths';
 import { watchLauncher } from './process/launcher-watchdog';
-import { portsFromEnvironment, startLocalStack, type LocalStack } from './stack';
+import { portsFromEnvironment, startLocalStack, webhookReceiverPortFromEnvironment, type LocalStack } from './stack';
 
-const USAGE = `usage: npm start [-- --no-consumers]
+const USAGE = `usage: npm start [-- --no-consumers] [--no-webhook-receiver] [--webhook-fail-rate R] [--webhook-down-for D]
 
-  --no-consumers   do not run the example consumer; external consumers read the queues
-  --help           this text
+  --no-consumers          run neither the example consumer nor the webhook dispatchers; external consumers read the queues
+  --no-webhook-receiver   do not start tools/webhook-receiver (run your own on the notifications URL)
+  --webhook-fail-rate R   the receiver answers 503 to this share of requests (0..1), to see retries
+  --webhook-down-for D    the receiver is down (503) for D after start, e.g. 20 (seconds), 20s, 2m
+  --help                  this text
 
-  env: PORT=3000 DYNAMODB_PORT=8000 SQS_PORT=4566 PG_WEBHOOK_SECRET=<random> LOCAL_STATE_DIR=.local
-       LOCAL_LOG_LEVEL=info TTL_SWEEP_SECONDS=30 FIGURES_SECONDS=60 (0 = off) POWERTOOLS_LOG_LEVEL=WARN (handler logs)`;
+  env: PORT=3000 DYNAMODB_PORT=8000 SQS_PORT=4566 WEBHOOK_RECEIVER_PORT=3001 (0 = free) PG_WEBHOOK_SECRET=<random>
+       LOCAL_STATE_DIR=.local LOCAL_LOG_LEVEL=info TTL_SWEEP_SECONDS=30 FIGURES_SECONDS=60 (0 = off)
+       POWERTOOLS_LOG_LEVEL=WARN (handler logs)`;
+
+interface CliOptions {
+  readonly consumers: boolean;
+  readonly webhookReceiver: boolean;
+  /** Flags passed to tools/webhook-receiver. */
+  readonly receiverArgs: string[];
+}
+
+/** Parses the command line; throws an Error naming the problem. */
+function parseCliArgs(args: readonly string[]): CliOptions {
+  let consumers = true;
+  let webhookReceiver = true;
+  const receiverArgs: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const [flag, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+    const value = () => {
+      const next = inline ?? args[++i];
+      if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value`);
+      return next;
+    };
+    if (arg === '--no-consumers') consumers = false;
+    else if (arg === '--no-webhook-receiver') webhookReceiver = false;
+    else if (flag === '--webhook-fail-rate') {
+      const rate = value();
+      if (!(rate.trim() !== '' && Number(rate) >= 0 && Number(rate) <= 1)) throw new Error(`--webhook-fail-rate must be a number from 0 to 1, got "${rate}"`);
+      receiverArgs.push('--fail-rate', rate);
+    } else if (flag === '--webhook-down-for') {
+      const duration = value();
+      if (!/^\d+(\.\d+)?(ms|s|m|h)?$/.test(duration)) throw new Error(`--webhook-down-for must be a duration like 20, 20s, 500ms or 2m, got "${duration}"`);
+      receiverArgs.push('--down-for', duration);
+    } else throw new Error(`unknown option ${arg}`);
+  }
+  if (!webhookReceiver && receiverArgs.length > 0) throw new Error('--webhook-fail-rate / --webhook-down-for need the webhook receiver (drop --no-webhook-receiver)');
+  return { consumers, webhookReceiver, receiverArgs };
+}
 
 function fail(message: string): never {
   process.stderr.write(`npm start: ${message}\n`);
@@ -30,9 +71,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const unknown = args.filter((a) => a !== '--no-consumers');
-  if (unknown.length > 0) fail(`unknown option ${unknown.join(' ')}\n${USAGE}`);
-  const consumers = !args.includes('--no-consumers');
+  let cli: CliOptions;
+  try {
+    cli = parseCliArgs(args);
+  } catch (error) {
+    fail(`${(error as Error).message}\n${USAGE}`);
+  }
+  const { consumers } = cli;
 
   // The SDK prints an 8-line notice on Node < 22; one line says the same.
   const nodeMajor = Number(process.versions.node.split('.')[0]);
@@ -77,13 +122,22 @@ async function main(): Promise<void> {
 
   if (nodeMajor < 22) log.info(`note: Node ${process.versions.node} is fine locally; the Lambdas run nodejs22.x and newer AWS SDK releases will need Node >= 22`);
   log.info(`starting DynamoDB Local, the SQS emulator and synthesizing the stack${consumers ? '' : ' (--no-consumers)'}`);
-  stack = await startLocalStack({ ...portsFromEnvironment(), consumers, ttlSweepIntervalSeconds: ttlSeconds, figuresIntervalSeconds: figuresSeconds, logger: log });
+  const receiverPort = webhookReceiverPortFromEnvironment();
+  stack = await startLocalStack({
+    ...portsFromEnvironment(),
+    consumers,
+    ttlSweepIntervalSeconds: ttlSeconds,
+    figuresIntervalSeconds: figuresSeconds,
+    logger: log,
+    webhookReceiver: cli.webhookReceiver ? { ...(receiverPort !== undefined && { port: receiverPort }), args: cli.receiverArgs } : false,
+  });
   if (stopping) return;
 
   const e = stack.endpoints;
   const t = stack.timings;
   const stateDir = relative(process.cwd(), process.env.LOCAL_STATE_DIR ?? DEFAULT_STATE_DIR) || '.';
-  const width = Math.max(...Object.keys(e.queues).map((q) => q.length)) + 8;
+  const width = Math.max(...[...Object.keys(e.queues), ...Object.keys(e.topics)].map((q) => q.length), ...Object.keys(e.webhookSecrets).map((s) => s.length + 9)) + 8;
+  const receiver = stack.webhookReceiver;
   const lines = [
     '',
     `payment-outbox local stack ready in ${(t.totalMs / 1000).toFixed(1)} s ` +
@@ -92,11 +146,21 @@ async function main(): Promise<void> {
     `  ${'API'.padEnd(width)}${e.apiUrl}`,
     `  ${'DynamoDB endpoint'.padEnd(width)}${e.dynamodbEndpoint}`,
     `  ${'SQS endpoint'.padEnd(width)}${e.sqsEndpoint}`,
+    `  ${'SNS endpoint'.padEnd(width)}${e.snsEndpoint} (same emulator)`,
+    ...Object.entries(e.topics).map(([name, arn]) => `  ${`topic ${name}`.padEnd(width)}${arn}`),
     ...Object.entries(e.queues).map(([name, url]) => `  ${`queue ${name}`.padEnd(width)}${url}`),
     `  ${'PG webhook secret'.padEnd(width)}${e.pgWebhookSecret}`,
+    ...Object.entries(e.webhookSecrets).map(([name, secret]) => `  ${`webhook ${name} secret`.padEnd(width)}${secret}`),
+    ...(receiver && e.webhookReceiverUrl
+      ? [`  ${'webhook receiver'.padEnd(width)}${e.webhookReceiverUrl} (pid ${receiver.pid}; ${receiver.description.replace(/^.*\((.*)\)$/, '$1')})`]
+      : Object.keys(e.webhookSecrets).length > 0
+        ? [`  ${'webhook receiver'.padEnd(width)}not started${cli.webhookReceiver ? '' : ' (--no-webhook-receiver)'}: run your own on the webhook URL`]
+        : []),
     `  ${'region'.padEnd(width)}${e.region} (any access key works)`,
     `  ${'consumers'.padEnd(width)}${
-      stack.pollers.queues.length > 0 ? stack.pollers.queues.map((p) => p.name).join(', ') : 'off (--no-consumers): read the queues yourself'
+      stack.pollers.queues.length > 0
+        ? stack.pollers.queues.map((p) => p.name).join(', ')
+        : 'off (--no-consumers): read the queues yourself; webhook dispatchers off too'
     }`,
     ...stack.model.schedules.map((sched) => {
       const fn = stack?.functions.get(sched.functionLogicalId);

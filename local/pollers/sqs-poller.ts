@@ -3,7 +3,9 @@
  * template's batch size, SQSEvent records in Lambda's shape, DeleteMessageBatch for the
  * messages that succeeded (all of them, or all but the reported batchItemFailures). Failed
  * messages are left alone: they reappear after the visibility timeout and the queue's redrive
- * policy moves them to the DLQ after maxReceiveCount receives (the emulator does that).
+ * policy moves them to the DLQ after maxReceiveCount receives (the emulator does that). A
+ * visibility the handler set itself (ChangeMessageVisibility, as the webhook dispatchers do for
+ * their backoff) stands, unless `failedMessageVisibilitySeconds` is set.
  * Messages that do not match FilterCriteria are deleted, as Lambda does.
  */
 import {
@@ -54,6 +56,21 @@ export interface SqsPollerOptions {
    */
   readonly failedMessageVisibilitySeconds?: number;
   readonly invokeWrapper?: InvokeWrapper<SQSEvent>;
+  /**
+   * Writes the log lines of one invocation instead of the default line per message (the webhook
+   * dispatchers say what each message's attempt ended in). Errors it throws are logged, not raised.
+   */
+  readonly reporter?: (invocation: SqsInvocationReport) => Promise<void> | void;
+}
+
+/** What one invocation was given and what it answered. */
+export interface SqsInvocationReport {
+  readonly records: readonly SQSRecord[];
+  /** Message ids that failed (reported, or all of them when the invocation failed). */
+  readonly failedIds: ReadonlySet<string>;
+  readonly durationMs: number;
+  /** The invocation's error, when it threw or timed out. */
+  readonly error?: unknown;
 }
 
 /** The envelope fields a person wants in a log line, when the body is a payment event. */
@@ -265,14 +282,22 @@ export class SqsPoller {
       failedIds = new Set(records.map((r) => r.messageId));
     }
     const ms = Date.now() - started;
+    this.stats.failed += failedIds.size;
+    this.stats.succeeded += records.length - failedIds.size;
+    if (this.options.reporter) {
+      try {
+        await this.options.reporter({ records, failedIds, durationMs: ms, ...(error !== undefined && { error }) });
+      } catch (reportError) {
+        log.warn(`could not report the invocation: ${describeError(reportError)}`);
+      }
+      return failedIds;
+    }
     for (const record of records) {
       const failed = failedIds.has(record.messageId);
       const line = `${describeMessage(record.body)} ${failed ? 'FAILED' : 'ok'} (receive ${record.attributes.ApproximateReceiveCount}, ${ms} ms)`;
       if (failed) log.warn(`${line}${error ? `: ${describeError(error)}` : ''}`);
       else log.info(line);
     }
-    this.stats.failed += failedIds.size;
-    this.stats.succeeded += records.length - failedIds.size;
     return failedIds;
   }
 

@@ -33,6 +33,16 @@ export interface LoadFunctionInput {
   readonly repoRoot: string;
   /** Variables set only while this module is imported. */
   readonly importEnvironment?: Record<string, string>;
+  /**
+   * Import with a copy of process.env plus `importEnvironment` in place of process.env: a module
+   * that keeps `process.env` to read later (at invocation) keeps its own variables. @default false
+   */
+  readonly isolateEnvironment?: boolean;
+  /**
+   * A module instance of its own, for an entry several functions share (`?function=<key>` on the
+   * import URL): handlers read their configuration at import. @default - the entry's one instance
+   */
+  readonly instanceKey?: string;
 }
 
 /** Imports the handler module. Call after the shared environment is in process.env. */
@@ -40,16 +50,23 @@ export async function loadFunction(input: LoadFunctionInput): Promise<LocalFunct
   const { spec } = input;
   const file = join(input.repoRoot, spec.entry);
   const saved: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(input.importEnvironment ?? {})) {
-    saved[name] = process.env[name];
-    process.env[name] = value;
+  const processEnv = process.env;
+  if (input.isolateEnvironment) {
+    process.env = { ...processEnv, ...input.importEnvironment };
+  } else {
+    for (const [name, value] of Object.entries(input.importEnvironment ?? {})) {
+      saved[name] = process.env[name];
+      process.env[name] = value;
+    }
   }
+  const url = `${pathToFileURL(file).href}${input.instanceKey ? `?function=${encodeURIComponent(input.instanceKey)}` : ''}`;
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    module = (await import(url)) as Record<string, unknown>;
   } catch (error) {
     throw new LocalStartupError(`${spec.entry} (${spec.logicalId}) failed to load: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
+    process.env = processEnv;
     for (const [name, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;

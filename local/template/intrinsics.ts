@@ -1,7 +1,7 @@
 /**
  * Resolves CloudFormation values (Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split)
  * against the resources the local runner created: a Ref to a table is its local name, a Ref to
- * a queue its emulator URL, and so on, as CloudFormation would resolve them on AWS.
+ * a queue its emulator URL, a Ref to a topic its ARN, and so on, as CloudFormation would resolve them on AWS.
  */
 import { LocalStartupError } from '../errors';
 import { isRecord, type CfnValue } from './types';
@@ -18,6 +18,10 @@ export interface LocalQueueRef {
   readonly url: string;
   readonly arn: string;
 }
+export interface LocalTopicRef {
+  readonly topicName: string;
+  readonly arn: string;
+}
 export interface LocalFunctionRef {
   readonly functionName: string;
   readonly arn: string;
@@ -30,6 +34,8 @@ export interface LocalRegistry {
   readonly tables: ReadonlyMap<string, LocalTableRef>;
   readonly queues: ReadonlyMap<string, LocalQueueRef>;
   readonly functions: ReadonlyMap<string, LocalFunctionRef>;
+  /** SNS topics by logical id (a Ref is the topic ARN, as on AWS). @default none */
+  readonly topics?: ReadonlyMap<string, LocalTopicRef>;
   /** Every logical id of the template with its type (for placeholders of resources not emulated). */
   readonly resourceTypes: Readonly<Record<string, string>>;
   readonly parameters?: Readonly<Record<string, string>>;
@@ -117,6 +123,8 @@ function ref(name: string, registry: LocalRegistry, where: string, onUnresolved?
   if (table) return table.tableName;
   const queue = registry.queues.get(name);
   if (queue) return queue.url;
+  const topic = registry.topics?.get(name);
+  if (topic) return topic.arn;
   const fn = registry.functions.get(name);
   if (fn) return fn.functionName;
   const parameter = registry.parameters?.[name];
@@ -136,6 +144,12 @@ function getAtt(logicalId: string, attribute: string, registry: LocalRegistry, w
     if (attribute === 'Arn') return queue.arn;
     if (attribute === 'QueueUrl') return queue.url;
     if (attribute === 'QueueName') return queue.queueName;
+    throw new LocalStartupError(`${where}: ${logicalId}.${attribute} is not available locally`);
+  }
+  const topic = registry.topics?.get(logicalId);
+  if (topic) {
+    if (attribute === 'TopicArn') return topic.arn;
+    if (attribute === 'TopicName') return topic.topicName;
     throw new LocalStartupError(`${where}: ${logicalId}.${attribute} is not available locally`);
   }
   const fn = registry.functions.get(logicalId);

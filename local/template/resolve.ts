@@ -43,6 +43,28 @@ export interface QueueSpec {
   readonly redrive?: { readonly deadLetterQueueLogicalId: string; readonly maxReceiveCount: number };
 }
 
+/** An SNS topic (`AWS::SNS::Topic`), created in the SNS emulator (fauxqs serves SNS on its SQS port). */
+export interface TopicSpec {
+  readonly logicalId: string;
+  /** Local name: TopicName if set, else the logical id (+ `.fifo` for a FIFO topic). */
+  readonly topicName: string;
+  readonly fifo: boolean;
+  /** CreateTopic attributes that need no resolution (FifoTopic, ContentBasedDeduplication). */
+  readonly attributes: Record<string, string>;
+}
+
+/** An SNS subscription of a queue of this template to a topic of this template. */
+export interface SubscriptionSpec {
+  readonly logicalId: string;
+  readonly topicLogicalId: string;
+  /** The subscribed queue (Endpoint = Fn::GetAtt <queue>.Arn). */
+  readonly queueLogicalId: string;
+  readonly rawMessageDelivery: boolean;
+  /** FilterPolicy as JSON text, when the subscription filters. */
+  readonly filterPolicy?: string;
+  readonly filterPolicyScope?: 'MessageAttributes' | 'MessageBody';
+}
+
 export interface FunctionSpec {
   readonly logicalId: string;
   /** Repo-relative handler source (Metadata `payment-outbox:entry`). */
@@ -118,6 +140,8 @@ export interface ScheduleSpec {
 export interface LocalModel {
   readonly tables: TableSpec[];
   readonly queues: QueueSpec[];
+  readonly topics: TopicSpec[];
+  readonly subscriptions: SubscriptionSpec[];
   readonly functions: FunctionSpec[];
   readonly streamMappings: StreamMappingSpec[];
   readonly queueMappings: QueueMappingSpec[];
@@ -143,6 +167,9 @@ export function readTemplate(template: CfnTemplate): LocalModel {
     .map(([id, r]) => readTable(id, r));
   const queues = orderDeadLetterQueuesFirst(byType('AWS::SQS::Queue').map(([id, r]) => readQueue(id, r, resources)));
 
+  const topics = byType('AWS::SNS::Topic').map(([id, r]) => readTopic(id, r));
+  const subscriptions = byType('AWS::SNS::Subscription').map(([id, r]) => readSubscription(id, r, resources));
+
   const functions: FunctionSpec[] = [];
   const skippedFunctions: string[] = [];
   for (const [id, r] of byType('AWS::Lambda::Function')) {
@@ -166,6 +193,8 @@ export function readTemplate(template: CfnTemplate): LocalModel {
   return {
     tables,
     queues,
+    topics,
+    subscriptions,
     functions,
     streamMappings,
     queueMappings,
@@ -263,6 +292,44 @@ function orderDeadLetterQueuesFirst(queues: QueueSpec[]): QueueSpec[] {
   };
   queues.forEach(visit);
   return ordered;
+}
+
+function readTopic(logicalId: string, resource: CfnResource): TopicSpec {
+  const p = props(resource);
+  const fifo = p.FifoTopic === true || p.FifoTopic === 'true';
+  const attributes: Record<string, string> = {};
+  if (fifo) attributes.FifoTopic = 'true';
+  const contentBased = p.ContentBasedDeduplication;
+  if (contentBased !== undefined && contentBased !== null && typeof contentBased !== 'object') {
+    attributes.ContentBasedDeduplication = String(contentBased);
+  }
+  const name = typeof p.TopicName === 'string' ? p.TopicName : fifo ? `${logicalId}.fifo` : logicalId;
+  if (fifo !== name.endsWith('.fifo')) fail(logicalId, `a FIFO topic's name ends in .fifo and only a FIFO topic's does (${name})`);
+  return { logicalId, topicName: name, fifo, attributes };
+}
+
+/** Only SQS subscriptions of this template's queues to this template's topics can be played locally. */
+function readSubscription(logicalId: string, resource: CfnResource, resources: Record<string, CfnResource>): SubscriptionSpec {
+  const p = props(resource);
+  if (p.Protocol !== 'sqs') fail(logicalId, `only SNS subscriptions with Protocol sqs are played locally, got ${JSON.stringify(p.Protocol)}`);
+  const topic = referencedLogicalId(p.TopicArn);
+  if (!topic || resources[topic]?.Type !== 'AWS::SNS::Topic') {
+    fail(logicalId, 'TopicArn must be a Ref to a topic of this template');
+  }
+  const queue = referencedLogicalId(p.Endpoint, 'Arn');
+  if (!queue || resources[queue]?.Type !== 'AWS::SQS::Queue') fail(logicalId, 'Endpoint must be Fn::GetAtt <queue>.Arn of a queue in this template');
+  const scope = p.FilterPolicyScope;
+  if (scope !== undefined && scope !== 'MessageAttributes' && scope !== 'MessageBody') fail(logicalId, `unknown FilterPolicyScope ${JSON.stringify(scope)}`);
+  const policy = p.FilterPolicy;
+  if (policy !== undefined && typeof policy !== 'string' && !isRecord(policy)) fail(logicalId, 'FilterPolicy must be an object');
+  return {
+    logicalId,
+    topicLogicalId: topic,
+    queueLogicalId: queue,
+    rawMessageDelivery: p.RawMessageDelivery === true || p.RawMessageDelivery === 'true',
+    ...(policy !== undefined && { filterPolicy: typeof policy === 'string' ? policy : JSON.stringify(policy) }),
+    ...(scope !== undefined && { filterPolicyScope: scope }),
+  };
 }
 
 function readFunction(logicalId: string, resource: CfnResource, entry: string): FunctionSpec {

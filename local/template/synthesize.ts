@@ -16,11 +16,24 @@ export const STACK_CLASS = 'PaymentOutboxStack';
 export interface SynthesizeOptions {
   /** Stack id (and name) in the in-memory app, as bin/payment-outbox.ts names it. @default 'PaymentOutbox' */
   readonly stackName?: string;
-  /** Props passed to the stack constructor. @default - none */
+  /** Props passed to the stack constructor. @default LOCAL_STACK_PROPS (the app's subscribers) */
   readonly stackProps?: Record<string, unknown>;
   /** Repository root holding lib/ and cdk.json. @default the repository of this file */
   readonly repoRoot?: string;
 }
+
+/**
+ * The subscribers of the app (bin/payment-outbox.ts) for local runs: the example consumer's queue
+ * and the `notifications` webhook on the local receiver's default URL (the runner starts
+ * tools/webhook-receiver there). The stack alone defaults to the queue subscriber only.
+ */
+export const LOCAL_APP_SUBSCRIBERS: readonly unknown[] = [
+  { name: 'payment-events', delivery: { kind: 'queue' } },
+  { name: 'notifications', delivery: { kind: 'webhook', url: 'http://localhost:3001/payment-events' } },
+];
+
+/** Stack props of a local run when none are given. */
+export const LOCAL_STACK_PROPS: Readonly<Record<string, unknown>> = { subscribers: LOCAL_APP_SUBSCRIBERS };
 
 type StackConstructor = new (scope: unknown, id: string, props?: Record<string, unknown>) => unknown;
 
@@ -49,7 +62,7 @@ export async function synthesizeTemplate(options: SynthesizeOptions = {}): Promi
       outdir,
       context: { ...cdkJsonContext(repoRoot), 'aws:cdk:bundling-stacks': [] },
     });
-    new Stack(app, stackName, options.stackProps);
+    new Stack(app, stackName, options.stackProps ?? LOCAL_STACK_PROPS);
     return app.synth().getStackByName(stackName).template as CfnTemplate;
   } finally {
     rmSync(outdir, { recursive: true, force: true });

@@ -27,8 +27,20 @@ export type { LocalStack } from '../../local/stack';
 export const PAYMENT_EVENTS_QUEUE = 'payment-events.fifo';
 export const PAYMENT_EVENTS_DLQ = 'payment-events-dlq.fifo';
 export const RELAY_FAILURES_QUEUE = 'relay-failures';
+/** The app's webhook subscriber (local/template/synthesize.ts LOCAL_APP_SUBSCRIBERS), its queues and the SNS topic. */
+export const NOTIFICATIONS_SUBSCRIBER = 'notifications';
+export const NOTIFICATIONS_QUEUE = 'notifications.fifo';
+export const NOTIFICATIONS_DLQ = 'notifications-dlq.fifo';
+export const PAYMENT_EVENTS_TOPIC = 'payment-events.fifo';
 
-export type TestStackOptions = Omit<LocalStackOptions, 'template' | 'stateDir'>;
+/**
+ * Options of `startLocalStack` except the state directory. `template`: one synthesized with other
+ * stack props (e.g. `loadTemplate(DEFAULT_STATE_DIR, { stackProps: { subscribers } })`), default the
+ * one global-setup synthesized. `webhookReceiver` (default a free port, `false` = none) and
+ * `webhookOverrides` (per subscriber `url` / `env`, e.g. `{ WEBHOOK_BACKOFF_BASE_SECONDS: '1' }`)
+ * are passed through.
+ */
+export type TestStackOptions = Omit<LocalStackOptions, 'stateDir'>;
 
 let started = 0;
 
@@ -49,8 +61,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Lo
     sqsWaitTimeSeconds: 1,
     // Schedule rules (the outbox sweeper) only run when a test asks: stack.scheduler.runNow(...).
     schedules: false,
+    // The runner's webhook receiver (for the template's local webhook subscriber) on a free port.
+    webhookReceiver: { port: 0 },
     ...options,
-    template: inject('localTemplate'),
+    template: options.template ?? inject('localTemplate'),
     stateDir: join(TEST_STATE_ROOT, `${process.pid}-${started}`),
   });
 }

@@ -47,6 +47,8 @@ async function startRunner(options: { viaNpm?: boolean; args?: string[]; env?: R
       DYNAMODB_PORT: String(ports.dynamodb),
       SQS_PORT: String(ports.sqs),
       LOCAL_STATE_DIR: stateDir,
+      // Never the default 3001 in tests: a free port for the webhook receiver.
+      WEBHOOK_RECEIVER_PORT: '0',
       ...options.env,
     },
   });
@@ -134,7 +136,13 @@ describe('npm start', () => {
       dynamodbEndpoint: `http://127.0.0.1:${run.ports.dynamodb}`,
       sqsEndpoint: `http://127.0.0.1:${run.ports.sqs}`,
     });
-    expect(Object.keys(endpoints.queues).sort()).toEqual(['payment-events-dlq.fifo', 'payment-events.fifo', 'relay-failures']);
+    expect(Object.keys(endpoints.queues).sort()).toEqual(
+      ['notifications-dlq.fifo', 'notifications.fifo', 'payment-events-dlq.fifo', 'payment-events.fifo', 'relay-failures'],
+    );
+    expect(endpoints.snsEndpoint).toBe(endpoints.sqsEndpoint);
+    expect(Object.keys(endpoints.topics)).toEqual(['payment-events.fifo']);
+    // --no-consumers: no dispatcher would call a receiver, so none is started.
+    expect(endpoints.webhookReceiverUrl).toBeUndefined();
     expect(run.output()).toContain(endpoints.pgWebhookSecret);
     expect(run.output()).toContain('off (--no-consumers)');
     const children = readPids(run).children;

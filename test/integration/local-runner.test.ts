@@ -14,7 +14,16 @@ import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/l
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CfnResource } from '../../local/template/types';
-import { callApi, drainQueue, PAYMENT_EVENTS_DLQ, PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from './harness';
+import {
+  callApi,
+  drainQueue,
+  PAYMENT_EVENTS_DLQ,
+  PAYMENT_EVENTS_QUEUE,
+  PAYMENT_EVENTS_TOPIC,
+  receiveMessages,
+  startTestStack,
+  type LocalStack,
+} from './harness';
 
 let stack: LocalStack;
 
@@ -97,8 +106,11 @@ describe('resources from the synthesized template', () => {
 
   it('gives the handlers the emulator endpoints and resolves the PG secret reference to a local secret', () => {
     expect(process.env.AWS_ENDPOINT_URL_SQS).toBe(stack.endpoints.sqsEndpoint);
+    expect(process.env.AWS_ENDPOINT_URL_SNS).toBe(stack.endpoints.snsEndpoint);
+    expect(stack.endpoints.snsEndpoint).toBe(stack.endpoints.sqsEndpoint);
     expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(stack.endpoints.dynamodbEndpoint);
-    expect(process.env.PAYMENT_EVENTS_QUEUE_URL).toBe(stack.queueUrl(PAYMENT_EVENTS_QUEUE));
+    expect(process.env.PAYMENT_EVENTS_TOPIC_ARN).toBe(stack.endpoints.topics[PAYMENT_EVENTS_TOPIC]);
+    expect(process.env.PAYMENT_EVENTS_QUEUE_URL).toBeUndefined();
     expect(process.env.PG_WEBHOOK_SECRET).toBe(stack.endpoints.pgWebhookSecret);
     expect(process.env.PG_WEBHOOK_SECRET_ARN).toBeUndefined();
   });
