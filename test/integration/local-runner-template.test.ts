@@ -11,6 +11,7 @@ import { compileFilters } from '../../local/pollers/event-filter';
 import { mergeEnvironments, resolveFunctionEnvironment } from '../../local/runtime/function-environment';
 import { resolveString, type LocalRegistry } from '../../local/template/intrinsics';
 import { readTemplate, type RouteSpec } from '../../local/template/resolve';
+import type { CfnTemplate, CfnValue } from '../../local/template/types';
 
 const template = inject('localTemplate');
 const model = readTemplate(template);
@@ -20,8 +21,41 @@ const registry: LocalRegistry = {
   stackName: 'PaymentOutbox',
   tables: new Map([['OutboxTable', { tableName: 'OutboxTable', arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/OutboxTable', streamArn: 'arn:stream' }]]),
   queues: new Map([['Q', { queueName: 'q.fifo', url: 'http://sqs.us-east-1.localhost:4566/000000000000/q.fifo', arn: 'arn:aws:sqs:us-east-1:000000000000:q.fifo' }]]),
+  topics: new Map([['Topic', { topicName: 't.fifo', arn: 'arn:aws:sns:us-east-1:000000000000:t.fifo' }]]),
   functions: new Map([['Fn', { functionName: 'Fn', arn: 'arn:aws:lambda:us-east-1:000000000000:function:Fn' }]]),
-  resourceTypes: { OutboxTable: 'AWS::DynamoDB::Table', Q: 'AWS::SQS::Queue', Fn: 'AWS::Lambda::Function', Key: 'AWS::KMS::Key', Secret: 'AWS::SecretsManager::Secret' },
+  resourceTypes: {
+    OutboxTable: 'AWS::DynamoDB::Table',
+    Q: 'AWS::SQS::Queue',
+    Topic: 'AWS::SNS::Topic',
+    Fn: 'AWS::Lambda::Function',
+    Key: 'AWS::KMS::Key',
+    Secret: 'AWS::SecretsManager::Secret',
+    HookSecret: 'AWS::SecretsManager::Secret',
+  },
+};
+
+/** A template fragment: a FIFO topic, two FIFO queues, and their subscriptions (one filtered). */
+const fanOutFragment: CfnTemplate = {
+  Resources: {
+    Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 'events.fifo', FifoTopic: true, ContentBasedDeduplication: false, KmsMasterKeyId: 'alias/aws/sns' } },
+    All: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'all.fifo', FifoQueue: true } },
+    Approved: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'approved.fifo', FifoQueue: true } },
+    AllSubscription: {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { Protocol: 'sqs', TopicArn: { Ref: 'Topic' }, Endpoint: { 'Fn::GetAtt': ['All', 'Arn'] }, RawMessageDelivery: true, FilterPolicyScope: 'MessageAttributes' },
+    },
+    ApprovedSubscription: {
+      Type: 'AWS::SNS::Subscription',
+      Properties: {
+        Protocol: 'sqs',
+        TopicArn: { Ref: 'Topic' },
+        Endpoint: { 'Fn::GetAtt': ['Approved', 'Arn'] },
+        RawMessageDelivery: true,
+        FilterPolicyScope: 'MessageAttributes',
+        FilterPolicy: { eventType: ['payment.approved'] },
+      },
+    },
+  },
 };
 
 describe('reading the synthesized template', () => {
@@ -82,6 +116,43 @@ describe('reading the synthesized template', () => {
   });
 });
 
+describe('reading SNS topics and subscriptions', () => {
+  it('reads a FIFO topic with its attributes and each SQS subscription with raw delivery, filter policy and scope', () => {
+    const fragment = readTemplate(fanOutFragment);
+    expect(fragment.topics).toEqual([{ logicalId: 'Topic', topicName: 'events.fifo', fifo: true, attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'false' } }]);
+    expect(fragment.subscriptions).toEqual([
+      { logicalId: 'AllSubscription', topicLogicalId: 'Topic', queueLogicalId: 'All', rawMessageDelivery: true, filterPolicyScope: 'MessageAttributes' },
+      {
+        logicalId: 'ApprovedSubscription',
+        topicLogicalId: 'Topic',
+        queueLogicalId: 'Approved',
+        rawMessageDelivery: true,
+        filterPolicy: '{"eventType":["payment.approved"]}',
+        filterPolicyScope: 'MessageAttributes',
+      },
+    ]);
+  });
+
+  it('gives the synthesized stack one FIFO topic that every subscriber queue is subscribed to with raw delivery', () => {
+    expect(model.topics.map((t) => [t.topicName, t.fifo])).toEqual([['payment-events.fifo', true]]);
+    const subscribed = model.subscriptions.map((s) => model.queues.find((q) => q.logicalId === s.queueLogicalId)?.queueName).sort();
+    expect(subscribed).toEqual(expect.arrayContaining(['notifications.fifo', 'payment-events.fifo']));
+    expect(model.subscriptions.every((s) => s.rawMessageDelivery && s.topicLogicalId === model.topics[0]?.logicalId)).toBe(true);
+  });
+
+  it('refuses a subscription it cannot play (not sqs, or an endpoint outside the template), naming the resource', () => {
+    const withSubscription = (properties: Record<string, CfnValue>): CfnTemplate => ({
+      Resources: { ...fanOutFragment.Resources, Odd: { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'Topic' }, ...properties } } },
+    });
+    expect(() => readTemplate(withSubscription({ Protocol: 'https', Endpoint: 'https://example.com/hook' }))).toThrow(
+      new LocalStartupError('template resource Odd: only SNS subscriptions with Protocol sqs are played locally, got "https"'),
+    );
+    expect(() => readTemplate(withSubscription({ Protocol: 'sqs', Endpoint: 'arn:aws:sqs:eu-west-1:123456789012:elsewhere' }))).toThrow(
+      new LocalStartupError('template resource Odd: Endpoint must be Fn::GetAtt <queue>.Arn of a queue in this template'),
+    );
+  });
+});
+
 describe('resolving CloudFormation values locally', () => {
   it('resolves Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select and pseudo parameters', () => {
     expect(resolveString({ Ref: 'Q' }, registry, 'test')).toBe('http://sqs.us-east-1.localhost:4566/000000000000/q.fifo');
@@ -90,6 +161,11 @@ describe('resolving CloudFormation values locally', () => {
     expect(resolveString({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':x:', { Ref: 'AWS::Region' }]] }, registry, 'test')).toBe('arn:aws:x:us-east-1');
     expect(resolveString({ 'Fn::Sub': '${OutboxTable}/${Q.QueueName}@${AWS::AccountId}' }, registry, 'test')).toBe('OutboxTable/q.fifo@000000000000');
     expect(resolveString({ 'Fn::Select': [1, { 'Fn::Split': ['/', 'a/b/c'] }] }, registry, 'test')).toBe('b');
+  });
+
+  it('resolves a Ref to a topic to its ARN, as CloudFormation does, and its TopicName attribute', () => {
+    expect(resolveString({ Ref: 'Topic' }, registry, 'test')).toBe('arn:aws:sns:us-east-1:000000000000:t.fifo');
+    expect(resolveString({ 'Fn::GetAtt': ['Topic', 'TopicName'] }, registry, 'test')).toBe('t.fifo');
   });
 
   it('gives a resource that is not emulated a placeholder ARN and reports it', () => {
@@ -114,6 +190,37 @@ describe('resolving CloudFormation values locally', () => {
       { pgWebhookSecret: 'k3y' },
     );
     expect(env).toEqual({ PG_WEBHOOK_SECRET: 'k3y', OUTBOX_TABLE_NAME: 'OutboxTable' });
+  });
+
+  it('replaces a dispatcher’s WEBHOOK_SECRET_ARN with the local key of that secret', () => {
+    const env = resolveFunctionEnvironment(
+      {
+        logicalId: 'Fn',
+        entry: 'lambdas/handlers/webhook-dispatcher.ts',
+        exportName: 'handler',
+        shortName: 'webhook-dispatcher',
+        timeoutSeconds: 30,
+        memoryMb: 256,
+        environment: { SUBSCRIBER_NAME: 'shop', WEBHOOK_SECRET_ARN: { Ref: 'HookSecret' }, SUBSCRIBER_QUEUE_URL: { Ref: 'Q' } },
+      },
+      registry,
+      { pgWebhookSecret: 'k3y', webhookSecrets: new Map([['HookSecret', 'sh0p']]) },
+    );
+    expect(env).toEqual({ SUBSCRIBER_NAME: 'shop', WEBHOOK_SECRET: 'sh0p', SUBSCRIBER_QUEUE_URL: 'http://sqs.us-east-1.localhost:4566/000000000000/q.fifo' });
+  });
+
+  it('keeps each webhook dispatcher’s own settings to that function (two dispatchers, two URLs and keys)', () => {
+    const merged = mergeEnvironments(
+      new Map<string, Record<string, string>>([
+        ['Relay', { TOPIC: 't' }],
+        ['ShopDispatcher', { SUBSCRIBER_NAME: 'shop', WEBHOOK_URL: 'https://shop.example', WEBHOOK_SECRET: 'a', DELIVERIES_TABLE_NAME: 'D', TOPIC: 't' }],
+        ['CrmDispatcher', { SUBSCRIBER_NAME: 'crm', WEBHOOK_URL: 'https://crm.example', WEBHOOK_SECRET: 'b', DELIVERIES_TABLE_NAME: 'D', EXTRA: '1' }],
+      ]),
+      new Set(['EXTRA']),
+    );
+    expect(merged.shared).toEqual({ TOPIC: 't', DELIVERIES_TABLE_NAME: 'D' });
+    expect(merged.perFunction.get('CrmDispatcher')).toEqual({ SUBSCRIBER_NAME: 'crm', WEBHOOK_URL: 'https://crm.example', WEBHOOK_SECRET: 'b', EXTRA: '1' });
+    expect([...merged.isolated].sort()).toEqual(['CrmDispatcher', 'ShopDispatcher']);
   });
 
   it('merges the functions’ environments, keeping service names per function and refusing two values for one setting', () => {
