@@ -154,6 +154,8 @@ export interface LocalStack {
   /** The template's schedule rules; `runNow('outbox-sweeper')` invokes one at once. */
   readonly scheduler: Scheduler;
   readonly timings: LocalStackTimings;
+  /** Where endpoints.json and pids.json are. */
+  readonly stateDir: string;
   readonly pids: { readonly dynamodb: number; readonly sqs: number; readonly webhookReceiver?: number };
   /** The table whose logical id starts with `prefix`-ish name (e.g. `Outbox`). */
   tableName(nameFragment: string): string;
@@ -436,6 +438,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ttlSweeper,
       scheduler,
       timings,
+      stateDir,
       pids: { dynamodb: dynamo.pid, sqs: sqsEmulator.pid, ...(receiver && { webhookReceiver: receiver.pid }) },
       tableName: (fragment) => {
         const found = tables.filter((t) => t.tableName.includes(fragment));
