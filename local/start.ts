@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     `  ${'PG webhook secret'.padEnd(width)}${e.pgWebhookSecret}`,
     ...Object.entries(e.webhookSecrets).map(([name, secret]) => `  ${`webhook ${name} secret`.padEnd(width)}${secret}`),
     ...(receiver && e.webhookReceiverUrl
-      ? [`  ${'webhook receiver'.padEnd(width)}${e.webhookReceiverUrl} (pid ${receiver.pid}; ${receiver.description.replace(/^.*\((.*)\)$/, '$1')})`]
+      ? [`  ${'webhook receiver'.padEnd(width)}${e.webhookReceiverUrl} (pid ${receiver.pid}; ${receiver.settings})`]
       : Object.keys(e.webhookSecrets).length > 0
         ? [`  ${'webhook receiver'.padEnd(width)}not started${cli.webhookReceiver ? '' : ' (--no-webhook-receiver)'}: run your own on the webhook URL`]
         : []),

@@ -34,8 +34,8 @@ export interface WebhookReceiverProcess {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
-  /** Its settings line (`webhook receiver on ... (healthy)`). */
-  readonly description: string;
+  /** Its settings as it printed them: `healthy`, or its faults (`fail-rate 0.3 (seed 7), down for 20000 ms (503)`). */
+  readonly settings: string;
   stop(): Promise<void>;
 }
 
@@ -69,7 +69,7 @@ export async function startWebhookReceiverProcess(options: WebhookReceiverProces
   child.stdout?.on('data', split);
   child.stderr?.on('data', split);
 
-  const ready = await new Promise<{ url: string; description: string }>((resolve, reject) => {
+  const ready = await new Promise<{ url: string; settings: string }>((resolve, reject) => {
     const timeoutMs = options.readyTimeoutMs ?? 30_000;
     const timer = setTimeout(() => reject(new LocalStartupError(`the webhook receiver did not start within ${timeoutMs} ms: ${output.trim()}`)), timeoutMs);
     const collect = onLine;
@@ -78,7 +78,7 @@ export async function startWebhookReceiverProcess(options: WebhookReceiverProces
       const match = READY.exec(line);
       if (match?.[1]) {
         clearTimeout(timer);
-        resolve({ url: match[1], description: line });
+        resolve({ url: match[1], settings: match[2] ?? '' });
       }
     };
     child.once('exit', (code) => {
@@ -107,7 +107,7 @@ export async function startWebhookReceiverProcess(options: WebhookReceiverProces
     url: ready.url,
     port,
     pid,
-    description: ready.description,
+    settings: ready.settings,
     async stop() {
       stopping = true;
       await stopProcessGroup(pid);

@@ -217,6 +217,36 @@ describe('npm start', () => {
     expect(dynamoDbLocalPids(first.ports.dynamodb)).toEqual([]);
   });
 
+  it('starts the webhook receiver with --webhook-fail-rate / --webhook-down-for as its own process, and SIGTERM stops it with the rest', async () => {
+    const run = await startRunner({ args: ['--webhook-fail-rate', '0.3', '--webhook-down-for', '20s'] });
+    await run.waitFor(/Ctrl-C stops everything/);
+    const endpoints = JSON.parse(readFileSync(join(run.stateDir, 'endpoints.json'), 'utf8')) as EndpointsFile;
+    const secret = endpoints.webhookSecrets.notifications as string;
+    expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(endpoints.webhookReceiverUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/payment-events$/);
+    const receiver = readPids(run).children.find((c) => c.name === 'webhook receiver');
+    expect(receiver).toBeDefined();
+    const output = run.output();
+    expect(output).toMatch(new RegExp(`webhook notifications secret +${secret}`));
+    expect(output).toMatch(/webhook receiver +http:\/\/127\.0\.0\.1:\d+\/payment-events \(pid \d+; fail-rate 0\.3 \(seed \d+\), down for 20000 ms \(503\)\)/);
+    expect(output).toMatch(/consumers +.*\bexample-consumer\b/);
+    expect(output).toMatch(/consumers +.*\bwebhook:notifications\b/);
+
+    process.kill(run.child.pid as number, 'SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(await waitUntilGone([receiver?.pid as number])).toEqual([]);
+    expect(run.output()).toMatch(/receiver +received 0 events in 0 requests/);
+  });
+
+  it('refuses a --webhook-fail-rate outside 0..1 and --webhook-* flags without the receiver, with one line and the usage', async () => {
+    const badRate = await startRunner({ args: ['--webhook-fail-rate', '2'] });
+    expect(await badRate.exited).toBe(1);
+    expect(badRate.stderr()).toMatch(/^npm start: --webhook-fail-rate must be a number from 0 to 1, got "2"\nusage: npm start/);
+    const contradictory = await startRunner({ args: ['--no-webhook-receiver', '--webhook-down-for', '5s'] });
+    expect(await contradictory.exited).toBe(1);
+    expect(contradictory.stderr()).toMatch(/^npm start: --webhook-fail-rate \/ --webhook-down-for need the webhook receiver/);
+  });
+
   it('exits 1 with one line when the API port is taken, leaving no emulator behind', async () => {
     const port = await findFreePort();
     const server = createServer();
