@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: pure CPU paths, bundle sizes and cold imports, and the whole local pipeline.
+ * `npm run bench`: pure CPU paths, bundle sizes and cold imports, the whole local pipeline, and
+ * delivery latency per subscriber (a queue, a healthy webhook, a flaky webhook).
  * Writes bench/results/latest.json and bench/results/latest.md. Numbers, never assertions.
  *
- *   npm run bench -- --payments 500 --concurrency 16
+ *   npm run bench -- --payments 500 --concurrency 16 --webhook-payments 100 --flaky-fail-rate 0.3
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -10,9 +11,17 @@ import { parseArgs } from 'node:util';
 import { measureBundles } from './bundles';
 import { runEndToEnd } from './end-to-end';
 import { runPureBenchmarks } from './pure';
+import { runWebhookDelivery } from './webhook-delivery';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { values } = parseArgs({ options: { payments: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '16' } } });
+const { values } = parseArgs({
+  options: {
+    payments: { type: 'string', default: '300' },
+    concurrency: { type: 'string', default: '16' },
+    'webhook-payments': { type: 'string', default: '100' },
+    'flaky-fail-rate': { type: 'string', default: '0.3' },
+  },
+});
 
 const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString() };
 console.log('pure paths ...');
@@ -22,7 +31,11 @@ const bundles = await measureBundles();
 console.log(`end to end: ${values.payments} payments, concurrency ${values.concurrency} ...`);
 const endToEnd = await runEndToEnd({ payments: Number(values.payments), concurrency: Number(values.concurrency) });
 
-const results = { machine, pure, bundles, endToEnd };
+const flakyFailRate = Number(values['flaky-fail-rate']);
+console.log(`delivery per subscriber: ${values['webhook-payments']} payments, flaky receiver failing ${flakyFailRate * 100} % ...`);
+const webhookDelivery = await runWebhookDelivery({ payments: Number(values['webhook-payments']), concurrency: 8, flakyFailRate });
+
+const results = { machine, pure, bundles, endToEnd, webhookDelivery };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
 
@@ -45,6 +58,11 @@ ${Object.entries(bundles).map(([name, b]) => `| ${name} | ${b.kib} | ${b.coldImp
 | measure | value |
 | --- | --- |
 ${table(endToEnd)}
+
+## Delivery per subscriber (latency from the event's commit; webhook retries use the default backoff: 2 s doubling, full jitter)
+| measure | value |
+| --- | --- |
+${table(webhookDelivery)}
 `;
 writeFileSync('bench/results/latest.md', markdown);
 console.log(markdown);

@@ -5,6 +5,8 @@
  * in `npm test` (test/integration/chaos.test.ts) both call `runChaos`.
  */
 import { join } from 'node:path';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { LOCAL_CREDENTIALS } from '../local/clients';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack';
 import { loadTemplate } from '../local/template/template-cache';
@@ -131,7 +133,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   timings.stackStartMs = Date.now() - started;
   log(`stack up in ${timings.stackStartMs} ms (API ${stack.apiUrl}); state in ${stateDir}`);
 
-  const faults = new ChaosFaults({ seed: options.seed, rates, rawSqs: stack.clients.sqs, consumerOneAtATime: options.consumerOneAtATime ?? false });
+  // fauxqs serves SNS on the SQS port.
+  const rawSns = new SNSClient({ region: stack.endpoints.region, endpoint: stack.endpoints.sqsEndpoint, credentials: LOCAL_CREDENTIALS });
+  const faults = new ChaosFaults({
+    seed: options.seed,
+    rates,
+    rawSqs: stack.clients.sqs,
+    rawSns,
+    consumerOneAtATime: options.consumerOneAtATime ?? false,
+  });
   const sweeper = sweeperDependencies(stack);
   const race = new SweeperRace(sweeper, { intervalMs: options.sweeperIntervalMs ?? 500, graceSeconds: options.sweeperGraceSeconds ?? 1 });
   try {
@@ -222,6 +232,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await race.stop();
     await faults.stopInjecting();
     faults.detach();
+    rawSns.destroy();
     await stack.stop();
   }
 }

@@ -66,9 +66,9 @@ export interface FaultKindRow {
 /** One row per fault kind the run must inject (each must be > 0). */
 export function faultRows(counts: FaultCounts, race: SweeperRaceStats, failedCreates: number, failures: readonly InjectedTransactionFailure[]): FaultKindRow[] {
   return [
-    { fault: '1 relay killed mid-batch', injected: counts.relayCrashes, note: 'crash before a SendMessageBatch after part of the batch was sent' },
-    { fault: '2 SQS entry send errors', injected: counts.sqsFailedEntries, note: 'Failed entries in SendMessageBatch (relay and sweeper)' },
-    { fault: '3 SQS throttling', injected: counts.sqsThrottledCalls, note: 'ThrottlingException for the whole call' },
+    { fault: '1 relay killed mid-batch', injected: counts.relayCrashes, note: 'crash before a PublishBatch after part of the batch was sent' },
+    { fault: '2 publish entry errors', injected: counts.publishFailedEntries, note: 'Failed entries in SNS PublishBatch (relay and sweeper)' },
+    { fault: '3 publish throttling', injected: counts.publishThrottledCalls, note: 'ThrottledException for the whole PublishBatch call' },
     { fault: '4a consumer: messages failed', injected: counts.consumerFailedMessages, note: 'batchItemFailures without invoking' },
     { fault: '4b consumer: invocations failed', injected: counts.consumerErrors, note: 'thrown before invoking' },
     { fault: '4c consumer: crashes', injected: counts.consumerCrashes, note: 'invoked, then thrown (applied, not acknowledged)' },

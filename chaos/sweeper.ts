@@ -1,19 +1,22 @@
 /**
  * The outbox sweeper in a chaos run: the real use case (lambdas/use-cases/sweep-pending.ts) over
- * the handlers' shared SDK clients, so it meets the same SQS faults as the relay.
+ * the handlers' shared SDK clients, so it meets the same publish faults as the relay.
  * - `SweeperRace` runs it on a short timer with a tiny grace period while the relay works, so both
  *   publish the same pending events at the same time (same deduplication ids; consumers skip
  *   what they already applied).
  * - `sweepUntilNothingPending` runs it with grace 0 at the end, until the PendingEvents index is empty.
  */
-import { dynamoDocumentClient, sqsClient } from '../lambdas/adapters/aws-clients';
+import { dynamoDocumentClient, snsClient } from '../lambdas/adapters/aws-clients';
 import { DynamoDbPublicationLedger } from '../lambdas/adapters/dynamodb-publication-ledger';
-import { SqsEventPublisher } from '../lambdas/adapters/sqs-event-publisher';
+import { SnsEventPublisher } from '../lambdas/adapters/sns-event-publisher';
 import { PENDING_SHARDS } from '../lambdas/domain/pending-shards';
 import type { PublicationLedger } from '../lambdas/ports/publication-ledger';
 import { sweepPending, type SweepDependencies } from '../lambdas/use-cases/sweep-pending';
 import type { LocalStack } from '../local/stack';
 
+/** The topic the relay and the sweeper publish to. */
+export const PAYMENT_EVENTS_TOPIC = 'payment-events.fifo';
+/** The example consumer's queue (the `payment-events` subscriber). */
 export const PAYMENT_EVENTS_QUEUE = 'payment-events.fifo';
 export const PAYMENT_EVENTS_DLQ = 'payment-events-dlq.fifo';
 export const RELAY_FAILURES_QUEUE = 'relay-failures';
@@ -27,13 +30,20 @@ export function sweeperDependencies(stack: LocalStack): SweeperDependencies {
   const clock = { now: () => new Date() };
   return {
     ledger: new DynamoDbPublicationLedger(dynamoDocumentClient(), { tableName: stack.tableName('Outbox') }, clock),
-    publisher: new SqsEventPublisher(sqsClient(), stack.queueUrl(PAYMENT_EVENTS_QUEUE)),
+    publisher: new SnsEventPublisher(snsClient(), topicArn(stack, PAYMENT_EVENTS_TOPIC)),
   };
+}
+
+/** The ARN of one of the stack's SNS topics, by name. */
+export function topicArn(stack: LocalStack, name: string): string {
+  const arn = stack.endpoints.topics[name];
+  if (arn === undefined) throw new Error(`the local stack has no SNS topic ${name}`);
+  return arn;
 }
 
 export interface SweeperRaceStats {
   runs: number;
-  /** Events the racing runs republished (SQS accepted them). */
+  /** Events the racing runs republished (the topic accepted them). */
   republished: number;
   /** Pending events a run found but could not republish (the next run retries). */
   failed: number;

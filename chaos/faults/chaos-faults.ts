@@ -1,6 +1,6 @@
 /**
- * Every fault of a chaos run, decided from one seed and counted: it installs the hooks (SQS and
- * DynamoDB client middlewares, the relay's and the consumer's invoke wrappers), answers each hook
+ * Every fault of a chaos run, decided from one seed and counted: it installs the hooks (SNS, SQS
+ * and DynamoDB client middlewares, the relay's and the consumer's invoke wrappers), answers each hook
  * with a keyed draw (see random.ts) and keeps the tallies the report prints.
  *
  * A decision's key is the event it hits (`<orderId>#<sequence>`) plus, for faults that may hit an
@@ -8,14 +8,15 @@
  * same way forever). "Sticky" faults (a lost stream record, a poisoned event) are keyed by the
  * event alone: they hit every copy of it while injection is on.
  */
-import { SendMessageCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import type { LocalStack } from '../../local/stack';
 import { keyOfBody, keyOfStreamRecord } from '../event-keys';
 import { KeyedRandom } from '../random';
 import { consumerInvokeWrapper, type ConsumerFaults, type ConsumerObserver, type DuplicateMode, type MessageFault } from './consumer-invocations';
 import { relayInvokeWrapper, type StreamRecordFaults } from './relay-invocations';
-import { clearSqsFaults, injectSqsFaults, type SendCall } from './sqs-client-faults';
+import { clearPublishFaults, injectPublishFaults, type PublishCall, type PublishEntry } from './publish-faults';
 import { clearTransactionFaults, injectTransactionFaults, type InjectedTransactionError, type PaymentWrite } from './transaction-faults';
 
 /** Probabilities of each fault, per opportunity (see each field). */
@@ -24,12 +25,12 @@ export interface FaultRates {
   readonly transactionFailure: number;
   /** Per event: its stream record is lost. */
   readonly streamRecordSkip: number;
-  /** Per relay SendMessageBatch call made after the invocation's first call (so part of the batch was sent). */
+  /** Per relay PublishBatch call made after the invocation's first call (so part of the batch was sent). */
   readonly relayCrash: number;
-  /** Per entry of a SendMessageBatch call (relay or sweeper). */
-  readonly sqsEntryFailure: number;
-  /** Per SendMessageBatch call (relay or sweeper). */
-  readonly sqsThrottle: number;
+  /** Per entry of a PublishBatch call (relay or sweeper). */
+  readonly publishEntryFailure: number;
+  /** Per PublishBatch call (relay or sweeper). */
+  readonly publishThrottle: number;
   /** Per message delivered to the consumer: failed without reaching the handler. */
   readonly consumerMessageFailure: number;
   /** Per consumer invocation: fails before the handler runs. */
@@ -40,7 +41,7 @@ export interface FaultRates {
   readonly consumerPoison: number;
   /** Per consumer invocation: the handler gets the same event twice. */
   readonly duplicateInvocation: number;
-  /** Per entry SQS accepted: sent again later under a fresh deduplication id (an at-least-once broker's duplicate). */
+  /** Per entry the topic accepted: published again later under a fresh deduplication id (an at-least-once broker's duplicate). */
   readonly duplicateMessage: number;
 }
 
@@ -48,8 +49,8 @@ export const DEFAULT_RATES: FaultRates = {
   transactionFailure: 0.01,
   streamRecordSkip: 0.01,
   relayCrash: 0.05,
-  sqsEntryFailure: 0.01,
-  sqsThrottle: 0.02,
+  publishEntryFailure: 0.01,
+  publishThrottle: 0.02,
   consumerMessageFailure: 0.02,
   consumerError: 0.01,
   consumerCrash: 0.01,
@@ -60,8 +61,8 @@ export const DEFAULT_RATES: FaultRates = {
 
 export interface FaultCounts {
   relayCrashes: number;
-  sqsFailedEntries: number;
-  sqsThrottledCalls: number;
+  publishFailedEntries: number;
+  publishThrottledCalls: number;
   consumerFailedMessages: number;
   consumerErrors: number;
   consumerCrashes: number;
@@ -84,8 +85,9 @@ export interface InjectedTransactionFailure extends PaymentWrite {
 export interface ChaosFaultsOptions {
   readonly seed: number;
   readonly rates: FaultRates;
-  /** The runner's own SQS client (not the handlers'): duplicates are sent with it, unfaulted. */
+  /** The runner's own SQS and SNS clients (not the handlers'): duplicates are sent with them, unfaulted. */
   readonly rawSqs: SQSClient;
+  readonly rawSns: SNSClient;
   /** Longest delay before a duplicate message is sent. @default 2_000 */
   readonly duplicateDelayMaxMs?: number;
   /** Consumer invocations one at a time (a diagnostic; see ConsumerWrapperOptions). @default false */
@@ -105,8 +107,8 @@ export interface DeliveryHistory {
 export class ChaosFaults {
   readonly counts: FaultCounts = {
     relayCrashes: 0,
-    sqsFailedEntries: 0,
-    sqsThrottledCalls: 0,
+    publishFailedEntries: 0,
+    publishThrottledCalls: 0,
     consumerFailedMessages: 0,
     consumerErrors: 0,
     consumerCrashes: 0,
@@ -149,12 +151,13 @@ export class ChaosFaults {
     this.stack = stack;
     this.injecting = true;
     injectTransactionFaults(stack.tableName('Payments'), { failWrite: (write) => this.failWrite(write) });
-    injectSqsFaults({
-      failEntry: (entry) => this.decide('sqs-entry-failure', this.entryKey(entry), this.options.rates.sqsEntryFailure, 'sqsFailedEntries'),
-      throttleCall: (call) => this.decide('sqs-throttle', this.callKey(call), this.options.rates.sqsThrottle, 'sqsThrottledCalls'),
+    injectPublishFaults({
+      failEntry: (entry) =>
+        this.decide('publish-entry-failure', this.entryKey(entry), this.options.rates.publishEntryFailure, 'publishFailedEntries'),
+      throttleCall: (call) => this.decide('publish-throttle', this.callKey(call), this.options.rates.publishThrottle, 'publishThrottledCalls'),
       crashBeforeCall: (call) =>
         (call.invocation?.callsBefore ?? 0) > 0 && this.decide('relay-crash', this.callKey(call), this.options.rates.relayCrash, 'relayCrashes'),
-      afterSend: (accepted, call) => this.maybeDuplicate(accepted, call),
+      afterPublish: (accepted, call) => this.maybeDuplicate(accepted, call),
     });
     const streamFaults: StreamRecordFaults = { skipRecord: (record) => this.skipRecord(record) };
     stack.pollers.stream('relay').invokeWrapper = relayInvokeWrapper(() => (this.injecting ? streamFaults : undefined));
@@ -211,7 +214,7 @@ export class ChaosFaults {
   async stopInjecting(): Promise<void> {
     this.injecting = false;
     clearTransactionFaults();
-    clearSqsFaults();
+    clearPublishFaults();
     while (this.duplicateSends.size > 0) await Promise.allSettled([...this.duplicateSends]);
   }
 
@@ -297,7 +300,7 @@ export class ChaosFaults {
     return this.random.draw('duplicate-mode', key) < 0.5 ? 'sequential' : 'concurrent';
   }
 
-  private maybeDuplicate(accepted: readonly SendMessageBatchRequestEntry[], call: SendCall): void {
+  private maybeDuplicate(accepted: readonly PublishEntry[], call: PublishCall): void {
     for (const entry of accepted) {
       const key = this.entryKey(entry);
       const attemptKey = this.nextAttempt('duplicate-message', key);
@@ -305,17 +308,7 @@ export class ChaosFaults {
       const delayMs = Math.floor(this.random.draw('duplicate-delay', attemptKey) * (this.options.duplicateDelayMaxMs ?? 2_000));
       const copy = ++this.duplicateCount;
       const send = new Promise<void>((resolve) => setTimeout(resolve, delayMs))
-        .then(() =>
-          this.options.rawSqs.send(
-            new SendMessageCommand({
-              QueueUrl: call.queueUrl,
-              MessageBody: entry.MessageBody,
-              MessageGroupId: entry.MessageGroupId,
-              MessageDeduplicationId: `${entry.MessageDeduplicationId ?? key}:chaos-dup:${copy}`.slice(0, 128),
-              MessageAttributes: entry.MessageAttributes,
-            }),
-          ),
-        )
+        .then(() => this.sendDuplicate(entry, call, `${entry.MessageDeduplicationId ?? key}:chaos-dup:${copy}`.slice(0, 128)))
         .then(
           () => {
             this.counts.duplicateMessagesSent += 1;
@@ -329,11 +322,21 @@ export class ChaosFaults {
     }
   }
 
-  private entryKey(entry: SendMessageBatchRequestEntry): string {
-    return keyOfBody(entry.MessageBody) ?? entry.MessageDeduplicationId ?? entry.Id ?? '?';
+  /** The copy goes where the original went: through the topic (every subscriber) or to the queue. */
+  private async sendDuplicate(entry: PublishEntry, call: PublishCall, deduplicationId: string): Promise<void> {
+    const copy = { MessageGroupId: entry.MessageGroupId, MessageDeduplicationId: deduplicationId, MessageAttributes: entry.MessageAttributes };
+    if (call.broker === 'sns') {
+      await this.options.rawSns.send(new PublishCommand({ TopicArn: call.target, Message: entry.body, ...copy }));
+    } else {
+      await this.options.rawSqs.send(new SendMessageCommand({ QueueUrl: call.target, MessageBody: entry.body, ...copy }));
+    }
   }
 
-  private callKey(call: SendCall): string {
+  private entryKey(entry: PublishEntry): string {
+    return keyOfBody(entry.body) ?? entry.MessageDeduplicationId ?? entry.Id ?? '?';
+  }
+
+  private callKey(call: PublishCall): string {
     const first = call.entries[0];
     return first ? this.entryKey(first) : '-';
   }

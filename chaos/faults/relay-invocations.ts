@@ -4,12 +4,12 @@
  *   the poller is told the batch succeeded, as if the records had expired from the stream before
  *   anyone read them. The relay's gap fill (a later event of the payment) or the sweeper must
  *   publish those events from the Outbox table;
- * - the invocation runs `crashAware`, so a simulated crash before a SendMessageBatch call (see
- *   sqs-client-faults.ts) ends it as a function error: the poller retries or bisects.
+ * - the invocation runs `crashAware`, so a simulated crash before a PublishBatch call (see
+ *   publish-faults.ts) ends it as a function error: the poller retries or bisects.
  */
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { InvokeWrapper } from '../../local/pollers/stream-poller';
-import { crashAware } from './sqs-client-faults';
+import { crashAware } from './publish-faults';
 
 export interface StreamRecordFaults {
   /** True when this record is lost: the relay never sees it. Must give the same answer for the same record. */

@@ -1,14 +1,14 @@
 /**
- * Outbox sweeper (scheduled): republishes events still pending after the grace period to
- * `payment-events.fifo`, marks them published, and reports the age of the oldest pending event.
+ * Outbox sweeper (scheduled): republishes events still pending after the grace period to the
+ * SNS FIFO topic `payment-events.fifo` (every subscriber), marks them published, and reports the age of the oldest pending event.
  * Returns the run's summary (the local runner logs it).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { dynamoDocumentClient, sqsClient } from '../adapters/aws-clients';
+import { dynamoDocumentClient, snsClient } from '../adapters/aws-clients';
 import { DynamoDbPublicationLedger } from '../adapters/dynamodb-publication-ledger';
-import { SqsEventPublisher } from '../adapters/sqs-event-publisher';
+import { SnsEventPublisher } from '../adapters/sns-event-publisher';
 import { ENV } from '../config/env-names';
 import { positiveIntEnv, requiredEnv } from '../config/required-env';
 import { logger, metrics, MetricUnit } from '../observability';
@@ -22,7 +22,7 @@ const DEFAULT_SWEEPER_MAX_EVENTS = 1000;
 const systemClock = { now: () => new Date() };
 const graceSeconds = positiveIntEnv(ENV.sweeperGraceSeconds, DEFAULT_SWEEPER_GRACE_SECONDS);
 const limit = positiveIntEnv(ENV.sweeperMaxEvents, DEFAULT_SWEEPER_MAX_EVENTS);
-const publisher = new SqsEventPublisher(sqsClient(), requiredEnv(ENV.paymentEventsQueueUrl));
+const publisher = new SnsEventPublisher(snsClient(), requiredEnv(ENV.paymentEventsTopicArn));
 const ledger = new DynamoDbPublicationLedger(dynamoDocumentClient(), { tableName: requiredEnv(ENV.outboxTable) }, systemClock);
 
 const lambdaHandler = async (): Promise<SweepSummary> => {

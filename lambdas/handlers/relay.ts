@@ -1,24 +1,25 @@
 /**
- * Relay: DynamoDB Streams (Outbox table, INSERTs) -> SQS FIFO `payment-events.fifo`.
+ * Relay: DynamoDB Streams (Outbox table, INSERTs) -> SNS FIFO topic `payment-events.fifo`, which
+ * fans each event out to every subscriber's SQS FIFO queue.
  * Publishes a payment's pending predecessors first when the stream did not deliver them, marks
- * what SQS accepted as published, and returns partial batch failures: the first record not
+ * what the topic accepted as published, and returns partial batch failures: the first record not
  * published and every later one.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { dynamoDocumentClient, sqsClient } from '../adapters/aws-clients';
+import { dynamoDocumentClient, snsClient } from '../adapters/aws-clients';
 import { DynamoDbPublicationLedger } from '../adapters/dynamodb-publication-ledger';
 import { toRelayRecord } from '../adapters/outbox-stream-record';
-import { SqsEventPublisher } from '../adapters/sqs-event-publisher';
+import { SnsEventPublisher } from '../adapters/sns-event-publisher';
 import { ENV } from '../config/env-names';
 import { requiredEnv } from '../config/required-env';
 import { logger, metrics, MetricUnit } from '../observability';
 import { relayEvents } from '../use-cases/relay-events';
 
 const systemClock = { now: () => new Date() };
-const publisher = new SqsEventPublisher(sqsClient(), requiredEnv(ENV.paymentEventsQueueUrl));
+const publisher = new SnsEventPublisher(snsClient(), requiredEnv(ENV.paymentEventsTopicArn));
 const ledger = new DynamoDbPublicationLedger(dynamoDocumentClient(), { tableName: requiredEnv(ENV.outboxTable) }, systemClock);
 
 const lambdaHandler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {

@@ -9,7 +9,9 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { DynamoDbPublicationLedger } from '../../lambdas/adapters/dynamodb-publication-ledger';
-import { SqsEventPublisher } from '../../lambdas/adapters/sqs-event-publisher';
+import { snsClient } from '../../lambdas/adapters/aws-clients';
+import { SnsEventPublisher } from '../../lambdas/adapters/sns-event-publisher';
+import { PAYMENT_EVENTS_TOPIC, topicArn } from '../../chaos/sweeper';
 import { sweepPending } from '../../lambdas/use-cases/sweep-pending';
 import { PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from './harness';
 import { confirm, createPayment, decodeMessage, eventually, events, newOrderId } from './payment-api-client';
@@ -84,7 +86,8 @@ it('sweeper: a lost last event is republished from the PendingEvents index with 
 
   // The deployed sweeper's grace period is 120 s: run the same use case as if that much time had passed.
   const ledger = new DynamoDbPublicationLedger(stack.clients.documents, { tableName: stack.tableName('Outbox') }, { now: () => new Date() });
-  const publisher = new SqsEventPublisher(stack.clients.sqs, stack.queueUrl(PAYMENT_EVENTS_QUEUE));
+  // Through the topic, as the deployed sweeper publishes (the handlers' SNS client, pointed at the emulator).
+  const publisher = new SnsEventPublisher(snsClient(), topicArn(stack, PAYMENT_EVENTS_TOPIC));
   const report = await sweepPending({ now: new Date(Date.now() + 121_000), graceSeconds: 120, limit: 1000 }, { ledger, publisher });
 
   expect(report.republishedEvents.map((e) => [e.aggregateId, e.sequence])).toContainEqual([payment.paymentId, 2]);

@@ -1,19 +1,19 @@
 /**
- * Relay faults on the real local stack: SQS rejects some entries, throttles calls, or the relay
- * process dies mid-batch. Every event still reaches the example consumer exactly once, in order.
+ * Relay faults on the real local stack: the SNS topic rejects some entries of a PublishBatch,
+ * throttles calls, or the relay process dies mid-batch. Every event still reaches the example consumer exactly once, in order.
  */
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { startTestStack, type LocalStack } from './harness';
 import { violations, waitUntilApplied } from './consumer-projection';
 import { drivePayments } from './payment-driver';
-import { clearSqsFaults, crashAware, injectSqsFaults } from '../../chaos/faults/sqs-client-faults';
+import { clearPublishFaults, crashAware, injectPublishFaults } from '../../chaos/faults/publish-faults';
 
 let stack: LocalStack;
 beforeAll(async () => {
   stack = await startTestStack({ consumers: true });
 });
 afterEach(() => {
-  clearSqsFaults();
+  clearPublishFaults();
   stack.pollers.stream('relay').invokeWrapper = undefined;
 });
 afterAll(() => stack?.stop());
@@ -27,18 +27,18 @@ function seeded(seed: number): () => number {
   };
 }
 
-it('loses nothing and applies nothing twice when SQS rejects some entries of a batch', async () => {
+it('loses nothing and applies nothing twice when the topic rejects some entries of a batch', async () => {
   const random = seeded(7);
-  const counters = injectSqsFaults({ failEntry: () => random() < 0.2 });
+  const counters = injectPublishFaults({ failEntry: () => random() < 0.2 });
   const versions = await drivePayments(stack, 60);
   const applied = await waitUntilApplied(stack, versions);
   expect(counters.failedEntries).toBeGreaterThan(0);
   expect(violations(versions, applied)).toEqual([]);
 });
 
-it('loses nothing when SQS throttles whole SendMessageBatch calls', async () => {
+it('loses nothing when SNS throttles whole PublishBatch calls', async () => {
   const random = seeded(11);
-  const counters = injectSqsFaults({ throttleCall: () => random() < 0.3 });
+  const counters = injectPublishFaults({ throttleCall: () => random() < 0.3 });
   const versions = await drivePayments(stack, 40);
   const applied = await waitUntilApplied(stack, versions);
   expect(counters.throttledCalls).toBeGreaterThan(0);
@@ -49,7 +49,7 @@ it('loses nothing when the relay process dies mid-batch and the batch is retried
   const random = seeded(23);
   // Crash only after at least one call went through in the invocation, so part of the batch was sent.
   let callsInInvocation = 0;
-  const counters = injectSqsFaults({ crashBeforeCall: () => callsInInvocation++ > 0 && random() < 0.5 });
+  const counters = injectPublishFaults({ crashBeforeCall: () => callsInInvocation++ > 0 && random() < 0.5 });
   stack.pollers.stream('relay').invokeWrapper = (event, invoke) => {
     callsInInvocation = 0;
     return crashAware(event, invoke);

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import { PublishBatchCommand, SNSClient, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
 import {
   DynamoDBDocumentClient,
   QueryCommand,
@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
-  process.env.PAYMENT_EVENTS_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/payment-events.fifo';
+  process.env.PAYMENT_EVENTS_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:payment-events.fifo';
   process.env.OUTBOX_TABLE_NAME = 'Outbox';
   process.env.SWEEPER_GRACE_SECONDS = '120';
   process.env.SWEEPER_MAX_EVENTS = '1000';
@@ -22,7 +22,7 @@ vi.hoisted(() => {
 });
 
 import { DynamoDbPublicationLedger } from '../../lambdas/adapters/dynamodb-publication-ledger';
-import { SqsEventPublisher } from '../../lambdas/adapters/sqs-event-publisher';
+import { SnsEventPublisher } from '../../lambdas/adapters/sns-event-publisher';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
 import { PENDING_SHARDS, pendingShardOf } from '../../lambdas/domain/pending-shards';
 import { handler } from '../../lambdas/handlers/outbox-sweeper';
@@ -38,27 +38,27 @@ const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOS
 /** Event `sequence` of payment `id`, occurred `age` seconds before NOW (a second apart per sequence by default). */
 const old = (id: string, sequence: number, age = 600 - sequence) => envelope(id, sequence, { occurredAt: ago(age) });
 
-const sqs = mockClient(SQSClient);
+const sns = mockClient(SNSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const ledger = new DynamoDbPublicationLedger(documentClient, { tableName: 'Outbox' }, { now: () => NOW });
-const publisher = new SqsEventPublisher(new SQSClient({ region: 'us-east-1' }), 'https://queue/payment-events.fifo');
+const publisher = new SnsEventPublisher(new SNSClient({ region: 'us-east-1' }), 'arn:aws:sns:us-east-1:000000000000:payment-events.fifo');
 let outbox: FakeOutboxTable;
 
-function acceptAll(input: SendMessageBatchCommandInput) {
+function acceptAll(input: PublishBatchCommandInput) {
   return {
-    Successful: (input.Entries ?? []).map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: 'md5' })),
+    Successful: (input.PublishBatchRequestEntries ?? []).map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, SequenceNumber: '1' })),
     Failed: [],
   };
 }
 function rejectGroups(...groups: string[]) {
-  return (input: SendMessageBatchCommandInput) => {
-    const entries = input.Entries ?? [];
+  return (input: PublishBatchCommandInput) => {
+    const entries = input.PublishBatchRequestEntries ?? [];
     const rejected = entries.filter((entry) => groups.includes(entry.MessageGroupId ?? ''));
     return {
       Successful: entries
         .filter((entry) => !rejected.includes(entry))
-        .map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: 'md5' })),
+        .map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, SequenceNumber: '1' })),
       Failed: rejected.map((entry) => ({ Id: entry.Id, SenderFault: false, Code: 'InternalError', Message: 'try again' })),
     };
   };
@@ -66,10 +66,10 @@ function rejectGroups(...groups: string[]) {
 
 const sweep = (limit = 1000, graceSeconds = 120) => sweepPending({ now: NOW, graceSeconds, limit }, { ledger, publisher });
 const sentLabels = () =>
-  sqs
-    .commandCalls(SendMessageBatchCommand)
-    .map((call) => (call.args[0].input.Entries ?? []).map((entry) => {
-      const event = JSON.parse(entry.MessageBody ?? '') as EventEnvelope;
+  sns
+    .commandCalls(PublishBatchCommand)
+    .map((call) => (call.args[0].input.PublishBatchRequestEntries ?? []).map((entry) => {
+      const event = JSON.parse(entry.Message ?? '') as EventEnvelope;
       return `${event.aggregateId}-${event.sequence}`;
     }));
 
@@ -96,8 +96,8 @@ function expectOrderedPerPayment(batches: string[][]): void {
 }
 
 beforeEach(() => {
-  sqs.reset();
-  sqs.on(SendMessageBatchCommand).callsFake(acceptAll);
+  sns.reset();
+  sns.on(PublishBatchCommand).callsFake(acceptAll);
   dynamo.reset();
   outbox = new FakeOutboxTable();
   dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => outbox.query(input));
@@ -123,8 +123,8 @@ describe('sweepPending', () => {
 
     await sweep();
 
-    const entry = sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries?.[0];
-    expect(entry).toMatchObject({ MessageGroupId: 'A', MessageDeduplicationId: 'evt-A-1', MessageBody: JSON.stringify(event) });
+    const entry = sns.commandCalls(PublishBatchCommand)[0]?.args[0].input.PublishBatchRequestEntries?.[0];
+    expect(entry).toMatchObject({ MessageGroupId: 'A', MessageDeduplicationId: 'evt-A-1', Message: JSON.stringify(event) });
   });
 
   it('leaves already-published events alone and sends nothing when nothing is pending', async () => {
@@ -132,7 +132,7 @@ describe('sweepPending', () => {
 
     const report = await sweep();
 
-    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
     expect(report).toEqual(expect.objectContaining({ scanned: 0, republished: 0, failed: 0, oldestPendingAgeSeconds: 0 }));
   });
 
@@ -192,7 +192,7 @@ describe('sweepPending', () => {
 
     const report = await sweep();
 
-    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
     expect(report).toMatchObject({ scanned: 1, republished: 0, failed: 0 });
   });
 
@@ -214,7 +214,7 @@ describe('sweepPending', () => {
 
   it('stops a payment at its rejected event while other payments go on', async () => {
     outbox.put(old('A', 1), old('A', 2), old('B', 1), old('B', 2));
-    sqs.on(SendMessageBatchCommand).callsFakeOnce(rejectGroups('A')).callsFake(acceptAll);
+    sns.on(PublishBatchCommand).callsFakeOnce(rejectGroups('A')).callsFake(acceptAll);
 
     const report = await sweep();
 
@@ -225,9 +225,9 @@ describe('sweepPending', () => {
     expect(report.failures[0]?.reason).toBe('rejected by the broker: InternalError (service fault): try again');
   });
 
-  it('stops the run when a SendMessageBatch call throws, counting what was left', async () => {
+  it('stops the run when a PublishBatch call throws, counting what was left', async () => {
     outbox.put(old('A', 1), old('A', 2), old('B', 1));
-    sqs.on(SendMessageBatchCommand).callsFakeOnce(acceptAll).rejects(new Error('socket hang up'));
+    sns.on(PublishBatchCommand).callsFakeOnce(acceptAll).rejects(new Error('socket hang up'));
 
     const report = await sweep();
 

@@ -1,4 +1,4 @@
-import { RequestThrottled, SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import { PublishBatchCommand, SNSClient, ThrottledException, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
 import {
   DynamoDBDocumentClient,
   QueryCommand,
@@ -12,14 +12,14 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-const QUEUE_URL = vi.hoisted(() => {
-  const url = 'https://sqs.us-east-1.amazonaws.com/000000000000/payment-events.fifo';
-  process.env.PAYMENT_EVENTS_QUEUE_URL = url;
+const TOPIC_ARN = vi.hoisted(() => {
+  const arn = 'arn:aws:sns:us-east-1:000000000000:payment-events.fifo';
+  process.env.PAYMENT_EVENTS_TOPIC_ARN = arn;
   process.env.OUTBOX_TABLE_NAME = 'Outbox';
   process.env.AWS_REGION = 'us-east-1';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  return url;
+  return arn;
 });
 
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
@@ -36,24 +36,24 @@ import {
   unknownRecord,
 } from '../helpers/stream-events';
 
-const sqs = mockClient(SQSClient);
+const sns = mockClient(SNSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
 let outbox: FakeOutboxTable;
 
-/** SQS accepting every entry. */
-function acceptAll(input: SendMessageBatchCommandInput) {
+/** The topic accepting every entry. */
+function acceptAll(input: PublishBatchCommandInput) {
   return {
-    Successful: (input.Entries ?? []).map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: 'md5' })),
+    Successful: (input.PublishBatchRequestEntries ?? []).map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, SequenceNumber: '1' })),
     Failed: [],
   };
 }
 
-/** SQS rejecting the entries with the given ids and accepting the others. */
+/** The topic rejecting the entries with the given ids and accepting the others. */
 function rejectIds(...ids: string[]) {
-  return (input: SendMessageBatchCommandInput) => ({
-    Successful: (input.Entries ?? [])
+  return (input: PublishBatchCommandInput) => ({
+    Successful: (input.PublishBatchRequestEntries ?? [])
       .filter((entry) => !ids.includes(entry.Id ?? ''))
-      .map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: 'md5' })),
+      .map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, SequenceNumber: '1' })),
     Failed: ids.map((Id) => ({ Id, SenderFault: false, Code: 'InternalError', Message: 'try again' })),
   });
 }
@@ -69,17 +69,17 @@ async function relay(records: DynamoDBRecord[]): Promise<DynamoDBBatchResponse> 
   return handler(streamEvent(records), lambdaContext as unknown as Context);
 }
 
-const sentBatches = () => sqs.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input);
+const sentBatches = () => sns.commandCalls(PublishBatchCommand).map((call) => call.args[0].input);
 const sentEvents = () =>
-  sentBatches().map((batch) => (batch.Entries ?? []).map((entry) => JSON.parse(entry.MessageBody ?? '') as EventEnvelope));
+  sentBatches().map((batch) => (batch.PublishBatchRequestEntries ?? []).map((entry) => JSON.parse(entry.Message ?? '') as EventEnvelope));
 const labels = () => sentEvents().map((batch) => batch.map((e) => `${e.aggregateId}-${e.sequence}`));
 
 /** `count` INSERTs, each of its own payment, so they can share a batch. */
 const distinctPayments = (count: number) => Array.from({ length: count }, (_, i) => insertRecord(envelope(`pay-${i}`, 1)));
 
 beforeEach(() => {
-  sqs.reset();
-  sqs.on(SendMessageBatchCommand).callsFake(acceptAll);
+  sns.reset();
+  sns.on(PublishBatchCommand).callsFake(acceptAll);
   dynamo.reset();
   outbox = new FakeOutboxTable();
   dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => outbox.query(input));
@@ -88,14 +88,14 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 describe('relay handler', () => {
-  it('publishes every INSERT and reports no failures when SQS accepts everything', async () => {
+  it('publishes every INSERT and reports no failures when the topic accepts everything', async () => {
     const info = vi.spyOn(logger, 'info');
     const records = distinctPayments(12);
 
     const response = await relay(records);
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(sentBatches().map((b) => b.Entries?.length)).toEqual([10, 2]);
+    expect(sentBatches().map((b) => b.PublishBatchRequestEntries?.length)).toEqual([10, 2]);
     expect(info).toHaveBeenCalledTimes(1);
     expect(info.mock.calls[0]?.[1]).toEqual({ records: 12, published: 12, gapFilled: 0, failed: 0, skipped: 0, markFailures: 0 });
   });
@@ -106,13 +106,13 @@ describe('relay handler', () => {
     await relay([insertRecord(event, { pendingShard: 4 })]);
 
     const [batch] = sentBatches();
-    expect(batch?.QueueUrl).toBe(QUEUE_URL);
-    expect(batch?.Entries).toEqual([
+    expect(batch?.TopicArn).toBe(TOPIC_ARN);
+    expect(batch?.PublishBatchRequestEntries).toEqual([
       {
         Id: '0',
         MessageGroupId: 'pay-1',
         MessageDeduplicationId: 'evt-pay-1-2',
-        MessageBody: JSON.stringify(event),
+        Message: JSON.stringify(event),
         MessageAttributes: {
           eventType: { DataType: 'String', StringValue: 'payment.approved' },
           sequence: { DataType: 'Number', StringValue: '2' },
@@ -120,25 +120,25 @@ describe('relay handler', () => {
         },
       },
     ]);
-    const body = JSON.parse(batch?.Entries?.[0]?.MessageBody ?? '{}') as Record<string, unknown>;
+    const body = JSON.parse(batch?.PublishBatchRequestEntries?.[0]?.Message ?? '{}') as Record<string, unknown>;
     expect(body).not.toHaveProperty('expiresAt');
     expect(body).not.toHaveProperty('pendingShard');
   });
 
   it('reports exactly the first rejected entry of batch 1 and every later record, and sends nothing more', async () => {
     const records = distinctPayments(14);
-    sqs.on(SendMessageBatchCommand).callsFakeOnce(rejectIds('3', '6'));
+    sns.on(PublishBatchCommand).callsFakeOnce(rejectIds('3', '6'));
 
     const response = await relay(records);
 
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(3)));
-    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(1);
   });
 
   it('reports all of batch 2 onward when the second call throws, and never sends batch 3', async () => {
     const records = distinctPayments(25);
-    sqs
-      .on(SendMessageBatchCommand)
+    sns
+      .on(PublishBatchCommand)
       .callsFakeOnce(acceptAll)
       .rejectsOnce(new Error('socket hang up'))
       .callsFake(acceptAll);
@@ -146,17 +146,17 @@ describe('relay handler', () => {
     const response = await relay(records);
 
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(10)));
-    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(2);
   });
 
-  it('reports every record when SQS throttles the first call', async () => {
+  it('reports every record when SNS throttles the first call', async () => {
     const records = distinctPayments(3);
-    sqs.on(SendMessageBatchCommand).rejects(new RequestThrottled({ message: 'Rate exceeded', $metadata: {} }));
+    sns.on(PublishBatchCommand).rejects(new ThrottledException({ message: 'Rate exceeded', $metadata: {} }));
 
     const response = await relay(records);
 
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records));
-    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(1);
   });
 
   it('acknowledges TTL removals and unknown record types without sending them', async () => {
@@ -174,7 +174,7 @@ describe('relay handler', () => {
     const response = await relay([ttlRemoveRecord(envelope('old', 1))]);
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
   });
 
   it('sends a payment’s events in sequence order, never two of them in one call', async () => {
@@ -190,14 +190,14 @@ describe('relay handler', () => {
 
     expect(labels()).toEqual([['A-1'], ['A-2', 'B-1'], ['A-3', 'B-2']]);
     for (const batch of sentBatches()) {
-      const groups = (batch.Entries ?? []).map((entry) => entry.MessageGroupId);
+      const groups = (batch.PublishBatchRequestEntries ?? []).map((entry) => entry.MessageGroupId);
       expect(new Set(groups).size).toBe(groups.length);
     }
   });
 
   it('never sends a later event of a payment whose earlier event was rejected', async () => {
     const records = [insertRecord(envelope('A', 1)), insertRecord(envelope('B', 1)), insertRecord(envelope('A', 2))];
-    sqs.on(SendMessageBatchCommand).callsFakeOnce(rejectIds('0'));
+    sns.on(PublishBatchCommand).callsFakeOnce(rejectIds('0'));
 
     const response = await relay(records);
 
@@ -207,16 +207,16 @@ describe('relay handler', () => {
 
   it('also reports skipped records that come after the failure', async () => {
     const records = [insertRecord(envelope('A', 1)), insertRecord(envelope('B', 1)), ttlRemoveRecord(envelope('old', 1))];
-    sqs.on(SendMessageBatchCommand).callsFakeOnce(rejectIds('1'));
+    sns.on(PublishBatchCommand).callsFakeOnce(rejectIds('1'));
 
     const response = await relay(records);
 
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(1)));
   });
 
-  it('treats an entry missing from the SQS response as failed', async () => {
+  it('treats an entry missing from the PublishBatch response as failed', async () => {
     const records = distinctPayments(3);
-    sqs.on(SendMessageBatchCommand).resolvesOnce({ Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: 'x' }], Failed: [] });
+    sns.on(PublishBatchCommand).resolvesOnce({ Successful: [{ Id: '0', MessageId: 'm', SequenceNumber: '1' }], Failed: [] });
 
     const response = await relay(records);
 
@@ -234,7 +234,7 @@ describe('relay handler', () => {
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(1)));
   });
 
-  it('fails an event too large for SQS instead of sending it', async () => {
+  it('fails an event too large for SNS instead of sending it', async () => {
     const huge = envelope('H', 1, { data: { note: 'x'.repeat(300 * 1024) } });
     const records = [insertRecord(envelope('A', 1)), insertRecord(huge), insertRecord(envelope('C', 1))];
 
@@ -251,7 +251,7 @@ describe('relay handler', () => {
     const warn = vi.spyOn(logger, 'warn');
     const info = vi.spyOn(logger, 'info');
     const records = [insertRecord(envelope('A', 1)), insertRecord(envelope('B', 1)), ttlRemoveRecord(envelope('old', 1)), insertRecord(envelope('A', 2))];
-    sqs.on(SendMessageBatchCommand).callsFakeOnce(acceptAll).rejectsOnce(new Error('boom'));
+    sns.on(PublishBatchCommand).callsFakeOnce(acceptAll).rejectsOnce(new Error('boom'));
 
     try {
       await relay(records);
@@ -281,7 +281,7 @@ describe('relay handler', () => {
 });
 
 describe('relay handler: published marker', () => {
-  it('marks every event SQS accepted as published, removing it from the pending index', async () => {
+  it('marks every event the topic accepted as published, removing it from the pending index', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-11-25T00:00:03.000Z'));
     const records = [insertRecord(envelope('A', 1)), insertRecord(envelope('B', 1))];
@@ -307,9 +307,9 @@ describe('relay handler: published marker', () => {
     });
   });
 
-  it('marks only what SQS accepted: a rejected entry and every later record stay pending', async () => {
+  it('marks only what the topic accepted: a rejected entry and every later record stay pending', async () => {
     const records = [insertRecord(envelope('A', 1)), insertRecord(envelope('B', 1)), insertRecord(envelope('C', 1))];
-    sqs.on(SendMessageBatchCommand).callsFakeOnce(rejectIds('1'));
+    sns.on(PublishBatchCommand).callsFakeOnce(rejectIds('1'));
 
     await relay(records);
 
@@ -363,12 +363,12 @@ describe('relay handler: gap fill', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(labels()).toEqual([['A-2'], ['A-3'], ['A-4', 'B-1']]);
     const [first] = sentBatches();
-    expect(first?.Entries).toEqual([
+    expect(first?.PublishBatchRequestEntries).toEqual([
       {
         Id: '0',
         MessageGroupId: 'A',
         MessageDeduplicationId: 'evt-A-2',
-        MessageBody: JSON.stringify(envelope('A', 2)),
+        Message: JSON.stringify(envelope('A', 2)),
         MessageAttributes: {
           eventType: { DataType: 'String', StringValue: 'payment.approved' },
           sequence: { DataType: 'Number', StringValue: '2' },
@@ -420,7 +420,7 @@ describe('relay handler: gap fill', () => {
     outbox.putPublished(envelope('A', 1)).put(envelope('A', 2));
     const records = [insertRecord(envelope('B', 1)), insertRecord(envelope('A', 3)), insertRecord(envelope('C', 1))];
     // First call: B-1 (entry 0) and the predecessor A-2 (entry 1).
-    sqs.on(SendMessageBatchCommand).callsFakeOnce(rejectIds('1'));
+    sns.on(PublishBatchCommand).callsFakeOnce(rejectIds('1'));
 
     const response = await relay(records);
 
@@ -432,7 +432,7 @@ describe('relay handler: gap fill', () => {
   it('reports the pulling record and every later one when the predecessor’s call throws', async () => {
     outbox.putPublished(envelope('A', 1)).put(envelope('A', 2));
     const records = [insertRecord(envelope('A', 3)), insertRecord(envelope('B', 1))];
-    sqs.on(SendMessageBatchCommand).rejectsOnce(new Error('socket hang up'));
+    sns.on(PublishBatchCommand).rejectsOnce(new Error('socket hang up'));
 
     const response = await relay(records);
 
