@@ -1,7 +1,7 @@
 import { CfnOutput, type CfnResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct, IConstruct } from 'constructs';
-import { parseSubscribers, type Subscriber } from '../lambdas/domain/subscribers';
+import { isWebhookSubscriber, parseSubscribers, type Subscriber } from '../lambdas/domain/subscribers';
 import { ExampleConsumer } from './constructs/example-consumer';
 import { OutboxObservability, type OutboxObservabilityProps } from './constructs/outbox-observability';
 import { OutboxRelay, type OutboxRelayProps } from './constructs/outbox-relay';
@@ -10,6 +10,7 @@ import { PaymentApi } from './constructs/payment-api';
 import { PaymentEventTopic } from './constructs/payment-event-topic';
 import { PaymentTables } from './constructs/payment-tables';
 import { SubscriberQueue, subscriberIdPart } from './constructs/subscriber-queue';
+import { WebhookDispatcher, webhookDispatcherTimeout } from './constructs/webhook-dispatcher';
 
 /** Relay settings a stack may override; see {@link OutboxRelayProps}. */
 export type RelaySettings = Pick<OutboxRelayProps, 'batchSize' | 'retryAttempts' | 'maxRecordAge' | 'maxBatchingWindow'>;
@@ -33,7 +34,8 @@ export interface PaymentOutboxStackProps extends StackProps {
    * Who receives payment events, as raw configuration: validated and completed with defaults by
    * `parseSubscribers` (lambdas/domain/subscribers.ts) at construct time, so an invalid list fails
    * `cdk synth` with a SubscriberConfigError naming every problem. Each subscriber gets its FIFO queue
-   * `<name>.fifo`, FIFO DLQ `<name>-dlq.fifo` and a subscription to the `payment-events.fifo` topic.
+   * `<name>.fifo`, FIFO DLQ `<name>-dlq.fifo` and a subscription to the `payment-events.fifo` topic;
+   * each webhook subscriber also gets a signing secret and a webhook dispatcher function on its queue.
    *
    * @default - one queue subscriber, `payment-events` (the example consumer's queue)
    */
@@ -56,7 +58,8 @@ export interface PaymentOutboxStackProps extends StackProps {
   readonly maxReceiveCount?: number;
 
   /**
-   * Removal policy of the stateful resources that hold payment data: the tables and the PG webhook secret.
+   * Removal policy of the stateful resources that hold payment data: the tables, the PG webhook secret and
+   * the webhook signing secrets.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -117,7 +120,8 @@ export const DEFAULT_EXAMPLE_CONSUMER_SUBSCRIBER = 'payment-events';
 /**
  * The payment outbox: tables, the payment API, the Outbox stream relay and the scheduled outbox sweeper
  * publishing to the SNS FIFO topic `payment-events.fifo`, one FIFO queue and FIFO DLQ per subscriber
- * subscribed to it, an example consumer, and the alarms and dashboard.
+ * subscribed to it, a webhook dispatcher (with its signing secret) per webhook subscriber, the Deliveries
+ * table and the delivery status route, an example consumer, and the alarms and dashboard.
  * Composition only; the constructs own the resources.
  * Environment-agnostic: synthesizes without credentials.
  */
@@ -130,6 +134,8 @@ export class PaymentOutboxStack extends Stack {
   public readonly paymentEventsTopic: PaymentEventTopic;
   /** Each subscriber's queue, DLQ and subscription, by subscriber name. */
   public readonly subscriberQueues: Readonly<Record<string, SubscriberQueue>>;
+  /** Each webhook subscriber's dispatcher and signing secret, by subscriber name. */
+  public readonly webhookDispatchers: Readonly<Record<string, WebhookDispatcher>>;
   /** The Outbox stream relay. */
   public readonly relay: OutboxRelay;
   /** The REST API. */
@@ -159,10 +165,24 @@ export class PaymentOutboxStack extends Stack {
       subscriberQueues[subscriber.name] = new SubscriberQueue(this, `${subscriberIdPart(subscriber.name)}Subscriber`, {
         subscriber,
         topic: this.paymentEventsTopic.topic,
-        ...(subscriber.delivery.kind === 'queue' && { maxReceiveCount: props.maxReceiveCount, consumerTimeout: CONSUMER_TIMEOUT }),
+        ...(isWebhookSubscriber(subscriber)
+          ? { consumerTimeout: webhookDispatcherTimeout(subscriber) }
+          : { maxReceiveCount: props.maxReceiveCount, consumerTimeout: CONSUMER_TIMEOUT }),
       });
     }
     this.subscriberQueues = subscriberQueues;
+
+    const webhookDispatchers: Record<string, WebhookDispatcher> = {};
+    for (const subscriber of this.subscribers.filter(isWebhookSubscriber)) {
+      webhookDispatchers[subscriber.name] = new WebhookDispatcher(this, `${subscriberIdPart(subscriber.name)}WebhookDispatcher`, {
+        subscriber,
+        subscriberQueue: subscriberQueues[subscriber.name]!,
+        deliveriesTable: this.tables.deliveries,
+        retentionDays: this.tables.retentionDays,
+        secretRemovalPolicy: removalPolicy,
+      });
+    }
+    this.webhookDispatchers = webhookDispatchers;
 
     this.relay = new OutboxRelay(this, 'Relay', {
       ...props.relay,
@@ -180,6 +200,8 @@ export class PaymentOutboxStack extends Stack {
       paymentsTable: this.tables.payments,
       outboxTable: this.tables.outbox,
       idempotencyTable: this.tables.idempotency,
+      deliveriesTable: this.tables.deliveries,
+      subscribers: this.subscribers,
       retentionDays: this.tables.retentionDays,
       throttlingRateLimit: props.apiThrottling?.rateLimit,
       throttlingBurstLimit: props.apiThrottling?.burstLimit,
@@ -208,6 +230,10 @@ export class PaymentOutboxStack extends Stack {
         queue: subscriberQueues[subscriber.name]!.deadLetterQueue,
       })),
       consumerFunction: this.exampleConsumer?.consumerFunction,
+      webhookDispatchers: Object.entries(webhookDispatchers).map(([subscriber, dispatcher]) => ({
+        subscriber,
+        dispatcherFunction: dispatcher.dispatcherFunction,
+      })),
       alarmActions: props.alarmActions,
     });
 
@@ -218,6 +244,7 @@ export class PaymentOutboxStack extends Stack {
       OutboxTable: this.tables.outbox,
       IdempotencyTable: this.tables.idempotency,
       InboxTable: this.tables.inbox,
+      DeliveriesTable: this.tables.deliveries,
       RelayFailuresQueue: this.relay.failureQueue,
       PgWebhookSecret: this.api.pgWebhookSecret,
       PaymentEventsTopic: this.paymentEventsTopic.topic,
@@ -229,6 +256,7 @@ export class PaymentOutboxStack extends Stack {
             [own.queue, queues.queue],
             [own.dlq, queues.deadLetterQueue],
             [own.subscription, queues.subscription],
+            ...(webhookDispatchers[subscriber.name] ? [[own.webhookSecret, webhookDispatchers[subscriber.name]!.secret]] : []),
           ];
         }),
       ),
@@ -240,6 +268,10 @@ export class PaymentOutboxStack extends Stack {
       description: 'Outbox table (replay reads it; the sweeper republishes from its PendingEvents index)',
     });
     new CfnOutput(this, 'InboxTableName', { value: this.tables.inbox.tableName, description: "The example consumer's inbox table" });
+    new CfnOutput(this, 'DeliveriesTableName', {
+      value: this.tables.deliveries.tableName,
+      description: 'Webhook delivery records (GET /payments/{paymentId}/deliveries reads them)',
+    });
     new CfnOutput(this, 'PaymentEventsTopicArn', {
       value: this.paymentEventsTopic.topic.topicArn,
       description: 'SNS FIFO topic the relay and the sweeper publish every payment event to',
@@ -255,6 +287,13 @@ export class PaymentOutboxStack extends Stack {
         value: queues.deadLetterQueue.queueUrl,
         description: `FIFO dead-letter queue of subscriber ${subscriber.name}`,
       });
+      const dispatcher = webhookDispatchers[subscriber.name];
+      if (dispatcher) {
+        new CfnOutput(this, own.webhookSecretOutput, {
+          value: dispatcher.secret.secretArn,
+          description: `Secret holding the HMAC key the ${subscriber.name} webhook requests are signed with; share its value with the receiver`,
+        });
+      }
     }
     new CfnOutput(this, 'RelayFailuresQueueUrl', { value: this.relay.failureQueue.queueUrl });
     new CfnOutput(this, 'PgWebhookSecretArn', {
@@ -279,8 +318,10 @@ interface SubscriberIds {
   readonly queue: string;
   readonly dlq: string;
   readonly subscription: string;
+  readonly webhookSecret: string;
   readonly queueUrlOutput: string;
   readonly dlqUrlOutput: string;
+  readonly webhookSecretOutput: string;
 }
 
 /** Logical ids and outputs of the stack that are not derived from a subscriber name. */
@@ -289,20 +330,23 @@ const FIXED_IDS = [
   'OutboxTable',
   'IdempotencyTable',
   'InboxTable',
+  'DeliveriesTable',
   'RelayFailuresQueue',
   'PgWebhookSecret',
   'PaymentEventsTopic',
   'ApiUrl',
   'OutboxTableName',
   'InboxTableName',
+  'DeliveriesTableName',
   'RelayFailuresQueueUrl',
   'PgWebhookSecretArn',
   'PaymentEventsTopicArn',
 ];
 
 /**
- * Each subscriber's ids (`<PascalName>Queue`, `<PascalName>Dlq`, `<PascalName>Subscription`, outputs
- * `<PascalName>QueueUrl`, `<PascalName>DlqUrl`). Names that map to the same id (`ab-1` and `ab1`), or
+ * Each subscriber's ids (`<PascalName>Queue`, `<PascalName>Dlq`, `<PascalName>Subscription`,
+ * `<PascalName>WebhookSecret`, outputs `<PascalName>QueueUrl`, `<PascalName>DlqUrl`, `<PascalName>WebhookSecretArn`;
+ * the webhook ids are reserved for queue subscribers too, so turning one into a webhook cannot clash). Names that map to the same id (`ab-1` and `ab1`), or
  * to an id of the stack itself (`relay-failures`), fail synthesis here, naming both.
  */
 function subscriberLogicalIds(subscribers: readonly Subscriber[]): Map<string, SubscriberIds> {
@@ -314,8 +358,10 @@ function subscriberLogicalIds(subscribers: readonly Subscriber[]): Map<string, S
       queue: `${part}Queue`,
       dlq: `${part}Dlq`,
       subscription: `${part}Subscription`,
+      webhookSecret: `${part}WebhookSecret`,
       queueUrlOutput: `${part}QueueUrl`,
       dlqUrlOutput: `${part}DlqUrl`,
+      webhookSecretOutput: `${part}WebhookSecretArn`,
     };
     for (const id of Object.values(ids)) {
       const owner = owners.get(id);

@@ -37,7 +37,26 @@ export const OUTBOX_METRICS = {
     applyFailures: 'ApplyFailures',
     invalidMessages: 'InvalidMessages',
   },
+  /**
+   * lambdas/composition/webhook-dispatcher.ts (handler lambdas/handlers/webhook-dispatcher.ts). These carry a
+   * second dimension, `subscriber` = the subscriber's name, next to `service`.
+   */
+  webhook: {
+    delivered: 'WebhookDelivered',
+    retries: 'WebhookRetries',
+    deadLettered: 'WebhookDeadLettered',
+    /** `occurredAt` to the 2xx answer, milliseconds. */
+    deliveryLatencyMs: 'WebhookDeliveryLatency',
+  },
 } as const;
+
+/** A webhook subscriber's dispatcher, for its delivery metrics on the dashboard. */
+export interface WebhookDispatcherMetricsSource {
+  /** The subscriber's name: the value of the `subscriber` dimension of the dispatcher's metrics. */
+  readonly subscriber: string;
+  /** The dispatcher function (its Powertools namespace and service name). */
+  readonly dispatcherFunction: PaymentFunction;
+}
 
 /** A subscriber's FIFO dead-letter queue, watched by a DLQ depth alarm. */
 export interface SubscriberDeadLetterQueue {
@@ -80,6 +99,13 @@ export interface OutboxObservabilityProps {
    * @default - no consumer widget
    */
   readonly consumerFunction?: PaymentFunction;
+
+  /**
+   * The webhook dispatchers, for their delivered / retried / dead-lettered counts and delivery latency on the dashboard.
+   *
+   * @default - no webhook widgets
+   */
+  readonly webhookDispatchers?: readonly WebhookDispatcherMetricsSource[];
 
   /**
    * Alarm when the relay's IteratorAge (maximum over one minute) exceeds this, between 1 second and 24 hours.
@@ -125,7 +151,8 @@ export const OLDEST_PENDING_EVALUATION_PERIODS = 3;
  *
  * Dashboard: events published and publish failures, relay lag p50/p99, oldest pending age, sweeper
  * republishes and failures, gap-filled events, mark-published failures, DLQ and relay-failures depth,
- * relay IteratorAge, consumer applied / skipped / gaps, and the alarms' states.
+ * relay IteratorAge, consumer applied / skipped / gaps, webhook deliveries per subscriber (delivered, retries,
+ * dead-lettered, latency p50/p99), and the alarms' states.
  */
 export class OutboxObservability extends Construct {
   /** Alarms, by subscriber name: the subscriber's DLQ holds a message. */
@@ -331,6 +358,44 @@ export class OutboxObservability extends Construct {
         : []),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width, height, alarms: [...this.alarms] }),
     );
+    const webhooks = props.webhookDispatchers ?? [];
+    if (webhooks.length > 0) {
+      const webhookMetric = (source: WebhookDispatcherMetricsSource, name: string, options: cloudwatch.MetricOptions) =>
+        new cloudwatch.Metric({
+          ...options,
+          namespace: source.dispatcherFunction.metricsNamespace,
+          metricName: name,
+          dimensionsMap: { service: source.dispatcherFunction.serviceName, subscriber: source.subscriber },
+        });
+      const count = (source: WebhookDispatcherMetricsSource, name: string, what: string) =>
+        webhookMetric(source, name, { label: `${source.subscriber}: ${what}`, statistic: cloudwatch.Stats.SUM, period: minute });
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Webhooks: delivered / retries / dead-lettered',
+          width,
+          height,
+          left: webhooks.flatMap((source) => [
+            count(source, OUTBOX_METRICS.webhook.delivered, 'delivered'),
+            count(source, OUTBOX_METRICS.webhook.retries, 'retries scheduled'),
+            count(source, OUTBOX_METRICS.webhook.deadLettered, 'dead-lettered'),
+          ]),
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Webhook delivery latency: occurredAt to 2xx (ms)',
+          width,
+          height,
+          left: webhooks.flatMap((source) =>
+            [50, 99].map((p) =>
+              webhookMetric(source, OUTBOX_METRICS.webhook.deliveryLatencyMs, {
+                label: `${source.subscriber} p${p}`,
+                statistic: cloudwatch.Stats.p(p),
+                period: minute,
+              }),
+            ),
+          ),
+        }),
+      );
+    }
   }
 }
 

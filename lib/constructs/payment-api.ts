@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/config/env-names';
+import { serializeSubscribers, type Subscriber } from '../../lambdas/domain/subscribers';
 import { PaymentFunction, type TableAccess } from './payment-function';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 
@@ -14,6 +15,20 @@ export type RouteAuth =
   | 'iam'
   /** No API Gateway authorizer: the handler verifies the `X-PG-Signature` HMAC with the PG webhook secret. */
   | 'hmac';
+
+/** The tables a route function may be bound to. */
+export type RouteTable = 'payments' | 'outbox' | 'idempotency' | 'deliveries';
+
+/** Environment variable of each table a route function is bound to. */
+export const ROUTE_TABLE_ENV: Readonly<Record<RouteTable, string>> = {
+  payments: ENV.paymentsTable,
+  outbox: ENV.outboxTable,
+  idempotency: ENV.idempotencyTable,
+  deliveries: ENV.deliveriesTable,
+};
+
+/** Most characters of `SUBSCRIBERS_JSON`: Lambda allows 4 KB of environment per function, the rest is for the other variables. */
+export const MAX_SUBSCRIBERS_JSON_LENGTH = 3_000;
 
 /** One API route and the function serving it. */
 export interface PaymentApiRoute {
@@ -27,18 +42,33 @@ export interface PaymentApiRoute {
   readonly entry: string;
   /** Caller authentication. */
   readonly auth: RouteAuth;
-  /** Access to the Payments, Outbox and Idempotency tables. */
-  readonly tableAccess: TableAccess;
+  /** The tables the function is bound to (name variable + grant), with its access to each; no other table. */
+  readonly tables: Readonly<Partial<Record<RouteTable, TableAccess>>>;
+  /** Whether the function gets the subscriber list (`SUBSCRIBERS_JSON`). */
+  readonly subscribers?: boolean;
 }
+
+/** The same access to the Payments, Outbox and Idempotency tables: what the payment command and query routes use. */
+const paymentTables = (access: TableAccess) => ({ payments: access, outbox: access, idempotency: access });
 
 /** The API contract: one function per route. */
 export const PAYMENT_API_ROUTES: readonly PaymentApiRoute[] = [
-  { id: 'CreatePayment', method: 'POST', path: '/payments', entry: 'lambdas/handlers/create-payment.ts', auth: 'iam', tableAccess: 'readWrite' },
-  { id: 'GetPayment', method: 'GET', path: '/payments/{paymentId}', entry: 'lambdas/handlers/get-payment.ts', auth: 'iam', tableAccess: 'read' },
-  { id: 'ConfirmPayment', method: 'POST', path: '/payments/{paymentId}/confirm', entry: 'lambdas/handlers/confirm-payment.ts', auth: 'iam', tableAccess: 'readWrite' },
-  { id: 'CancelPayment', method: 'POST', path: '/payments/{paymentId}/cancel', entry: 'lambdas/handlers/cancel-payment.ts', auth: 'iam', tableAccess: 'readWrite' },
-  { id: 'ListPaymentEvents', method: 'GET', path: '/payments/{paymentId}/events', entry: 'lambdas/handlers/list-payment-events.ts', auth: 'iam', tableAccess: 'read' },
-  { id: 'DepositWebhook', method: 'POST', path: '/pg/webhooks/deposits', entry: 'lambdas/handlers/deposit-webhook.ts', auth: 'hmac', tableAccess: 'readWrite' },
+  { id: 'CreatePayment', method: 'POST', path: '/payments', entry: 'lambdas/handlers/create-payment.ts', auth: 'iam', tables: paymentTables('readWrite') },
+  { id: 'GetPayment', method: 'GET', path: '/payments/{paymentId}', entry: 'lambdas/handlers/get-payment.ts', auth: 'iam', tables: paymentTables('read') },
+  { id: 'ConfirmPayment', method: 'POST', path: '/payments/{paymentId}/confirm', entry: 'lambdas/handlers/confirm-payment.ts', auth: 'iam', tables: paymentTables('readWrite') },
+  { id: 'CancelPayment', method: 'POST', path: '/payments/{paymentId}/cancel', entry: 'lambdas/handlers/cancel-payment.ts', auth: 'iam', tables: paymentTables('readWrite') },
+  { id: 'ListPaymentEvents', method: 'GET', path: '/payments/{paymentId}/events', entry: 'lambdas/handlers/list-payment-events.ts', auth: 'iam', tables: paymentTables('read') },
+  {
+    id: 'ListPaymentDeliveries',
+    method: 'GET',
+    path: '/payments/{paymentId}/deliveries',
+    entry: 'lambdas/handlers/list-payment-deliveries.ts',
+    auth: 'iam',
+    // Does the payment exist (GetItem), its events (consistent Query of its Outbox partition), its delivery records (Query).
+    tables: { payments: { actions: ['GetItem'] }, outbox: { actions: ['Query'] }, deliveries: { actions: ['Query'] } },
+    subscribers: true,
+  },
+  { id: 'DepositWebhook', method: 'POST', path: '/pg/webhooks/deposits', entry: 'lambdas/handlers/deposit-webhook.ts', auth: 'hmac', tables: paymentTables('readWrite') },
 ];
 
 /** Props of {@link PaymentApi}. */
@@ -49,6 +79,11 @@ export interface PaymentApiProps {
   readonly outboxTable: ITable;
   /** Idempotency table (`IDEMPOTENCY_TABLE_NAME`). */
   readonly idempotencyTable: ITable;
+  /** Deliveries table (`DELIVERIES_TABLE_NAME`), read by the delivery status route. */
+  readonly deliveriesTable: ITable;
+
+  /** The subscribers (parsed), given to the delivery status route as `SUBSCRIBERS_JSON`. */
+  readonly subscribers: readonly Subscriber[];
 
   /** Outbox retention in days, passed to the handlers as `OUTBOX_RETENTION_DAYS` (they set `expiresAt`). */
   readonly retentionDays: number;
@@ -133,6 +168,19 @@ export class PaymentApi extends Construct {
     const functionTimeout = props.functionTimeout ?? Duration.seconds(10);
     validateDurationInRange(this, 'functionTimeout', functionTimeout, Duration.seconds(1), Duration.seconds(29));
     validateIntegerInRange(this, 'retentionDays', props.retentionDays, 2, 365);
+    const subscribersJson = serializeSubscribers(props.subscribers);
+    if (subscribersJson.length > MAX_SUBSCRIBERS_JSON_LENGTH) {
+      throw new Error(
+        `${this.node.path}: the subscriber list takes ${subscribersJson.length} characters as SUBSCRIBERS_JSON, more than the ` +
+          `${MAX_SUBSCRIBERS_JSON_LENGTH} a Lambda environment leaves room for; shorten names and URLs or use fewer subscribers`,
+      );
+    }
+    const tables: Record<RouteTable, ITable> = {
+      payments: props.paymentsTable,
+      outbox: props.outboxTable,
+      idempotency: props.idempotencyTable,
+      deliveries: props.deliveriesTable,
+    };
 
     this.pgWebhookSecret = new secretsmanager.Secret(this, 'PgWebhookSecret', {
       description: 'HMAC-SHA256 key the PG signs deposit webhooks with (X-PG-Signature: sha256=<hex>).',
@@ -177,11 +225,14 @@ export class PaymentApi extends Construct {
         entry: route.entry,
         description: `${route.method} ${route.path}`,
         timeout: functionTimeout,
-        environment: { [ENV.outboxRetentionDays]: String(props.retentionDays) },
+        environment: {
+          [ENV.outboxRetentionDays]: String(props.retentionDays),
+          ...(route.subscribers && { [ENV.subscribersJson]: subscribersJson }),
+        },
       });
-      fn.bindTable(ENV.paymentsTable, props.paymentsTable, route.tableAccess);
-      fn.bindTable(ENV.outboxTable, props.outboxTable, route.tableAccess);
-      fn.bindTable(ENV.idempotencyTable, props.idempotencyTable, route.tableAccess);
+      for (const [table, access] of Object.entries(route.tables) as [RouteTable, TableAccess][]) {
+        fn.bindTable(ROUTE_TABLE_ENV[table], tables[table], access);
+      }
       if (route.auth === 'hmac') {
         fn.bindSecret(ENV.pgWebhookSecretArn, this.pgWebhookSecret);
       }

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { DELIVERIES_PARTITION_KEY, DELIVERIES_SORT_KEY, DELIVERIES_TTL_ATTRIBUTE } from '../../lambdas/domain/delivery-state';
 import {
   PENDING_EVENTS_INDEX_NAME,
   PENDING_SHARD_ATTRIBUTE,
@@ -38,7 +39,7 @@ export interface PaymentTablesProps {
 }
 
 /**
- * The four tables of the payment outbox, all on-demand, with point-in-time recovery and
+ * The five tables of the payment outbox, all on-demand, with point-in-time recovery and
  * AWS-managed KMS encryption:
  * - Payments (PK `paymentId` S): one item per payment.
  * - Outbox (PK `aggregateId` S, SK `sequence` N): one item per event, stream `NEW_IMAGE`, TTL `expiresAt`,
@@ -46,6 +47,8 @@ export interface PaymentTablesProps {
  *   exactly the events not yet confirmed published (the relay and the sweeper remove `pendingShard`).
  * - Idempotency (PK `key` S): Idempotency-Key and PG transaction records, TTL `expiresAt`.
  * - Inbox (PK `pk` S): the example consumer's inbox and projection, TTL `expiresAt`.
+ * - Deliveries (PK `paymentId` S, SK `sk` S = `<subscriber>#<sequence, 10 digits>`): one webhook delivery
+ *   record per (subscriber, event), TTL `expiresAt` (names from lambdas/domain/delivery-state.ts).
  */
 export class PaymentTables extends Construct {
   /** Payments table. */
@@ -56,6 +59,8 @@ export class PaymentTables extends Construct {
   public readonly idempotency: dynamodb.Table;
   /** Inbox table of the example consumer. */
   public readonly inbox: dynamodb.Table;
+  /** Deliveries table: webhook delivery records, read by GET /payments/{paymentId}/deliveries. */
+  public readonly deliveries: dynamodb.Table;
   /** Validated retention in days. */
   public readonly retentionDays: number;
 
@@ -106,6 +111,13 @@ export class PaymentTables extends Construct {
       ...common,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: TTL_ATTRIBUTE,
+    });
+
+    this.deliveries = new dynamodb.Table(this, 'DeliveriesTable', {
+      ...common,
+      partitionKey: { name: DELIVERIES_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: DELIVERIES_SORT_KEY, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: DELIVERIES_TTL_ATTRIBUTE,
     });
   }
 }

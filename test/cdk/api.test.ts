@@ -2,7 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { PAYMENT_API_ROUTES, PaymentApi, type PaymentApiProps } from '../../lib/constructs/payment-api';
+import { parseSubscribers, parseSubscribersJson } from '../../lambdas/domain/subscribers';
+import { MAX_SUBSCRIBERS_JSON_LENGTH, PAYMENT_API_ROUTES, PaymentApi, type PaymentApiProps } from '../../lib/constructs/payment-api';
 import {
   actionsOnResource,
   functionIdByEntry,
@@ -46,12 +47,13 @@ function integratedFunctionId(method: Record<string, any>): string {
 
 describe('payment API', () => {
   // GIVEN the stack with default props
-  const { template } = synthStack();
+  const { stack, template } = synthStack();
   const methods = methodsByRoute(template);
 
-  it('has exactly the six routes of the contract', () => {
+  it('has exactly the seven routes of the contract', () => {
     expect([...methods.keys()].sort()).toEqual([
       'GET /payments/{paymentId}',
+      'GET /payments/{paymentId}/deliveries',
       'GET /payments/{paymentId}/events',
       'POST /payments',
       'POST /payments/{paymentId}/cancel',
@@ -160,8 +162,10 @@ describe('payment API', () => {
     }
   });
 
-  it.each(PAYMENT_API_ROUTES.map((route) => [route.entry, route] as const))(
-    '%s gets the three table names and the access its route needs, and nothing on the inbox',
+  const paymentRoutes = PAYMENT_API_ROUTES.filter((route) => route.id !== 'ListPaymentDeliveries');
+
+  it.each(paymentRoutes.map((route) => [route.entry, route] as const))(
+    '%s gets the three payment table names and the access its route needs, and nothing on the inbox or deliveries',
     (entry, route) => {
       const id = functionIdByEntry(template, entry);
       const env = resourcesOfType(template, 'AWS::Lambda::Function')[id]?.Properties?.Environment.Variables;
@@ -171,21 +175,73 @@ describe('payment API', () => {
         IDEMPOTENCY_TABLE_NAME: { Ref: 'IdempotencyTable' },
         OUTBOX_RETENTION_DAYS: '30',
       });
+      expect(env.DELIVERIES_TABLE_NAME).toBeUndefined();
+      expect(env.SUBSCRIBERS_JSON).toBeUndefined();
       for (const table of ['PaymentsTable', 'OutboxTable', 'IdempotencyTable']) {
         const actions = actionsOnResource(template, id, table);
         expect(actions).toContain('dynamodb:GetItem');
         expect(actions).toContain('dynamodb:Query');
         const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
-        if (route.tableAccess === 'readWrite') {
+        if (route.tables.payments === 'readWrite') {
           expect(actions).toEqual(expect.arrayContaining(writes));
         } else {
           expect(actions.filter((action) => writes.includes(action) || action === 'dynamodb:DeleteItem')).toEqual([]);
         }
       }
       expect(actionsOnResource(template, id, 'InboxTable')).toEqual([]);
+      expect(actionsOnResource(template, id, 'DeliveriesTable')).toEqual([]);
       expect(statementsOfFunction(template, id).flatMap((s) => s.Action).filter((a) => a.startsWith('sqs:'))).toEqual([]);
     },
   );
+
+  describe('GET /payments/{paymentId}/deliveries', () => {
+    const id = functionIdByEntry(template, 'lambdas/handlers/list-payment-deliveries.ts');
+    const env = resourcesOfType(template, 'AWS::Lambda::Function')[id]?.Properties?.Environment.Variables;
+
+    it('requires IAM authorization and invokes the list-payment-deliveries function', () => {
+      const method = methods.get('GET /payments/{paymentId}/deliveries');
+      expect(method?.AuthorizationType).toBe('AWS_IAM');
+      expect(integratedFunctionId(method ?? {})).toBe(id);
+    });
+
+    it('gets the Payments, Outbox and Deliveries table names and the subscriber list, not the idempotency table', () => {
+      expect(env).toMatchObject({
+        PAYMENTS_TABLE_NAME: { Ref: 'PaymentsTable' },
+        OUTBOX_TABLE_NAME: { Ref: 'OutboxTable' },
+        DELIVERIES_TABLE_NAME: { Ref: 'DeliveriesTable' },
+      });
+      expect(env.IDEMPOTENCY_TABLE_NAME).toBeUndefined();
+      expect(parseSubscribersJson(env.SUBSCRIBERS_JSON as string)).toEqual(stack.subscribers);
+    });
+
+    it('may only read: GetItem on Payments, Query on the Outbox and Deliveries table ARNs, nothing else', () => {
+      expect(actionsOnResource(template, id, 'PaymentsTable')).toEqual(['dynamodb:GetItem']);
+      expect(actionsOnResource(template, id, 'OutboxTable')).toEqual(['dynamodb:Query']);
+      expect(actionsOnResource(template, id, 'DeliveriesTable')).toEqual(['dynamodb:Query']);
+      const actions = statementsOfFunction(template, id)
+        .flatMap((statement) => [statement.Action].flat())
+        .filter((action) => /^(dynamodb|sqs|sns|secretsmanager|kms):/.test(action));
+      expect([...new Set(actions)].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    });
+
+    it('carries every configured subscriber in SUBSCRIBERS_JSON, defaults applied', () => {
+      const subscribers = [
+        { name: 'payment-events', delivery: { kind: 'queue' } },
+        { name: 'shop', eventTypes: ['payment.approved'], delivery: { kind: 'webhook', url: 'https://shop.example.com/hooks' } },
+      ];
+      const { template: custom } = synthStack({ subscribers });
+      const customId = functionIdByEntry(custom, 'lambdas/handlers/list-payment-deliveries.ts');
+      const json = resourcesOfType(custom, 'AWS::Lambda::Function')[customId]?.Properties?.Environment.Variables.SUBSCRIBERS_JSON;
+      expect(JSON.parse(json as string)).toEqual([
+        { name: 'payment-events', delivery: { kind: 'queue' } },
+        {
+          name: 'shop',
+          eventTypes: ['payment.approved'],
+          delivery: { kind: 'webhook', url: 'https://shop.example.com/hooks', timeoutSeconds: 5, maxAttempts: 8, backoff: { baseSeconds: 2, maxSeconds: 300 } },
+        },
+      ]);
+    });
+  });
 
   it('outputs the API URL', () => {
     template.hasOutput('ApiUrl', { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
@@ -200,6 +256,8 @@ describe('PaymentApi validation', () => {
       paymentsTable: table('Payments'),
       outboxTable: table('Outbox'),
       idempotencyTable: table('Idempotency'),
+      deliveriesTable: table('Deliveries'),
+      subscribers: parseSubscribers([{ name: 'payment-events', delivery: { kind: 'queue' } }]),
       retentionDays: 30,
       ...overrides,
     };
@@ -219,5 +277,18 @@ describe('PaymentApi validation', () => {
   ])('rejects %o', (overrides, message) => {
     const stack = newTestStack();
     expect(() => new PaymentApi(stack, 'Api', props(stack, overrides))).toThrow(`ConstructTestStack/Api: ${message}`);
+  });
+
+  it('rejects a subscriber list too long for a Lambda environment as SUBSCRIBERS_JSON', () => {
+    const stack = newTestStack();
+    const subscribers = parseSubscribers(
+      Array.from({ length: 40 }, (_, i) => ({
+        name: `subscriber-${i}`,
+        delivery: { kind: 'webhook', url: `https://subscriber-${i}.example.com/hooks/payment-events` },
+      })),
+    );
+    expect(() => new PaymentApi(stack, 'Api', props(stack, { subscribers }))).toThrow(
+      new RegExp(`ConstructTestStack/Api: the subscriber list takes \\d+ characters as SUBSCRIBERS_JSON, more than the ${MAX_SUBSCRIBERS_JSON_LENGTH}`),
+    );
   });
 });

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appSubscribers } from '../../bin/app-subscribers';
 import { ENTRY_METADATA_KEY, ESM_REQUIRE_BANNER } from '../../lib/constructs/payment-function';
 import { PaymentOutboxStack } from '../../lib/payment-outbox-stack';
 import { cdkJsonContext } from './helpers';
@@ -20,7 +21,7 @@ describe('bundled synth', () => {
     // GIVEN an app with cdk.json's context and bundling on (the default)
     outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'payment-outbox-synth-'));
     const app = new App({ outdir, context: cdkJsonContext(), builtinCloudFormationValidation: false });
-    new PaymentOutboxStack(app, 'BundledStack');
+    new PaymentOutboxStack(app, 'BundledStack', { subscribers: appSubscribers() });
     // WHEN
     const template = app.synth().getStackByName('BundledStack').template as {
       Resources: Record<string, { Type: string; Properties: { Code: { S3Key: string } }; Metadata: Record<string, string> }>;
@@ -37,8 +38,8 @@ describe('bundled synth', () => {
     fs.rmSync(outdir, { recursive: true, force: true });
   });
 
-  it('bundles all nine functions', () => {
-    expect(bundles).toHaveLength(9);
+  it('bundles all eleven functions of the app (its two subscribers: the example consumer and one webhook dispatcher)', () => {
+    expect(bundles).toHaveLength(11);
   });
 
   it('produces an ESM bundle with a linked source map for each function', () => {

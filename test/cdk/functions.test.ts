@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PAYMENT_API_ROUTES } from '../../lib/constructs/payment-api';
 import { ENTRY_METADATA_KEY, PaymentFunction } from '../../lib/constructs/payment-function';
-import { actionsOf, newTestStack, type PolicyStatementJson, resourcesOf, resourcesOfType, synthStack } from './helpers';
+import { actionsOf, newTestStack, type PolicyStatementJson, resourcesOf, resourcesOfType, synthAppStack } from './helpers';
 
 const ALL_ENTRIES = [
   'lambdas/handlers/cancel-payment.ts',
@@ -12,14 +12,16 @@ const ALL_ENTRIES = [
   'lambdas/handlers/deposit-webhook.ts',
   'lambdas/handlers/example-consumer.ts',
   'lambdas/handlers/get-payment.ts',
+  'lambdas/handlers/list-payment-deliveries.ts',
   'lambdas/handlers/list-payment-events.ts',
   'lambdas/handlers/outbox-sweeper.ts',
   'lambdas/handlers/relay.ts',
+  'lambdas/handlers/webhook-dispatcher.ts',
 ];
 
 describe('functions of the stack', () => {
-  // GIVEN the stack with default props
-  const { template } = synthStack();
+  // GIVEN the stack as the app builds it (one queue subscriber, one webhook subscriber)
+  const { template } = synthAppStack();
   const functions = resourcesOfType(template, 'AWS::Lambda::Function');
 
   it('defines one function per handler entry, each carrying its repo-relative entry as Metadata', () => {

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { App, type AppProps, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PaymentOutboxStack, type PaymentOutboxStackProps } from '../../lib/payment-outbox-stack';
+import { appSubscribers } from '../../bin/app-subscribers';
 import { REPO_ROOT } from '../../lib/constructs/payment-function';
 
 /** The `context` block of cdk.json: feature flags the CLI applies, so tests see the same template. */
@@ -29,6 +30,14 @@ export function synthStack(props?: PaymentOutboxStackProps): { app: App; stack: 
   const app = newTestApp();
   const stack = new PaymentOutboxStack(app, 'TestStack', props);
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/**
+ * The stack as bin/payment-outbox.ts builds it: the app's subscribers (bin/app-subscribers.ts), i.e. the
+ * payment-events queue and the notifications webhook (on the local receiver's default URL).
+ */
+export function synthAppStack(props: PaymentOutboxStackProps = {}): ReturnType<typeof synthStack> {
+  return synthStack({ subscribers: appSubscribers(), ...props });
 }
 
 /** A bare stack in a test App, for testing one construct alone. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PENDING_EVENTS_INDEX_NAME } from '../../lambdas/domain/pending-shards';
-import { actionsOf, type PolicyStatementJson, resourcesOf, resourcesOfType, synthStack } from './helpers';
+import { actionsOf, type PolicyStatementJson, resourcesOf, resourcesOfType, synthAppStack } from './helpers';
 
 /**
  * Actions that support no resource-level permissions and that CDK itself grants on "*":
@@ -9,8 +9,8 @@ import { actionsOf, type PolicyStatementJson, resourcesOf, resourcesOfType, synt
 const UNSCOPABLE_ACTIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']);
 
 describe('least privilege', () => {
-  // GIVEN the stack with default props
-  const { template } = synthStack();
+  // GIVEN the stack as the app builds it (one queue subscriber, one webhook subscriber)
+  const { template } = synthAppStack();
 
   /** Every statement of every identity policy in the template (inline policies, role policies, managed policies). */
   function identityStatements(): { where: string; statement: PolicyStatementJson }[] {

@@ -3,6 +3,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
+import { appSubscribers } from '../../bin/app-subscribers';
 import { PaymentOutboxStack } from '../../lib/payment-outbox-stack';
 import { newTestApp } from './helpers';
 
@@ -32,9 +33,9 @@ function acknowledgements(scope: IConstruct): { path: string; id: string; reason
 
 describe('cdk-nag AwsSolutions', () => {
   it('reports no unacknowledged error or warning on the stack, and synthesis succeeds with the pack registered', () => {
-    // GIVEN an app like bin/payment-outbox.ts, with the pack registered
+    // GIVEN an app like bin/payment-outbox.ts (its subscribers: a queue and a webhook), with the pack registered
     const app = newTestApp();
-    new PaymentOutboxStack(app, 'NagStack');
+    new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers() });
     const pack = new AwsSolutionsChecks(app);
     Validations.of(app).addPlugins(pack);
     // WHEN
@@ -47,7 +48,7 @@ describe('cdk-nag AwsSolutions', () => {
   it('acknowledges exactly the expected rules, each with a written reason', () => {
     // GIVEN
     const app = newTestApp();
-    const stack = new PaymentOutboxStack(app, 'NagStack');
+    const stack = new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers() });
     // WHEN
     const acks = acknowledgements(stack);
     // THEN
@@ -69,16 +70,33 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('acknowledges APIG4 (no authorizer) on the PG webhook method only', () => {
     const app = newTestApp();
-    const stack = new PaymentOutboxStack(app, 'NagStack');
+    const stack = new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers() });
     const paths = acknowledgements(stack)
       .filter((ack) => ack.id === 'AwsSolutions-APIG4')
       .map((ack) => ack.path);
     expect(paths).toEqual(['NagStack/Api/RestApi/Default/pg/webhooks/deposits/POST']);
   });
 
-  it('acknowledges SQS3 (no DLQ) on relay-failures only, not on payment-events.fifo', () => {
+  it('acknowledges SMG4 (no automatic rotation) on the shared HMAC secrets only: the PG key and each webhook signing key', () => {
     const app = newTestApp();
-    const stack = new PaymentOutboxStack(app, 'NagStack');
+    const stack = new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers() });
+    const paths = acknowledgements(stack)
+      .filter((ack) => ack.id === 'AwsSolutions-SMG4')
+      .map((ack) => ack.path)
+      .sort();
+    expect(paths).toEqual(['NagStack/Api/PgWebhookSecret', 'NagStack/NotificationsWebhookDispatcher/Secret']);
+  });
+
+  it('needs no acknowledgement for the topic: it is encrypted (SNS2) and TLS-only (SNS3)', () => {
+    const app = newTestApp();
+    const stack = new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers() });
+    const onTopic = acknowledgements(stack).filter((ack) => ack.path.startsWith('NagStack/PaymentEventsTopic'));
+    expect(onTopic).toEqual([]);
+  });
+
+  it('acknowledges SQS3 (no DLQ) on relay-failures only, not on any subscriber queue', () => {
+    const app = newTestApp();
+    const stack = new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers() });
     const paths = acknowledgements(stack)
       .filter((ack) => ack.id === 'AwsSolutions-SQS3')
       .map((ack) => ack.path);

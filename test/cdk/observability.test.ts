@@ -245,6 +245,7 @@ describe('observability: metric names', () => {
     relay: 'lambdas/handlers/relay.ts',
     sweeper: 'lambdas/handlers/outbox-sweeper.ts',
     consumer: 'lambdas/consumer-guard/guarded-fifo-consumer.ts',
+    webhook: 'lambdas/composition/webhook-dispatcher.ts',
   };
 
   it('names entries that exist', () => {

@@ -13,6 +13,7 @@ describe('PaymentOutboxStack', () => {
     ['ApiUrl'],
     ['OutboxTableName'],
     ['InboxTableName'],
+    ['DeliveriesTableName'],
     ['PaymentEventsTopicArn'],
     ['PaymentEventsQueueUrl'],
     ['PaymentEventsDlqUrl'],
@@ -25,6 +26,7 @@ describe('PaymentOutboxStack', () => {
   it('has no other outputs', () => {
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual([
       'ApiUrl',
+      'DeliveriesTableName',
       'InboxTableName',
       'OutboxTableName',
       'PaymentEventsDlqUrl',
@@ -35,9 +37,10 @@ describe('PaymentOutboxStack', () => {
     ]);
   });
 
-  it('points the table name outputs at the Outbox and Inbox tables (the outbox CLI reads them on AWS)', () => {
+  it('points the table name outputs at the Outbox, Inbox and Deliveries tables (the outbox CLI reads them on AWS)', () => {
     template.hasOutput('OutboxTableName', { Value: { Ref: 'OutboxTable' } });
     template.hasOutput('InboxTableName', { Value: { Ref: 'InboxTable' } });
+    template.hasOutput('DeliveriesTableName', { Value: { Ref: 'DeliveriesTable' } });
   });
 
   it('points the queue URL outputs at the right queues, the topic output at the topic and the secret output at the secret', () => {
@@ -57,6 +60,7 @@ describe('PaymentOutboxStack', () => {
       ...Object.keys(resourcesOfType(template, 'AWS::SecretsManager::Secret')),
     ].sort();
     expect(ids).toEqual([
+      'DeliveriesTable',
       'IdempotencyTable',
       'InboxTable',
       'OutboxTable',

@@ -6,6 +6,7 @@ import {
   PENDING_SHARD_ATTRIBUTE,
   PENDING_SORT_ATTRIBUTE,
 } from '../../lambdas/domain/pending-shards';
+import { DELIVERIES_PARTITION_KEY, DELIVERIES_SORT_KEY, DELIVERIES_TTL_ATTRIBUTE } from '../../lambdas/domain/delivery-state';
 import { PAYMENT_API_ROUTES } from '../../lib/constructs/payment-api';
 import { PaymentTables } from '../../lib/constructs/payment-tables';
 import { newTestStack, resourcesOfType, synthStack } from './helpers';
@@ -14,8 +15,8 @@ describe('payment tables', () => {
   // GIVEN the stack with default props
   const { template } = synthStack();
 
-  it('creates exactly four tables, all on-demand with PITR and KMS encryption, retained and deletion-protected', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 4);
+  it('creates exactly five tables, all on-demand with PITR and KMS encryption, retained and deletion-protected', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 5);
     for (const table of Object.values(resourcesOfType(template, 'AWS::DynamoDB::Table'))) {
       expect(table.Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
@@ -96,7 +97,7 @@ describe('payment tables', () => {
   });
 
   it('gives no other table a secondary index', () => {
-    for (const id of ['PaymentsTable', 'IdempotencyTable', 'InboxTable']) {
+    for (const id of ['PaymentsTable', 'IdempotencyTable', 'InboxTable', 'DeliveriesTable']) {
       const table = resourcesOfType(template, 'AWS::DynamoDB::Table')[id];
       expect(table?.Properties?.GlobalSecondaryIndexes, id).toBeUndefined();
       expect(table?.Properties?.LocalSecondaryIndexes, id).toBeUndefined();
@@ -133,12 +134,35 @@ describe('payment tables', () => {
     });
   });
 
+  it('keys the Deliveries table by paymentId (S) + sk (S), the names the delivery log uses, and expires on expiresAt', () => {
+    template.templateMatches({
+      Resources: {
+        DeliveriesTable: {
+          Type: 'AWS::DynamoDB::Table',
+          Properties: Match.objectLike({
+            KeySchema: [
+              { AttributeName: DELIVERIES_PARTITION_KEY, KeyType: 'HASH' },
+              { AttributeName: DELIVERIES_SORT_KEY, KeyType: 'RANGE' },
+            ],
+            AttributeDefinitions: [
+              { AttributeName: DELIVERIES_PARTITION_KEY, AttributeType: 'S' },
+              { AttributeName: DELIVERIES_SORT_KEY, AttributeType: 'S' },
+            ],
+            TimeToLiveSpecification: { AttributeName: DELIVERIES_TTL_ATTRIBUTE, Enabled: true },
+            StreamSpecification: Match.absent(),
+          }),
+        },
+      },
+    });
+    expect([DELIVERIES_PARTITION_KEY, DELIVERIES_SORT_KEY, DELIVERIES_TTL_ATTRIBUTE]).toEqual(['paymentId', 'sk', 'expiresAt']);
+  });
+
   it('passes the default retention of 30 days to every API function as OUTBOX_RETENTION_DAYS', () => {
     const apiEntries = PAYMENT_API_ROUTES.map((route) => route.entry);
     const apiFunctions = Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).filter((fn) =>
       apiEntries.includes(fn.Metadata?.['payment-outbox:entry']),
     );
-    expect(apiFunctions).toHaveLength(6);
+    expect(apiFunctions).toHaveLength(PAYMENT_API_ROUTES.length);
     for (const fn of apiFunctions) {
       expect(fn.Properties?.Environment.Variables.OUTBOX_RETENTION_DAYS).toBe('30');
     }

@@ -1,0 +1,56 @@
+/**
+ * Who receives payment events in this app: ADD A SUBSCRIBER HERE. Each entry gets its own SQS FIFO
+ * queue `<name>.fifo` and DLQ `<name>-dlq.fifo` subscribed to the `payment-events.fifo` topic; a
+ * webhook subscriber also gets a signing secret and a dispatcher that POSTs each event to its URL.
+ * The list is validated at synth time (lambdas/domain/subscribers.ts, `parseSubscribers`):
+ *
+ * ```ts
+ * { name: 'ledger', delivery: { kind: 'queue' } },                       // consumes ledger.fifo itself
+ * { name: 'shop', eventTypes: ['payment.approved', 'payment.cancelled'],  // only these types (default: all)
+ *   delivery: { kind: 'webhook', url: 'https://shop.example.com/hooks/payments',
+ *               timeoutSeconds: 5, maxAttempts: 8, backoff: { baseSeconds: 2, maxSeconds: 300 } } },  // defaults shown
+ * ```
+ *
+ * Side-effect free (bin/payment-outbox.ts synthesizes), so the local runner and tests can import it.
+ */
+import { Annotations, type App } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/** Context key of the `notifications` webhook URL: `cdk deploy -c notificationsWebhookUrl=https://...`. */
+export const NOTIFICATIONS_WEBHOOK_URL_CONTEXT = 'notificationsWebhookUrl';
+
+/** Where `notifications` posts unless the context says otherwise: the local webhook receiver (tools/webhook-receiver). */
+export const DEFAULT_NOTIFICATIONS_WEBHOOK_URL = 'http://localhost:3001/payment-events';
+
+/**
+ * The app's subscribers, as raw configuration for `PaymentOutboxStack`'s `subscribers` prop.
+ *
+ * @param notificationsWebhookUrl URL of the `notifications` webhook (default: the local receiver)
+ */
+export function appSubscribers(notificationsWebhookUrl: string = DEFAULT_NOTIFICATIONS_WEBHOOK_URL): unknown[] {
+  return [
+    // The example consumer's queue (lambdas/handlers/example-consumer.ts reads payment-events.fifo).
+    { name: 'payment-events', delivery: { kind: 'queue' } },
+    // A service that only offers an HTTP callback: signed POSTs, retried with backoff, then dead-lettered.
+    { name: 'notifications', delivery: { kind: 'webhook', url: notificationsWebhookUrl } },
+  ];
+}
+
+/** The `notifications` webhook URL: context `notificationsWebhookUrl`, else the local receiver's. */
+export function notificationsWebhookUrl(app: App): string {
+  const value: unknown = app.node.tryGetContext(NOTIFICATIONS_WEBHOOK_URL_CONTEXT);
+  return typeof value === 'string' && value !== '' ? value : DEFAULT_NOTIFICATIONS_WEBHOOK_URL;
+}
+
+/** Id of the synth warning about the localhost default (acknowledgeable with `Annotations.acknowledgeWarning`). */
+export const LOCAL_WEBHOOK_WARNING_ID = 'payment-outbox:notificationsWebhookUrl';
+
+/** Warns at synth time when `notifications` still posts to the local receiver, which a deployed dispatcher cannot reach. */
+export function warnOnLocalNotificationsUrl(scope: IConstruct, url: string): void {
+  if (url !== DEFAULT_NOTIFICATIONS_WEBHOOK_URL) return;
+  Annotations.of(scope).addWarningV2(
+    LOCAL_WEBHOOK_WARNING_ID,
+    `The notifications webhook posts to ${DEFAULT_NOTIFICATIONS_WEBHOOK_URL} (the local receiver), which a deployed ` +
+      `dispatcher cannot reach: set -c ${NOTIFICATIONS_WEBHOOK_URL_CONTEXT}=https://... before deploying.`,
+  );
+}
