@@ -154,7 +154,11 @@ async function main(): Promise<void> {
     ...(receiver && e.webhookReceiverUrl
       ? [`  ${'webhook receiver'.padEnd(width)}${e.webhookReceiverUrl} (pid ${receiver.pid}; ${receiver.settings})`]
       : Object.keys(e.webhookSecrets).length > 0
-        ? [`  ${'webhook receiver'.padEnd(width)}not started${cli.webhookReceiver ? '' : ' (--no-webhook-receiver)'}: run your own on the webhook URL`]
+        ? [
+            `  ${'webhook receiver'.padEnd(width)}${
+              !consumers ? 'not started (--no-consumers: no dispatcher would call it)' : 'not started (--no-webhook-receiver): run your own on the webhook URL'
+            }`,
+          ]
         : []),
     `  ${'region'.padEnd(width)}${e.region} (any access key works)`,
     `  ${'consumers'.padEnd(width)}${
