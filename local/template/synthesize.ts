@@ -16,24 +16,25 @@ export const STACK_CLASS = 'PaymentOutboxStack';
 export interface SynthesizeOptions {
   /** Stack id (and name) in the in-memory app, as bin/payment-outbox.ts names it. @default 'PaymentOutbox' */
   readonly stackName?: string;
-  /** Props passed to the stack constructor. @default LOCAL_STACK_PROPS (the app's subscribers) */
+  /** Props passed to the stack constructor. @default the app's subscribers (bin/app-subscribers.ts appSubscribers()) */
   readonly stackProps?: Record<string, unknown>;
   /** Repository root holding lib/ and cdk.json. @default the repository of this file */
   readonly repoRoot?: string;
 }
 
-/**
- * The subscribers of the app (bin/payment-outbox.ts) for local runs: the example consumer's queue
- * and the `notifications` webhook on the local receiver's default URL (the runner starts
- * tools/webhook-receiver there). The stack alone defaults to the queue subscriber only.
- */
-export const LOCAL_APP_SUBSCRIBERS: readonly unknown[] = [
-  { name: 'payment-events', delivery: { kind: 'queue' } },
-  { name: 'notifications', delivery: { kind: 'webhook', url: 'http://localhost:3001/payment-events' } },
-];
+/** The app's subscriber list (bin/app-subscribers.ts, side-effect free), used when no stack props are given. */
+export const APP_SUBSCRIBERS_MODULE = 'bin/app-subscribers.ts';
 
-/** Stack props of a local run when none are given. */
-export const LOCAL_STACK_PROPS: Readonly<Record<string, unknown>> = { subscribers: LOCAL_APP_SUBSCRIBERS };
+/**
+ * Props of a local run when none are given: the app's subscribers (the example consumer's queue and
+ * the `notifications` webhook on the local receiver's URL), as bin/payment-outbox.ts passes them.
+ * The stack alone defaults to the queue subscriber only.
+ */
+async function appStackProps(repoRoot: string): Promise<Record<string, unknown>> {
+  const module = (await import(pathToFileURL(join(repoRoot, APP_SUBSCRIBERS_MODULE)).href)) as { appSubscribers?: () => unknown[] };
+  if (typeof module.appSubscribers !== 'function') throw new LocalStartupError(`${APP_SUBSCRIBERS_MODULE} does not export appSubscribers()`);
+  return { subscribers: module.appSubscribers() };
+}
 
 type StackConstructor = new (scope: unknown, id: string, props?: Record<string, unknown>) => unknown;
 
@@ -62,7 +63,7 @@ export async function synthesizeTemplate(options: SynthesizeOptions = {}): Promi
       outdir,
       context: { ...cdkJsonContext(repoRoot), 'aws:cdk:bundling-stacks': [] },
     });
-    new Stack(app, stackName, options.stackProps ?? LOCAL_STACK_PROPS);
+    new Stack(app, stackName, options.stackProps ?? (await appStackProps(repoRoot)));
     return app.synth().getStackByName(stackName).template as CfnTemplate;
   } finally {
     rmSync(outdir, { recursive: true, force: true });

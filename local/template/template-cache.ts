@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync,
 import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { REPO_ROOT } from '../paths';
-import { LOCAL_STACK_PROPS, synthesizeTemplate, type SynthesizeOptions } from './synthesize';
+import { synthesizeTemplate, type SynthesizeOptions } from './synthesize';
 import type { CfnTemplate } from './types';
 
 const INPUT_DIRS = ['lib', 'bin', 'lambdas/config'];
@@ -37,7 +37,7 @@ export function templateInputsHash(repoRoot = REPO_ROOT, stackProps?: Record<str
   }
   const require = createRequire(join(repoRoot, 'package.json'));
   const cdkVersion = (require('aws-cdk-lib/package.json') as { version: string }).version;
-  hash.update(`aws-cdk-lib@${cdkVersion}\0${JSON.stringify(stackProps ?? LOCAL_STACK_PROPS)}`);
+  hash.update(`aws-cdk-lib@${cdkVersion}\0${stackProps ? JSON.stringify(stackProps) : 'app subscribers (bin/)'}`);
   return hash.digest('hex');
 }
 

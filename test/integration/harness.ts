@@ -27,7 +27,7 @@ export type { LocalStack } from '../../local/stack';
 export const PAYMENT_EVENTS_QUEUE = 'payment-events.fifo';
 export const PAYMENT_EVENTS_DLQ = 'payment-events-dlq.fifo';
 export const RELAY_FAILURES_QUEUE = 'relay-failures';
-/** The app's webhook subscriber (local/template/synthesize.ts LOCAL_APP_SUBSCRIBERS), its queues and the SNS topic. */
+/** The app's webhook subscriber (bin/app-subscribers.ts, synthesized by the runner), its queues and the SNS topic. */
 export const NOTIFICATIONS_SUBSCRIBER = 'notifications';
 export const NOTIFICATIONS_QUEUE = 'notifications.fifo';
 export const NOTIFICATIONS_DLQ = 'notifications-dlq.fifo';
