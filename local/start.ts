@@ -65,6 +65,9 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/** Signals this close to the first one are the same Ctrl-C delivered twice. */
+const DUPLICATE_SIGNAL_WINDOW_MS = 1_500;
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) {
@@ -101,11 +104,16 @@ async function main(): Promise<void> {
     log.info(`stopped in ${Date.now() - started} ms`);
     process.exit(code);
   };
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      // A second Ctrl-C: do not wait any longer (the exit guard SIGKILLs the children).
+      // One Ctrl-C can arrive twice: the terminal signals the whole process group and tsx relays
+      // it to this process as well. Only a later, deliberate second Ctrl-C cuts the stop short
+      // (the exit guard SIGKILLs the children).
+      if (Date.now() - firstSignalAt < DUPLICATE_SIGNAL_WINDOW_MS) return;
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     void shutdown(signal, 0);
   };
   process.on('SIGINT', onSignal);
