@@ -12,7 +12,8 @@ import { REPO_ROOT } from '../paths';
 import { synthesizeTemplate, type SynthesizeOptions } from './synthesize';
 import type { CfnTemplate } from './types';
 
-const INPUT_DIRS = ['lib', 'bin', 'lambdas/config'];
+/** What lib/ and bin/ import: the stack, the app's subscribers, and the Lambda-side names and rules the stack derives resources from. */
+const INPUT_DIRS = ['lib', 'bin', 'lambdas/config', 'lambdas/domain', 'lambdas/webhooks'];
 const INPUT_FILES = ['cdk.json'];
 
 function listFiles(dir: string): string[] {
