@@ -514,12 +514,11 @@ describe('npm run outbox (the entry point, as a process)', () => {
       }),
     );
     try {
-      // Independent of each other (the refused redrive stops before it receives anything): run them side by side.
-      const [list, refused, usage] = await Promise.all([
-        runCli(['dlq', 'list', '--endpoints', file, '--queue', 'entry-dlq.fifo']),
-        runCli(['dlq', 'redrive', '--endpoints', file, '--queue', 'entry-dlq.fifo', '--to', 'nowhere.fifo']),
-        runCli(['dlq', 'redrive', '--payment', 'p']),
-      ]);
+      // One after the other: a list that runs while another process looks at the same DLQ can find
+      // its only message in flight and show none.
+      const list = await runCli(['dlq', 'list', '--endpoints', file, '--queue', 'entry-dlq.fifo']);
+      const refused = await runCli(['dlq', 'redrive', '--endpoints', file, '--queue', 'entry-dlq.fifo', '--to', 'nowhere.fifo']);
+      const usage = await runCli(['dlq', 'redrive', '--payment', 'p']);
 
       expect(list).toMatchObject({ code: 0, stdout: expect.stringContaining('pay_entry') });
       expect(list.stderr).toContain(`target: local stack (${file})`);
