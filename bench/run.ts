@@ -5,13 +5,13 @@
  *
  *   npm run bench -- --payments 500 --concurrency 16 --webhook-payments 100 --flaky-fail-rate 0.3
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { measureBundles } from './bundles';
 import { runEndToEnd } from './end-to-end';
 import { runPureBenchmarks } from './pure';
-import { runWebhookDelivery } from './webhook-delivery';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { values } = parseArgs({
@@ -33,7 +33,13 @@ const endToEnd = await runEndToEnd({ payments: Number(values.payments), concurre
 
 const flakyFailRate = Number(values['flaky-fail-rate']);
 console.log(`delivery per subscriber: ${values['webhook-payments']} payments, flaky receiver failing ${flakyFailRate * 100} % ...`);
-const webhookDelivery = await runWebhookDelivery({ payments: Number(values['webhook-payments']), concurrency: 8, flakyFailRate });
+// Its own process: one local stack per process (handlers read their configuration at import).
+const webhookOutput = execFileSync(process.execPath, ['--import', 'tsx', 'bench/webhook-delivery.ts', String(values['webhook-payments']), '8', String(flakyFailRate)], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+  maxBuffer: 64 * 1024 * 1024,
+});
+const webhookDelivery = JSON.parse(webhookOutput.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
 
 const results = { machine, pure, bundles, endToEnd, webhookDelivery };
 mkdirSync('bench/results', { recursive: true });

@@ -4,8 +4,13 @@
  * requests. Latency is the event's `occurredAt` → the consumer's `processedAt` (queue) or the
  * receiver taking the event in (webhook); retries of the flaky receiver follow the subscriber's
  * default backoff. Numbers, never assertions.
+ *
+ * Handlers read their configuration once per process, so this runs in its own process (bench/run.ts
+ * starts `tsx bench/webhook-delivery.ts <payments> <concurrency> <flakyFailRate>`; it prints its
+ * results as one JSON line).
  */
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { findFreePort } from '../local/emulators/ports';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import { scanTable } from '../local/scan-table';
@@ -36,7 +41,8 @@ export async function runWebhookDelivery(options: WebhookBenchOptions) {
     apiPort: 0,
     dynamodbPort: 0,
     sqsPort: 0,
-    logLevel: 'warn',
+    // Retries are the point of the flaky receiver: keep its WARN lines out of the output.
+    logLevel: 'error',
     handlerLogLevel: 'ERROR',
     webhookReceiver: false,
     template,
@@ -106,4 +112,11 @@ async function post(apiUrl: string, path: string, body: unknown): Promise<{ paym
   const json = (await response.json()) as { paymentId: string };
   if (response.status >= 300) throw new Error(`POST ${path} answered ${response.status}: ${JSON.stringify(json)}`);
   return json;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const [payments = '100', concurrency = '8', flakyFailRate = '0.3'] = process.argv.slice(2);
+  const results = await runWebhookDelivery({ payments: Number(payments), concurrency: Number(concurrency), flakyFailRate: Number(flakyFailRate) });
+  process.stdout.write(`${JSON.stringify(results)}\n`);
 }
