@@ -19,7 +19,10 @@ export type RelaySettings = Pick<OutboxRelayProps, 'batchSize' | 'retryAttempts'
 export type SweeperSettings = Pick<OutboxSweeperProps, 'gracePeriod' | 'maxEventsPerRun' | 'interval' | 'timeout'>;
 
 /** Alarm thresholds a stack may override; see {@link OutboxObservabilityProps}. */
-export type AlarmThresholds = Pick<OutboxObservabilityProps, 'iteratorAgeAlarmThreshold' | 'oldestPendingAgeAlarmThreshold'>;
+export type AlarmThresholds = Pick<
+  OutboxObservabilityProps,
+  'iteratorAgeAlarmThreshold' | 'oldestPendingAgeAlarmThreshold' | 'subscriberBacklogAgeAlarmThreshold'
+>;
 
 /** Props of {@link PaymentOutboxStack}. */
 export interface PaymentOutboxStackProps extends StackProps {
@@ -82,7 +85,7 @@ export interface PaymentOutboxStackProps extends StackProps {
   /**
    * Alarm thresholds.
    *
-   * @default - relay IteratorAge 60 s, oldest pending event age 10 minutes
+   * @default - relay IteratorAge 60 s, oldest pending event age 10 minutes, subscriber queue oldest message age 15 minutes
    */
   readonly alarmThresholds?: AlarmThresholds;
 
@@ -101,7 +104,8 @@ export interface PaymentOutboxStackProps extends StackProps {
   readonly apiGatewayCloudWatchRole?: boolean;
 
   /**
-   * Actions (e.g. an SNS topic) for every alarm: DLQ depth, relay IteratorAge, relay failures, oldest pending event age.
+   * Actions (e.g. an SNS topic) for every alarm: DLQ depth, subscriber queue backlog age, fan-out delivery failures,
+   * relay IteratorAge, relay failures, oldest pending event age.
    *
    * @default - alarms without actions
    */
@@ -225,9 +229,11 @@ export class PaymentOutboxStack extends Stack {
       sweeperFunction: this.sweeper.sweeperFunction,
       sweeperInterval: this.sweeper.interval,
       sweeperGracePeriod: this.sweeper.gracePeriod,
-      deadLetterQueues: this.subscribers.map((subscriber) => ({
+      eventTopic: this.paymentEventsTopic.topic,
+      subscriberQueues: this.subscribers.map((subscriber) => ({
         subscriber: subscriber.name,
-        queue: subscriberQueues[subscriber.name]!.deadLetterQueue,
+        queue: subscriberQueues[subscriber.name]!.queue,
+        deadLetterQueue: subscriberQueues[subscriber.name]!.deadLetterQueue,
       })),
       consumerFunction: this.exampleConsumer?.consumerFunction,
       webhookDispatchers: Object.entries(webhookDispatchers).map(([subscriber, dispatcher]) => ({

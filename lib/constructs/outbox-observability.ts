@@ -1,7 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { subscriberQueueName } from '../../lambdas/domain/subscribers';
 import type { PaymentFunction } from './payment-function';
 import { subscriberIdPart } from './subscriber-queue';
 import { validateDurationInRange } from './validation';
@@ -58,12 +60,17 @@ export interface WebhookDispatcherMetricsSource {
   readonly dispatcherFunction: PaymentFunction;
 }
 
-/** A subscriber's FIFO dead-letter queue, watched by a DLQ depth alarm. */
-export interface SubscriberDeadLetterQueue {
-  /** The subscriber's name (kebab case): names the alarm and the dashboard line. */
+/**
+ * A subscriber's FIFO queues: the queue, watched by a backlog (oldest message age) alarm, and the
+ * dead-letter queue, watched by a DLQ depth alarm.
+ */
+export interface ObservedSubscriberQueues {
+  /** The subscriber's name (kebab case): names the alarms and the dashboard lines. */
   readonly subscriber: string;
-  /** Its FIFO dead-letter queue (`<name>-dlq.fifo`). */
+  /** Its FIFO queue (`<name>.fifo`), the one subscribed to the topic. */
   readonly queue: IQueue;
+  /** Its FIFO dead-letter queue (`<name>-dlq.fifo`). */
+  readonly deadLetterQueue: IQueue;
 }
 
 /**
@@ -90,8 +97,17 @@ export interface OutboxObservabilityProps {
   /** The sweeper's grace period; the oldest pending age alarm threshold must be longer. */
   readonly sweeperGracePeriod: Duration;
 
-  /** Every subscriber's FIFO dead-letter queue: one alarm each on its first message. At least one, names unique. */
-  readonly deadLetterQueues: readonly SubscriberDeadLetterQueue[];
+  /**
+   * The SNS FIFO topic the relay and the sweeper publish to (`payment-events.fifo`): alarm when SNS fails to
+   * deliver a notification to a subscriber queue.
+   */
+  readonly eventTopic: ITopic;
+
+  /**
+   * Every subscriber's FIFO queue and dead-letter queue: one alarm each on the age of the queue's oldest
+   * message and one on the DLQ's first message. At least one, names unique.
+   */
+  readonly subscriberQueues: readonly ObservedSubscriberQueues[];
 
   /**
    * The subscriber's consumer function, for its applied / skipped / gap metrics on the dashboard.
@@ -124,6 +140,14 @@ export interface OutboxObservabilityProps {
   readonly oldestPendingAgeAlarmThreshold?: Duration;
 
   /**
+   * Alarm when a subscriber queue's oldest message (ApproximateAgeOfOldestMessage, maximum over 5 minutes)
+   * is older than this, between 1 minute and 14 days: its consumer stopped, or its webhook endpoint is down.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly subscriberBacklogAgeAlarmThreshold?: Duration;
+
+  /**
    * Actions (e.g. an SNS topic) of every alarm.
    *
    * @default - alarms without actions
@@ -141,22 +165,35 @@ export interface OutboxObservabilityProps {
 /** Sweeper runs in a row (or runs missing) before the oldest pending age alarm fires. */
 export const OLDEST_PENDING_EVALUATION_PERIODS = 3;
 
+/** Period of the subscriber backlog (maximum) and fan-out delivery failure (sum) alarms. */
+export const FAN_OUT_ALARM_PERIOD = Duration.minutes(5);
+
 /**
  * Alarms and the dashboard of the outbox pipeline.
  *
- * Alarms: DLQ depth > 0, one per subscriber; relay IteratorAge above its threshold; a record in
- * relay-failures; OldestPendingAgeSeconds above its threshold for 3 sweeper intervals. The last one
+ * Alarms: DLQ depth > 0, one per subscriber; the age of a subscriber queue's oldest message above its
+ * threshold, one per subscriber (its consumer stopped or its webhook endpoint is down: the subscriber falls
+ * behind, and events older than the queue's retention are dropped); SNS NumberOfNotificationsFailed > 0 on the
+ * topic (SNS could not deliver to a subscriber queue: a deleted queue or a broken queue policy; those events
+ * never reach that queue and are replayed from the Outbox table); relay IteratorAge above its threshold; a
+ * record in relay-failures; OldestPendingAgeSeconds above its threshold for 3 sweeper intervals. The last one
  * treats missing data as breaching: the sweeper emits the metric on every run (0 when nothing is
- * pending), so no data means the recovery path itself is not running.
+ * pending), so no data means the recovery path itself is not running. All the others treat it as not
+ * breaching (SQS and SNS publish nothing for an idle queue or topic).
  *
  * Dashboard: events published and publish failures, relay lag p50/p99, oldest pending age, sweeper
  * republishes and failures, gap-filled events, mark-published failures, DLQ and relay-failures depth,
- * relay IteratorAge, consumer applied / skipped / gaps, webhook deliveries per subscriber (delivered, retries,
- * dead-lettered, latency p50/p99), and the alarms' states.
+ * subscriber queue oldest message age, SNS notifications failed, relay IteratorAge, consumer applied /
+ * skipped / gaps, webhook deliveries per subscriber (delivered, retries, dead-lettered, latency p50/p99),
+ * and the alarms' states.
  */
 export class OutboxObservability extends Construct {
   /** Alarms, by subscriber name: the subscriber's DLQ holds a message. */
   public readonly deadLetterQueueAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /** Alarms, by subscriber name: the subscriber queue's oldest message is older than the threshold. */
+  public readonly subscriberBacklogAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /** Alarm: SNS failed to deliver a notification of the topic to a subscriber queue. */
+  public readonly fanOutDeliveryFailureAlarm: cloudwatch.Alarm;
   /** Alarm: relay IteratorAge above the threshold. */
   public readonly iteratorAgeAlarm: cloudwatch.Alarm;
   /** Alarm: relay-failures holds a message. */
@@ -181,13 +218,15 @@ export class OutboxObservability extends Construct {
           `(got ${oldestPendingThreshold.toHumanString()}, grace ${props.sweeperGracePeriod.toHumanString()})`,
       );
     }
-    if (props.deadLetterQueues.length === 0) {
-      throw new Error(`${this.node.path}: deadLetterQueues must name at least one subscriber's DLQ`);
+    const backlogThreshold = props.subscriberBacklogAgeAlarmThreshold ?? Duration.minutes(15);
+    validateDurationInRange(this, 'subscriberBacklogAgeAlarmThreshold', backlogThreshold, Duration.minutes(1), Duration.days(14));
+    if (props.subscriberQueues.length === 0) {
+      throw new Error(`${this.node.path}: subscriberQueues must name at least one subscriber's queues`);
     }
-    const duplicate = props.deadLetterQueues.find(
-      (dlq, index) => props.deadLetterQueues.findIndex((other) => other.subscriber === dlq.subscriber) !== index,
+    const duplicate = props.subscriberQueues.find(
+      (queues, index) => props.subscriberQueues.findIndex((other) => other.subscriber === queues.subscriber) !== index,
     );
-    if (duplicate) throw new Error(`${this.node.path}: deadLetterQueues names subscriber ${duplicate.subscriber} twice`);
+    if (duplicate) throw new Error(`${this.node.path}: subscriberQueues names subscriber ${duplicate.subscriber} twice`);
     if (props.dashboardName !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
       throw new Error(`${this.node.path}: dashboardName must be 1-255 characters of [A-Za-z0-9_-] (got ${props.dashboardName})`);
     }
@@ -202,10 +241,18 @@ export class OutboxObservability extends Construct {
       period: props.sweeperInterval,
     });
     const iteratorAge = relay.function.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: minute });
-    const dlqDepths = props.deadLetterQueues.map(({ subscriber, queue }) => ({
+    const dlqDepths = props.subscriberQueues.map(({ subscriber, deadLetterQueue }) => ({
       subscriber,
-      metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: minute }),
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: minute }),
     }));
+    const backlogAges = props.subscriberQueues.map(({ subscriber, queue }) => ({
+      subscriber,
+      metric: queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, period: FAN_OUT_ALARM_PERIOD }),
+    }));
+    const notificationsFailed = props.eventTopic.metricNumberOfNotificationsFailed({
+      statistic: cloudwatch.Stats.SUM,
+      period: FAN_OUT_ALARM_PERIOD,
+    });
     const relayFailuresDepth = props.relayFailureQueue.metricApproximateNumberOfMessagesVisible({
       statistic: cloudwatch.Stats.MAXIMUM,
       period: minute,
@@ -230,6 +277,34 @@ export class OutboxObservability extends Construct {
       });
     }
     this.deadLetterQueueAlarms = dlqAlarms;
+
+    const backlogAlarms: Record<string, cloudwatch.Alarm> = {};
+    for (const { subscriber, metric } of backlogAges) {
+      backlogAlarms[subscriber] = new cloudwatch.Alarm(this, `${subscriberIdPart(subscriber)}SubscriberBacklog`, {
+        alarmDescription:
+          `The oldest message in the ${subscriber} queue is older than ${backlogThreshold.toHumanString()}: the subscriber falls ` +
+          'behind (its consumer stopped or fails on every event, or its webhook endpoint is down). Fix it; events the queue drops at its retention ' +
+          `are replayed from the Outbox table (npm run outbox -- replay --queue ${subscriberQueueName(subscriber)}) before the outbox retention runs out.`,
+        metric,
+        threshold: backlogThreshold.toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    this.subscriberBacklogAlarms = backlogAlarms;
+
+    this.fanOutDeliveryFailureAlarm = new cloudwatch.Alarm(this, 'FanOutDeliveryFailures', {
+      alarmDescription:
+        'SNS could not deliver payment events from the topic to a subscriber queue (deleted queue, broken queue policy): ' +
+        'those events never reach it. Repair the queue or its subscription, then replay the window into that ' +
+        "subscriber's queue from the Outbox table (npm run outbox -- replay --from <ISO> --to <ISO> --queue <name>.fifo).",
+      metric: notificationsFailed,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
 
     this.iteratorAgeAlarm = new cloudwatch.Alarm(this, 'RelayIteratorAgeHigh', {
       alarmDescription: 'The relay lags behind the Outbox stream: events reach subscribers late.',
@@ -262,7 +337,14 @@ export class OutboxObservability extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
-    this.alarms = [...Object.values(dlqAlarms), this.iteratorAgeAlarm, this.relayFailureQueueAlarm, this.oldestPendingAgeAlarm];
+    this.alarms = [
+      ...Object.values(dlqAlarms),
+      ...Object.values(backlogAlarms),
+      this.fanOutDeliveryFailureAlarm,
+      this.iteratorAgeAlarm,
+      this.relayFailureQueueAlarm,
+      this.oldestPendingAgeAlarm,
+    ];
     for (const alarm of this.alarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
 
     // --- dashboard -------------------------------------------------------------------------------
@@ -340,6 +422,21 @@ export class OutboxObservability extends Construct {
           relayFailuresDepth.with({ label: 'relay-failures messages' }),
         ],
       }),
+      new cloudwatch.GraphWidget({
+        title: 'Subscriber queues: oldest message age (s)',
+        width,
+        height,
+        left: backlogAges.map(({ subscriber, metric }) => metric.with({ label: `${subscriber} oldest message age (s)` })),
+        leftAnnotations: [{ value: backlogThreshold.toSeconds(), label: 'alarm' }],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Fan-out: SNS notifications failed',
+        width,
+        height,
+        left: [notificationsFailed.with({ label: 'Notifications SNS failed to deliver to a subscriber queue' })],
+      }),
+    );
+    this.dashboard.addWidgets(
       ...(props.consumerFunction
         ? [
             new cloudwatch.GraphWidget({

@@ -28,7 +28,8 @@ export interface PaymentEventTopicProps {
  * Encrypted at rest with the AWS managed key `alias/aws/sns` (its key policy lets SNS use it for any
  * principal of the account allowed to publish, so publishers need no KMS grant), TLS-only (a topic
  * policy denies `aws:SecureTransport = false`). Throughput is limited per message group (payment),
- * not per topic: deduplication ids are event ids, unique across groups.
+ * not per topic: deduplication ids are event ids, unique across groups. OutboxObservability alarms on
+ * the topic's NumberOfNotificationsFailed (SNS could not deliver to a subscriber queue).
  */
 export class PaymentEventTopic extends Construct {
   /** The FIFO topic. */

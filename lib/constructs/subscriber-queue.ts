@@ -75,7 +75,7 @@ export interface SubscriberQueueProps {
  * payment events topic with raw message delivery (the queue receives the envelope itself, with the
  * `eventType`/`sequence`/`aggregateId` message attributes) and, when the subscriber takes only some
  * event types, a filter policy on the `eventType` attribute. The subscription adds the queue policy
- * letting SNS send from this topic only. The DLQ depth alarm is in OutboxObservability.
+ * letting SNS send from this topic only. Its alarms (DLQ depth, age of the oldest message) are in OutboxObservability.
  *
  * Publishers set `MessageGroupId` = payment id and `MessageDeduplicationId` = event id, so
  * content-based deduplication is off.

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Duration } from 'aws-cdk-lib';
-import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import type { CfnAlarm, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { OUTBOX_METRICS } from '../../lib/constructs/outbox-observability';
@@ -10,13 +10,23 @@ import { RELAY_ENTRY } from '../../lib/constructs/outbox-relay';
 import { SWEEPER_ENTRY } from '../../lib/constructs/outbox-sweeper';
 import { EXAMPLE_CONSUMER_ENTRY } from '../../lib/constructs/example-consumer';
 import { REPO_ROOT } from '../../lib/constructs/payment-function';
-import { functionIdByEntry, resourcesOfType, synthStack } from './helpers';
+import { appSubscribers } from '../../bin/app-subscribers';
+import { PAYMENT_EVENTS_TOPIC_NAME } from '../../lib/constructs/payment-event-topic';
+import { PaymentOutboxStack } from '../../lib/payment-outbox-stack';
+import { type CfnResourceJson, functionIdByEntry, newTestApp, resourcesOfType, synthAppStack, synthStack } from './helpers';
 
 /** A dashboard metric line: [namespace, metricName, dimName, dimValue, ..., { stat, label, period }]. */
 type MetricLine = [...string[], { stat?: string; label?: string; period?: number }];
 interface Widget {
   readonly type: string;
-  readonly properties: { title?: string; metrics?: MetricLine[]; alarms?: string[] };
+  readonly x: number;
+  readonly y: number;
+  readonly properties: {
+    title?: string;
+    metrics?: MetricLine[];
+    alarms?: string[];
+    annotations?: { horizontal?: { value: number; label?: string; yAxis?: string }[] };
+  };
 }
 
 /**
@@ -145,7 +155,7 @@ describe('observability: alarms', () => {
     const { template: withActions } = synthStack({ alarmActions: [action] });
     // THEN
     const alarms = Object.values(resourcesOfType(withActions, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(6);
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([topicArn]);
   });
 
@@ -223,8 +233,9 @@ describe('observability: dashboard', () => {
     );
   });
 
-  it('shows the state of all four alarms', () => {
+  it('shows the state of all six alarms', () => {
     const alarmIds = Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).sort();
+    expect(alarmIds).toHaveLength(6);
     const shown = body.widgets
       .filter((widget) => widget.type === 'alarm')
       .flatMap((widget) => widget.properties.alarms ?? [])
@@ -237,6 +248,182 @@ describe('observability: dashboard', () => {
     const customLines = lines.filter((line) => line.startsWith('PaymentOutbox/'));
     expect(customLines.length).toBeGreaterThanOrEqual(14);
     for (const line of customLines) expect(line).toMatch(/^PaymentOutbox\/\w+\/service\/payment-outbox \S+$/);
+  });
+});
+
+/** The alarms of `template` on metric `metricName`, as [logical id, resource] pairs. */
+function alarmsOn(template: Template, metricName: string): [string, CfnResourceJson][] {
+  return Object.entries(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).filter(([, alarm]) => alarm.Properties?.MetricName === metricName);
+}
+
+/** The logical id of the queue a queue alarm's QueueName dimension points at. */
+function alarmedQueue(alarm: CfnResourceJson): string {
+  return (alarm.Properties?.Dimensions[0].Value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+}
+
+describe('observability: subscriber backlog and fan-out delivery alarms', () => {
+  // GIVEN the app's subscribers: the payment-events queue and the notifications webhook
+  const { stack, template } = synthAppStack();
+
+  it.each([
+    ['payment-events', 'PaymentEventsQueue'],
+    ['notifications', 'NotificationsQueue'],
+  ])('alarms when the oldest message of the %s queue is older than 15 minutes (maximum over 5 minutes, one period)', (_subscriber, queueId) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('has one backlog alarm per subscriber queue, <PascalName>SubscriberBacklog, and none on the DLQs', () => {
+    const byQueue = Object.fromEntries(alarmsOn(template, 'ApproximateAgeOfOldestMessage').map(([id, alarm]) => [alarmedQueue(alarm), id]));
+    expect(Object.keys(byQueue).sort()).toEqual(['NotificationsQueue', 'PaymentEventsQueue']);
+    expect(byQueue.PaymentEventsQueue).toMatch(/^ObservabilityPaymentEventsSubscriberBacklog[0-9A-F]{8}$/);
+    expect(byQueue.NotificationsQueue).toMatch(/^ObservabilityNotificationsSubscriberBacklog[0-9A-F]{8}$/);
+    const alarms = stack.observability.subscriberBacklogAlarms;
+    expect(Object.keys(alarms).sort()).toEqual(['notifications', 'payment-events']);
+    expect(alarms['payment-events']?.node.id).toBe('PaymentEventsSubscriberBacklog');
+    expect(alarms.notifications?.node.id).toBe('NotificationsSubscriberBacklog');
+  });
+
+  it('keeps the DLQ alarm ids (DeadLetterQueueNotEmpty for payment-events, <PascalName>DeadLetterQueueNotEmpty otherwise)', () => {
+    const dlqAlarms = stack.observability.deadLetterQueueAlarms;
+    expect(dlqAlarms['payment-events']?.node.id).toBe('DeadLetterQueueNotEmpty');
+    expect(dlqAlarms.notifications?.node.id).toBe('NotificationsDeadLetterQueueNotEmpty');
+  });
+
+  it('alarms when SNS fails to deliver any notification of payment-events.fifo (sum over 5 minutes > 0)', () => {
+    const failures = alarmsOn(template, 'NumberOfNotificationsFailed');
+    expect(failures).toHaveLength(1);
+    const [id, alarm] = failures[0]!;
+    expect(id).toMatch(/^ObservabilityFanOutDeliveryFailures[0-9A-F]{8}$/);
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'AWS/SNS',
+      MetricName: 'NumberOfNotificationsFailed',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarm.Properties?.Dimensions).toEqual([{ Name: 'TopicName', Value: { 'Fn::GetAtt': ['PaymentEventsTopic', 'TopicName'] } }]);
+    // the TopicName dimension is the name of the fan-out topic, payment-events.fifo
+    expect(resourcesOfType(template, 'AWS::SNS::Topic').PaymentEventsTopic?.Properties?.TopicName).toBe(PAYMENT_EVENTS_TOPIC_NAME);
+    expect(PAYMENT_EVENTS_TOPIC_NAME).toBe('payment-events.fifo');
+    expect(stack.observability.fanOutDeliveryFailureAlarm.node.id).toBe('FanOutDeliveryFailures');
+  });
+
+  it('says in the alarm descriptions which queue is behind and how to recover (replay from the Outbox table)', () => {
+    const [, paymentEvents] = alarmsOn(template, 'ApproximateAgeOfOldestMessage').find(([, alarm]) => alarmedQueue(alarm) === 'PaymentEventsQueue')!;
+    expect(paymentEvents.Properties?.AlarmDescription).toContain('payment-events queue is older than 15 minutes');
+    expect(paymentEvents.Properties?.AlarmDescription).toContain('npm run outbox -- replay --queue payment-events.fifo');
+    const [[, failures]] = alarmsOn(template, 'NumberOfNotificationsFailed') as [[string, CfnResourceJson]];
+    expect(failures.Properties?.AlarmDescription).toContain('npm run outbox -- replay');
+  });
+
+  it("lists both kinds in the construct's alarms, each alarm once", () => {
+    const observability = stack.observability;
+    expect(observability.alarms).toEqual(
+      expect.arrayContaining([observability.fanOutDeliveryFailureAlarm, ...Object.values(observability.subscriberBacklogAlarms)]),
+    );
+    // 2 DLQs + 2 backlogs + fan-out + IteratorAge + relay-failures + oldest pending
+    expect(observability.alarms).toHaveLength(8);
+    expect(new Set(observability.alarms).size).toBe(8);
+    expect(Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))).toHaveLength(8);
+  });
+
+  it('gives the backlog and fan-out alarms the actions from the stack props', () => {
+    // GIVEN an alarm action
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:payments-oncall';
+    const action: IAlarmAction = { bind: () => ({ alarmActionArn: topicArn }) };
+    // WHEN
+    const { template: withActions } = synthAppStack({ alarmActions: [action] });
+    // THEN
+    const alarms = [...alarmsOn(withActions, 'ApproximateAgeOfOldestMessage'), ...alarmsOn(withActions, 'NumberOfNotificationsFailed')];
+    expect(alarms).toHaveLength(3);
+    for (const [id, alarm] of alarms) expect(alarm.Properties?.AlarmActions, id).toEqual([topicArn]);
+  });
+
+  it('shows the backlog ages (with the alarm threshold) and the failed notifications next to the DLQ depths on the dashboard', () => {
+    const body = dashboardBody(template);
+    const widget = (title: string): Widget => {
+      const found = body.widgets.find((candidate) => candidate.properties.title === title);
+      if (!found) throw new Error(`no widget ${title}`);
+      return found;
+    };
+    const dlq = widget('Queue depth: subscriber DLQs / relay-failures');
+    const backlog = widget('Subscriber queues: oldest message age (s)');
+    const fanOut = widget('Fan-out: SNS notifications failed');
+    expect(metricLines({ widgets: [backlog] })).toEqual([
+      'AWS/SQS/ApproximateAgeOfOldestMessage/QueueName/<GetAtt PaymentEventsQueue.QueueName> Maximum',
+      'AWS/SQS/ApproximateAgeOfOldestMessage/QueueName/<GetAtt NotificationsQueue.QueueName> Maximum',
+    ]);
+    expect(backlog.properties.annotations?.horizontal).toEqual([{ value: 900, label: 'alarm', yAxis: 'left' }]);
+    expect(metricLines({ widgets: [fanOut] })).toEqual(['AWS/SNS/NumberOfNotificationsFailed/TopicName/<GetAtt PaymentEventsTopic.TopicName> Sum']);
+    // 5-minute periods: CDK leaves out a metric's period when it is 300 s, CloudWatch's default
+    for (const line of [...(backlog.properties.metrics ?? []), ...(fanOut.properties.metrics ?? [])]) {
+      expect((line[line.length - 1] as { period?: number }).period ?? 300).toBe(300);
+    }
+    // same row, right after the DLQ depths
+    expect([backlog.y, fanOut.y]).toEqual([dlq.y, dlq.y]);
+    expect([backlog.x, fanOut.x]).toEqual([dlq.x + 8, dlq.x + 16]);
+  });
+});
+
+describe('observability: subscriber backlog threshold', () => {
+  /** The threshold (seconds) of each subscriber's backlog alarm, built without synthesizing. */
+  const backlogThresholds = (subscriberBacklogAgeAlarmThreshold: Duration): Record<string, unknown> => {
+    const stack = new PaymentOutboxStack(newTestApp(), 'TestStack', {
+      subscribers: appSubscribers(),
+      alarmThresholds: { subscriberBacklogAgeAlarmThreshold },
+    });
+    return Object.fromEntries(
+      Object.entries(stack.observability.subscriberBacklogAlarms).map(([name, alarm]) => [
+        name,
+        stack.resolve((alarm.node.defaultChild as CfnAlarm).threshold),
+      ]),
+    );
+  };
+
+  it('applies subscriberBacklogAgeAlarmThreshold from the stack props to every backlog alarm and its dashboard line, nothing else', () => {
+    // GIVEN / WHEN
+    const { template } = synthAppStack({ alarmThresholds: { subscriberBacklogAgeAlarmThreshold: Duration.hours(2) } });
+    // THEN
+    const backlogs = alarmsOn(template, 'ApproximateAgeOfOldestMessage');
+    expect(backlogs).toHaveLength(2);
+    for (const [id, alarm] of backlogs) {
+      expect(alarm.Properties?.Threshold, id).toBe(7200);
+      expect(alarm.Properties?.AlarmDescription, id).toContain('older than 2 hours');
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'NumberOfNotificationsFailed', Threshold: 0 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 60_000 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OldestPendingAgeSeconds', Threshold: 600 });
+    const backlogWidget = dashboardBody(template).widgets.find((widget) => widget.properties.title === 'Subscriber queues: oldest message age (s)');
+    expect(backlogWidget?.properties.annotations?.horizontal).toEqual([{ value: 7200, label: 'alarm', yAxis: 'left' }]);
+  });
+
+  it.each([
+    ['1 minute', Duration.minutes(1), 60],
+    ['14 days', Duration.days(14), 1_209_600],
+  ])('accepts the bound %s, independent of the other thresholds and the sweeper grace period', (_bound, threshold, seconds) => {
+    expect(backlogThresholds(threshold)).toEqual({ 'payment-events': seconds, notifications: seconds });
+  });
+
+  it.each([
+    ['59 seconds', Duration.seconds(59)],
+    ['15 days', Duration.days(15)],
+  ])('rejects %s', (got, subscriberBacklogAgeAlarmThreshold) => {
+    expect(() => synthStack({ alarmThresholds: { subscriberBacklogAgeAlarmThreshold } })).toThrow(
+      `TestStack/Observability: subscriberBacklogAgeAlarmThreshold must be between 1 minute and 14 days (got ${got})`,
+    );
   });
 });
 

@@ -74,8 +74,8 @@ describe('PaymentOutboxStack', () => {
     ]);
   });
 
-  it('has the four alarms: DLQ depth, relay IteratorAge, relay failures, oldest pending event age', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  it('has the six alarms: DLQ depth, subscriber backlog age, fan-out delivery failures, relay IteratorAge, relay failures, oldest pending event age', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
   });
 
   it('has one dashboard and one scheduled rule (the sweeper)', () => {
