@@ -1,21 +1,41 @@
 /**
  * One chaos run: start the local stack in this process, drive payments through the HTTP API while
  * every fault kind is injected from one seed, stop injecting, recover (final sweep, DLQ redrive
- * with the outbox CLI), and check the tables. `npm run chaos` (chaos/run.ts) and the smaller run
+ * with the outbox CLI), and check the tables and what the webhook subscriber's receiver got. `npm run chaos` (chaos/run.ts) and the smaller run
  * in `npm test` (test/integration/chaos.test.ts) both call `runChaos`.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { LOCAL_CREDENTIALS } from '../local/clients';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack';
 import { loadTemplate } from '../local/template/template-cache';
-import { snapshotTables, verify, type Verification } from './checks';
+import type { CfnTemplate } from '../local/template/types';
+import { startWebhookReceiver, type WebhookReceiver } from '../tools/webhook-receiver/receiver';
+import { snapshotTables, verify, type Verification, type WebhookObservation } from './checks';
 import { drivePayments, planPayments, type DriveResult } from './driver';
 import { ChaosFaults, DEFAULT_RATES, type FaultCounts, type FaultRates, type InjectedTransactionFailure } from './faults/chaos-faults';
 import { SeededRandom } from './random';
 import { queueDepth, settle, type SettleReport } from './recovery';
 import { PAYMENT_EVENTS_QUEUE, SweeperRace, sweeperDependencies, type SweeperRaceStats } from './sweeper';
+
+/** The app's webhook subscriber: the run posts its events to an in-process receiver that fails some requests. */
+export const CHAOS_WEBHOOK_SUBSCRIBER = 'notifications';
+
+/** True when the template has a webhook dispatcher for `subscriber`. */
+function hasWebhookDispatcher(template: CfnTemplate, subscriber: string): boolean {
+  return Object.values(template.Resources ?? {}).some((resource) => {
+    const variables = (resource.Properties as { Environment?: { Variables?: Record<string, unknown> } } | undefined)?.Environment?.Variables;
+    return resource.Type === 'AWS::Lambda::Function' && variables?.SUBSCRIBER_NAME === subscriber && variables.WEBHOOK_URL !== undefined;
+  });
+}
+
+/** Waits (at most `timeoutMs`) until the receiver took in `count` events. */
+async function receivedAtLeast(receiver: WebhookReceiver, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (receiver.received.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+}
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -113,6 +133,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // The template cache `npm start` and the tests share (re-synthesized only when lib/ changed).
   const template = options.stack?.template ?? (await loadTemplate(DEFAULT_STATE_DIR)).template;
+  // The webhook subscriber's receiver runs in this process, so the checks can read what it took in.
+  const webhookSecret = randomBytes(32).toString('hex');
+  const receiver = hasWebhookDispatcher(template, CHAOS_WEBHOOK_SUBSCRIBER)
+    ? await startWebhookReceiver({ secret: webhookSecret, failRate: rates.webhookFailure, seed: options.seed })
+    : undefined;
   const stack: LocalStack = await startLocalStack({
     apiPort: 0,
     dynamodbPort: 0,
@@ -126,6 +151,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     sqsConcurrency: options.consumerConcurrency ?? 4,
     sqsFailedMessageVisibilitySeconds: 1,
     ttlSweepIntervalSeconds: 60,
+    webhookReceiver: false,
+    ...(receiver && {
+      webhookOverrides: {
+        [CHAOS_WEBHOOK_SUBSCRIBER]: {
+          url: new URL('/payment-events', receiver.url).href,
+          // Faster backoff than the deployed default (2 s doubling up to 300 s), so retries settle within the run.
+          env: { WEBHOOK_SECRET: webhookSecret, WEBHOOK_BACKOFF_BASE_SECONDS: '1', WEBHOOK_BACKOFF_MAX_SECONDS: '4' },
+        },
+      },
+    }),
     ...options.stack,
     template,
     stateDir,
@@ -178,6 +213,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const settleReport = await settle(stack, { stateDir, expected, sweeper, timeoutMs: options.settleTimeoutMs ?? 600_000, log });
     timings.settleMs = settleReport.durationMs;
 
+    let webhook: WebhookObservation | undefined;
+    if (receiver) {
+      const expectedEvents = [...expected.values()].reduce((sum, version) => sum + version, 0);
+      const webhookStarted = Date.now();
+      await receivedAtLeast(receiver, expectedEvents, options.settleTimeoutMs ?? 600_000);
+      log(`webhook ${CHAOS_WEBHOOK_SUBSCRIBER}: ${receiver.received.length}/${expectedEvents} events received (${Date.now() - webhookStarted} ms after the consumer settled)`);
+      const attempts = [...receiver.attemptsByEvent.values()].flat();
+      webhook = {
+        subscriber: CHAOS_WEBHOOK_SUBSCRIBER,
+        received: receiver.received,
+        orderViolations: receiver.orderViolations.length,
+        injectedFailures: attempts.filter((attempt) => attempt.outcome === 'injected:fail-rate').length,
+        leftInDlq: await queueDepth(stack, `${CHAOS_WEBHOOK_SUBSCRIBER}-dlq.fifo`),
+      };
+    }
+
     const verifyStarted = Date.now();
     const tables = await snapshotTables(stack);
     const verification = verify(tables, {
@@ -187,6 +238,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       race: race.stats,
       settle: settleReport,
       minEvents: options.minEvents ?? 0,
+      ...(webhook && { webhook }),
       explain: (key) => {
         const h = faults.deliveryHistory(key);
         return h
@@ -234,5 +286,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     faults.detach();
     rawSns.destroy();
     await stack.stop();
+    await receiver?.close();
   }
 }

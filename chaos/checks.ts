@@ -107,6 +107,21 @@ export interface VerifyInput {
   readonly minEvents?: number;
   /** What the run saw of an event (`<orderId>#<sequence>`), to explain one that was never applied. */
   readonly explain?: (eventKey: string) => string | undefined;
+  /** What the webhook subscriber's receiver took in, when the stack has one (see WebhookObservation). */
+  readonly webhook?: WebhookObservation;
+}
+
+/** A webhook subscriber as its receiver saw the run: events taken in (deduplicated by event id) and injected failures. */
+export interface WebhookObservation {
+  readonly subscriber: string;
+  /** In the order the receiver took them in, once per event id. */
+  readonly received: ReadonlyArray<{ readonly eventId: string; readonly aggregateId: string; readonly sequence: number }>;
+  /** Events the receiver took in out of sequence order for their payment. */
+  readonly orderViolations: number;
+  /** Requests answered 503 on purpose. */
+  readonly injectedFailures: number;
+  /** Messages left in the subscriber's DLQ. */
+  readonly leftInDlq: number;
 }
 
 export interface Verification {
@@ -245,6 +260,14 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
   );
 
   const faults = faultRows(input.faultCounts, input.race, drive.failedCreates.length, input.transactionFailures);
+  if (input.webhook) {
+    checks.push(...webhookChecks(input.webhook, tables.outbox));
+    faults.push({
+      fault: '9 webhook receiver failures',
+      injected: input.webhook.injectedFailures,
+      note: `503 answers to the ${input.webhook.subscriber} dispatcher (retried with backoff)`,
+    });
+  }
   const zero = faults.filter((row) => row.injected === 0).map((row) => row.fault);
   checks.push(check('fault kinds never injected', 0, zero.length, zero.length === 0, zero));
 
@@ -267,4 +290,24 @@ function diff(expected: readonly string[], actual: readonly string[]): string[] 
   for (const [key, n] of e) if ((a.get(key) ?? 0) < n) out.push(`injected, not answered 5xx: ${key}`);
   for (const [key, n] of a) if ((e.get(key) ?? 0) < n) out.push(`answered 5xx, not injected: ${key}`);
   return out;
+}
+
+/** Every committed event reached the webhook subscriber once, in sequence order per payment, and nothing is left in its DLQ. */
+function webhookChecks(webhook: WebhookObservation, outbox: readonly Item[]): Check[] {
+  const committed = new Map(outbox.map((item) => [String(item.eventId), `${String(item.aggregateId)} #${String(item.sequence)}`]));
+  const receivedIds = new Set(webhook.received.map((event) => event.eventId));
+  const missing = [...committed.keys()].filter((id) => !receivedIds.has(id));
+  const unknown = [...receivedIds].filter((id) => !committed.has(id));
+  const name = `webhook ${webhook.subscriber}:`;
+  return [
+    check(
+      `${name} committed event ids = received event ids`,
+      committed.size,
+      `${receivedIds.size} (${missing.length} missing, ${unknown.length} unknown)`,
+      missing.length === 0 && unknown.length === 0 && receivedIds.size === webhook.received.length,
+      [...missing.map((id) => `never received: ${id} (${committed.get(id) ?? '?'})`), ...unknown.map((id) => `received, never committed: ${id}`)],
+    ),
+    check(`${name} sequence order violations as received`, 0, webhook.orderViolations, webhook.orderViolations === 0),
+    check(`${name} messages left in its DLQ`, 0, webhook.leftInDlq, webhook.leftInDlq === 0),
+  ];
 }

@@ -43,6 +43,8 @@ export interface FaultRates {
   readonly duplicateInvocation: number;
   /** Per entry the topic accepted: published again later under a fresh deduplication id (an at-least-once broker's duplicate). */
   readonly duplicateMessage: number;
+  /** Per webhook request to the webhook subscriber's receiver: answered 503 (the dispatcher retries with backoff). */
+  readonly webhookFailure: number;
 }
 
 export const DEFAULT_RATES: FaultRates = {
@@ -57,6 +59,7 @@ export const DEFAULT_RATES: FaultRates = {
   consumerPoison: 0.002,
   duplicateInvocation: 0.02,
   duplicateMessage: 0.01,
+  webhookFailure: 0.05,
 };
 
 export interface FaultCounts {

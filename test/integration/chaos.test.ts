@@ -25,6 +25,7 @@ const SMALL_RUN_RATES: FaultRates = {
   consumerPoison: 0.02,
   duplicateInvocation: 0.1,
   duplicateMessage: 0.04,
+  webhookFailure: 0.1,
 };
 
 describe('chaos run (fixed seed)', () => {
@@ -47,6 +48,9 @@ describe('chaos run (fixed seed)', () => {
     const failed = report.verification.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.actual} (expected ${c.expected}) ${c.details.join('; ')}`);
     expect(failed, printed).toEqual([]);
     for (const row of report.verification.faults) expect(row.injected, `${row.fault}\n${printed}`).toBeGreaterThan(0);
+    // The app's webhook subscriber is part of the proof: its receiver got every event once, in order.
+    expect(report.verification.faults.map((row) => row.fault)).toContain('9 webhook receiver failures');
+    expect(report.verification.checks.filter((c) => c.name.startsWith('webhook notifications:')).map((c) => c.ok)).toEqual([true, true, true]);
     expect(report.verification.eventsCommitted).toBeGreaterThanOrEqual(250);
     expect(report.verification.eventsApplied).toBe(report.verification.eventsCommitted);
     expect(report.pipeline.redrivenMessages).toBeGreaterThan(0);
@@ -140,6 +144,27 @@ describe('chaos checks', () => {
     const names = violations(tables);
     expect(names).toContain('items/events of failed transactions (1 orders, 1 writes)');
     expect(names).toContain('events committed (Outbox) = sum of payment versions');
+  });
+
+  it('reports a webhook subscriber that missed an event, took one out of order, or kept one in its DLQ', () => {
+    const webhook = (received: Array<[string, number]>, extra: { orderViolations?: number; leftInDlq?: number; injectedFailures?: number } = {}) => ({
+      webhook: {
+        subscriber: 'notifications',
+        received: received.map(([id, sequence]) => ({ eventId: `${id}-${sequence}`, aggregateId: id, sequence })),
+        orderViolations: extra.orderViolations ?? 0,
+        injectedFailures: extra.injectedFailures ?? 1,
+        leftInDlq: extra.leftInDlq ?? 0,
+      },
+    });
+    expect(violations(healthy(), webhook([['p1', 1], ['p1', 2]]))).toEqual([]);
+    expect(violations(healthy(), webhook([['p1', 1]], { leftInDlq: 1 }))).toEqual([
+      'webhook notifications: committed event ids = received event ids',
+      'webhook notifications: messages left in its DLQ',
+    ]);
+    expect(violations(healthy(), webhook([['p1', 2], ['p1', 1]], { orderViolations: 1 }))).toEqual([
+      'webhook notifications: sequence order violations as received',
+    ]);
+    expect(violations(healthy(), webhook([['p1', 1], ['p1', 2]], { injectedFailures: 0 }))).toEqual(['fault kinds never injected']);
   });
 
   it('reports a DLQ that could not be emptied and a fault kind that never fired', () => {
