@@ -53,13 +53,14 @@ function subscribers() {
   return [
     { name: 'payment-events', delivery: { kind: 'queue' } },
     hook('flaky', {}, { maxAttempts: 6 }),
-    hook('down', {}, { maxAttempts: 12 }),
+    // Attempts to spare: it must still be retrying when the test brings its receiver up.
+    hook('down', {}, { maxAttempts: 20 }),
     hook('slow', {}, { timeoutSeconds: 1, maxAttempts: 6 }),
     hook('rejecting'),
     hook('healthy'),
     hook('approved-only', { eventTypes: ['payment.approved'] }),
     // Nothing ever listens on its port: retried far longer than this test runs.
-    hook('unreachable', {}, { maxAttempts: 20 }),
+    hook('unreachable', {}, { maxAttempts: 20, backoff: { baseSeconds: 1, maxSeconds: 30 } }),
   ];
 }
 
@@ -129,6 +130,27 @@ function waits(attempts: readonly ReceiverAttempt[]): number[] {
 const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
 
 describe('webhook delivery', () => {
+  it('a receiver down for a while gets everything once it is back, in order', async () => {
+    // Down: nothing listens on its port until every payment's first event has failed at least once.
+    const paymentIds = [...new Set(committed.map((e) => e.aggregateId))];
+    const downView = async (paymentId: string) =>
+      (await deliveries(paymentId)).subscribers.find((s) => s.name === subscriberName('down'));
+    await eventually(async () => {
+      const views = await Promise.all(paymentIds.map(downView));
+      return views.every((v) => v?.events[0]?.state === 'retrying') ? true : undefined;
+    }, 60_000, 'every first event retrying at the down subscriber');
+    await start('down');
+
+    await receivedAll('down');
+    expectExactlyOnceInOrder('down');
+    for (const paymentId of paymentIds) {
+      const down = await downView(paymentId);
+      expect(down?.events.map((e) => e.state)).toEqual(['delivered', 'delivered', 'delivered']);
+      expect(down?.events[0]).toMatchObject({ statusCode: 200, attempts: expect.any(Number) });
+      expect((down?.events[0] as { attempts: number }).attempts).toBeGreaterThan(1);
+    }
+  });
+
   it('a healthy receiver gets every event once, in order, on the first attempt, while others fail', async () => {
     await receivedAll('healthy');
     expectExactlyOnceInOrder('healthy');
@@ -155,48 +177,29 @@ describe('webhook delivery', () => {
     const attempts = committed.map((e) => receiver('flaky').attemptsByEvent.get(e.eventId) ?? []);
     expect(attempts.map((a) => a.map((x) => x.status))).toEqual(committed.map(() => [503, 503, 503, 200]));
     const perRetry = [0, 1, 2].map((k) => attempts.map((a) => waits(a)[k] as number));
-    // Full jitter in [1 s, cap]: caps 1, 2 and 4 s; the poller's long poll adds up to ~1.5 s.
+    // Full jitter in [1 s, cap]: caps 1, 2 and 4 s; the poller's 1 s long poll and a loaded machine add the rest.
     perRetry.forEach((delays, k) => {
       const cap = Math.min(FAST.backoff.maxSeconds, FAST.backoff.baseSeconds * 2 ** k);
       for (const delay of delays) {
         expect(delay).toBeGreaterThanOrEqual(0.9);
-        expect(delay).toBeLessThanOrEqual(cap + 2.5);
+        expect(delay).toBeLessThanOrEqual(cap + 4);
       }
     });
     expect(mean(perRetry[2] as number[])).toBeGreaterThan(mean(perRetry[0] as number[]));
   });
 
-  it('a receiver down for a while gets everything once it is back, in order', async () => {
-    // Down: nothing listens on its port until every payment's first event has failed at least once.
-    const paymentIds = [...new Set(committed.map((e) => e.aggregateId))];
-    const downView = async (paymentId: string) =>
-      (await deliveries(paymentId)).subscribers.find((s) => s.name === subscriberName('down'));
-    await eventually(async () => {
-      const views = await Promise.all(paymentIds.map(downView));
-      return views.every((v) => v?.events[0]?.state === 'retrying') ? true : undefined;
-    }, 60_000, 'every first event retrying at the down subscriber');
-    await start('down');
-
-    await receivedAll('down');
-    expectExactlyOnceInOrder('down');
-    for (const paymentId of paymentIds) {
-      const down = await downView(paymentId);
-      expect(down?.events.map((e) => e.state)).toEqual(['delivered', 'delivered', 'delivered']);
-      expect(down?.events[0]).toMatchObject({ statusCode: 200, attempts: expect.any(Number) });
-      expect((down?.events[0] as { attempts: number }).attempts).toBeGreaterThan(1);
-    }
-  });
-
   it('a receiver slower than the timeout is retried, and the event counts once', async () => {
     await receivedAll('slow');
+    // Every first attempt outlives the 1 s timeout, so every event is sent at least twice.
+    const attemptsOf = (event: EventEnvelope) => receiver('slow').attemptsByEvent.get(event.eventId)?.length ?? 0;
+    await eventually(async () => (committed.every((event) => attemptsOf(event) >= 2) ? true : undefined), 60_000, 'a second attempt of every event');
     expectExactlyOnceInOrder('slow');
-    for (const event of committed) {
-      const attempts = receiver('slow').attemptsByEvent.get(event.eventId) ?? [];
-      expect(attempts.length).toBeGreaterThanOrEqual(2);
-    }
-    const view = await deliveries(committed[0]?.aggregateId as string);
-    const slow = view.subscribers.find((s) => s.name === subscriberName('slow'));
-    expect(slow?.events.every((e) => e.state === 'delivered')).toBe(true);
+    const slow = await eventually(async () => {
+      const view = await deliveries(committed[0]?.aggregateId as string);
+      const found = view.subscribers.find((s) => s.name === subscriberName('slow'));
+      return found?.events.every((e) => e.state === 'delivered') ? found : undefined;
+    }, 60_000, 'every event delivered at the slow subscriber');
+    expect(slow.events.every((e) => (e as { attempts: number }).attempts >= 2)).toBe(true);
   });
 
   it('a receiver answering 400 sends each event straight to the DLQ, once, with the response recorded', async () => {
