@@ -65,20 +65,6 @@ export function inspectMessage(message: ReceivedMessage): Inspection {
   return { ok: true, envelope };
 }
 
-/** The envelope fields a table shows, as far as the body has them (for messages that are not valid envelopes too). */
-export function envelopeSummary(body: string): { eventId?: string; type?: string; sequence?: number } {
-  try {
-    const json = JSON.parse(body) as Record<string, unknown>;
-    return {
-      ...(typeof json.eventId === 'string' && { eventId: json.eventId }),
-      ...(typeof json.type === 'string' && { type: json.type }),
-      ...(typeof json.sequence === 'number' && { sequence: json.sequence }),
-    };
-  } catch {
-    return {};
-  }
-}
-
 /** A run id for deduplication ids: `20261125T195636Z-1a2b3c`. */
 export function newRunId(now: Date = new Date(), random: () => string = () => randomBytes(3).toString('hex')): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');

@@ -6,9 +6,9 @@ import type { Command } from '../args';
 import type { CommandContext } from '../context';
 import { EXIT, type ExitCode } from '../errors';
 import { HeldMessages } from '../held-messages';
-import { envelopeSummary } from '../messages';
 import { formatAge, formatTable } from '../output';
 import { describeQueue } from '../queues';
+import { envelopeFields } from '../../lambdas/domain/event-envelope';
 
 type DlqListCommand = Extract<Command, { name: 'dlq-list' }>;
 
@@ -38,7 +38,7 @@ export async function dlqList(command: DlqListCommand, ctx: CommandContext): Pro
     }
     const groups = new Set(messages.map((m) => m.groupId ?? '(none)'));
     const rows = messages.map((message) => {
-      const summary = envelopeSummary(message.body);
+      const summary = envelopeFields(message.body);
       return [
         message.messageId,
         message.groupId ?? '-',

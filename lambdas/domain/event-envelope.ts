@@ -77,3 +77,31 @@ export function envelopeFromOutboxItem(item: Readonly<Record<string, unknown>>):
   }
   return envelope as unknown as EventEnvelope;
 }
+
+/** The routing fields a message body carries, as far as it has them; never throws. */
+export interface EnvelopeFields {
+  readonly eventId?: string;
+  readonly type?: string;
+  readonly aggregateId?: string;
+  readonly sequence?: number;
+}
+
+/**
+ * Reads `eventId`, `type`, `aggregateId` and `sequence` from a message body that may not be a
+ * valid envelope (not JSON, fields missing): for log lines and listings, never for processing.
+ */
+export function envelopeFields(body: string): EnvelopeFields {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+  if (typeof json !== 'object' || json === null) return {};
+  return {
+    ...(typeof json.eventId === 'string' && { eventId: json.eventId }),
+    ...(typeof json.type === 'string' && { type: json.type }),
+    ...(typeof json.aggregateId === 'string' && { aggregateId: json.aggregateId }),
+    ...(typeof json.sequence === 'number' && { sequence: json.sequence }),
+  };
+}

@@ -22,6 +22,7 @@ import type { LocalQueueRef } from '../template/intrinsics';
 import type { QueueMappingSpec } from '../template/resolve';
 import { compileFilters, type RecordFilter } from './event-filter';
 import type { InvokeWrapper } from './stream-poller';
+import { envelopeFields } from '../../lambdas/domain/event-envelope';
 
 export interface SqsPollerStats {
   invocations: number;
@@ -73,15 +74,14 @@ export interface SqsInvocationReport {
   readonly error?: unknown;
 }
 
-/** The envelope fields a person wants in a log line, when the body is a payment event. */
+/** `payment.created <paymentId> seq=1` for a log line, when the body is a payment event. */
+export function eventLabel(body: string): string | undefined {
+  const { type, aggregateId, sequence } = envelopeFields(body);
+  return type !== undefined && aggregateId !== undefined ? `${type} ${aggregateId} seq=${String(sequence)}` : undefined;
+}
+
 function describeMessage(body: string): string {
-  try {
-    const e = JSON.parse(body) as { type?: unknown; aggregateId?: unknown; sequence?: unknown };
-    if (typeof e.type === 'string' && typeof e.aggregateId === 'string') return `${e.type} ${e.aggregateId} seq=${String(e.sequence)}`;
-  } catch {
-    // not JSON
-  }
-  return `${body.length} bytes`;
+  return eventLabel(body) ?? `${body.length} bytes`;
 }
 
 export function toSqsRecord(message: Message, queue: LocalQueueRef, region: string): SQSRecord {

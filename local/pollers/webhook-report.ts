@@ -11,7 +11,8 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { DELIVERIES_PARTITION_KEY, DELIVERIES_SORT_KEY, deliverySortKey, type DeliveryRecord } from '../../lambdas/domain/delivery-state';
 import { describeError, type LocalLogger } from '../log';
-import type { SqsInvocationReport } from './sqs-poller';
+import { envelopeFields } from '../../lambdas/domain/event-envelope';
+import { eventLabel, type SqsInvocationReport } from './sqs-poller';
 
 export interface WebhookReportOptions {
   readonly subscriber: string;
@@ -21,25 +22,6 @@ export interface WebhookReportOptions {
 }
 
 type Outcome = 'delivered' | 'retrying' | 'dead-lettered' | 'held' | 'failed';
-
-interface EnvelopeFields {
-  readonly type?: string;
-  readonly aggregateId?: string;
-  readonly sequence?: number;
-}
-
-function envelopeOf(record: SQSRecord): EnvelopeFields {
-  try {
-    const parsed = JSON.parse(record.body) as Record<string, unknown>;
-    return {
-      ...(typeof parsed.type === 'string' && { type: parsed.type }),
-      ...(typeof parsed.aggregateId === 'string' && { aggregateId: parsed.aggregateId }),
-      ...(typeof parsed.sequence === 'number' && { sequence: parsed.sequence }),
-    };
-  } catch {
-    return {};
-  }
-}
 
 const seconds = (untilIso: string): string => `${Math.max(0, Math.round((Date.parse(untilIso) - Date.now()) / 1000))} s`;
 const httpOf = (code: number | undefined, error: string): string => (code !== undefined ? `HTTP ${code}` : error);
@@ -72,8 +54,8 @@ export function webhookInvocationReporter(options: WebhookReportOptions): (repor
   return async ({ records, failedIds, durationMs, error }) => {
     const lines = await Promise.all(
       records.map(async (record) => {
-        const envelope = envelopeOf(record);
-        const name = envelope.type && envelope.aggregateId ? `${envelope.type} ${envelope.aggregateId} seq=${String(envelope.sequence)}` : `message ${record.messageId}`;
+        const envelope = envelopeFields(record.body);
+        const name = eventLabel(record.body) ?? `message ${record.messageId}`;
         const failed = failedIds.has(record.messageId);
         if (error !== undefined) return { outcome: 'failed' as Outcome, line: `${name} FAILED: ${describeError(error)}` };
         let delivery: DeliveryRecord | undefined;
