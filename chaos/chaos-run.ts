@@ -11,6 +11,7 @@ import { LOCAL_CREDENTIALS } from '../local/clients';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack';
 import { loadTemplate } from '../local/template/template-cache';
+import { readTemplate, webhookSubscriberOf } from '../local/template/resolve';
 import type { CfnTemplate } from '../local/template/types';
 import { startWebhookReceiver, type WebhookReceiver } from '../tools/webhook-receiver/receiver';
 import { snapshotTables, verify, type Verification, type WebhookObservation } from './checks';
@@ -25,10 +26,7 @@ export const CHAOS_WEBHOOK_SUBSCRIBER = 'notifications';
 
 /** True when the template has a webhook dispatcher for `subscriber`. */
 function hasWebhookDispatcher(template: CfnTemplate, subscriber: string): boolean {
-  return Object.values(template.Resources ?? {}).some((resource) => {
-    const variables = (resource.Properties as { Environment?: { Variables?: Record<string, unknown> } } | undefined)?.Environment?.Variables;
-    return resource.Type === 'AWS::Lambda::Function' && variables?.SUBSCRIBER_NAME === subscriber && variables.WEBHOOK_URL !== undefined;
-  });
+  return readTemplate(template).functions.some((spec) => webhookSubscriberOf(spec) === subscriber);
 }
 
 /** Waits (at most `timeoutMs`) until the receiver took in `count` events. */

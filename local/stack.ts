@@ -25,7 +25,7 @@ import { createSubscriptions, createTopics, type CreatedTopic } from './provisio
 import { mergeEnvironments, resolveFunctionEnvironment, webhookSecretReference } from './runtime/function-environment';
 import { loadFunction, type LocalFunction } from './runtime/local-function';
 import { LOCAL_ACCOUNT_ID, type LocalRegistry } from './template/intrinsics';
-import { readTemplate, type LocalModel } from './template/resolve';
+import { readTemplate, webhookSubscriberOf, type LocalModel } from './template/resolve';
 import { loadTemplate } from './template/template-cache';
 import type { CfnTemplate } from './template/types';
 import { FiguresReporter } from './figures-reporter';
@@ -614,8 +614,8 @@ function planWebhooks(model: LocalModel, template: CfnTemplate, options: LocalSt
   const secretsById = new Map<string, string>();
   const secretsBySubscriber = new Map<string, string>();
   for (const spec of model.functions) {
-    const name = spec.environment[ENV.subscriberName];
-    if (typeof name !== 'string' || spec.environment[ENV.webhookUrl] === undefined) continue;
+    const name = webhookSubscriberOf(spec);
+    if (name === undefined) continue;
     const url = spec.environment[ENV.webhookUrl];
     const table = spec.environment[ENV.deliveriesTable];
     const tableId = table !== null && typeof table === 'object' && !Array.isArray(table) && typeof table.Ref === 'string' ? table.Ref : undefined;

@@ -4,6 +4,7 @@
  * Values that depend on local resources (names, URLs, ARNs) stay as CloudFormation values here
  * and are resolved by `intrinsics.ts` once the emulators have created the resources.
  */
+import { ENV } from '../../lambdas/config/env-names';
 import { LocalStartupError } from '../errors';
 import { ENTRY_METADATA_KEY, isRecord, type CfnResource, type CfnTemplate, type CfnValue } from './types';
 
@@ -77,6 +78,12 @@ export interface FunctionSpec {
   readonly memoryMb: number;
   /** Environment.Variables as in the template (may hold Ref / Fn::GetAtt / Fn::Join). */
   readonly environment: Record<string, CfnValue>;
+}
+
+/** The subscriber a webhook dispatcher delivers for (SUBSCRIBER_NAME next to a WEBHOOK_URL), or `undefined` for any other function. */
+export function webhookSubscriberOf(spec: FunctionSpec): string | undefined {
+  const name = spec.environment[ENV.subscriberName];
+  return typeof name === 'string' && spec.environment[ENV.webhookUrl] !== undefined ? name : undefined;
 }
 
 export interface StreamMappingSpec {
