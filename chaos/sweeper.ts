@@ -30,15 +30,8 @@ export function sweeperDependencies(stack: LocalStack): SweeperDependencies {
   const clock = { now: () => new Date() };
   return {
     ledger: new DynamoDbPublicationLedger(dynamoDocumentClient(), { tableName: stack.tableName('Outbox') }, clock),
-    publisher: new SnsEventPublisher(snsClient(), topicArn(stack, PAYMENT_EVENTS_TOPIC)),
+    publisher: new SnsEventPublisher(snsClient(), stack.topicArn(PAYMENT_EVENTS_TOPIC)),
   };
-}
-
-/** The ARN of one of the stack's SNS topics, by name. */
-export function topicArn(stack: LocalStack, name: string): string {
-  const arn = stack.endpoints.topics[name];
-  if (arn === undefined) throw new Error(`the local stack has no SNS topic ${name}`);
-  return arn;
 }
 
 export interface SweeperRaceStats {

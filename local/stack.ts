@@ -160,6 +160,7 @@ export interface LocalStack {
   /** The table whose logical id starts with `prefix`-ish name (e.g. `Outbox`). */
   tableName(nameFragment: string): string;
   queueUrl(queueName: string): string;
+  topicArn(topicName: string): string;
   stop(): Promise<void>;
 }
 
@@ -449,6 +450,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const queue = queuesByName.get(name);
         if (!queue) throw new Error(`no queue named ${name}`);
         return queue.url;
+      },
+      topicArn: (name) => {
+        const topic = topics.find((t) => t.topicName === name);
+        if (!topic) throw new Error(`no topic named ${name}`);
+        return topic.arn;
       },
       stop: () => (stopped ??= cleanup()),
     };

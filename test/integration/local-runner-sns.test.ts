@@ -60,7 +60,7 @@ beforeEach(async () => {
   for (const queue of [PAYMENT_EVENTS_QUEUE, NOTIFICATIONS_QUEUE, APPROVED_ONLY_QUEUE]) await drainQueue(stack, queue);
 });
 
-const topicArn = () => stack.endpoints.topics[PAYMENT_EVENTS_TOPIC] as string;
+const topicArn = () => stack.topicArn(PAYMENT_EVENTS_TOPIC);
 
 const envelope = (paymentId: string, sequence: number, type: string) =>
   JSON.stringify({ eventId: `${paymentId}-${sequence}`, type, aggregateType: 'payment', aggregateId: paymentId, sequence });

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { DynamoDbPublicationLedger } from '../../lambdas/adapters/dynamodb-publication-ledger';
 import { snsClient } from '../../lambdas/adapters/aws-clients';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns-event-publisher';
-import { PAYMENT_EVENTS_TOPIC, topicArn } from '../../chaos/sweeper';
+import { PAYMENT_EVENTS_TOPIC } from '../../chaos/sweeper';
 import { sweepPending } from '../../lambdas/use-cases/sweep-pending';
 import { PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from './harness';
 import { confirm, createPayment, decodeMessage, eventually, events, newOrderId } from './payment-api-client';
@@ -87,7 +87,7 @@ it('sweeper: a lost last event is republished from the PendingEvents index with 
   // The deployed sweeper's grace period is 120 s: run the same use case as if that much time had passed.
   const ledger = new DynamoDbPublicationLedger(stack.clients.documents, { tableName: stack.tableName('Outbox') }, { now: () => new Date() });
   // Through the topic, as the deployed sweeper publishes (the handlers' SNS client, pointed at the emulator).
-  const publisher = new SnsEventPublisher(snsClient(), topicArn(stack, PAYMENT_EVENTS_TOPIC));
+  const publisher = new SnsEventPublisher(snsClient(), stack.topicArn(PAYMENT_EVENTS_TOPIC));
   const report = await sweepPending({ now: new Date(Date.now() + 121_000), graceSeconds: 120, limit: 1000 }, { ledger, publisher });
 
   expect(report.republishedEvents.map((e) => [e.aggregateId, e.sequence])).toContainEqual([payment.paymentId, 2]);
