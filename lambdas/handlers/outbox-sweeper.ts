@@ -6,11 +6,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { dynamoDocumentClient, snsClient } from '../adapters/aws-clients';
-import { DynamoDbPublicationLedger } from '../adapters/dynamodb-publication-ledger';
-import { SnsEventPublisher } from '../adapters/sns-event-publisher';
+import { outboxPublicationFromEnv } from '../composition/outbox-publication';
 import { ENV } from '../config/env-names';
-import { positiveIntEnv, requiredEnv } from '../config/required-env';
+import { positiveIntEnv } from '../config/required-env';
 import { logger, metrics, MetricUnit } from '../observability';
 import { sweepPending, type SweepSummary } from '../use-cases/sweep-pending';
 
@@ -19,14 +17,12 @@ const DEFAULT_SWEEPER_GRACE_SECONDS = 120;
 /** Index items one run reads, unless SWEEPER_MAX_EVENTS says otherwise. */
 const DEFAULT_SWEEPER_MAX_EVENTS = 1000;
 
-const systemClock = { now: () => new Date() };
 const graceSeconds = positiveIntEnv(ENV.sweeperGraceSeconds, DEFAULT_SWEEPER_GRACE_SECONDS);
 const limit = positiveIntEnv(ENV.sweeperMaxEvents, DEFAULT_SWEEPER_MAX_EVENTS);
-const publisher = new SnsEventPublisher(snsClient(), requiredEnv(ENV.paymentEventsTopicArn));
-const ledger = new DynamoDbPublicationLedger(dynamoDocumentClient(), { tableName: requiredEnv(ENV.outboxTable) }, systemClock);
+const { clock, publisher, ledger } = outboxPublicationFromEnv();
 
 const lambdaHandler = async (): Promise<SweepSummary> => {
-  const report = await sweepPending({ now: systemClock.now(), graceSeconds, limit }, { ledger, publisher });
+  const report = await sweepPending({ now: clock.now(), graceSeconds, limit }, { ledger, publisher });
 
   metrics.addMetric('OldestPendingAgeSeconds', MetricUnit.Seconds, report.oldestPendingAgeSeconds);
   metrics.addMetric('SweeperRepublished', MetricUnit.Count, report.republished);

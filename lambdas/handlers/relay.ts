@@ -9,22 +9,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { dynamoDocumentClient, snsClient } from '../adapters/aws-clients';
-import { DynamoDbPublicationLedger } from '../adapters/dynamodb-publication-ledger';
 import { toRelayRecord } from '../adapters/outbox-stream-record';
-import { SnsEventPublisher } from '../adapters/sns-event-publisher';
-import { ENV } from '../config/env-names';
-import { requiredEnv } from '../config/required-env';
+import { outboxPublicationFromEnv } from '../composition/outbox-publication';
 import { logger, metrics, MetricUnit } from '../observability';
 import { relayEvents } from '../use-cases/relay-events';
 
-const systemClock = { now: () => new Date() };
-const publisher = new SnsEventPublisher(snsClient(), requiredEnv(ENV.paymentEventsTopicArn));
-const ledger = new DynamoDbPublicationLedger(dynamoDocumentClient(), { tableName: requiredEnv(ENV.outboxTable) }, systemClock);
+const { clock, publisher, ledger } = outboxPublicationFromEnv();
 
 const lambdaHandler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   const records = event.Records.map(toRelayRecord);
-  const report = await relayEvents(records, { publisher, ledger, clock: systemClock });
+  const report = await relayEvents(records, { publisher, ledger, clock });
 
   metrics.addMetric('EventsPublished', MetricUnit.Count, report.published.length);
   metrics.addMetric('PublishFailures', MetricUnit.Count, report.failed);
