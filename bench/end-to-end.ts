@@ -8,7 +8,8 @@ import { startLocalStack, type LocalStack } from '../local/stack';
 import { join } from 'node:path';
 import { round, summarize, treeRssMiB } from './stats';
 
-async function timedCall(stack: LocalStack, method: string, path: string, body: unknown, latencies: number[]) {
+/** Calls the stack's API, records the latency, and throws on a non-2xx answer. */
+export async function timedCall(stack: LocalStack, method: string, path: string, body: unknown, latencies: number[]) {
   const started = performance.now();
   const response = await fetch(`${stack.apiUrl}${path}`, { method, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
   const json = (await response.json()) as { paymentId: string };

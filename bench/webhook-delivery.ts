@@ -17,6 +17,7 @@ import { scanTable } from '../local/scan-table';
 import { startLocalStack } from '../local/stack';
 import { loadTemplate } from '../local/template/template-cache';
 import { startWebhookReceiver, type WebhookReceiver } from '../tools/webhook-receiver/receiver';
+import { timedCall } from './end-to-end';
 import { round, summarize } from './stats';
 
 export interface WebhookBenchOptions {
@@ -58,13 +59,14 @@ export async function runWebhookDelivery(options: WebhookBenchOptions) {
     receivers[HEALTHY] = await startWebhookReceiver({ secret: secret(HEALTHY), port: ports[HEALTHY] });
     receivers[FLAKY] = await startWebhookReceiver({ secret: secret(FLAKY), port: ports[FLAKY], failRate: options.flakyFailRate, seed: 7 });
 
+    const apiLatencies: number[] = [];
     let next = 0;
     await Promise.all(
       Array.from({ length: options.concurrency }, async () => {
         while (next < options.payments) {
           const i = next++;
-          const created = await post(stack.apiUrl, '/payments', { orderId: `bench-hook-${i}`, amount: 1000 + i, currency: 'KRW', method: 'CARD' });
-          await post(stack.apiUrl, `/payments/${created.paymentId}/confirm`, { cardToken: 'tok_visa' });
+          const created = await timedCall(stack, 'POST', '/payments', { orderId: `bench-hook-${i}`, amount: 1000 + i, currency: 'KRW', method: 'CARD' }, apiLatencies);
+          await timedCall(stack, 'POST', `/payments/${created.paymentId}/confirm`, { cardToken: 'tok_visa' }, apiLatencies);
         }
       }),
     );
@@ -93,6 +95,7 @@ export async function runWebhookDelivery(options: WebhookBenchOptions) {
     };
     return {
       payments: options.payments,
+      apiLatencyMs: latency(apiLatencies),
       eventsCommitted: outbox.length,
       'payment-events (queue, example consumer)': {
         eventsApplied: inbox.length,
@@ -107,12 +110,6 @@ export async function runWebhookDelivery(options: WebhookBenchOptions) {
   }
 }
 
-async function post(apiUrl: string, path: string, body: unknown): Promise<{ paymentId: string }> {
-  const response = await fetch(`${apiUrl}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
-  const json = (await response.json()) as { paymentId: string };
-  if (response.status >= 300) throw new Error(`POST ${path} answered ${response.status}: ${JSON.stringify(json)}`);
-  return json;
-}
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
