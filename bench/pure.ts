@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createPaymentSchema, parseCommand } from '../lambdas/domain/commands';
 import { confirmPayment, createPayment } from '../lambdas/domain/payment';
 import { planRelay, type RelayRecord } from '../lambdas/domain/relay-plan';
-import { SqsEventPublisher } from '../lambdas/adapters/sqs-event-publisher';
+import { SqsEventPublisher } from '../cli/sqs-event-publisher';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { round } from './stats';
 

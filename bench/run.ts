@@ -12,8 +12,9 @@ import { parseArgs } from 'node:util';
 import { measureBundles } from './bundles';
 import { runEndToEnd } from './end-to-end';
 import { runPureBenchmarks } from './pure';
+import { prepareRunnerProcess } from '../local/process/runner-process';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+prepareRunnerProcess();
 const { values } = parseArgs({
   options: {
     payments: { type: 'string', default: '300' },

@@ -19,6 +19,7 @@ import { loadTemplate } from '../local/template/template-cache';
 import { startWebhookReceiver, type WebhookReceiver } from '../tools/webhook-receiver/receiver';
 import { timedCall } from './end-to-end';
 import { round, summarize } from './stats';
+import { prepareRunnerProcess } from '../local/process/runner-process';
 
 export interface WebhookBenchOptions {
   readonly payments: number;
@@ -112,7 +113,7 @@ export async function runWebhookDelivery(options: WebhookBenchOptions) {
 
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  prepareRunnerProcess();
   const [payments = '100', concurrency = '8', flakyFailRate = '0.3'] = process.argv.slice(2);
   const results = await runWebhookDelivery({ payments: Number(payments), concurrency: Number(concurrency), flakyFailRate: Number(flakyFailRate) });
   process.stdout.write(`${JSON.stringify(results)}\n`);

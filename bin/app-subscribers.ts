@@ -29,7 +29,7 @@ export const DEFAULT_NOTIFICATIONS_WEBHOOK_URL = 'http://localhost:3001/payment-
  */
 export function appSubscribers(notificationsWebhookUrl: string = DEFAULT_NOTIFICATIONS_WEBHOOK_URL): unknown[] {
   return [
-    // The example consumer's queue (lambdas/handlers/example-consumer.ts reads payment-events.fifo).
+    // The example consumer's queue (lambdas/functions/example-consumer/entry.ts reads payment-events.fifo).
     { name: 'payment-events', delivery: { kind: 'queue' } },
     // A service that only offers an HTTP callback: signed POSTs, retried with backoff, then dead-lettered.
     { name: 'notifications', delivery: { kind: 'webhook', url: notificationsWebhookUrl } },

@@ -128,7 +128,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const plans = planPayments(new SeededRandom(options.seed), options.payments);
   const stateDir = options.stack?.stateDir ?? join(DEFAULT_STATE_DIR, 'chaos');
 
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // The template cache `npm start` and the tests share (re-synthesized only when lib/ changed).
   const template = options.stack?.template ?? (await loadTemplate(DEFAULT_STATE_DIR)).template;
   // The webhook subscriber's receiver runs in this process, so the checks can read what it took in.

@@ -13,7 +13,7 @@
  * faults below the API, so the API must either succeed or fail cleanly with a 5xx.
  */
 import type { PaymentMethod } from '../lambdas/domain/payment';
-import { signPgBody } from '../lambdas/http/pg-signature';
+import { signPgBody } from '../lambdas/functions/pg-deposit-callback/pg-callback-signature';
 import type { SeededRandom } from './random';
 
 export type Step = 'confirm' | 'decline' | 'deposit' | 'cancel';

@@ -8,6 +8,7 @@ import { runChaos } from './chaos-run';
 import { AVERAGE_EVENTS_PER_PAYMENT } from './driver';
 import { randomSeed } from './random';
 import { formatReport } from './report';
+import { prepareRunnerProcess } from '../local/process/runner-process';
 
 /** ~10,400 events at 2.8 events per payment, minus the creates that fail. */
 export const DEFAULT_PAYMENTS = 3_700;
@@ -33,6 +34,7 @@ function positiveInt(name: string, raw: string | undefined, fallback: number, mi
 }
 
 async function main(argv: string[]): Promise<number> {
+  prepareRunnerProcess();
   let values;
   try {
     ({ values } = parseArgs({

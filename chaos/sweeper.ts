@@ -6,7 +6,7 @@
  *   what they already applied).
  * - `sweepUntilNothingPending` runs it with grace 0 at the end, until the PendingEvents index is empty.
  */
-import { dynamoDocumentClient, snsClient } from '../lambdas/adapters/aws-clients';
+import { dynamoDocumentClient, snsClient } from '../lambdas/platform/aws-clients';
 import { DynamoDbPublicationLedger } from '../lambdas/adapters/dynamodb-publication-ledger';
 import { SnsEventPublisher } from '../lambdas/adapters/sns-event-publisher';
 import { PENDING_SHARDS } from '../lambdas/domain/pending-shards';

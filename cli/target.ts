@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, paginateListTables } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ENV } from '../lambdas/config/env-names';
+import { ENV } from '../lambdas/platform/env-names';
 import type { TargetOptions } from './args';
 
 /** Repository root (this file lives in `cli/`). */

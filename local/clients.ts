@@ -1,13 +1,14 @@
 /**
- * SDK clients the runner itself uses (provisioning, pollers, sweeper) and hands to tests.
- * Like the handlers' clients, the SQS client sends every request to the emulator endpoint
- * (`useQueueUrlAsEndpoint: false`), never to the queue URL's `sqs.<region>.localhost` host.
+ * SDK clients the runner itself uses (provisioning, pollers, sweeper) and hands to tests, and
+ * those each local function instance gets. Every SQS client sends its requests to the emulator
+ * endpoint (`useQueueUrlAsEndpoint: false`), never to the queue URL's `sqs.<region>.localhost` host.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createAwsClients, type AwsClients } from '../lambdas/platform/aws-clients';
 
 /** Credentials the emulators accept (DynamoDB Local runs with -sharedDb, so any key sees the same tables). */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -52,19 +53,11 @@ export function createLocalClients(endpoints: LocalEndpoints): LocalClients {
   };
 }
 
-/**
- * The environment that points unmodified handler code at the emulators: region, dummy
- * credentials and one endpoint per service (never AWS_ENDPOINT_URL, which would hit every client).
- */
-export function emulatorEnvironment(endpoints: LocalEndpoints): Record<string, string> {
-  return {
-    AWS_REGION: endpoints.region,
-    AWS_DEFAULT_REGION: endpoints.region,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
-    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodbEndpoint,
-    AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
-    AWS_ENDPOINT_URL_SNS: endpoints.snsEndpoint ?? endpoints.sqsEndpoint,
-  };
+/** SDK clients of one local function instance: the emulators' endpoints, region and dummy credentials. */
+export function createFunctionClients(endpoints: LocalEndpoints): AwsClients {
+  return createAwsClients({
+    region: endpoints.region,
+    credentials: LOCAL_CREDENTIALS,
+    endpoints: { dynamodb: endpoints.dynamodbEndpoint, sqs: endpoints.sqsEndpoint, sns: endpoints.snsEndpoint ?? endpoints.sqsEndpoint },
+  });
 }

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApiServer } from './api/api-server';
-import { createLocalClients, emulatorEnvironment, type LocalClients } from './clients';
+import { createFunctionClients, createLocalClients, type LocalClients, type LocalEndpoints } from './clients';
+import { destroyAwsClients, type AwsClients } from '../lambdas/platform/aws-clients';
 import { startDynamoDbLocal, type DynamoDbLocal } from './emulators/dynamodb-local';
 import { assertJava } from './emulators/java';
 import { assertPortFree } from './emulators/ports';
@@ -22,7 +23,7 @@ import { killProcessGroupNow } from './process/process-group';
 import { createQueues, type CreatedQueue } from './provision/queues';
 import { createTables, type CreatedTable } from './provision/tables';
 import { createSubscriptions, createTopics, type CreatedTopic } from './provision/topics';
-import { mergeEnvironments, resolveFunctionEnvironment, webhookSecretReference } from './runtime/function-environment';
+import { resolveFunctionEnvironment, webhookSecretReference } from './runtime/function-environment';
 import { loadFunction, type LocalFunction } from './runtime/local-function';
 import { LOCAL_ACCOUNT_ID, type LocalRegistry } from './template/intrinsics';
 import { readTemplate, webhookSubscriberOf, type LocalModel } from './template/resolve';
@@ -31,7 +32,7 @@ import type { CfnTemplate } from './template/types';
 import { FiguresReporter } from './figures-reporter';
 import { Scheduler } from './scheduler';
 import { TtlSweeper } from './ttl-sweeper';
-import { ENV } from '../lambdas/config/env-names';
+import { ENV } from '../lambdas/platform/env-names';
 import { webhookInvocationReporter } from './pollers/webhook-report';
 import { startWebhookReceiverProcess, type WebhookReceiverProcess } from './webhook-receiver-process';
 
@@ -92,6 +93,11 @@ export interface LocalStackOptions {
    * into its environment (e.g. `{ WEBHOOK_BACKOFF_BASE_SECONDS: '1' }`).
    */
   readonly webhookOverrides?: Readonly<Record<string, WebhookOverride>>;
+  /**
+   * Called once per function with the SDK clients the runner made for it; what it returns is what
+   * the function gets (chaos adds fault-injecting middleware here). @default the clients unchanged
+   */
+  readonly functionClients?: (fn: { readonly logicalId: string; readonly name: string }, clients: AwsClients) => AwsClients;
 }
 
 /** Local changes to one webhook subscriber's dispatcher. */
@@ -163,9 +169,6 @@ export interface LocalStack {
   topicArn(topicName: string): string;
   stop(): Promise<void>;
 }
-
-/** Process-wide: handler modules read their configuration once, at import. */
-let importedEnvironment: string | undefined;
 
 const envNumber = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -290,10 +293,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           const url = override?.url ?? (subscriber === webhooks.receiver?.subscriber ? webhookReceiverUrl : undefined);
           return { ...env, ...(url !== undefined && { [ENV.webhookUrl]: url }), ...override?.env };
         },
-        functionScoped: new Set(Object.values(options.webhookOverrides ?? {}).flatMap((o) => Object.keys(o.env ?? {}))),
         endpoints,
         log,
         handlerLogLevel: options.handlerLogLevel,
+        functionClients: options.functionClients,
       },
       cleanups,
     );
@@ -497,14 +500,13 @@ interface LoadContext {
   readonly webhookSecretsById: ReadonlyMap<string, string>;
   /** Local changes to a function's resolved environment (webhook URL and overrides). */
   readonly adjustEnvironment: (env: Record<string, string>) => Record<string, string>;
-  /** Variables that may differ between functions (override keys). */
-  readonly functionScoped: ReadonlySet<string>;
-  readonly endpoints: { region: string; dynamodbEndpoint: string; sqsEndpoint: string; snsEndpoint: string };
+  readonly endpoints: LocalEndpoints;
   readonly log: LocalLogger;
   readonly handlerLogLevel: string | undefined;
+  readonly functionClients: LocalStackOptions['functionClients'];
 }
 
-/** Resolves every function's environment, puts the merged result into process.env and imports the handlers. */
+/** Resolves every function's environment and builds its handler with clients of its own. */
 async function loadFunctions(
   model: LocalModel,
   template: CfnTemplate,
@@ -529,67 +531,24 @@ async function loadFunctions(
     warned.add(logicalId);
     ctx.log.warn(`${where} refers to ${logicalId} (${type}), which is not emulated: it gets a placeholder ARN`);
   };
-  const environments = new Map(
-    model.functions.map((f) => [
-      f.logicalId,
-      ctx.adjustEnvironment(
-        resolveFunctionEnvironment(f, registry, { pgWebhookSecret: ctx.pgWebhookSecret, webhookSecrets: ctx.webhookSecretsById, onUnresolved }),
-      ),
-    ]),
-  );
-  const merged = mergeEnvironments(environments, ctx.functionScoped);
-  const processEnvironment: Record<string, string> = {
-    ...merged.shared,
-    ...emulatorEnvironment(ctx.endpoints),
-    POWERTOOLS_LOG_LEVEL: ctx.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
-  };
-
-  const fingerprint = JSON.stringify([processEnvironment, [...merged.perFunction]]);
-  if (importedEnvironment !== undefined && importedEnvironment !== fingerprint) {
-    throw new LocalStartupError(
-      'the handlers were already imported in this process with other endpoints or names; start one local stack per process ' +
-        '(or reuse the same ports and secret)',
-    );
-  }
-
-  const saved: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(processEnvironment)) {
-    saved[name] = process.env[name];
-    process.env[name] = value;
-  }
-  for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN']) {
-    saved[name] = process.env[name];
-    delete process.env[name];
-  }
-  cleanups.push(async () => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
 
   const functions = new Map<string, LocalFunction>();
-  const entryUses = new Map<string, number>();
-  for (const spec of model.functions) entryUses.set(spec.entry, (entryUses.get(spec.entry) ?? 0) + 1);
   for (const spec of model.functions) {
     const ref = functionRefs.get(spec.logicalId) as { functionName: string; arn: string };
-    const importEnvironment = merged.perFunction.get(spec.logicalId);
+    const environment: Record<string, string> = {
+      ...ctx.adjustEnvironment(
+        resolveFunctionEnvironment(spec, registry, { pgWebhookSecret: ctx.pgWebhookSecret, webhookSecrets: ctx.webhookSecretsById, onUnresolved }),
+      ),
+      POWERTOOLS_LOG_LEVEL: ctx.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    };
+    const own = createFunctionClients(ctx.endpoints);
+    cleanups.push(async () => destroyAwsClients(own));
+    const aws = ctx.functionClients?.({ logicalId: spec.logicalId, name: spec.shortName }, own) ?? own;
     functions.set(
       spec.logicalId,
-      await loadFunction({
-        spec,
-        functionName: ref.functionName,
-        arn: ref.arn,
-        repoRoot: REPO_ROOT,
-        ...(importEnvironment && { importEnvironment }),
-        isolateEnvironment: merged.isolated.has(spec.logicalId),
-        // One module instance per function when functions share an entry (several webhook dispatchers).
-        ...((entryUses.get(spec.entry) ?? 0) > 1 && { instanceKey: spec.logicalId }),
-      }),
+      await loadFunction({ spec, functionName: ref.functionName, arn: ref.arn, repoRoot: REPO_ROOT, environment, aws }),
     );
   }
-  importedEnvironment = fingerprint;
   return functions;
 }
 

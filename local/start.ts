@@ -11,6 +11,7 @@ import { createLogger, isLogLevel } from './log';
 import { DEFAULT_STATE_DIR } from './paths';
 import { watchLauncher } from './process/launcher-watchdog';
 import { portsFromEnvironment, startLocalStack, webhookReceiverPortFromEnvironment, type LocalStack } from './stack';
+import { prepareRunnerProcess } from './process/runner-process';
 
 const USAGE = `usage: npm start [-- --no-consumers] [--no-webhook-receiver] [--webhook-fail-rate R] [--webhook-down-for D]
 
@@ -82,9 +83,7 @@ async function main(): Promise<void> {
   }
   const { consumers } = cli;
 
-  // The SDK prints an 8-line notice on Node < 22; one line says the same.
-  const nodeMajor = Number(process.versions.node.split('.')[0]);
-  if (nodeMajor < 22) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  prepareRunnerProcess();
 
   const level = process.env.LOCAL_LOG_LEVEL;
   const log = createLogger('local', { level: isLogLevel(level) ? level : 'info' });
@@ -128,7 +127,7 @@ async function main(): Promise<void> {
     log.error(`unhandled rejection: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   });
 
-  if (nodeMajor < 22) log.info(`note: Node ${process.versions.node} is fine locally; the Lambdas run nodejs22.x and newer AWS SDK releases will need Node >= 22`);
+  if (Number(process.versions.node.split('.')[0]) < 22) log.info(`note: Node ${process.versions.node} is fine locally; the Lambdas run nodejs22.x and newer AWS SDK releases will need Node >= 22`);
   log.info(`starting DynamoDB Local, the SQS emulator and synthesizing the stack${consumers ? '' : ' (--no-consumers)'}`);
   const receiverPort = webhookReceiverPortFromEnvironment();
   stack = await startLocalStack({

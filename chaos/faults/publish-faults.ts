@@ -1,5 +1,5 @@
 /**
- * Fault injection into the broker clients the handlers share (lambdas/adapters/aws-clients.ts):
+ * Fault injection into the broker clients the handlers share (lambdas/platform/aws-clients.ts):
  * the local runner imports the handler modules into this process, so a middleware on those
  * clients sees every batch the relay and the sweeper publish (SNS PublishBatch to the
  * `payment-events.fifo` topic) and every SQS SendMessageBatch a tool makes.
@@ -13,7 +13,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PublishBatchCommandInput, PublishBatchCommandOutput } from '@aws-sdk/client-sns';
 import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
-import { dynamoDocumentClient, snsClient, sqsClient } from '../../lambdas/adapters/aws-clients';
+import { dynamoDocumentClient, snsClient, sqsClient } from '../../lambdas/platform/aws-clients';
 
 export class SimulatedCrash extends Error {
   constructor() {

@@ -1,6 +1,6 @@
 /**
  * Payment writes that fail: a middleware on the handlers' shared DynamoDB document client
- * (lambdas/adapters/aws-clients.ts) throws for chosen TransactWriteItems calls that write the
+ * (lambdas/platform/aws-clients.ts) throws for chosen TransactWriteItems calls that write the
  * Payments table, before they reach DynamoDB, with an error DynamoDB itself returns: a
  * cancellation for throttling (`TransactionCanceledException`, reason `ThrottlingError`) or an
  * `InternalServerError`. Neither is a lost race, so the API must answer 5xx and nothing of the
@@ -12,7 +12,7 @@
  */
 import { InternalServerError, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { dynamoDocumentClient } from '../../lambdas/adapters/aws-clients';
+import { dynamoDocumentClient } from '../../lambdas/platform/aws-clients';
 
 /** The change a payment transaction would commit. */
 export interface PaymentWrite {

@@ -7,7 +7,7 @@
  */
 import { paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES } from '../../lambdas/adapters/sqs-event-publisher';
+import { SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES } from '../sqs-event-publisher';
 import { DEFAULT_REPLAY_QUEUE_NAME, type Command } from '../args';
 import type { CommandContext } from '../context';
 import { EXIT, QueueNotFoundError, RefusedError, type ExitCode } from '../errors';

@@ -21,7 +21,7 @@ import type {
   PendingPage,
   PublicationLedger,
 } from '../ports/publication-ledger';
-import { mapSettled } from '../util/map-settled';
+import { mapSettled } from '../use-cases/map-settled';
 
 export interface DynamoDbPublicationLedgerSettings {
   /** The Outbox table (PK `aggregateId` S, SK `sequence` N) with the `PendingEvents` index. */

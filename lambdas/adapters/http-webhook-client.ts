@@ -5,7 +5,7 @@
  * another address, and the signature is for the configured receiver.
  */
 import type { WebhookClient, WebhookRequest } from '../ports/webhook-client';
-import type { WebhookAttemptResult } from '../webhooks/delivery-policy';
+import type { WebhookAttemptResult } from '../domain/webhook-delivery-policy';
 
 /** Bytes of the response body kept for the delivery record and the dead letter. */
 export const BODY_EXCERPT_BYTES = 512;

@@ -1,4 +1,4 @@
-import type { WebhookAttemptResult } from '../webhooks/delivery-policy';
+import type { WebhookAttemptResult } from '../domain/webhook-delivery-policy';
 
 export interface WebhookRequest {
   readonly url: string;

@@ -25,8 +25,8 @@ import type { Clock } from '../ports/clock';
 import type { DeliveryLog } from '../ports/delivery-log';
 import type { QueueMessageRef, SubscriberQueue } from '../ports/subscriber-queue';
 import type { WebhookClient } from '../ports/webhook-client';
-import { decideDelivery, type DeadLetterReason, type RetryPolicy } from '../webhooks/delivery-policy';
-import { signedWebhookHeaders } from '../webhooks/signature';
+import { decideDelivery, type DeadLetterReason, type RetryPolicy } from '../domain/webhook-delivery-policy';
+import { signedWebhookHeaders } from '../domain/webhook-signature';
 
 export interface WebhookDispatchSettings {
   /** The subscriber's name (delivery records, dead-letter attributes). */

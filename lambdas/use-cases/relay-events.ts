@@ -25,7 +25,7 @@ import {
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { MarkOutcome, PublicationLedger } from '../ports/publication-ledger';
-import { mapSettled } from '../util/map-settled';
+import { mapSettled } from './map-settled';
 
 export interface RelayReport {
   /** For Lambda: the first record not published and every later one. Empty when all went through. */

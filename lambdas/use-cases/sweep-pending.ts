@@ -15,7 +15,7 @@ import { PENDING_SHARDS } from '../domain/pending-shards';
 import { nextSweepBatch, sweepTargets } from '../domain/sweep-plan';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { MarkOutcome, PendingCursor, PublicationLedger } from '../ports/publication-ledger';
-import { mapSettled } from '../util/map-settled';
+import { mapSettled } from './map-settled';
 
 export interface SweepRequest {
   readonly now: Date;

@@ -3,12 +3,12 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/config/env-names';
+import { ENV } from '../../lambdas/platform/env-names';
 import { PaymentFunction } from './payment-function';
 import { validateIntegerInRange } from './validation';
 
 /** Handler entry of the example consumer. */
-export const EXAMPLE_CONSUMER_ENTRY = 'lambdas/handlers/example-consumer.ts';
+export const EXAMPLE_CONSUMER_ENTRY = 'lambdas/functions/example-consumer/entry.ts';
 
 /** Props of {@link ExampleConsumer}. */
 export interface ExampleConsumerProps {

@@ -15,7 +15,7 @@ import { validateDurationInRange } from './validation';
  * exactly that namespace and dimension.
  */
 export const OUTBOX_METRICS = {
-  /** lambdas/handlers/relay.ts */
+  /** lambdas/functions/outbox-relay/entry.ts */
   relay: {
     eventsPublished: 'EventsPublished',
     publishFailures: 'PublishFailures',
@@ -24,14 +24,14 @@ export const OUTBOX_METRICS = {
     /** Publish time - `occurredAt`, milliseconds, one value per event. */
     relayLagMs: 'RelayLagMs',
   },
-  /** lambdas/handlers/outbox-sweeper.ts */
+  /** lambdas/functions/outbox-sweeper/entry.ts */
   sweeper: {
     oldestPendingAgeSeconds: 'OldestPendingAgeSeconds',
     republished: 'SweeperRepublished',
     failures: 'SweeperFailures',
     markPublishedFailures: 'MarkPublishedFailures',
   },
-  /** lambdas/handlers/example-consumer.ts (through lambdas/consumer-guard/guarded-fifo-consumer.ts) */
+  /** lambdas/functions/example-consumer/entry.ts (through lambdas/consumer-guard/guarded-fifo-consumer.ts) */
   consumer: {
     applied: 'EventsApplied',
     skipped: 'EventsSkipped',
@@ -40,7 +40,7 @@ export const OUTBOX_METRICS = {
     invalidMessages: 'InvalidMessages',
   },
   /**
-   * lambdas/composition/webhook-dispatcher.ts (handler lambdas/handlers/webhook-dispatcher.ts). These carry a
+   * lambdas/functions/webhook-dispatcher/webhook-dispatcher.ts (handler lambdas/functions/webhook-dispatcher/entry.ts). These carry a
    * second dimension, `subscriber` = the subscriber's name, next to `service`.
    */
   webhook: {

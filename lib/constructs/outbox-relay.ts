@@ -5,12 +5,12 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/config/env-names';
+import { ENV } from '../../lambdas/platform/env-names';
 import { PaymentFunction, type TableItemAction } from './payment-function';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 
 /** Handler entry of the relay. */
-export const RELAY_ENTRY = 'lambdas/handlers/relay.ts';
+export const RELAY_ENTRY = 'lambdas/functions/outbox-relay/entry.ts';
 
 /**
  * What the relay does to Outbox items (`OUTBOX_TABLE_NAME`): `UpdateItem` marks an event published,

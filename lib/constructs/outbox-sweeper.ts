@@ -4,13 +4,13 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/config/env-names';
+import { ENV } from '../../lambdas/platform/env-names';
 import { PENDING_EVENTS_INDEX_NAME } from '../../lambdas/domain/pending-shards';
 import { PaymentFunction, type TableItemAction } from './payment-function';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 
 /** Handler entry of the sweeper. */
-export const SWEEPER_ENTRY = 'lambdas/handlers/outbox-sweeper.ts';
+export const SWEEPER_ENTRY = 'lambdas/functions/outbox-sweeper/entry.ts';
 
 /**
  * What the sweeper does to Outbox items (`OUTBOX_TABLE_NAME`): `Query` on the `PendingEvents` index

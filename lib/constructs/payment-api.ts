@@ -4,7 +4,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/config/env-names';
+import { ENV } from '../../lambdas/platform/env-names';
 import { serializeSubscribers, type Subscriber } from '../../lambdas/domain/subscribers';
 import { PaymentFunction, type TableAccess } from './payment-function';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
@@ -53,22 +53,22 @@ const paymentTables = (access: TableAccess) => ({ payments: access, outbox: acce
 
 /** The API contract: one function per route. */
 export const PAYMENT_API_ROUTES: readonly PaymentApiRoute[] = [
-  { id: 'CreatePayment', method: 'POST', path: '/payments', entry: 'lambdas/handlers/create-payment.ts', auth: 'iam', tables: paymentTables('readWrite') },
-  { id: 'GetPayment', method: 'GET', path: '/payments/{paymentId}', entry: 'lambdas/handlers/get-payment.ts', auth: 'iam', tables: paymentTables('read') },
-  { id: 'ConfirmPayment', method: 'POST', path: '/payments/{paymentId}/confirm', entry: 'lambdas/handlers/confirm-payment.ts', auth: 'iam', tables: paymentTables('readWrite') },
-  { id: 'CancelPayment', method: 'POST', path: '/payments/{paymentId}/cancel', entry: 'lambdas/handlers/cancel-payment.ts', auth: 'iam', tables: paymentTables('readWrite') },
-  { id: 'ListPaymentEvents', method: 'GET', path: '/payments/{paymentId}/events', entry: 'lambdas/handlers/list-payment-events.ts', auth: 'iam', tables: paymentTables('read') },
+  { id: 'CreatePayment', method: 'POST', path: '/payments', entry: 'lambdas/functions/create-payment/entry.ts', auth: 'iam', tables: paymentTables('readWrite') },
+  { id: 'GetPayment', method: 'GET', path: '/payments/{paymentId}', entry: 'lambdas/functions/get-payment/entry.ts', auth: 'iam', tables: paymentTables('read') },
+  { id: 'ConfirmPayment', method: 'POST', path: '/payments/{paymentId}/confirm', entry: 'lambdas/functions/confirm-payment/entry.ts', auth: 'iam', tables: paymentTables('readWrite') },
+  { id: 'CancelPayment', method: 'POST', path: '/payments/{paymentId}/cancel', entry: 'lambdas/functions/cancel-payment/entry.ts', auth: 'iam', tables: paymentTables('readWrite') },
+  { id: 'ListPaymentEvents', method: 'GET', path: '/payments/{paymentId}/events', entry: 'lambdas/functions/list-payment-events/entry.ts', auth: 'iam', tables: paymentTables('read') },
   {
     id: 'ListPaymentDeliveries',
     method: 'GET',
     path: '/payments/{paymentId}/deliveries',
-    entry: 'lambdas/handlers/list-payment-deliveries.ts',
+    entry: 'lambdas/functions/list-payment-deliveries/entry.ts',
     auth: 'iam',
     // Does the payment exist (GetItem), its events (consistent Query of its Outbox partition), its delivery records (Query).
     tables: { payments: { actions: ['GetItem'] }, outbox: { actions: ['Query'] }, deliveries: { actions: ['Query'] } },
     subscribers: true,
   },
-  { id: 'DepositWebhook', method: 'POST', path: '/pg/webhooks/deposits', entry: 'lambdas/handlers/deposit-webhook.ts', auth: 'hmac', tables: paymentTables('readWrite') },
+  { id: 'DepositWebhook', method: 'POST', path: '/pg/webhooks/deposits', entry: 'lambdas/functions/pg-deposit-callback/entry.ts', auth: 'hmac', tables: paymentTables('readWrite') },
 ];
 
 /** Props of {@link PaymentApi}. */

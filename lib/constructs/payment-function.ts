@@ -19,7 +19,7 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 /**
  * CloudFormation Metadata key carrying the repo-relative handler entry of every function,
- * e.g. `lambdas/handlers/relay.ts`. The local runner reads it to import the same source.
+ * e.g. `lambdas/functions/outbox-relay/entry.ts`. The local runner reads it to import the same source.
  */
 export const ENTRY_METADATA_KEY = 'payment-outbox:entry';
 
@@ -89,7 +89,7 @@ export type TopicAccess = 'publish';
 /** Props of {@link PaymentFunction}. */
 export interface PaymentFunctionProps {
   /**
-   * Handler source file, relative to the repository root, with forward slashes, e.g. `lambdas/handlers/relay.ts`.
+   * Handler source file, relative to the repository root, with forward slashes, e.g. `lambdas/functions/outbox-relay/entry.ts`.
    * The file must export `handler`. Recorded on the CfnFunction as Metadata `payment-outbox:entry`.
    */
   readonly entry: string;
@@ -376,7 +376,7 @@ function validateEntry(scope: Construct, entry: string): string {
   const normalized = entry.split(path.sep).join('/');
   if (path.isAbsolute(entry) || normalized.split('/').includes('..') || !/\.(ts|mts|js|mjs)$/.test(normalized)) {
     throw new Error(
-      `${scope.node.path}: entry must be a repo-relative path to a .ts/.js file such as lambdas/handlers/relay.ts (got ${entry})`,
+      `${scope.node.path}: entry must be a repo-relative path to a .ts/.js file such as lambdas/functions/outbox-relay/entry.ts (got ${entry})`,
     );
   }
   if (!fs.existsSync(path.join(REPO_ROOT, normalized))) {

@@ -3,15 +3,15 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/config/env-names';
+import { ENV } from '../../lambdas/platform/env-names';
 import { isWebhookSubscriber, type WebhookSubscriber } from '../../lambdas/domain/subscribers';
-import { webhookDispatcherEnvironment } from '../../lambdas/webhooks/dispatcher-config';
+import { webhookDispatcherEnvironment } from '../../lambdas/functions/webhook-dispatcher/config';
 import { PaymentFunction, type TableItemAction } from './payment-function';
 import type { SubscriberQueue } from './subscriber-queue';
 import { validateIntegerInRange } from './validation';
 
 /** Handler entry of every webhook dispatcher. */
-export const WEBHOOK_DISPATCHER_ENTRY = 'lambdas/handlers/webhook-dispatcher.ts';
+export const WEBHOOK_DISPATCHER_ENTRY = 'lambdas/functions/webhook-dispatcher/entry.ts';
 
 /**
  * What a dispatcher does to the Deliveries table (`DELIVERIES_TABLE_NAME`, lambdas/adapters/dynamodb-delivery-log.ts):
@@ -25,7 +25,7 @@ export const DEFAULT_DISPATCHER_BATCH_SIZE = 5;
 /**
  * Seconds the dispatcher keeps per attempt beyond the request timeout, for the delivery record and the
  * DLQ send; it starts no attempt with less than timeout + this left (`ATTEMPT_OVERHEAD_MS` in
- * lambdas/composition/webhook-dispatcher.ts, checked equal by test/cdk).
+ * lambdas/functions/webhook-dispatcher/webhook-dispatcher.ts, checked equal by test/cdk).
  */
 export const DISPATCHER_ATTEMPT_OVERHEAD_SECONDS = 3;
 
@@ -78,7 +78,7 @@ export interface WebhookDispatcherProps {
  * The webhook dispatcher of one subscriber: a Secrets Manager secret holding the subscriber's signing key
  * (64 generated characters, no punctuation; share it with the receiving service), and a function on the
  * subscriber's FIFO queue (partial batch responses) that POSTs each event signed with it
- * (lambdas/handlers/webhook-dispatcher.ts), retrying with backoff by message visibility and
+ * (lambdas/functions/webhook-dispatcher/entry.ts), retrying with backoff by message visibility and
  * dead-lettering into the subscriber's DLQ after `maxAttempts`.
  *
  * Environment: the subscriber's settings (`webhookDispatcherEnvironment`: SUBSCRIBER_NAME, WEBHOOK_URL,

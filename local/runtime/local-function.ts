@@ -1,11 +1,17 @@
 /**
- * A template function run in this process: its handler imported from the entry source file
- * (the same code `cdk deploy` bundles) and invoked with a Lambda context and its timeout.
+ * A template function run in this process: its factory (the same code `cdk deploy` bundles, see
+ * `lambdas/platform/function-runtime.ts`) called with the function's own resolved environment and
+ * its own SDK clients, and invoked with a Lambda context and its timeout. Nothing is read from or
+ * written to `process.env`, so any number of instances, of any number of stacks, share a process.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { AwsClients } from '../../lambdas/platform/aws-clients';
+import type { Environment, FunctionRuntime, LambdaFunction } from '../../lambdas/platform/function-runtime';
+import { createObservability, observabilityConfigFromEnv } from '../../lambdas/platform/observability';
+import { systemClock } from '../../lambdas/adapters/system-clock';
 import { LocalStartupError } from '../errors';
-import type { FunctionSpec } from '../template/resolve';
+import { functionNameOfEntry, type FunctionSpec } from '../template/resolve';
 import { createLambdaContext } from './lambda-context';
 
 type Handler = (event: unknown, context: unknown, callback?: (error?: unknown, result?: unknown) => void) => unknown;
@@ -22,6 +28,8 @@ export interface LocalFunction {
   readonly spec: FunctionSpec;
   readonly functionName: string;
   readonly arn: string;
+  /** The function's environment as resolved for this stack (what its configuration was read from). */
+  readonly environment: Readonly<Record<string, string>>;
   /** Invokes the handler; rejects with its error, or LambdaTimeoutError after the function's Timeout. */
   invoke(event: unknown): Promise<unknown>;
 }
@@ -31,55 +39,56 @@ export interface LoadFunctionInput {
   readonly functionName: string;
   readonly arn: string;
   readonly repoRoot: string;
-  /** Variables set only while this module is imported. */
-  readonly importEnvironment?: Record<string, string>;
-  /**
-   * Import with a copy of process.env plus `importEnvironment` in place of process.env: a module
-   * that keeps `process.env` to read later (at invocation) keeps its own variables. @default false
-   */
-  readonly isolateEnvironment?: boolean;
-  /**
-   * A module instance of its own, for an entry several functions share (`?function=<key>` on the
-   * import URL): handlers read their configuration at import. @default - the entry's one instance
-   */
-  readonly instanceKey?: string;
+  /** The function's environment (template variables resolved to local names, URLs and keys). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** The SDK clients this instance is given. */
+  readonly aws: AwsClients;
 }
 
-/** Imports the handler module. Call after the shared environment is in process.env. */
+/**
+ * The module holding an entry's function definition: `lambdas/functions/<name>/entry.ts` is built
+ * from the `LambdaFunction` that `lambdas/functions/<name>/<name>.ts` exports.
+ */
+export function definitionModuleOf(entry: string): string {
+  return join(dirname(entry), `${functionNameOfEntry(entry) ?? 'entry'}.ts`);
+}
+
+const isLambdaFunction = (value: unknown): value is LambdaFunction<unknown, Handler> =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as LambdaFunction<unknown, Handler>).configFromEnv === 'function' &&
+  typeof (value as LambdaFunction<unknown, Handler>).createHandler === 'function';
+
+/** Imports the function's definition and builds its handler from its environment and clients. */
 export async function loadFunction(input: LoadFunctionInput): Promise<LocalFunction> {
   const { spec } = input;
-  const file = join(input.repoRoot, spec.entry);
-  const saved: Record<string, string | undefined> = {};
-  const processEnv = process.env;
-  if (input.isolateEnvironment) {
-    process.env = { ...processEnv, ...input.importEnvironment };
-  } else {
-    for (const [name, value] of Object.entries(input.importEnvironment ?? {})) {
-      saved[name] = process.env[name];
-      process.env[name] = value;
-    }
-  }
-  const url = `${pathToFileURL(file).href}${input.instanceKey ? `?function=${encodeURIComponent(input.instanceKey)}` : ''}`;
+  const modulePath = definitionModuleOf(spec.entry);
   let module: Record<string, unknown>;
   try {
-    module = (await import(url)) as Record<string, unknown>;
+    module = (await import(pathToFileURL(join(input.repoRoot, modulePath)).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new LocalStartupError(`${spec.entry} (${spec.logicalId}) failed to load: ${error instanceof Error ? error.message : String(error)}`);
-  } finally {
-    process.env = processEnv;
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    throw new LocalStartupError(`${modulePath} (${spec.logicalId}) failed to load: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const handler = module[spec.exportName];
-  if (typeof handler !== 'function') throw new LocalStartupError(`${spec.entry} does not export a function named ${spec.exportName}`);
+  const definitions = Object.values(module).filter(isLambdaFunction);
+  const [definition] = definitions;
+  if (definitions.length !== 1 || definition === undefined) {
+    throw new LocalStartupError(`${modulePath} (${spec.logicalId}) must export exactly one function definition (defineFunction), found ${definitions.length}`);
+  }
+  const env: Environment = input.environment;
+  let handler: Handler;
+  try {
+    const runtime: FunctionRuntime = { aws: input.aws, clock: systemClock, ...createObservability(observabilityConfigFromEnv(env)) };
+    handler = definition.createHandler(definition.configFromEnv(env), runtime);
+  } catch (error) {
+    throw new LocalStartupError(`${spec.logicalId} (${modulePath}) failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  }
 
   return {
     spec,
     functionName: input.functionName,
     arn: input.arn,
-    invoke: (event) => invokeWithTimeout(handler as Handler, event, input),
+    environment: input.environment,
+    invoke: (event) => invokeWithTimeout(handler, event, input),
   };
 }
 

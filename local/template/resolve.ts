@@ -4,7 +4,7 @@
  * Values that depend on local resources (names, URLs, ARNs) stay as CloudFormation values here
  * and are resolved by `intrinsics.ts` once the emulators have created the resources.
  */
-import { ENV } from '../../lambdas/config/env-names';
+import { ENV } from '../../lambdas/platform/env-names';
 import { LocalStartupError } from '../errors';
 import { ENTRY_METADATA_KEY, isRecord, type CfnResource, type CfnTemplate, type CfnValue } from './types';
 
@@ -72,7 +72,7 @@ export interface FunctionSpec {
   readonly entry: string;
   /** The export named by Handler (`index.handler` -> `handler`). */
   readonly exportName: string;
-  /** A readable name: the entry's file name without extension (`relay`, `create-payment`). */
+  /** A readable name: the function's folder (`outbox-relay`, `create-payment`), or the entry's file name without extension. */
   readonly shortName: string;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
@@ -339,12 +339,19 @@ function readSubscription(logicalId: string, resource: CfnResource, resources: R
   };
 }
 
+/** `lambdas/functions/<name>/entry.ts` -> `<name>`; any other entry -> its file name without extension. */
+export function functionNameOfEntry(entry: string): string | undefined {
+  const parts = entry.split('/');
+  const file = parts.at(-1)?.replace(/\.(ts|mts|js|mjs)$/, '');
+  return file === 'entry' && parts.length > 1 ? parts.at(-2) : file;
+}
+
 function readFunction(logicalId: string, resource: CfnResource, entry: string): FunctionSpec {
   const p = props(resource);
   const handler = typeof p.Handler === 'string' ? p.Handler : 'index.handler';
   const exportName = handler.slice(handler.lastIndexOf('.') + 1);
   const environment = isRecord(p.Environment) && isRecord(p.Environment.Variables) ? p.Environment.Variables : {};
-  const shortName = entry.split('/').at(-1)?.replace(/\.(ts|mts|js|mjs)$/, '') ?? logicalId;
+  const shortName = functionNameOfEntry(entry) ?? logicalId;
   return {
     logicalId,
     entry,

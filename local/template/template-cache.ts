@@ -1,45 +1,124 @@
 /**
  * Synthesis takes seconds (aws-cdk-lib import + synth), so the template is cached in the state
- * directory, keyed by a hash of everything it is derived from: lib/, bin/, lambdas/config/
- * (imported by lib/), cdk.json, the aws-cdk-lib version and the stack props. Any edit there
- * re-synthesizes; the cache is never a second source of truth.
+ * directory, keyed by a hash of everything it is derived from. The source part of the key is not a
+ * hand-kept folder list: it is the import graph of the CDK app (bin/payment-outbox.ts, plus the
+ * modules synthesize.ts loads itself), as esbuild resolves it, so the key covers exactly the files
+ * the app really imports, wherever they live. Moving or splitting code (e.g. under lambdas/) cannot
+ * make the cache stale: a moved file changes the importer and its own path, both of which are hashed.
+ *
+ * Key: every local file of that graph (repo-relative path + contents), cdk.json (context / feature
+ * flags), tsconfig.json (how that TypeScript is compiled), the version of every package the graph
+ * imports (aws-cdk-lib always), the absolute repository root (the skipped-bundling asset hashes
+ * derive from absolute entry paths) and the stack props. Handler sources are not inputs unless lib/
+ * imports them: synthesis skips asset bundling (`aws:cdk:bundling-stacks: []`), so asset hashes come
+ * from construct ids and bundling options, not from file contents. What a cached template still
+ * depends on outside the key, the existence of its handler entries (paths are strings in lib/, not
+ * imports), is checked on every cache hit; a missing entry re-synthesizes, so synthesis reports it.
+ * The cache is never a second source of truth.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { build } from 'esbuild';
 import { REPO_ROOT } from '../paths';
-import { synthesizeTemplate, type SynthesizeOptions } from './synthesize';
-import type { CfnTemplate } from './types';
+import { APP_SUBSCRIBERS_MODULE, STACK_MODULE, synthesizeTemplate, type SynthesizeOptions } from './synthesize';
+import { ENTRY_METADATA_KEY, type CfnTemplate } from './types';
 
-/** What lib/ and bin/ import: the stack, the app's subscribers, and the Lambda-side names and rules the stack derives resources from. */
-const INPUT_DIRS = ['lib', 'bin', 'lambdas/config', 'lambdas/domain', 'lambdas/webhooks'];
-const INPUT_FILES = ['cdk.json'];
+/** The CDK app (what `cdk synth` runs, per cdk.json). The root of the template's import graph. */
+export const APP_ENTRY = 'bin/payment-outbox.ts';
 
-function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? listFiles(path) : [path];
-  });
+/** Roots of the import graph: the app, and the modules synthesize.ts imports directly (the app imports them too). */
+const GRAPH_ENTRIES = [APP_ENTRY, STACK_MODULE, APP_SUBSCRIBERS_MODULE];
+
+/** Files outside the graph that change the template (or how the graph's TypeScript compiles). */
+const CONFIG_FILES = ['cdk.json', 'tsconfig.json'];
+
+/** Packages whose version is always part of the key (synthesize.ts imports aws-cdk-lib itself). */
+const ALWAYS_VERSIONED = ['aws-cdk-lib'];
+
+const NODE_BUILTINS = new Set(builtinModules);
+
+/** Package name of a bare specifier (`aws-cdk-lib/aws-sqs` -> `aws-cdk-lib`, `@a/b/c` -> `@a/b`), or undefined for built-ins / non-packages. */
+function packageName(specifier: string): string | undefined {
+  if (specifier.startsWith('node:') || specifier.startsWith('.') || isAbsolute(specifier)) return undefined;
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  return name && !NODE_BUILTINS.has(name) ? name : undefined;
 }
 
-/** Hash of the template's inputs. */
-export function templateInputsHash(repoRoot = REPO_ROOT, stackProps?: Record<string, unknown>): string {
+/** Version of `name` as Node would resolve it from `repoRoot` (node_modules lookup; independent of the package's `exports`). */
+function packageVersion(repoRoot: string, name: string): string {
+  const lookup = createRequire(join(repoRoot, 'package.json')).resolve.paths(name) ?? [];
+  for (const dir of lookup) {
+    const manifest = join(dir, name, 'package.json');
+    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version ?? 'unversioned';
+  }
+  return 'not installed';
+}
+
+/** The template's source inputs: repo-relative local files of the app's import graph, and the packages it imports. */
+export interface TemplateInputs {
+  /** Repo-relative paths (`/`-separated), sorted. */
+  readonly files: readonly string[];
+  /** Bare package names imported by those files, plus {@link ALWAYS_VERSIONED}, sorted. */
+  readonly packages: readonly string[];
+}
+
+/** The import graph of the CDK app, as esbuild resolves it (packages external, nothing written). */
+export async function templateInputs(repoRoot = REPO_ROOT): Promise<TemplateInputs> {
+  const root = resolve(repoRoot);
+  const entryPoints = GRAPH_ENTRIES.filter((entry) => existsSync(join(root, entry)));
+  const files = new Set<string>();
+  const packages = new Set(ALWAYS_VERSIONED);
+  if (entryPoints.length > 0) {
+    const { metafile } = await build({
+      absWorkingDir: root,
+      entryPoints,
+      bundle: true,
+      write: false, // only the metafile is read; outdir is required for several entries, nothing is written there
+      outdir: '.template-inputs',
+      metafile: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+    for (const [path, input] of Object.entries(metafile.inputs)) {
+      // Metafile input paths are relative to absWorkingDir; skip virtual modules (`<define:...>`, `ns:path`).
+      const file = resolve(root, path);
+      if (existsSync(file) && statSync(file).isFile()) files.add(relative(root, file).split(sep).join('/'));
+      for (const imported of input.imports) {
+        const name = imported.external ? packageName(imported.path) : undefined;
+        if (name) packages.add(name);
+      }
+    }
+  }
+  return { files: [...files].sort(), packages: [...packages].sort() };
+}
+
+/** Hash of the template's inputs (see the module comment). Builds the app's import graph: tens of milliseconds. */
+export async function templateInputsHash(repoRoot = REPO_ROOT, stackProps?: Record<string, unknown>): Promise<string> {
+  const root = resolve(repoRoot);
+  const { files, packages } = await templateInputs(root);
   const hash = createHash('sha256');
-  const files = [...INPUT_DIRS.flatMap((d) => listFiles(join(repoRoot, d))), ...INPUT_FILES.map((f) => join(repoRoot, f))]
-    .filter((f) => existsSync(f))
-    .sort();
-  for (const file of files) {
-    hash.update(relative(repoRoot, file));
-    hash.update('\0');
-    hash.update(readFileSync(file));
+  const configFiles = CONFIG_FILES.filter((f) => existsSync(join(root, f)));
+  for (const file of [...files, ...configFiles]) {
+    hash.update(`file\0${file}\0`);
+    hash.update(readFileSync(join(root, file)));
     hash.update('\0');
   }
-  const require = createRequire(join(repoRoot, 'package.json'));
-  const cdkVersion = (require('aws-cdk-lib/package.json') as { version: string }).version;
-  hash.update(`aws-cdk-lib@${cdkVersion}\0${stackProps ? JSON.stringify(stackProps) : 'app subscribers (bin/)'}`);
+  for (const name of packages) hash.update(`package\0${name}@${packageVersion(root, name)}\0`);
+  hash.update(`root\0${root}\0`);
+  hash.update(`props\0${stackProps ? JSON.stringify(stackProps) : 'app subscribers (bin/)'}`);
   return hash.digest('hex');
+}
+
+/** Handler entries (Metadata `payment-outbox:entry`) of `template` that do not exist under `repoRoot`. */
+function missingEntries(template: CfnTemplate, repoRoot: string): string[] {
+  return Object.values(template.Resources ?? {})
+    .map((resource) => resource.Metadata?.[ENTRY_METADATA_KEY])
+    .filter((entry): entry is string => typeof entry === 'string' && !existsSync(join(repoRoot, entry)));
 }
 
 export interface CachedTemplate {
@@ -49,11 +128,15 @@ export interface CachedTemplate {
 
 /** The template from `<cacheDir>/template-cache.json` when its inputs are unchanged, else synthesized (and cached). */
 export async function loadTemplate(cacheDir: string, options: SynthesizeOptions = {}): Promise<CachedTemplate> {
-  const key = templateInputsHash(options.repoRoot, options.stackProps);
+  const repoRoot = options.repoRoot ?? REPO_ROOT;
+  const key = await templateInputsHash(repoRoot, options.stackProps);
   const file = join(cacheDir, 'template-cache.json');
   try {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as { key?: string; template?: CfnTemplate };
-    if (cached.key === key && cached.template) return { template: cached.template, fromCache: true };
+    // A moved handler whose entry string was not updated: re-synthesize, which reports the missing entry.
+    if (cached.key === key && cached.template && missingEntries(cached.template, repoRoot).length === 0) {
+      return { template: cached.template, fromCache: true };
+    }
   } catch {
     // no cache yet
   }

@@ -11,7 +11,7 @@ import {
   resourcesOfType,
   statementsOfFunction,
   synthStack,
-} from './helpers';
+} from '../support/cdk-stack';
 
 /** The full path of an AWS::ApiGateway::Resource, rebuilt from its ParentId chain. */
 function resourcePaths(template: Template): Map<string, string> {
@@ -94,7 +94,7 @@ describe('payment API', () => {
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'apigateway.amazonaws.com',
-      FunctionName: { 'Fn::GetAtt': [functionIdByEntry(template, 'lambdas/handlers/create-payment.ts'), 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': [functionIdByEntry(template, 'lambdas/functions/create-payment/entry.ts'), 'Arn'] },
       SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/POST/payments'])] },
     });
   });
@@ -147,7 +147,7 @@ describe('payment API', () => {
   });
 
   it('gives PG_WEBHOOK_SECRET_ARN and read access on the secret to the deposit webhook function only', () => {
-    const webhookId = functionIdByEntry(template, 'lambdas/handlers/deposit-webhook.ts');
+    const webhookId = functionIdByEntry(template, 'lambdas/functions/pg-deposit-callback/entry.ts');
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     for (const [id, fn] of Object.entries(functions)) {
       const env = fn.Properties?.Environment.Variables as Record<string, unknown>;
@@ -195,7 +195,7 @@ describe('payment API', () => {
   );
 
   describe('GET /payments/{paymentId}/deliveries', () => {
-    const id = functionIdByEntry(template, 'lambdas/handlers/list-payment-deliveries.ts');
+    const id = functionIdByEntry(template, 'lambdas/functions/list-payment-deliveries/entry.ts');
     const env = resourcesOfType(template, 'AWS::Lambda::Function')[id]?.Properties?.Environment.Variables;
 
     it('requires IAM authorization and invokes the list-payment-deliveries function', () => {
@@ -230,7 +230,7 @@ describe('payment API', () => {
         { name: 'shop', eventTypes: ['payment.approved'], delivery: { kind: 'webhook', url: 'https://shop.example.com/hooks' } },
       ];
       const { template: custom } = synthStack({ subscribers });
-      const customId = functionIdByEntry(custom, 'lambdas/handlers/list-payment-deliveries.ts');
+      const customId = functionIdByEntry(custom, 'lambdas/functions/list-payment-deliveries/entry.ts');
       const json = resourcesOfType(custom, 'AWS::Lambda::Function')[customId]?.Properties?.Environment.Variables.SUBSCRIBERS_JSON;
       expect(JSON.parse(json as string)).toEqual([
         { name: 'payment-events', delivery: { kind: 'queue' } },

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appSubscribers } from '../../bin/app-subscribers';
 import { ENTRY_METADATA_KEY, ESM_REQUIRE_BANNER } from '../../lib/constructs/payment-function';
 import { PaymentOutboxStack } from '../../lib/payment-outbox-stack';
-import { cdkJsonContext } from './helpers';
+import { cdkJsonContext } from '../support/cdk-stack';
 
 /**
  * The one test that really bundles: every function through the local esbuild (no Docker),

@@ -3,20 +3,20 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PAYMENT_API_ROUTES } from '../../lib/constructs/payment-api';
 import { ENTRY_METADATA_KEY, PaymentFunction } from '../../lib/constructs/payment-function';
-import { actionsOf, newTestStack, type PolicyStatementJson, resourcesOf, resourcesOfType, synthAppStack } from './helpers';
+import { actionsOf, newTestStack, type PolicyStatementJson, resourcesOf, resourcesOfType, synthAppStack } from '../support/cdk-stack';
 
 const ALL_ENTRIES = [
-  'lambdas/handlers/cancel-payment.ts',
-  'lambdas/handlers/confirm-payment.ts',
-  'lambdas/handlers/create-payment.ts',
-  'lambdas/handlers/deposit-webhook.ts',
-  'lambdas/handlers/example-consumer.ts',
-  'lambdas/handlers/get-payment.ts',
-  'lambdas/handlers/list-payment-deliveries.ts',
-  'lambdas/handlers/list-payment-events.ts',
-  'lambdas/handlers/outbox-sweeper.ts',
-  'lambdas/handlers/relay.ts',
-  'lambdas/handlers/webhook-dispatcher.ts',
+  'lambdas/functions/cancel-payment/entry.ts',
+  'lambdas/functions/confirm-payment/entry.ts',
+  'lambdas/functions/create-payment/entry.ts',
+  'lambdas/functions/pg-deposit-callback/entry.ts',
+  'lambdas/functions/example-consumer/entry.ts',
+  'lambdas/functions/get-payment/entry.ts',
+  'lambdas/functions/list-payment-deliveries/entry.ts',
+  'lambdas/functions/list-payment-events/entry.ts',
+  'lambdas/functions/outbox-sweeper/entry.ts',
+  'lambdas/functions/outbox-relay/entry.ts',
+  'lambdas/functions/webhook-dispatcher/entry.ts',
 ];
 
 describe('functions of the stack', () => {
@@ -85,7 +85,7 @@ describe('functions of the stack', () => {
 });
 
 describe('PaymentFunction', () => {
-  const entry = 'lambdas/handlers/get-payment.ts';
+  const entry = 'lambdas/functions/get-payment/entry.ts';
 
   it('merges the caller environment over the defaults', () => {
     // GIVEN
@@ -222,10 +222,10 @@ describe('PaymentFunction', () => {
   });
 
   it.each([
-    ['/abs/lambdas/handlers/get-payment.ts', 'entry must be a repo-relative path'],
+    ['/abs/lambdas/functions/get-payment/entry.ts', 'entry must be a repo-relative path'],
     ['lambdas/../../etc/passwd.ts', 'entry must be a repo-relative path'],
-    ['lambdas/handlers/get-payment', 'entry must be a repo-relative path'],
-    ['lambdas/handlers/does-not-exist.ts', 'entry lambdas/handlers/does-not-exist.ts does not exist'],
+    ['lambdas/functions/get-payment/entry', 'entry must be a repo-relative path'],
+    ['lambdas/functions/does-not-exist.ts', 'entry lambdas/functions/does-not-exist.ts does not exist'],
   ])('rejects entry %s', (badEntry, message) => {
     const stack = newTestStack();
     expect(() => new PaymentFunction(stack, 'Fn', { entry: badEntry })).toThrow(message);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PENDING_EVENTS_INDEX_NAME } from '../../lambdas/domain/pending-shards';
-import { actionsOf, type PolicyStatementJson, resourcesOf, resourcesOfType, synthAppStack } from './helpers';
+import { actionsOf, type PolicyStatementJson, resourcesOf, resourcesOfType, synthAppStack } from '../support/cdk-stack';
 
 /**
  * Actions that support no resource-level permissions and that CDK itself grants on "*":

@@ -5,7 +5,7 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { appSubscribers } from '../../bin/app-subscribers';
 import { PaymentOutboxStack } from '../../lib/payment-outbox-stack';
-import { newTestApp } from './helpers';
+import { newTestApp } from '../support/cdk-stack';
 
 /** Findings of the AwsSolutions pack on `scope`, as `rule @ construct path` lines. */
 function findings(pack: AwsSolutionsChecks, scope: IConstruct): string[] {

@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../../lib/constructs/payment-function';
 import { appSubscribers } from '../../bin/app-subscribers';
 import { PAYMENT_EVENTS_TOPIC_NAME } from '../../lib/constructs/payment-event-topic';
 import { PaymentOutboxStack } from '../../lib/payment-outbox-stack';
-import { type CfnResourceJson, functionIdByEntry, newTestApp, resourcesOfType, synthAppStack, synthStack } from './helpers';
+import { type CfnResourceJson, functionIdByEntry, newTestApp, resourcesOfType, synthAppStack, synthStack } from '../support/cdk-stack';
 
 /** A dashboard metric line: [namespace, metricName, dimName, dimValue, ..., { stat, label, period }]. */
 type MetricLine = [...string[], { stat?: string; label?: string; period?: number }];
@@ -429,10 +429,10 @@ describe('observability: subscriber backlog threshold', () => {
 
 describe('observability: metric names', () => {
   const emitters: Record<keyof typeof OUTBOX_METRICS, string> = {
-    relay: 'lambdas/handlers/relay.ts',
-    sweeper: 'lambdas/handlers/outbox-sweeper.ts',
+    relay: 'lambdas/functions/outbox-relay/entry.ts',
+    sweeper: 'lambdas/functions/outbox-sweeper/entry.ts',
     consumer: 'lambdas/consumer-guard/guarded-fifo-consumer.ts',
-    webhook: 'lambdas/composition/webhook-dispatcher.ts',
+    webhook: 'lambdas/functions/webhook-dispatcher/webhook-dispatcher.ts',
   };
 
   it('names entries that exist', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSubscribers, type Subscriber } from '../../lambdas/domain/subscribers';
 import { EXAMPLE_CONSUMER_ENTRY } from '../../lib/constructs/example-consumer';
 import { SubscriberQueue, subscriberIdPart, type SubscriberQueueProps } from '../../lib/constructs/subscriber-queue';
-import { functionIdByEntry, newTestStack, resourcesOfType, synthStack } from './helpers';
+import { functionIdByEntry, newTestStack, resourcesOfType, synthStack } from '../support/cdk-stack';
 
 describe('payment-events subscriber queues', () => {
   // GIVEN the stack with default props

@@ -4,7 +4,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { OutboxRelay, RELAY_ENTRY } from '../../lib/constructs/outbox-relay';
-import { actionsOnResource, functionIdByEntry, newTestStack, resourcesOfType, statementsOfFunction, synthStack } from './helpers';
+import { actionsOnResource, functionIdByEntry, newTestStack, resourcesOfType, statementsOfFunction, synthStack } from '../support/cdk-stack';
 
 describe('outbox relay', () => {
   // GIVEN the stack with default props

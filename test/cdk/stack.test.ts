@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resourcesOfType, synthStack } from './helpers';
+import { resourcesOfType, synthStack } from '../support/cdk-stack';
 
 describe('PaymentOutboxStack', () => {
   // GIVEN the stack with default props

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { SubscriberConfigError } from '../../lambdas/domain/subscribers';
 import { EXAMPLE_CONSUMER_ENTRY } from '../../lib/constructs/example-consumer';
-import { resourcesOfType, synthStack } from './helpers';
+import { resourcesOfType, synthStack } from '../support/cdk-stack';
 
 /** Three subscribers: the example consumer's queue, a filtered queue subscriber, a webhook. */
 const SUBSCRIBERS = [

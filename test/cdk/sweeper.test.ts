@@ -4,7 +4,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { PENDING_EVENTS_INDEX_NAME } from '../../lambdas/domain/pending-shards';
 import { OutboxSweeper, SWEEPER_ENTRY } from '../../lib/constructs/outbox-sweeper';
-import { actionsOnResource, functionIdByEntry, newTestStack, resourcesOfType, statementsOfFunction, synthStack } from './helpers';
+import { actionsOnResource, functionIdByEntry, newTestStack, resourcesOfType, statementsOfFunction, synthStack } from '../support/cdk-stack';
 
 const INDEX_ARN = { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['OutboxTable', 'Arn'] }, `/index/${PENDING_EVENTS_INDEX_NAME}`]] };
 

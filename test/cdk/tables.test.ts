@@ -9,7 +9,7 @@ import {
 import { DELIVERIES_PARTITION_KEY, DELIVERIES_SORT_KEY, DELIVERIES_TTL_ATTRIBUTE } from '../../lambdas/domain/delivery-state';
 import { PAYMENT_API_ROUTES } from '../../lib/constructs/payment-api';
 import { PaymentTables } from '../../lib/constructs/payment-tables';
-import { newTestStack, resourcesOfType, synthStack } from './helpers';
+import { newTestStack, resourcesOfType, synthStack } from '../support/cdk-stack';
 
 describe('payment tables', () => {
   // GIVEN the stack with default props

@@ -11,9 +11,9 @@ import {
   notificationsWebhookUrl,
   warnOnLocalNotificationsUrl,
 } from '../../bin/app-subscribers';
-import { ATTEMPT_OVERHEAD_MS } from '../../lambdas/composition/webhook-dispatcher';
+import { ATTEMPT_OVERHEAD_MS } from '../../lambdas/functions/webhook-dispatcher/webhook-dispatcher';
 import { parseSubscribers, WEBHOOK_DEFAULTS, type WebhookSubscriber } from '../../lambdas/domain/subscribers';
-import { webhookDispatcherEnvironment } from '../../lambdas/webhooks/dispatcher-config';
+import { webhookDispatcherEnvironment } from '../../lambdas/functions/webhook-dispatcher/config';
 import { SubscriberQueue } from '../../lib/constructs/subscriber-queue';
 import {
   DISPATCHER_ATTEMPT_OVERHEAD_SECONDS,
@@ -33,7 +33,7 @@ import {
   statementsOfFunction,
   synthAppStack,
   synthStack,
-} from './helpers';
+} from '../support/cdk-stack';
 
 describe('webhook dispatcher of the app (notifications)', () => {
   // GIVEN the stack as the app builds it
@@ -42,7 +42,7 @@ describe('webhook dispatcher of the app (notifications)', () => {
   const dispatcherId = functionIdByEntry(template, WEBHOOK_DISPATCHER_ENTRY);
   const dispatcher = resourcesOfType(template, 'AWS::Lambda::Function')[dispatcherId];
 
-  it('is one function per webhook subscriber, entry lambdas/handlers/webhook-dispatcher.ts', () => {
+  it('is one function per webhook subscriber, entry lambdas/functions/webhook-dispatcher/entry.ts', () => {
     expect(dispatcher?.Metadata?.['payment-outbox:entry']).toBe(WEBHOOK_DISPATCHER_ENTRY);
   });
 

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbPaymentRepository } from '../../lambdas/adapters/dynamodb-payment-repository';
 import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../../lambdas/domain/errors';
 import { confirmPayment, createPayment as createPaymentChange, type Payment } from '../../lambdas/domain/payment';
-import { startTestStack, type LocalStack } from './harness';
-import { confirm, createPayment, events, scanAll } from './payment-api-client';
+import { startTestStack, type LocalStack } from '../support/local-stack-harness';
+import { confirm, createPayment, events, scanAll } from '../support/payment-api-client';
 
 let stack: LocalStack;
 let repository: DynamoDbPaymentRepository;

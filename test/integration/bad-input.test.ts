@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payment } from '../../lambdas/domain/payment';
-import { signPgBody } from '../../lambdas/http/pg-signature';
-import { callApi, startTestStack, type LocalStack } from './harness';
-import { createPayment, deposit, scanAll } from './payment-api-client';
+import { signPgBody } from '../../lambdas/functions/pg-deposit-callback/pg-callback-signature';
+import { callApi, startTestStack, type LocalStack } from '../support/local-stack-harness';
+import { createPayment, deposit, scanAll } from '../support/payment-api-client';
 
 let stack: LocalStack;
 let card: Payment;

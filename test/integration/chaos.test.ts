@@ -10,7 +10,7 @@ import { runChaos } from '../../chaos/chaos-run';
 import { orderStats, verify, type TableSnapshot, type VerifyInput } from '../../chaos/checks';
 import type { FaultRates } from '../../chaos/faults/chaos-faults';
 import { formatReport } from '../../chaos/report';
-import { TEST_STATE_ROOT } from '../../local/test-support';
+import { TEST_STATE_ROOT } from '../support/test-state-dirs';
 
 /** High enough that ~100 payments meet every fault more than once. */
 const SMALL_RUN_RATES: FaultRates = {

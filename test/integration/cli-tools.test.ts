@@ -27,9 +27,9 @@ import { newRunId } from '../../cli/messages';
 import { BufferedOutput } from '../../cli/output';
 import { runCommand } from '../../cli/run';
 import { createClients, type Target, type TargetClients } from '../../cli/target';
-import { SqsEventPublisher } from '../../lambdas/adapters/sqs-event-publisher';
+import { SqsEventPublisher } from '../../cli/sqs-event-publisher';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 const REGION = 'us-east-1';
 const OUTBOX_TABLE = 'cli-tools-outbox';

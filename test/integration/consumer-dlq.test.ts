@@ -4,9 +4,9 @@
  */
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PAYMENT_EVENTS_DLQ, PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from './harness';
-import { violations, waitUntilApplied } from './consumer-projection';
-import { drivePayments } from './payment-driver';
+import { PAYMENT_EVENTS_DLQ, PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from '../support/local-stack-harness';
+import { violations, waitUntilApplied } from '../support/consumer-projection';
+import { drivePayments } from '../support/payment-driver';
 
 let stack: LocalStack;
 beforeAll(async () => {

@@ -17,7 +17,7 @@ import {
   receiveMessages,
   startTestStack,
   type LocalStack,
-} from './harness';
+} from '../support/local-stack-harness';
 
 const APPROVED_ONLY_QUEUE = 'approved-only.fifo';
 

@@ -18,7 +18,7 @@ import { StreamPoller } from '../../local/pollers/stream-poller';
 import type { LocalFunction } from '../../local/runtime/local-function';
 import type { LocalQueueRef } from '../../local/template/intrinsics';
 import type { StreamMappingSpec } from '../../local/template/resolve';
-import { TEST_STATE_ROOT } from '../../local/test-support';
+import { TEST_STATE_ROOT } from '../support/test-state-dirs';
 
 const REGION = 'us-east-1';
 const log = createLogger('poller-test', { level: process.env.LOCAL_TEST_LOG_LEVEL === 'info' ? 'info' : 'warn' });

@@ -62,7 +62,7 @@ describe('reading the synthesized template', () => {
   it('finds a function with its entry for every function of the stack, and every API method as a route', () => {
     const functionCount = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function').length;
     expect(model.functions.length + model.skippedFunctions.length).toBe(functionCount);
-    expect(model.functions.map((f) => f.entry)).toEqual(expect.arrayContaining(['lambdas/handlers/relay.ts', 'lambdas/handlers/example-consumer.ts']));
+    expect(model.functions.map((f) => f.entry)).toEqual(expect.arrayContaining(['lambdas/functions/outbox-relay/entry.ts', 'lambdas/functions/example-consumer/entry.ts']));
     expect(model.routes.map((r) => `${r.httpMethod} ${r.path}`)).toEqual(
       expect.arrayContaining(['POST /payments', 'GET /payments/{paymentId}', 'POST /payments/{paymentId}/confirm', 'POST /pg/webhooks/deposits']),
     );
@@ -196,7 +196,7 @@ describe('resolving CloudFormation values locally', () => {
     const env = resolveFunctionEnvironment(
       {
         logicalId: 'Fn',
-        entry: 'lambdas/handlers/webhook-dispatcher.ts',
+        entry: 'lambdas/functions/webhook-dispatcher/entry.ts',
         exportName: 'handler',
         shortName: 'webhook-dispatcher',
         timeoutSeconds: 30,

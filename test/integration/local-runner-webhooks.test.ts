@@ -14,7 +14,7 @@ import { deliverySortKey } from '../../lambdas/domain/delivery-state';
 import { createLogger } from '../../local/log';
 import { isAlive } from '../../local/process/process-group';
 import type { EndpointsFile } from '../../local/stack';
-import { callApi, NOTIFICATIONS_SUBSCRIBER, startTestStack, type LocalStack } from './harness';
+import { callApi, NOTIFICATIONS_SUBSCRIBER, startTestStack, type LocalStack } from '../support/local-stack-harness';
 
 /** The receiver's Retry-After on its injected 503: the dispatcher's next attempt waits exactly this long. */
 const RETRY_AFTER_SECONDS = 2;

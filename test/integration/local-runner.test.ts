@@ -23,7 +23,7 @@ import {
   receiveMessages,
   startTestStack,
   type LocalStack,
-} from './harness';
+} from '../support/local-stack-harness';
 
 let stack: LocalStack;
 

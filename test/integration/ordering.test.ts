@@ -3,9 +3,9 @@
  * the real relay and the FIFO queue, applies every payment's events exactly once and in order.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestStack, type LocalStack } from './harness';
-import { violations, waitUntilApplied } from './consumer-projection';
-import { drivePayments } from './payment-driver';
+import { startTestStack, type LocalStack } from '../support/local-stack-harness';
+import { violations, waitUntilApplied } from '../support/consumer-projection';
+import { drivePayments } from '../support/payment-driver';
 
 let stack: LocalStack;
 beforeAll(async () => {

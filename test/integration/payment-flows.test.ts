@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentEventType } from '../../lambdas/domain/event-envelope';
 import type { Payment } from '../../lambdas/domain/payment';
-import { PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from './harness';
-import { cancel, confirm, createPayment, decodeMessage, deposit, events } from './payment-api-client';
+import { PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from '../support/local-stack-harness';
+import { cancel, confirm, createPayment, decodeMessage, deposit, events } from '../support/payment-api-client';
 
 let stack: LocalStack;
 beforeAll(async () => {

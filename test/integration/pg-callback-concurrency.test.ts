@@ -3,8 +3,8 @@
  * once must make one state change, one event and one message, and all twenty must get 200.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from './harness';
-import { createPayment, decodeMessage, deposit, events } from './payment-api-client';
+import { PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from '../support/local-stack-harness';
+import { createPayment, decodeMessage, deposit, events } from '../support/payment-api-client';
 
 let stack: LocalStack;
 beforeAll(async () => {

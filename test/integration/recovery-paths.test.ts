@@ -9,12 +9,12 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { DynamoDbPublicationLedger } from '../../lambdas/adapters/dynamodb-publication-ledger';
-import { snsClient } from '../../lambdas/adapters/aws-clients';
+import { snsClient } from '../../lambdas/platform/aws-clients';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns-event-publisher';
 import { PAYMENT_EVENTS_TOPIC } from '../../chaos/sweeper';
 import { sweepPending } from '../../lambdas/use-cases/sweep-pending';
-import { PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from './harness';
-import { confirm, createPayment, decodeMessage, eventually, events, newOrderId } from './payment-api-client';
+import { PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from '../support/local-stack-harness';
+import { confirm, createPayment, decodeMessage, eventually, events, newOrderId } from '../support/payment-api-client';
 
 let stack: LocalStack;
 beforeAll(async () => {

@@ -3,9 +3,9 @@
  * throttles calls, or the relay process dies mid-batch. Every event still reaches the example consumer exactly once, in order.
  */
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { startTestStack, type LocalStack } from './harness';
-import { violations, waitUntilApplied } from './consumer-projection';
-import { drivePayments } from './payment-driver';
+import { startTestStack, type LocalStack } from '../support/local-stack-harness';
+import { violations, waitUntilApplied } from '../support/consumer-projection';
+import { drivePayments } from '../support/payment-driver';
 import { clearPublishFaults, crashAware, injectPublishFaults } from '../../chaos/faults/publish-faults';
 
 let stack: LocalStack;

@@ -17,9 +17,9 @@ import { findFreePort } from '../../local/emulators/ports';
 import { DEFAULT_STATE_DIR } from '../../local/paths';
 import { loadTemplate } from '../../local/template/template-cache';
 import { startWebhookReceiver, type ReceiverAttempt, type WebhookReceiver } from '../../tools/webhook-receiver/receiver';
-import { projections } from './consumer-projection';
-import { callApi, startTestStack, type LocalStack } from './harness';
-import { cancel, confirm, createPayment, eventually, events } from './payment-api-client';
+import { projections } from '../support/consumer-projection';
+import { callApi, startTestStack, type LocalStack } from '../support/local-stack-harness';
+import { cancel, confirm, createPayment, eventually, events } from '../support/payment-api-client';
 
 /** Fast backoff so that retries happen within the test: 1 s, doubling, capped at 4 s. */
 const FAST = { timeoutSeconds: 2, backoff: { baseSeconds: 1, maxSeconds: 4 } };

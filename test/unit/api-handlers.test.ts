@@ -2,8 +2,8 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand 
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { signPgBody } from '../../lambdas/http/pg-signature';
-import { apiEvent, lambdaContext } from '../helpers/api-events';
+import { signPgBody } from '../../lambdas/functions/pg-deposit-callback/pg-callback-signature';
+import { apiEvent, lambdaContext } from '../support/api-events';
 
 const SECRET = 'unit-test-secret';
 process.env.PAYMENTS_TABLE_NAME = 'Payments';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deduplicationId, entryBytes, fromSqsMessage, inspectMessage, newRunId, redriveRequest, replayEntry } from '../../cli/messages';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 describe('deduplicationId', () => {
   it('is <eventId>:<purpose>:<runId>, new to the queue yet the same for a retried run', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReceivedMessage } from '../../cli/messages';
 import { sourceNameForDlq } from '../../cli/queues';
 import { checkNext, planRedrive, type QueueFacts, type RedriveInput } from '../../cli/redrive-plan';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 const DLQ: QueueFacts = { name: 'payment-events-dlq.fifo', url: 'http://sqs/000/payment-events-dlq.fifo', fifo: true };
 const SOURCE: QueueFacts = { name: 'payment-events.fifo', url: 'http://sqs/000/payment-events.fifo', fifo: true };

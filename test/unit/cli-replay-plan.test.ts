@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planReplayBatches, selectEvents, sendOrder } from '../../cli/replay-plan';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 /** An Outbox item: the envelope plus the attributes the table adds. */
 const item = (aggregateId: string, sequence: number, occurredAt = `2026-11-25T00:00:0${sequence}.000Z`) => ({

@@ -3,7 +3,7 @@ import { SequenceGapError } from '../../lambdas/domain/consumer-rules';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
 import type { InboxCommitResult, InboxStore } from '../../lambdas/ports/inbox-store';
 import { ApplyContentionError, makeApplyOnce } from '../../lambdas/use-cases/apply-once';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 /** An inbox store whose reads and commit results are scripted, recording what was committed. */
 class ScriptedStore implements InboxStore<string> {

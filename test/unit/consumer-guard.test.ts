@@ -4,9 +4,9 @@ import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { guardedFifoConsumer, type InboxCommitResult, type InboxStore } from '../../lambdas/consumer-guard';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
-import { lambdaContext } from '../helpers/api-events';
-import { messageIdsOf, sqsEvent, sqsRecord } from '../helpers/sqs-events';
-import { envelope } from '../helpers/stream-events';
+import { lambdaContext } from '../support/api-events';
+import { messageIdsOf, sqsEvent, sqsRecord } from '../support/sqs-events';
+import { envelope } from '../support/stream-events';
 
 /** An inbox in memory with the conditions a real one enforces: new event id, aggregate at sequence - 1. */
 class MemoryInbox implements InboxStore<string> {

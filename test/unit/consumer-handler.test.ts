@@ -18,10 +18,10 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-import { handler } from '../../lambdas/handlers/example-consumer';
-import { lambdaContext } from '../helpers/api-events';
-import { messageIdsOf, sqsEvent, sqsRecord } from '../helpers/sqs-events';
-import { envelope } from '../helpers/stream-events';
+import { handler } from '../../lambdas/functions/example-consumer/example-consumer';
+import { lambdaContext } from '../support/api-events';
+import { messageIdsOf, sqsEvent, sqsRecord } from '../support/sqs-events';
+import { envelope } from '../support/stream-events';
 
 const NOW = new Date('2026-11-25T01:00:00.000Z');
 const dynamo = mockClient(DynamoDBDocumentClient);

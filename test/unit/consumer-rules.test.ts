@@ -6,7 +6,7 @@ import {
   paymentProjectionEffect,
   SequenceGapError,
 } from '../../lambdas/domain/consumer-rules';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 describe('parseEnvelope', () => {
   it('returns the envelope of a well-formed body', () => {

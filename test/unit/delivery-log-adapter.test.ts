@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbDeliveryLog } from '../../lambdas/adapters/dynamodb-delivery-log';
 import { DynamoDbPaymentEventsReader } from '../../lambdas/adapters/dynamodb-payment-events-reader';
 import type { DeliveryRecord } from '../../lambdas/domain/delivery-state';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));

@@ -15,13 +15,13 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });
 
-import { handler } from '../../lambdas/handlers/list-payment-deliveries';
+import { handler } from '../../lambdas/functions/list-payment-deliveries/list-payment-deliveries';
 import { deliverySortKey, paymentDeliveriesView, type DeliveryRecord, type PublishedEvent } from '../../lambdas/domain/delivery-state';
 import { PaymentNotFoundError } from '../../lambdas/domain/errors';
 import { parseSubscribers } from '../../lambdas/domain/subscribers';
 import { paymentDeliveriesUseCase } from '../../lambdas/use-cases/delivery-status';
-import { apiEvent, lambdaContext } from '../helpers/api-events';
-import { envelope } from '../helpers/stream-events';
+import { apiEvent, lambdaContext } from '../support/api-events';
+import { envelope } from '../support/stream-events';
 
 const subscribers = parseSubscribers([
   { name: 'ledger', delivery: { kind: 'queue' } },

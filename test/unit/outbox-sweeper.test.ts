@@ -25,12 +25,12 @@ import { DynamoDbPublicationLedger } from '../../lambdas/adapters/dynamodb-publi
 import { SnsEventPublisher } from '../../lambdas/adapters/sns-event-publisher';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
 import { PENDING_SHARDS, pendingShardOf } from '../../lambdas/domain/pending-shards';
-import { handler } from '../../lambdas/handlers/outbox-sweeper';
-import { logger, metrics } from '../../lambdas/observability';
+import { handler } from '../../lambdas/functions/outbox-sweeper/outbox-sweeper';
+import { logger, metrics } from '../../lambdas/platform/observability';
 import { sweepPending } from '../../lambdas/use-cases/sweep-pending';
-import { lambdaContext } from '../helpers/api-events';
-import { FakeOutboxTable } from '../helpers/outbox-table';
-import { envelope } from '../helpers/stream-events';
+import { lambdaContext } from '../support/api-events';
+import { FakeOutboxTable } from '../support/outbox-table';
+import { envelope } from '../support/stream-events';
 
 const NOW = new Date('2026-11-25T01:00:00.000Z');
 /** An ISO time `seconds` before NOW. */

@@ -15,7 +15,7 @@ import {
   type PaymentCommandDeps,
 } from '../../lambdas/use-cases/payment-commands';
 import { listPaymentEventsUseCase } from '../../lambdas/use-cases/payment-queries';
-import { InMemoryPaymentRepository } from '../helpers/in-memory-payment-repository';
+import { InMemoryPaymentRepository } from '../support/in-memory-payment-repository';
 
 const card = { orderId: 'order-1', amount: 15000, currency: 'KRW', method: 'CARD' } as const;
 const virtualAccount = { ...card, method: 'VIRTUAL_ACCOUNT' } as const;

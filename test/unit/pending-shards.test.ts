@@ -10,7 +10,7 @@ import {
   pendingShardName,
   pendingShardOf,
 } from '../../lambdas/domain/pending-shards';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 describe('pending shards', () => {
   it('names the index and its keys as the CDK stack and the local runner must create them', () => {

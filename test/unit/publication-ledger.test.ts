@@ -4,8 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbPublicationLedger } from '../../lambdas/adapters/dynamodb-publication-ledger';
 import { InvalidOutboxItemError } from '../../lambdas/domain/event-envelope';
-import { mapSettled } from '../../lambdas/util/map-settled';
-import { envelope } from '../helpers/stream-events';
+import { mapSettled } from '../../lambdas/use-cases/map-settled';
+import { envelope } from '../support/stream-events';
 
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const dynamo = mockClient(documentClient);

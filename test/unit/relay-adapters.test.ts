@@ -2,8 +2,8 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { toRelayRecord } from '../../lambdas/adapters/outbox-stream-record';
-import { SQS_MAX_BATCH_BYTES, SqsEventPublisher } from '../../lambdas/adapters/sqs-event-publisher';
-import { envelope, insertRecord, ttlRemoveRecord, unknownRecord } from '../helpers/stream-events';
+import { SQS_MAX_BATCH_BYTES, SqsEventPublisher } from '../../cli/sqs-event-publisher';
+import { envelope, insertRecord, ttlRemoveRecord, unknownRecord } from '../support/stream-events';
 
 const sqs = mockClient(SQSClient);
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/payment-events.fifo';

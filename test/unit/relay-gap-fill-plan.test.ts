@@ -7,7 +7,7 @@ import {
   type RelayPlan,
   type RelayRecord,
 } from '../../lambdas/domain/relay-plan';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 const event = (aggregateId: string, sequence: number): RelayRecord => ({
   kind: 'event',

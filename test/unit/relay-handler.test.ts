@@ -23,10 +23,10 @@ const TOPIC_ARN = vi.hoisted(() => {
 });
 
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
-import { handler } from '../../lambdas/handlers/relay';
-import { logger, metrics } from '../../lambdas/observability';
-import { lambdaContext } from '../helpers/api-events';
-import { FakeOutboxTable } from '../helpers/outbox-table';
+import { handler } from '../../lambdas/functions/outbox-relay/outbox-relay';
+import { logger, metrics } from '../../lambdas/platform/observability';
+import { lambdaContext } from '../support/api-events';
+import { FakeOutboxTable } from '../support/outbox-table';
 import {
   envelope,
   insertRecord,
@@ -34,7 +34,7 @@ import {
   streamEvent,
   ttlRemoveRecord,
   unknownRecord,
-} from '../helpers/stream-events';
+} from '../support/stream-events';
 
 const sns = mockClient(SNSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);

@@ -6,7 +6,7 @@ import {
   type BatchLimits,
   type RelayRecord,
 } from '../../lambdas/domain/relay-plan';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 const event = (aggregateId: string, sequence: number, position = `${aggregateId}-${sequence}`): RelayRecord => ({
   kind: 'event',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, positiveIntEnv, requiredEnv } from '../../lambdas/config/required-env';
+import { ConfigurationError, positiveIntEnv, requiredEnv } from '../../lambdas/platform/required-env';
 
 describe('requiredEnv', () => {
   it('returns a set variable', () => {

@@ -3,8 +3,8 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SNS_MAX_BATCH_BYTES, SnsEventPublisher } from '../../lambdas/adapters/sns-event-publisher';
-import { SqsEventPublisher } from '../../lambdas/adapters/sqs-event-publisher';
-import { envelope } from '../helpers/stream-events';
+import { SqsEventPublisher } from '../../cli/sqs-event-publisher';
+import { envelope } from '../support/stream-events';
 
 const sns = mockClient(SNSClient);
 const sqs = mockClient(SQSClient);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchLimits } from '../../lambdas/domain/relay-plan';
 import { nextSweepBatch, sweepTargets } from '../../lambdas/domain/sweep-plan';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 const at = (second: number) => `2026-11-25T00:00:${String(second).padStart(2, '0')}.000Z`;
 const sqsLike: BatchLimits = { maxEntries: 10, maxBytes: 256 * 1024, messageBytes: () => 1_000 };

@@ -8,7 +8,7 @@ import {
   parseRetryAfter,
   type RetryPolicy,
   type WebhookAttemptResult,
-} from '../../lambdas/webhooks/delivery-policy';
+} from '../../lambdas/domain/webhook-delivery-policy';
 
 const NOW = new Date('2026-11-25T01:00:00.000Z');
 const POLICY: RetryPolicy = { maxAttempts: 8, backoff: { baseSeconds: 2, maxSeconds: 300 } };

@@ -9,9 +9,9 @@ import {
   type DispatchWebhookDeps,
   type SubscriberMessage,
 } from '../../lambdas/use-cases/dispatch-webhook';
-import type { WebhookAttemptResult } from '../../lambdas/webhooks/delivery-policy';
-import { verifyWebhook } from '../../lambdas/webhooks/signature';
-import { envelope } from '../helpers/stream-events';
+import type { WebhookAttemptResult } from '../../lambdas/domain/webhook-delivery-policy';
+import { verifyWebhook } from '../../lambdas/domain/webhook-signature';
+import { envelope } from '../support/stream-events';
 
 const SECRET = 'whsec_dispatch';
 const START = new Date('2026-11-25T00:00:05.000Z');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../lambdas/config/required-env';
+import { ConfigurationError } from '../../lambdas/platform/required-env';
 import { parseSubscribers, type WebhookSubscriber } from '../../lambdas/domain/subscribers';
-import { webhookDispatcherConfigFromEnv, webhookDispatcherEnvironment } from '../../lambdas/webhooks/dispatcher-config';
+import { webhookDispatcherConfigFromEnv, webhookDispatcherEnvironment } from '../../lambdas/functions/webhook-dispatcher/config';
 
 const RESOURCES = {
   SUBSCRIBER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/shop.fifo',

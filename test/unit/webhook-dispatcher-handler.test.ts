@@ -28,18 +28,18 @@ const stub = vi.hoisted(() => {
   return state;
 });
 
-import { ATTEMPT_OVERHEAD_MS, webhookDispatcher } from '../../lambdas/composition/webhook-dispatcher';
+import { ATTEMPT_OVERHEAD_MS, webhookDispatcher } from '../../lambdas/functions/webhook-dispatcher/webhook-dispatcher';
 import type { DeliveryRecord } from '../../lambdas/domain/delivery-state';
-import { handler } from '../../lambdas/handlers/webhook-dispatcher';
+import { handler } from '../../lambdas/functions/webhook-dispatcher/entry';
 import type { DeliveryLog } from '../../lambdas/ports/delivery-log';
 import type { DeadLetter, QueueMessageRef, SubscriberQueue } from '../../lambdas/ports/subscriber-queue';
 import type { WebhookClient, WebhookRequest } from '../../lambdas/ports/webhook-client';
 import type { DispatchWebhookDeps } from '../../lambdas/use-cases/dispatch-webhook';
-import type { WebhookAttemptResult } from '../../lambdas/webhooks/delivery-policy';
-import { verifyWebhook } from '../../lambdas/webhooks/signature';
-import { lambdaContext } from '../helpers/api-events';
-import { sqsEvent, sqsRecord } from '../helpers/sqs-events';
-import { envelope } from '../helpers/stream-events';
+import type { WebhookAttemptResult } from '../../lambdas/domain/webhook-delivery-policy';
+import { verifyWebhook } from '../../lambdas/domain/webhook-signature';
+import { lambdaContext } from '../support/api-events';
+import { sqsEvent, sqsRecord } from '../support/sqs-events';
+import { envelope } from '../support/stream-events';
 
 afterAll(() => {
   globalThis.fetch = stub.original;

@@ -3,10 +3,10 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpWebhookClient } from '../../lambdas/adapters/http-webhook-client';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
-import { signedWebhookHeaders } from '../../lambdas/webhooks/signature';
+import { signedWebhookHeaders } from '../../lambdas/domain/webhook-signature';
 import { parseArgs, parseDuration, summary, UsageError } from '../../tools/webhook-receiver/cli';
 import { seededRandom, startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from '../../tools/webhook-receiver/receiver';
-import { envelope } from '../helpers/stream-events';
+import { envelope } from '../support/stream-events';
 
 const SECRET = 'whsec_receiver';
 const client = new HttpWebhookClient();

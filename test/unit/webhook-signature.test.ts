@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signedWebhookHeaders, verifyWebhook, webhookSignature } from '../../lambdas/webhooks/signature';
-import { envelope } from '../helpers/stream-events';
+import { signedWebhookHeaders, verifyWebhook, webhookSignature } from '../../lambdas/domain/webhook-signature';
+import { envelope } from '../support/stream-events';
 
 const SECRET = 'whsec_test_0123456789';
 const NOW = new Date('2026-11-25T01:00:00.000Z');

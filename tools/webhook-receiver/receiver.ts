@@ -17,7 +17,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { verifyWebhook, WEBHOOK_HEADERS, type WebhookEventFields } from '../../lambdas/webhooks/signature';
+import { verifyWebhook, WEBHOOK_HEADERS, type WebhookEventFields } from '../../lambdas/domain/webhook-signature';
 
 /** Request bodies above this size are refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;

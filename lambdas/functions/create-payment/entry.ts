@@ -1,0 +1,4 @@
+import { lambdaHandler } from '../../platform/lambda-entry';
+import { createPayment } from './create-payment';
+
+export const handler = lambdaHandler(createPayment);

@@ -1,0 +1,4 @@
+import { lambdaHandler } from '../../platform/lambda-entry';
+import { exampleConsumer } from './example-consumer';
+
+export const handler = lambdaHandler(exampleConsumer);

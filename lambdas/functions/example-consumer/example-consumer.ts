@@ -1,0 +1,36 @@
+/**
+ * Example subscriber of `payment-events.fifo`: keeps a projection of each payment's status in
+ * the Inbox table, applying every event exactly once and in sequence order through the consumer
+ * guard (inbox by event id, sequence check, partial batch responses per message group).
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { DynamoDbPaymentInbox } from '../../adapters/dynamodb-inbox';
+import { guardedFifoConsumer } from '../../consumer-guard';
+import { paymentProjectionEffect } from '../../domain/consumer-rules';
+import { ENV } from '../../platform/env-names';
+import { defineFunction, type Environment, type FunctionRuntime } from '../../platform/function-runtime';
+import { positiveIntEnv, requiredEnv } from '../../platform/required-env';
+
+export interface ExampleConsumerConfig {
+  readonly inboxTable: string;
+  readonly inboxRetentionDays: number;
+}
+
+export function exampleConsumerConfigFromEnv(env: Environment): ExampleConsumerConfig {
+  return { inboxTable: requiredEnv(ENV.inboxTable, env), inboxRetentionDays: positiveIntEnv(ENV.inboxRetentionDays, 30, env) };
+}
+
+export function createExampleConsumerHandler(config: ExampleConsumerConfig, runtime: FunctionRuntime) {
+  const { logger, metrics } = runtime;
+  const inbox = new DynamoDbPaymentInbox(
+    runtime.aws.documents,
+    { tableName: config.inboxTable, retentionDays: config.inboxRetentionDays },
+    runtime.clock,
+  );
+  const consume = guardedFifoConsumer({ store: inbox, apply: paymentProjectionEffect, logger, metrics });
+  return middy(consume).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
+
+export const exampleConsumer = defineFunction({ configFromEnv: exampleConsumerConfigFromEnv, createHandler: createExampleConsumerHandler });

@@ -1,0 +1,4 @@
+import { lambdaHandler } from '../../platform/lambda-entry';
+import { listPaymentDeliveries } from './list-payment-deliveries';
+
+export const handler = lambdaHandler(listPaymentDeliveries);

@@ -1,0 +1,4 @@
+import { lambdaHandler } from '../../platform/lambda-entry';
+import { listPaymentEvents } from './list-payment-events';
+
+export const handler = lambdaHandler(listPaymentEvents);

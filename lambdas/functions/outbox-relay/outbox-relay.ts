@@ -1,0 +1,73 @@
+/**
+ * Relay: DynamoDB Streams (Outbox table, INSERTs) -> SNS FIFO topic `payment-events.fifo`, which
+ * fans each event out to every subscriber's SQS FIFO queue.
+ * Publishes a payment's pending predecessors first when the stream did not deliver them, marks
+ * what the topic accepted as published, and returns partial batch failures: the first record not
+ * published and every later one.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { toRelayRecord } from '../../adapters/outbox-stream-record';
+import { defineFunction, type FunctionRuntime } from '../../platform/function-runtime';
+import { MetricUnit } from '../../platform/observability';
+import { relayEvents } from '../../use-cases/relay-events';
+import { createOutboxPublication, outboxPublicationConfigFromEnv, type OutboxPublicationConfig } from '../shared/outbox-publication';
+
+export type OutboxRelayConfig = OutboxPublicationConfig;
+
+export function createOutboxRelayHandler(config: OutboxRelayConfig, runtime: FunctionRuntime) {
+  const { logger, metrics } = runtime;
+  const { clock, publisher, ledger } = createOutboxPublication(config, runtime);
+
+  const relay = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+    const records = event.Records.map(toRelayRecord);
+    const report = await relayEvents(records, { publisher, ledger, clock });
+
+    metrics.addMetric('EventsPublished', MetricUnit.Count, report.published.length);
+    metrics.addMetric('PublishFailures', MetricUnit.Count, report.failed);
+    metrics.addMetric('GapFilledEvents', MetricUnit.Count, report.gapFilled.length);
+    metrics.addMetric('MarkPublishedFailures', MetricUnit.Count, report.markFailures.length);
+    for (const lag of report.lagsMs) metrics.addMetric('RelayLagMs', MetricUnit.Milliseconds, lag);
+
+    for (const event of report.gapFilled) {
+      logger.warn('Published a pending predecessor the stream did not deliver in order', eventKeys(event));
+    }
+    for (const { event, reason, error } of report.markFailures) {
+      logger.error('Published event could not be marked published; the sweeper may publish it again', {
+        ...eventKeys(event),
+        reason,
+        error: error as Error,
+      });
+    }
+
+    const counts = {
+      records: records.length,
+      published: report.published.length,
+      gapFilled: report.gapFilled.length,
+      failed: report.failed,
+      skipped: report.skipped,
+      markFailures: report.markFailures.length,
+    };
+    if (report.failure) {
+      logger.warn('Relay stopped at a failed record; it and every later record will be retried', {
+        ...counts,
+        firstFailedPosition: report.failure.position,
+        reason: report.failure.reason,
+        ...(report.failure.error !== undefined && { error: report.failure.error as Error }),
+      });
+    } else {
+      logger.info('Relay published the batch', counts);
+    }
+    return { batchItemFailures: report.batchItemFailures };
+  };
+
+  return middy(relay).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
+
+function eventKeys(event: { eventId: string; aggregateId: string; sequence: number }) {
+  return { eventId: event.eventId, paymentId: event.aggregateId, sequence: event.sequence };
+}
+
+export const outboxRelay = defineFunction({ configFromEnv: outboxPublicationConfigFromEnv, createHandler: createOutboxRelayHandler });

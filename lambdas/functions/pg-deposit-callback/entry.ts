@@ -1,0 +1,4 @@
+import { lambdaHandler } from '../../platform/lambda-entry';
+import { pgDepositCallback } from './pg-deposit-callback';
+
+export const handler = lambdaHandler(pgDepositCallback);

@@ -1,0 +1,41 @@
+/**
+ * Logger and metrics of one function instance (Powertools), configured by the function's own
+ * environment: `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE` and `POWERTOOLS_LOG_LEVEL`,
+ * which the CDK base function sets. The defaults only apply when a function runs without them
+ * (unit tests, ad-hoc scripts). Metrics are disabled by `POWERTOOLS_METRICS_DISABLED` in the
+ * process environment (Powertools reads it there only): the local runner's start-up sets it.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Environment } from './function-runtime';
+
+export { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export interface ObservabilityConfig {
+  readonly serviceName: string;
+  readonly metricsNamespace: string;
+  /** Powertools log level (DEBUG, INFO, WARN, ERROR, SILENT). @default Powertools' (INFO) */
+  readonly logLevel?: string;
+}
+
+export const DEFAULT_SERVICE_NAME = 'payment-outbox';
+export const DEFAULT_METRICS_NAMESPACE = 'PaymentOutbox';
+
+export function observabilityConfigFromEnv(env: Environment): ObservabilityConfig {
+  const logLevel = env.POWERTOOLS_LOG_LEVEL?.trim();
+  return {
+    serviceName: env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME,
+    metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
+    ...(logLevel && { logLevel }),
+  };
+}
+
+export function createObservability(config: ObservabilityConfig): { logger: Logger; metrics: Metrics } {
+  return {
+    logger: new Logger({
+      serviceName: config.serviceName,
+      ...(config.logLevel !== undefined && { logLevel: config.logLevel as NonNullable<ConstructorParameters<typeof Logger>[0]>['logLevel'] }),
+    }),
+    metrics: new Metrics({ serviceName: config.serviceName, namespace: config.metricsNamespace }),
+  };
+}
