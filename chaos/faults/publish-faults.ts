@@ -1,8 +1,15 @@
 /**
- * Fault injection into the broker clients the handlers share (lambdas/platform/aws-clients.ts):
- * the local runner imports the handler modules into this process, so a middleware on those
- * clients sees every batch the relay and the sweeper publish (SNS PublishBatch to the
- * `payment-events.fifo` topic) and every SQS SendMessageBatch a tool makes.
+ * Fault injection into the SDK clients it is installed on (`installPublishFaults`): the clients
+ * the local runner gives each function instance (chaos hands them through the stack's
+ * `functionClients` option, so the relay and the scheduled outbox sweeper get them), the chaos
+ * sweeper's own clients, and those chaos passes to a tool. A middleware on those clients sees
+ * every batch the relay and the sweeper publish (SNS PublishBatch to the `payment-events.fifo`
+ * topic) and every SQS SendMessageBatch made on them. No other client is touched: there are no
+ * shared clients any more (each function instance builds its handler from clients of its own,
+ * see lambdas/platform/aws-clients.ts and lambdas/platform/function-runtime.ts).
+ *
+ * The middlewares stay installed and pass everything through until `injectPublishFaults` makes
+ * decisions active, and again after `clearPublishFaults`.
  *
  * A simulated crash belongs to one relay invocation (`crashAware`, which runs it in its own async
  * context): once it "died" before a publish call, every later AWS call of that invocation fails
@@ -11,9 +18,9 @@
  * never crashed.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { PublishBatchCommandInput, PublishBatchCommandOutput } from '@aws-sdk/client-sns';
-import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
-import { dynamoDocumentClient, snsClient, sqsClient } from '../../lambdas/platform/aws-clients';
+import type { PublishBatchCommandInput, PublishBatchCommandOutput, SNSClient } from '@aws-sdk/client-sns';
+import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput, SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export class SimulatedCrash extends Error {
   constructor() {
@@ -116,7 +123,8 @@ const SQS_SEND_BATCH: BatchShape<SendMessageBatchCommandInput> = {
 const invocations = new AsyncLocalStorage<InvocationState>();
 const counters: FaultCounters = { failedEntries: 0, throttledCalls: 0, crashes: 0, calls: 0 };
 let active: PublishFaults = {};
-let installed = false;
+/** The clients that got the middlewares already (each gets them once). */
+const instrumented = new WeakSet<object>();
 
 function throttlingError(broker: PublishCall['broker']): Error {
   const name = broker === 'sns' ? 'ThrottledException' : 'ThrottlingException';
@@ -177,41 +185,65 @@ function deadProcessGuard<A, R>(next: (args: A) => Promise<R>) {
   };
 }
 
-function install(): void {
-  if (installed) return;
-  installed = true;
-  snsClient().middlewareStack.add(
-    (next, context) => async (args) => {
-      if (invocations.getStore()?.crashed) throw new SimulatedCrash();
-      if (context.commandName !== SNS_PUBLISH_BATCH.command) return next(args);
-      return (await faultedBatch(SNS_PUBLISH_BATCH, args.input as PublishBatchCommandInput, args, next as Next)) as Awaited<
-        ReturnType<typeof next>
-      > & { output: PublishBatchCommandOutput };
-    },
-    { step: 'initialize', name: 'chaosSnsFaultInjection' },
-  );
-  sqsClient().middlewareStack.add(
-    (next, context) => async (args) => {
-      if (invocations.getStore()?.crashed) throw new SimulatedCrash();
-      if (context.commandName !== SQS_SEND_BATCH.command) return next(args);
-      return (await faultedBatch(SQS_SEND_BATCH, args.input as SendMessageBatchCommandInput, args, next as Next)) as Awaited<
-        ReturnType<typeof next>
-      > & { output: SendMessageBatchCommandOutput };
-    },
-    { step: 'initialize', name: 'chaosSqsFaultInjection' },
-  );
-  // Marking events published goes through DynamoDB: a dead process marks nothing.
-  dynamoDocumentClient().middlewareStack.add((next) => deadProcessGuard(next), { step: 'initialize', name: 'chaosDeadProcessGuard' });
+/** The clients `installPublishFaults` instruments; any may be missing (a tool has no SNS client). */
+export interface PublishFaultClients {
+  readonly sns?: SNSClient;
+  readonly sqs?: SQSClient;
+  readonly documents?: DynamoDBDocumentClient;
 }
 
-/** Installs the middlewares (once per process) and makes `faults` the active ones; resets the counters. */
+/**
+ * Adds the fault middlewares to these clients (once per client) and returns them: SNS
+ * PublishBatch and SQS SendMessageBatch meet the active faults, and every call (DynamoDB too)
+ * of a crashed `crashAware` invocation fails. Inert until `injectPublishFaults`.
+ */
+export function installPublishFaults<C extends PublishFaultClients>(clients: C): C {
+  const { sns, sqs, documents } = clients;
+  if (sns && !instrumented.has(sns)) {
+    instrumented.add(sns);
+    sns.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (invocations.getStore()?.crashed) throw new SimulatedCrash();
+        if (context.commandName !== SNS_PUBLISH_BATCH.command) return next(args);
+        return (await faultedBatch(SNS_PUBLISH_BATCH, args.input as PublishBatchCommandInput, args, next as Next)) as Awaited<
+          ReturnType<typeof next>
+        > & { output: PublishBatchCommandOutput };
+      },
+      { step: 'initialize', name: 'chaosSnsFaultInjection' },
+    );
+  }
+  if (sqs && !instrumented.has(sqs)) {
+    instrumented.add(sqs);
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (invocations.getStore()?.crashed) throw new SimulatedCrash();
+        if (context.commandName !== SQS_SEND_BATCH.command) return next(args);
+        return (await faultedBatch(SQS_SEND_BATCH, args.input as SendMessageBatchCommandInput, args, next as Next)) as Awaited<
+          ReturnType<typeof next>
+        > & { output: SendMessageBatchCommandOutput };
+      },
+      { step: 'initialize', name: 'chaosSqsFaultInjection' },
+    );
+  }
+  if (documents && !instrumented.has(documents)) {
+    instrumented.add(documents);
+    // Marking events published goes through DynamoDB: a dead process marks nothing.
+    documents.middlewareStack.add((next) => deadProcessGuard(next), { step: 'initialize', name: 'chaosDeadProcessGuard' });
+  }
+  return clients;
+}
+
+/**
+ * Makes `faults` the active decisions of every client `installPublishFaults` instrumented (and of
+ * those it instruments later); resets the counters.
+ */
 export function injectPublishFaults(faults: PublishFaults): FaultCounters {
-  install();
   active = faults;
   Object.assign(counters, { failedEntries: 0, throttledCalls: 0, crashes: 0, calls: 0 });
   return counters;
 }
 
+/** Every instrumented client passes through again (the middlewares stay installed). */
 export function clearPublishFaults(): void {
   active = {};
 }

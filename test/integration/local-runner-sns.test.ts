@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await stack.pollers.stream('relay').waitForIdle();
+  await stack.pollers.stream('outbox-relay').waitForIdle();
   for (const queue of [PAYMENT_EVENTS_QUEUE, NOTIFICATIONS_QUEUE, APPROVED_ONLY_QUEUE]) await drainQueue(stack, queue);
 });
 

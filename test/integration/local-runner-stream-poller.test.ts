@@ -99,6 +99,7 @@ async function scenario(mapping: Partial<StreamMappingSpec>, behaviour: Behaviou
     spec: { logicalId: 'Scripted', entry: 'scripted', exportName: 'handler', shortName: 'scripted', timeoutSeconds: 5, memoryMb: 128, environment: {} },
     functionName: 'scripted',
     arn: `arn:aws:lambda:${REGION}:000000000000:function:scripted`,
+    environment: {},
     invoke: async (event) => {
       const records = (event as DynamoDBStreamEvent).Records;
       for (const r of records) sequenceOf.set(r.dynamodb?.NewImage?.id?.S as string, r.dynamodb?.SequenceNumber as string);

@@ -8,7 +8,7 @@ import { Router } from '../../local/api/router';
 import { parseJavaMajor } from '../../local/emulators/java';
 import { LocalStartupError } from '../../local/errors';
 import { compileFilters } from '../../local/pollers/event-filter';
-import { mergeEnvironments, resolveFunctionEnvironment } from '../../local/runtime/function-environment';
+import { resolveFunctionEnvironment } from '../../local/runtime/function-environment';
 import { resolveString, type LocalRegistry } from '../../local/template/intrinsics';
 import { readTemplate, type RouteSpec } from '../../local/template/resolve';
 import type { CfnTemplate, CfnValue } from '../../local/template/types';
@@ -69,7 +69,7 @@ describe('reading the synthesized template', () => {
   });
 
   it('reads the relay mapping settings as the template sets them', () => {
-    const relay = model.functions.find((f) => f.shortName === 'relay');
+    const relay = model.functions.find((f) => f.shortName === 'outbox-relay');
     const mapping = model.streamMappings.find((m) => m.functionLogicalId === relay?.logicalId);
     const cfn = template.Resources[mapping?.logicalId as string]?.Properties ?? {};
     expect(mapping).toMatchObject({
@@ -207,32 +207,6 @@ describe('resolving CloudFormation values locally', () => {
       { pgWebhookSecret: 'k3y', webhookSecrets: new Map([['HookSecret', 'sh0p']]) },
     );
     expect(env).toEqual({ SUBSCRIBER_NAME: 'shop', WEBHOOK_SECRET: 'sh0p', SUBSCRIBER_QUEUE_URL: 'http://sqs.us-east-1.localhost:4566/000000000000/q.fifo' });
-  });
-
-  it('keeps each webhook dispatcher’s own settings to that function (two dispatchers, two URLs and keys)', () => {
-    const merged = mergeEnvironments(
-      new Map<string, Record<string, string>>([
-        ['Relay', { TOPIC: 't' }],
-        ['ShopDispatcher', { SUBSCRIBER_NAME: 'shop', WEBHOOK_URL: 'https://shop.example', WEBHOOK_SECRET: 'a', DELIVERIES_TABLE_NAME: 'D', TOPIC: 't' }],
-        ['CrmDispatcher', { SUBSCRIBER_NAME: 'crm', WEBHOOK_URL: 'https://crm.example', WEBHOOK_SECRET: 'b', DELIVERIES_TABLE_NAME: 'D', EXTRA: '1' }],
-      ]),
-      new Set(['EXTRA']),
-    );
-    expect(merged.shared).toEqual({ TOPIC: 't', DELIVERIES_TABLE_NAME: 'D' });
-    expect(merged.perFunction.get('CrmDispatcher')).toEqual({ SUBSCRIBER_NAME: 'crm', WEBHOOK_URL: 'https://crm.example', WEBHOOK_SECRET: 'b', EXTRA: '1' });
-    expect([...merged.isolated].sort()).toEqual(['CrmDispatcher', 'ShopDispatcher']);
-  });
-
-  it('merges the functions’ environments, keeping service names per function and refusing two values for one setting', () => {
-    const merged = mergeEnvironments(
-      new Map<string, Record<string, string>>([
-        ['A', { POWERTOOLS_SERVICE_NAME: 'api', TABLE: 't' }],
-        ['B', { POWERTOOLS_SERVICE_NAME: 'relay', TABLE: 't', QUEUE: 'q' }],
-      ]),
-    );
-    expect(merged.shared).toEqual({ TABLE: 't', QUEUE: 'q' });
-    expect(merged.perFunction.get('B')).toEqual({ POWERTOOLS_SERVICE_NAME: 'relay' });
-    expect(() => mergeEnvironments(new Map([['A', { TABLE: 't1' }], ['B', { TABLE: 't2' }]]))).toThrow(/functions A and B set TABLE to different values/);
   });
 });
 

@@ -37,7 +37,7 @@ afterAll(async () => {
 
 // Each test starts from an empty events queue: everything published so far is read and deleted.
 beforeEach(async () => {
-  await stack.pollers.stream('relay').waitForIdle();
+  await stack.pollers.stream('outbox-relay').waitForIdle();
   await drainQueue(stack, PAYMENT_EVENTS_QUEUE);
 });
 
@@ -104,15 +104,29 @@ describe('resources from the synthesized template', () => {
     expect(received.map((m) => m.Body)).toEqual(['via endpoint']);
   });
 
-  it('gives the handlers the emulator endpoints and resolves the PG secret reference to a local secret', () => {
-    expect(process.env.AWS_ENDPOINT_URL_SQS).toBe(stack.endpoints.sqsEndpoint);
-    expect(process.env.AWS_ENDPOINT_URL_SNS).toBe(stack.endpoints.snsEndpoint);
+  it('gives each function its own resolved environment, with the PG secret reference replaced by a local secret', () => {
+    const environmentOf = (name: string) => [...stack.functions.values()].find((fn) => fn.spec.shortName === name)?.environment;
     expect(stack.endpoints.snsEndpoint).toBe(stack.endpoints.sqsEndpoint);
-    expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(stack.endpoints.dynamodbEndpoint);
-    expect(process.env.PAYMENT_EVENTS_TOPIC_ARN).toBe(stack.endpoints.topics[PAYMENT_EVENTS_TOPIC]);
-    expect(process.env.PAYMENT_EVENTS_QUEUE_URL).toBeUndefined();
-    expect(process.env.PG_WEBHOOK_SECRET).toBe(stack.endpoints.pgWebhookSecret);
-    expect(process.env.PG_WEBHOOK_SECRET_ARN).toBeUndefined();
+    expect(environmentOf('outbox-relay')?.PAYMENT_EVENTS_TOPIC_ARN).toBe(stack.endpoints.topics[PAYMENT_EVENTS_TOPIC]);
+    expect(environmentOf('outbox-relay')?.PAYMENT_EVENTS_QUEUE_URL).toBeUndefined();
+    expect(environmentOf('pg-deposit-callback')?.PG_WEBHOOK_SECRET).toBe(stack.endpoints.pgWebhookSecret);
+    expect(environmentOf('pg-deposit-callback')?.PG_WEBHOOK_SECRET_ARN).toBeUndefined();
+    // Nothing of a stack goes into the runner's process: several stacks can share it.
+    expect(process.env.PAYMENT_EVENTS_TOPIC_ARN).toBeUndefined();
+    expect(process.env.PG_WEBHOOK_SECRET).toBeUndefined();
+    expect(process.env.AWS_ENDPOINT_URL_SQS).toBeUndefined();
+  });
+
+  it('keeps each webhook dispatcher’s own settings to that function (URL, queue and signing key)', () => {
+    const dispatchers = [...stack.functions.values()].filter((fn) => fn.environment.WEBHOOK_URL !== undefined);
+    expect(dispatchers.length).toBeGreaterThan(0);
+    for (const fn of dispatchers) {
+      const subscriber = fn.environment.SUBSCRIBER_NAME as string;
+      expect(fn.environment.WEBHOOK_SECRET).toBe(stack.endpoints.webhookSecrets[subscriber]);
+      expect(fn.environment.SUBSCRIBER_QUEUE_URL).toBe(stack.endpoints.queues[`${subscriber}.fifo`]);
+    }
+    const others = [...stack.functions.values()].filter((fn) => fn.environment.WEBHOOK_URL === undefined);
+    for (const fn of others) expect(fn.environment.WEBHOOK_SECRET, fn.spec.logicalId).toBeUndefined();
   });
 });
 
@@ -175,7 +189,7 @@ describe('the relay’s event source mapping', () => {
   });
 
   it('retries a batch whose invocation crashed after sending; FIFO deduplication leaves one message per event', async () => {
-    const relay = stack.pollers.stream('relay');
+    const relay = stack.pollers.stream('outbox-relay');
     let crashes = 0;
     relay.invokeWrapper = async (event, invoke) => {
       const result = await invoke(event);
@@ -202,7 +216,7 @@ describe('the relay’s event source mapping', () => {
   });
 
   it('holds events while paused and delivers them in order on resume', async () => {
-    const relay = stack.pollers.stream('relay');
+    const relay = stack.pollers.stream('outbox-relay');
     await relay.pause();
     let paymentId: string;
     try {
@@ -233,7 +247,7 @@ describe('schedule rules', () => {
 
 describe('TTL sweeper', () => {
   it('deletes an outbox item past expiresAt, and its removal publishes nothing', async () => {
-    const relay = stack.pollers.stream('relay');
+    const relay = stack.pollers.stream('outbox-relay');
     const paymentId = await createPayment('order-ttl');
     expect(await receiveMessages(stack, PAYMENT_EVENTS_QUEUE, { count: 1 })).toHaveLength(1);
     await relay.waitForIdle();

@@ -9,7 +9,6 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { DynamoDbPublicationLedger } from '../../lambdas/adapters/dynamodb-publication-ledger';
-import { snsClient } from '../../lambdas/platform/aws-clients';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns-event-publisher';
 import { PAYMENT_EVENTS_TOPIC } from '../../chaos/sweeper';
 import { sweepPending } from '../../lambdas/use-cases/sweep-pending';
@@ -21,14 +20,14 @@ beforeAll(async () => {
   stack = await startTestStack({ consumers: false });
 });
 afterEach(() => {
-  stack.pollers.stream('relay').invokeWrapper = undefined;
+  stack.pollers.stream('outbox-relay').invokeWrapper = undefined;
 });
 afterAll(() => stack?.stop());
 
 /** Makes the relay never see the stream records `lose` picks, as if they had expired. */
 function loseStreamRecords(lose: (record: DynamoDBRecord) => boolean): { lost: number } {
   const counter = { lost: 0 };
-  stack.pollers.stream('relay').invokeWrapper = async (event: DynamoDBStreamEvent, invoke) => {
+  stack.pollers.stream('outbox-relay').invokeWrapper = async (event: DynamoDBStreamEvent, invoke) => {
     const kept = event.Records.filter((record) => !lose(record));
     counter.lost += event.Records.length - kept.length;
     return kept.length > 0 ? invoke({ ...event, Records: kept }) : { batchItemFailures: [] };
@@ -87,7 +86,7 @@ it('sweeper: a lost last event is republished from the PendingEvents index with 
   // The deployed sweeper's grace period is 120 s: run the same use case as if that much time had passed.
   const ledger = new DynamoDbPublicationLedger(stack.clients.documents, { tableName: stack.tableName('Outbox') }, { now: () => new Date() });
   // Through the topic, as the deployed sweeper publishes (the handlers' SNS client, pointed at the emulator).
-  const publisher = new SnsEventPublisher(snsClient(), stack.topicArn(PAYMENT_EVENTS_TOPIC));
+  const publisher = new SnsEventPublisher(stack.clients.sns, stack.topicArn(PAYMENT_EVENTS_TOPIC));
   const report = await sweepPending({ now: new Date(Date.now() + 121_000), graceSeconds: 120, limit: 1000 }, { ledger, publisher });
 
   expect(report.republishedEvents.map((e) => [e.aggregateId, e.sequence])).toContainEqual([payment.paymentId, 2]);

@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   clearPublishFaults();
-  stack.pollers.stream('relay').invokeWrapper = undefined;
+  stack.pollers.stream('outbox-relay').invokeWrapper = undefined;
 });
 afterAll(() => stack?.stop());
 
@@ -50,13 +50,13 @@ it('loses nothing when the relay process dies mid-batch and the batch is retried
   // Crash only after at least one call went through in the invocation, so part of the batch was sent.
   let callsInInvocation = 0;
   const counters = injectPublishFaults({ crashBeforeCall: () => callsInInvocation++ > 0 && random() < 0.5 });
-  stack.pollers.stream('relay').invokeWrapper = (event, invoke) => {
+  stack.pollers.stream('outbox-relay').invokeWrapper = (event, invoke) => {
     callsInInvocation = 0;
     return crashAware(event, invoke);
   };
   const versions = await drivePayments(stack, 60, 32);
   const applied = await waitUntilApplied(stack, versions);
   expect(counters.crashes).toBeGreaterThan(0);
-  expect(stack.pollers.stream('relay').stats.retries).toBeGreaterThan(0);
+  expect(stack.pollers.stream('outbox-relay').stats.retries).toBeGreaterThan(0);
   expect(violations(versions, applied)).toEqual([]);
 });

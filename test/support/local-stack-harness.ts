@@ -8,7 +8,8 @@
  *   beforeAll(async () => { stack = await startTestStack({ consumers: false }); });
  *   afterAll(() => stack?.stop());
  *
- * One stack per test file: handlers read their configuration once, at import.
+ * One stack per test file: a fresh DynamoDB Local per file keeps heavy suites from slowing the
+ * next ones. Stacks share nothing through the process, so a file may start more than one.
  */
 import { join } from 'node:path';
 import {
@@ -46,7 +47,6 @@ let started = 0;
 
 /** Starts the local stack with test defaults; `options` override them. */
 export async function startTestStack(options: TestStackOptions = {}): Promise<LocalStack> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const level = process.env.LOCAL_TEST_LOG_LEVEL;
   started += 1;
   return startLocalStack({
