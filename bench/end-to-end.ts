@@ -66,7 +66,7 @@ export async function runEndToEnd(options: { payments: number; concurrency: numb
         dynamodbLocal: round(treeRssMiB(stack.pids.dynamodb)),
         sqsEmulator: round(treeRssMiB(stack.pids.sqs)),
       },
-      relayStats: { ...stack.pollers.stream('relay').stats },
+      relayStats: { ...stack.pollers.stream('outbox-relay').stats },
     };
   } finally {
     await stack.stop();

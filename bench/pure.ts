@@ -1,10 +1,14 @@
-/** CPU cost of the pure hot paths: request validation, the state machine, relay planning. */
+/**
+ * CPU cost of the pure hot paths: request validation, the state machine, relay planning. Relay
+ * planning uses the limits of the publisher the relay really has (SNS PublishBatch to
+ * `payment-events.fifo`), so the plan is the relay's.
+ */
 import { randomUUID } from 'node:crypto';
 import { createPaymentSchema, parseCommand } from '../lambdas/domain/commands';
 import { confirmPayment, createPayment } from '../lambdas/domain/payment';
 import { planRelay, type RelayRecord } from '../lambdas/domain/relay-plan';
-import { SqsEventPublisher } from '../cli/sqs-event-publisher';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SnsEventPublisher } from '../lambdas/adapters/sns-event-publisher';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { round } from './stats';
 
 function opsPerSecond(iterations: number, fn: (i: number) => void): number {
@@ -24,7 +28,7 @@ export function runPureBenchmarks() {
     confirmPayment(created.payment, { approved: true, pgTransactionId: 't' }, { now: '2026-11-25T00:00:01.000Z', eventId: 'e2' });
   });
 
-  // A full stream batch (100 records: 50 payments × 2 events), planned into SendMessageBatch calls.
+  // A full stream batch (100 records: 50 payments × 2 events), planned into PublishBatch calls.
   const records: RelayRecord[] = [];
   for (let p = 0; p < 50; p++) {
     const change = createPayment({ paymentId: randomUUID(), orderId: 'o', amount: 100, currency: 'USD', method: 'CARD' }, { now: '2026-11-25T00:00:00.000Z', eventId: randomUUID() });
@@ -32,7 +36,8 @@ export function runPureBenchmarks() {
     records.push({ kind: 'event', position: String(p * 2), envelope: change.event });
     records.push({ kind: 'event', position: String(p * 2 + 1), envelope: approved.event });
   }
-  const publisher = new SqsEventPublisher(new SQSClient({ region: 'us-east-1' }), 'https://sqs.example/queue.fifo');
+  // Never sends: only its limits and message sizing are used.
+  const publisher = new SnsEventPublisher(new SNSClient({ region: 'us-east-1' }), 'arn:aws:sns:us-east-1:000000000000:payment-events.fifo');
   const limits = { maxEntries: publisher.maxBatchEntries, maxBytes: publisher.maxBatchBytes, messageBytes: (e: Parameters<typeof publisher.messageBytes>[0]) => publisher.messageBytes(e) };
   const plan = planRelay(records, limits);
   const plans = opsPerSecond(5_000, () => planRelay(records, limits));
@@ -42,7 +47,7 @@ export function runPureBenchmarks() {
     createAndConfirmTransitionsPerSecond: Math.round(transitions),
     relayPlansPer100RecordBatchPerSecond: Math.round(plans),
     relayEventsPlannedPerSecond: Math.round(plans * records.length),
-    sendMessageBatchCallsFor100Records: plan.batches.length,
+    publishBatchCallsFor100Records: plan.batches.length,
     meanEntriesPerCall: round(records.length / plan.batches.length, 2),
   };
 }

@@ -5,13 +5,13 @@
  *
  *   npm run bench -- --payments 500 --concurrency 16 --webhook-payments 100 --flaky-fail-rate 0.3
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { measureBundles } from './bundles';
 import { runEndToEnd } from './end-to-end';
 import { runPureBenchmarks } from './pure';
+import { runWebhookDelivery } from './webhook-delivery';
 import { prepareRunnerProcess } from '../local/process/runner-process';
 
 prepareRunnerProcess();
@@ -34,13 +34,8 @@ const endToEnd = await runEndToEnd({ payments: Number(values.payments), concurre
 
 const flakyFailRate = Number(values['flaky-fail-rate']);
 console.log(`delivery per subscriber: ${values['webhook-payments']} payments, flaky receiver failing ${flakyFailRate * 100} % ...`);
-// Its own process: one local stack per process (handlers read their configuration at import).
-const webhookOutput = execFileSync(process.execPath, ['--import', 'tsx', 'bench/webhook-delivery.ts', String(values['webhook-payments']), '8', String(flakyFailRate)], {
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-  maxBuffer: 64 * 1024 * 1024,
-});
-const webhookDelivery = JSON.parse(webhookOutput.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+// In this process, after the end-to-end stack has stopped (one stack at a time: each measures an unshared machine).
+const webhookDelivery = await runWebhookDelivery({ payments: Number(values['webhook-payments']), concurrency: 8, flakyFailRate });
 
 const results = { machine, pure, bundles, endToEnd, webhookDelivery };
 mkdirSync('bench/results', { recursive: true });
@@ -56,10 +51,10 @@ ${machine.date} — Node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}
 | --- | --- |
 ${table(pure)}
 
-## Lambda bundles (esbuild, minified, AWS SDK bundled; cold import = fastest of 3 fresh Node processes)
-| handler | KiB | cold import ms |
+## Lambda bundles (esbuild, minified, AWS SDK bundled; cold import = fastest of 3 fresh Node processes with the function's own environment, handler built)
+| function | KiB | cold import ms |
 | --- | --- | --- |
-${Object.entries(bundles).map(([name, b]) => `| ${name} | ${b.kib} | ${b.coldImportMs} |`).join('\n')}
+${Object.entries(bundles).map(([name, b]) => `| ${name} | ${b.kib} | ${b.coldImportMs}${b.importError ? ` (import failed: ${b.importError})` : ''} |`).join('\n')}
 
 ## Whole pipeline on the local stack
 | measure | value |

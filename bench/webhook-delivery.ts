@@ -5,21 +5,21 @@
  * receiver taking the event in (webhook); retries of the flaky receiver follow the subscriber's
  * default backoff. Numbers, never assertions.
  *
- * Handlers read their configuration once per process, so this runs in its own process (bench/run.ts
- * starts `tsx bench/webhook-delivery.ts <payments> <concurrency> <flakyFailRate>`; it prints its
- * results as one JSON line).
+ * Runs in the caller's process (bench/run.ts calls `runWebhookDelivery`): the stack builds each
+ * function from its own environment, so it sits next to the other benchmarks' stacks, with its own
+ * state directory and free ports. The three subscribers share one stack, so they are measured on
+ * the same committed events.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { findFreePort } from '../local/emulators/ports';
+import { ENV } from '../lambdas/platform/env-names';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import { scanTable } from '../local/scan-table';
-import { startLocalStack } from '../local/stack';
+import { startLocalStack, type LocalStack } from '../local/stack';
 import { loadTemplate } from '../local/template/template-cache';
 import { startWebhookReceiver, type WebhookReceiver } from '../tools/webhook-receiver/receiver';
 import { timedCall } from './end-to-end';
 import { round, summarize } from './stats';
-import { prepareRunnerProcess } from '../local/process/runner-process';
 
 export interface WebhookBenchOptions {
   readonly payments: number;
@@ -31,34 +31,44 @@ export interface WebhookBenchOptions {
 const HEALTHY = 'bench-healthy-hook';
 const FLAKY = 'bench-flaky-hook';
 
+/**
+ * Stands in for the template's webhook URLs, which the stack replaces with the receivers' (webhookOverrides):
+ * fixed, so the template of these subscribers is synthesized once and then cached.
+ */
+const TEMPLATE_URL = 'http://127.0.0.1:9/payment-events';
+
 export async function runWebhookDelivery(options: WebhookBenchOptions) {
-  const ports = { [HEALTHY]: await findFreePort(), [FLAKY]: await findFreePort() };
   const subscribers = [
     { name: 'payment-events', delivery: { kind: 'queue' } },
-    { name: HEALTHY, delivery: { kind: 'webhook', url: `http://127.0.0.1:${ports[HEALTHY]}/payment-events` } },
-    { name: FLAKY, delivery: { kind: 'webhook', url: `http://127.0.0.1:${ports[FLAKY]}/payment-events` } },
+    { name: HEALTHY, delivery: { kind: 'webhook', url: TEMPLATE_URL } },
+    { name: FLAKY, delivery: { kind: 'webhook', url: TEMPLATE_URL } },
   ];
   const { template } = await loadTemplate(DEFAULT_STATE_DIR, { stackProps: { subscribers } });
-  const stack = await startLocalStack({
-    apiPort: 0,
-    dynamodbPort: 0,
-    sqsPort: 0,
-    // Retries are the point of the flaky receiver: keep its WARN lines out of the output.
-    logLevel: 'error',
-    handlerLogLevel: 'ERROR',
-    webhookReceiver: false,
-    template,
-    stateDir: join('.local', 'bench-webhooks'),
-  });
-  const receivers: Record<string, WebhookReceiver> = {};
+  // The receivers listen first, on free ports (port 0), with signing keys of this run that their dispatchers
+  // are given instead of the stack's random ones: no port is picked ahead and bound later.
+  const healthySecret = randomBytes(32).toString('hex');
+  const flakySecret = randomBytes(32).toString('hex');
+  const started: { healthy?: WebhookReceiver; flaky?: WebhookReceiver; stack?: LocalStack } = {};
   try {
-    const secret = (name: string) => {
-      const value = stack.endpoints.webhookSecrets[name];
-      if (value === undefined) throw new Error(`no webhook secret for ${name}`);
-      return value;
-    };
-    receivers[HEALTHY] = await startWebhookReceiver({ secret: secret(HEALTHY), port: ports[HEALTHY] });
-    receivers[FLAKY] = await startWebhookReceiver({ secret: secret(FLAKY), port: ports[FLAKY], failRate: options.flakyFailRate, seed: 7 });
+    const healthy = (started.healthy = await startWebhookReceiver({ secret: healthySecret, port: 0 }));
+    const flaky = (started.flaky = await startWebhookReceiver({ secret: flakySecret, port: 0, failRate: options.flakyFailRate, seed: 7 }));
+    const receivers = [healthy, flaky];
+    const override = (receiver: WebhookReceiver, secret: string) => ({
+      url: new URL('/payment-events', receiver.url).href,
+      env: { [ENV.webhookSecret]: secret },
+    });
+    const stack = (started.stack = await startLocalStack({
+      apiPort: 0,
+      dynamodbPort: 0,
+      sqsPort: 0,
+      // Retries are the point of the flaky receiver: keep its WARN lines out of the output.
+      logLevel: 'error',
+      handlerLogLevel: 'ERROR',
+      webhookReceiver: false,
+      webhookOverrides: { [HEALTHY]: override(healthy, healthySecret), [FLAKY]: override(flaky, flakySecret) },
+      template,
+      stateDir: join('.local', 'bench-webhooks'),
+    }));
 
     const apiLatencies: number[] = [];
     let next = 0;
@@ -76,7 +86,7 @@ export async function runWebhookDelivery(options: WebhookBenchOptions) {
     let inbox: Record<string, unknown>[] = [];
     while (Date.now() < deadline) {
       inbox = (await scanTable(stack, 'Inbox')).filter((item) => String(item.pk).startsWith('event#'));
-      if (inbox.length >= expected && Object.values(receivers).every((r) => r.received.length >= expected)) break;
+      if (inbox.length >= expected && receivers.every((r) => r.received.length >= expected)) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
@@ -102,19 +112,12 @@ export async function runWebhookDelivery(options: WebhookBenchOptions) {
         eventsApplied: inbox.length,
         commitToAppliedMs: latency(inbox.map((item) => since(String(item.eventId), Date.parse(String(item.processedAt))))),
       },
-      [`${HEALTHY} (webhook, healthy)`]: webhook(receivers[HEALTHY]),
-      [`${FLAKY} (webhook, ${Math.round(options.flakyFailRate * 100)} % 503)`]: webhook(receivers[FLAKY]),
+      [`${HEALTHY} (webhook, healthy)`]: webhook(healthy),
+      [`${FLAKY} (webhook, ${Math.round(options.flakyFailRate * 100)} % 503)`]: webhook(flaky),
     };
   } finally {
-    await Promise.all(Object.values(receivers).map((receiver) => receiver.close()));
-    await stack.stop();
+    await started.stack?.stop();
+    await Promise.all([started.healthy?.close(), started.flaky?.close()]);
   }
 }
 
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  prepareRunnerProcess();
-  const [payments = '100', concurrency = '8', flakyFailRate = '0.3'] = process.argv.slice(2);
-  const results = await runWebhookDelivery({ payments: Number(payments), concurrency: Number(concurrency), flakyFailRate: Number(flakyFailRate) });
-  process.stdout.write(`${JSON.stringify(results)}\n`);
-}

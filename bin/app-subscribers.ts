@@ -15,6 +15,7 @@
  */
 import { Annotations, type App } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { EXAMPLE_CONSUMER_SUBSCRIBER } from '../lambdas/platform/resource-names';
 
 /** Context key of the `notifications` webhook URL: `cdk deploy -c notificationsWebhookUrl=https://...`. */
 export const NOTIFICATIONS_WEBHOOK_URL_CONTEXT = 'notificationsWebhookUrl';
@@ -29,8 +30,8 @@ export const DEFAULT_NOTIFICATIONS_WEBHOOK_URL = 'http://localhost:3001/payment-
  */
 export function appSubscribers(notificationsWebhookUrl: string = DEFAULT_NOTIFICATIONS_WEBHOOK_URL): unknown[] {
   return [
-    // The example consumer's queue (lambdas/functions/example-consumer/entry.ts reads payment-events.fifo).
-    { name: 'payment-events', delivery: { kind: 'queue' } },
+    // The example consumer's queue (lambdas/functions/example-consumer reads payment-events.fifo).
+    { name: EXAMPLE_CONSUMER_SUBSCRIBER, delivery: { kind: 'queue' } },
     // A service that only offers an HTTP callback: signed POSTs, retried with backoff, then dead-lettered.
     { name: 'notifications', delivery: { kind: 'webhook', url: notificationsWebhookUrl } },
   ];

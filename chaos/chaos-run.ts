@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { LOCAL_CREDENTIALS } from '../local/clients';
+import { destroyAwsClients } from '../lambdas/platform/aws-clients';
+import { createFunctionClients, LOCAL_CREDENTIALS } from '../local/clients';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack';
 import { loadTemplate } from '../local/template/template-cache';
@@ -16,10 +17,18 @@ import type { CfnTemplate } from '../local/template/types';
 import { startWebhookReceiver, type WebhookReceiver } from '../tools/webhook-receiver/receiver';
 import { snapshotTables, verify, type Verification, type WebhookObservation } from './checks';
 import { drivePayments, planPayments, type DriveResult } from './driver';
-import { ChaosFaults, DEFAULT_RATES, type FaultCounts, type FaultRates, type InjectedTransactionFailure } from './faults/chaos-faults';
+import {
+  ChaosFaults,
+  chaosFunctionClients,
+  DEFAULT_RATES,
+  installChaosFaults,
+  type FaultCounts,
+  type FaultRates,
+  type InjectedTransactionFailure,
+} from './faults/chaos-faults';
 import { SeededRandom } from './random';
 import { queueDepth, settle, type SettleReport } from './recovery';
-import { PAYMENT_EVENTS_QUEUE, SweeperRace, sweeperDependencies, type SweeperRaceStats } from './sweeper';
+import { CONSUMER_POLLER, PAYMENT_EVENTS_QUEUE, RELAY_POLLER, SweeperRace, sweeperDependencies, type SweeperRaceStats } from './sweeper';
 
 /** The app's webhook subscriber: the run posts its events to an in-process receiver that fails some requests. */
 export const CHAOS_WEBHOOK_SUBSCRIBER = 'notifications';
@@ -58,7 +67,10 @@ export interface ChaosOptions {
   readonly consumerOneAtATime?: boolean;
   /** Fewest committed events for the run to pass (0 = no minimum). @default 0 */
   readonly minEvents?: number;
-  /** Stack options over the chaos defaults (tests pass their template and state directory). */
+  /**
+   * Stack options over the chaos defaults (tests pass their template and state directory). A
+   * `functionClients` given here runs first; the fault middlewares go on the clients it returns.
+   */
   readonly stack?: LocalStackOptions;
   /** Progress lines. @default none */
   readonly log?: (line: string) => void;
@@ -82,7 +94,7 @@ export interface PipelineStats {
   readonly relayDiscarded: number;
   readonly consumerInvocations: number;
   readonly consumerFailedMessages: number;
-  /** Consumer answers that named another invocation's messages (shared module state; see ChaosFaults). */
+  /** Consumer answers that named another invocation's messages (shared handler state; see ChaosFaults). */
   readonly consumerForeignAnswers: number;
   readonly redriveRounds: number;
   readonly redrivenMessages: number;
@@ -112,7 +124,7 @@ export interface ChaosReport {
 async function drainUnderFaults(stack: LocalStack, maxMs: number): Promise<void> {
   const deadline = Date.now() + maxMs;
   await stack.pollers
-    .stream('relay')
+    .stream(RELAY_POLLER)
     .waitForIdle(maxMs)
     .catch(() => undefined);
   while (Date.now() < deadline && (await queueDepth(stack, PAYMENT_EVENTS_QUEUE)) > 0) {
@@ -161,6 +173,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ...options.stack,
     template,
     stateDir,
+    // Each function instance's own clients carry the fault middlewares (inert until faults.start).
+    functionClients: (fn, clients) => chaosFunctionClients(fn, options.stack?.functionClients?.(fn, clients) ?? clients),
   });
   timings.stackStartMs = Date.now() - started;
   log(`stack up in ${timings.stackStartMs} ms (API ${stack.apiUrl}); state in ${stateDir}`);
@@ -174,7 +188,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     rawSns,
     consumerOneAtATime: options.consumerOneAtATime ?? false,
   });
-  const sweeper = sweeperDependencies(stack);
+  // The racing sweeper is no function of the stack: it gets clients of its own, with the same faults.
+  const sweeperClients = installChaosFaults(createFunctionClients(stack.endpoints));
+  const sweeper = sweeperDependencies(stack, sweeperClients);
   const race = new SweeperRace(sweeper, { intervalMs: options.sweeperIntervalMs ?? 500, graceSeconds: options.sweeperGraceSeconds ?? 1 });
   try {
     faults.start(stack);
@@ -189,8 +205,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       onProgress: (done) => {
         if (Date.now() - lastLog < 5_000) return;
         lastLog = Date.now();
-        const relay = stack.pollers.stream('relay').stats;
-        const consumer = stack.pollers.queue('example-consumer').stats;
+        const relay = stack.pollers.stream(RELAY_POLLER).stats;
+        const consumer = stack.pollers.queue(CONSUMER_POLLER).stats;
         log(`drive: ${done}/${plans.length} payments; relay ${relay.published} records published; consumer ${consumer.succeeded} messages ok, ${consumer.failed} failed`);
       },
     });
@@ -246,8 +262,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     timings.verifyMs = Date.now() - verifyStarted;
     timings.totalMs = Date.now() - started;
 
-    const relay = stack.pollers.stream('relay').stats;
-    const consumer = stack.pollers.queue('example-consumer').stats;
+    const relay = stack.pollers.stream(RELAY_POLLER).stats;
+    const consumer = stack.pollers.queue(CONSUMER_POLLER).stats;
     const { payments, ...driveSummary } = drive;
     return {
       seed: options.seed,
@@ -282,6 +298,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await faults.stopInjecting();
     faults.detach();
     rawSns.destroy();
+    destroyAwsClients(sweeperClients);
     await stack.stop();
     await receiver?.close();
   }

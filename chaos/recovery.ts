@@ -15,19 +15,32 @@ import { runCommand } from '../cli/run';
 import { createClients, resolveTarget } from '../cli/target';
 import type { LocalStack } from '../local/stack';
 import { join } from 'node:path';
-import { PAYMENT_EVENTS_DLQ, PAYMENT_EVENTS_QUEUE, sweepUntilNothingPending, type FinalSweepReport, type SweeperDependencies } from './sweeper';
+import { installPublishFaults } from './faults/publish-faults';
+import {
+  PAYMENT_EVENTS_DLQ,
+  PAYMENT_EVENTS_QUEUE,
+  RELAY_POLLER,
+  sweepUntilNothingPending,
+  type FinalSweepReport,
+  type SweeperDependencies,
+} from './sweeper';
 
 export interface OutboxCommandResult {
   readonly exitCode: number;
   readonly output: BufferedOutput;
 }
 
-/** Runs one `npm run outbox -- <args>` command in this process against the local stack's endpoints.json. */
+/**
+ * Runs one `npm run outbox -- <args>` command in this process against the local stack's
+ * endpoints.json, on clients made for it here with the publish fault middlewares: its SQS
+ * SendMessageBatch calls meet the publish faults while they are injected (the recovery below runs
+ * it after injection stopped, so everything passes through).
+ */
 export async function runOutboxCommand(stateDir: string, args: readonly string[]): Promise<OutboxCommandResult> {
   const command = parseCommandLine([...args, '--local', '--endpoints', join(stateDir, 'endpoints.json')]);
   if (command.name === 'help') throw new Error(`not a command: ${args.join(' ')}`);
   const target = resolveTarget(command.target);
-  const clients = createClients(target);
+  const clients = installPublishFaults(createClients(target));
   const output = new BufferedOutput();
   try {
     const exitCode = await runCommand(command, { target, ...clients, out: output, now: () => new Date(), newRunId: () => newRunId() });
@@ -122,7 +135,7 @@ export async function settle(stack: LocalStack, options: SettleOptions): Promise
   const redrivenGroups = new Map<string, number>();
   let redriveStopped: string | undefined;
   const relayIdle = await stack.pollers
-    .stream('relay')
+    .stream(RELAY_POLLER)
     .waitForIdle(Math.min(options.timeoutMs, 120_000))
     .then(
       () => true,

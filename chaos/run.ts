@@ -90,5 +90,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
-// Handler modules keep SDK clients (sockets) open; the result is decided, so do not wait for them.
+// The result is decided: do not wait for whatever still holds a socket or a timer.
 process.exit();

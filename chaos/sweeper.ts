@@ -1,12 +1,13 @@
 /**
  * The outbox sweeper in a chaos run: the real use case (lambdas/use-cases/sweep-pending.ts) over
- * the handlers' shared SDK clients, so it meets the same publish faults as the relay.
+ * SDK clients of its own, which the run gives the same fault middlewares as the functions'
+ * (chaos-run.ts), so it meets the same publish faults as the relay.
  * - `SweeperRace` runs it on a short timer with a tiny grace period while the relay works, so both
  *   publish the same pending events at the same time (same deduplication ids; consumers skip
  *   what they already applied).
  * - `sweepUntilNothingPending` runs it with grace 0 at the end, until the PendingEvents index is empty.
  */
-import { dynamoDocumentClient, snsClient } from '../lambdas/platform/aws-clients';
+import type { AwsClients } from '../lambdas/platform/aws-clients';
 import { DynamoDbPublicationLedger } from '../lambdas/adapters/dynamodb-publication-ledger';
 import { SnsEventPublisher } from '../lambdas/adapters/sns-event-publisher';
 import { PENDING_SHARDS } from '../lambdas/domain/pending-shards';
@@ -20,17 +21,23 @@ export const PAYMENT_EVENTS_TOPIC = 'payment-events.fifo';
 export const PAYMENT_EVENTS_QUEUE = 'payment-events.fifo';
 export const PAYMENT_EVENTS_DLQ = 'payment-events-dlq.fifo';
 export const RELAY_FAILURES_QUEUE = 'relay-failures';
+/** The stack's pollers chaos hooks into (a poller is named after its function's folder). */
+export const RELAY_POLLER = 'outbox-relay';
+export const CONSUMER_POLLER = 'example-consumer';
 
 export interface SweeperDependencies extends SweepDependencies {
   readonly ledger: PublicationLedger;
 }
 
-/** The sweeper's ledger and publisher on the handlers' clients (call after the stack started). */
-export function sweeperDependencies(stack: LocalStack): SweeperDependencies {
+/**
+ * The sweeper's ledger and publisher on `clients` (the caller's: chaos passes clients of the
+ * sweeper's own, with the fault middlewares installed, and destroys them at the end).
+ */
+export function sweeperDependencies(stack: LocalStack, clients: Pick<AwsClients, 'documents' | 'sns'>): SweeperDependencies {
   const clock = { now: () => new Date() };
   return {
-    ledger: new DynamoDbPublicationLedger(dynamoDocumentClient(), { tableName: stack.tableName('Outbox') }, clock),
-    publisher: new SnsEventPublisher(snsClient(), stack.topicArn(PAYMENT_EVENTS_TOPIC)),
+    ledger: new DynamoDbPublicationLedger(clients.documents, { tableName: stack.tableName('Outbox') }, clock),
+    publisher: new SnsEventPublisher(clients.sns, stack.topicArn(PAYMENT_EVENTS_TOPIC)),
   };
 }
 

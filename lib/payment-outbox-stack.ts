@@ -11,6 +11,7 @@ import { PaymentEventTopic } from './constructs/payment-event-topic';
 import { PaymentTables } from './constructs/payment-tables';
 import { SubscriberQueue, subscriberIdPart } from './constructs/subscriber-queue';
 import { WebhookDispatcher, webhookDispatcherTimeout } from './constructs/webhook-dispatcher';
+import { EXAMPLE_CONSUMER_SUBSCRIBER } from '../lambdas/platform/resource-names';
 
 /** Relay settings a stack may override; see {@link OutboxRelayProps}. */
 export type RelaySettings = Pick<OutboxRelayProps, 'batchSize' | 'retryAttempts' | 'maxRecordAge' | 'maxBatchingWindow'>;
@@ -116,10 +117,10 @@ export interface PaymentOutboxStackProps extends StackProps {
 const CONSUMER_TIMEOUT = Duration.seconds(30);
 
 /** The subscribers of a stack given none: the example consumer's queue. */
-export const DEFAULT_SUBSCRIBERS: readonly unknown[] = [{ name: 'payment-events', delivery: { kind: 'queue' } }];
+export const DEFAULT_SUBSCRIBERS: readonly unknown[] = [{ name: EXAMPLE_CONSUMER_SUBSCRIBER, delivery: { kind: 'queue' } }];
 
 /** The subscriber the example consumer reads unless told otherwise. */
-export const DEFAULT_EXAMPLE_CONSUMER_SUBSCRIBER = 'payment-events';
+export const DEFAULT_EXAMPLE_CONSUMER_SUBSCRIBER = EXAMPLE_CONSUMER_SUBSCRIBER;
 
 /**
  * The payment outbox: tables, the payment API, the Outbox stream relay and the scheduled outbox sweeper

@@ -1,7 +1,9 @@
 /**
- * Every fault of a chaos run, decided from one seed and counted: it installs the hooks (SNS, SQS
- * and DynamoDB client middlewares, the relay's and the consumer's invoke wrappers), answers each hook
- * with a keyed draw (see random.ts) and keeps the tallies the report prints.
+ * Every fault of a chaos run, decided from one seed and counted: it activates the hooks (the SNS,
+ * SQS and DynamoDB client middlewares that `chaosFunctionClients` installed on each function
+ * instance's clients and chaos installed on its own sweeper's, the relay's and the consumer's
+ * invoke wrappers), answers each hook with a keyed draw (see random.ts) and keeps the tallies the
+ * report prints.
  *
  * A decision's key is the event it hits (`<orderId>#<sequence>`) plus, for faults that may hit an
  * event again, the attempt number for that fault (so a retried event is not doomed to fail the
@@ -11,13 +13,40 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
-import type { LocalStack } from '../../local/stack';
+import type { AwsClients } from '../../lambdas/platform/aws-clients';
+import type { LocalStack, LocalStackOptions } from '../../local/stack';
 import { keyOfBody, keyOfStreamRecord } from '../event-keys';
 import { KeyedRandom } from '../random';
 import { consumerInvokeWrapper, type ConsumerFaults, type ConsumerObserver, type DuplicateMode, type MessageFault } from './consumer-invocations';
 import { relayInvokeWrapper, type StreamRecordFaults } from './relay-invocations';
-import { clearPublishFaults, injectPublishFaults, type PublishCall, type PublishEntry } from './publish-faults';
-import { clearTransactionFaults, injectTransactionFaults, type InjectedTransactionError, type PaymentWrite } from './transaction-faults';
+import { clearPublishFaults, injectPublishFaults, installPublishFaults, type PublishCall, type PublishEntry } from './publish-faults';
+import {
+  clearTransactionFaults,
+  injectTransactionFaults,
+  installTransactionFaults,
+  type InjectedTransactionError,
+  type PaymentWrite,
+} from './transaction-faults';
+import { CONSUMER_POLLER, RELAY_POLLER } from '../sweeper';
+
+/**
+ * The fault middlewares on SDK clients (inert until `ChaosFaults.start`, and again after
+ * `stopInjecting`): payment transaction failures on the document client; publish entry failures,
+ * throttling and the relay's simulated crash on the SNS and SQS clients, with the crashed
+ * invocation's DynamoDB calls failing too. Returns the same clients.
+ */
+export function installChaosFaults(clients: AwsClients): AwsClients {
+  installTransactionFaults(clients.documents);
+  return installPublishFaults(clients);
+}
+
+/**
+ * For `LocalStackOptions.functionClients`: every function instance gets its own clients with the
+ * fault middlewares, as the handlers shared one set of clients before (the faults themselves only
+ * match what they are for: payment TransactWriteItems, PublishBatch and SendMessageBatch calls, and
+ * calls of a crashed relay invocation).
+ */
+export const chaosFunctionClients: NonNullable<LocalStackOptions['functionClients']> = (_fn, clients) => installChaosFaults(clients);
 
 /** Probabilities of each fault, per opportunity (see each field). */
 export interface FaultRates {
@@ -88,7 +117,7 @@ export interface InjectedTransactionFailure extends PaymentWrite {
 export interface ChaosFaultsOptions {
   readonly seed: number;
   readonly rates: FaultRates;
-  /** The runner's own SQS and SNS clients (not the handlers'): duplicates are sent with them, unfaulted. */
+  /** SQS and SNS clients without fault middlewares (the runner's, chaos's own; no function's): duplicates are sent with them, unfaulted. */
   readonly rawSqs: SQSClient;
   readonly rawSns: SNSClient;
   /** Longest delay before a duplicate message is sent. @default 2_000 */
@@ -134,7 +163,8 @@ export class ChaosFaults {
   private readonly histories = new Map<string, DeliveryHistory>();
   /**
    * Handler answers that named messages of another invocation (the poller then fails the whole
-   * batch): proof that overlapping invocations share the handler module's batch state.
+   * batch): proof that overlapping invocations share the handler's batch state (module scope or the
+   * function instance's handler).
    */
   readonly consumerAnomalies = { foreignFailureAnswers: 0, foreignFailureIds: 0 };
   private duplicateCount = 0;
@@ -149,7 +179,10 @@ export class ChaosFaults {
     return this.injecting;
   }
 
-  /** Hooks everything into the stack and starts injecting. */
+  /**
+   * Hooks the invoke wrappers into the stack and starts injecting, through the client middlewares
+   * too (the stack must have been started with `chaosFunctionClients`).
+   */
   start(stack: LocalStack): void {
     this.stack = stack;
     this.injecting = true;
@@ -163,7 +196,7 @@ export class ChaosFaults {
       afterPublish: (accepted, call) => this.maybeDuplicate(accepted, call),
     });
     const streamFaults: StreamRecordFaults = { skipRecord: (record) => this.skipRecord(record) };
-    stack.pollers.stream('relay').invokeWrapper = relayInvokeWrapper(() => (this.injecting ? streamFaults : undefined));
+    stack.pollers.stream(RELAY_POLLER).invokeWrapper = relayInvokeWrapper(() => (this.injecting ? streamFaults : undefined));
     const consumerFaults: ConsumerFaults = {
       errorBeforeInvoke: (records) => {
         const hit = this.decide('consumer-error', this.batchKey(records), this.options.rates.consumerError, 'consumerErrors');
@@ -204,7 +237,7 @@ export class ChaosFaults {
       crashAfterInvoke: () => false,
     };
     const consumerFaultsNow = () => (this.injecting ? consumerFaults : this.poisoned.size > 0 ? poisonOnly : undefined);
-    stack.pollers.queue('example-consumer').invokeWrapper = consumerInvokeWrapper(consumerFaultsNow, {
+    stack.pollers.queue(CONSUMER_POLLER).invokeWrapper = consumerInvokeWrapper(consumerFaultsNow, {
       observer,
       oneAtATime: this.options.consumerOneAtATime ?? false,
     });
@@ -239,8 +272,8 @@ export class ChaosFaults {
   /** Removes the invoke wrappers (the client middlewares stay installed, inactive). */
   detach(): void {
     if (!this.stack) return;
-    this.stack.pollers.stream('relay').invokeWrapper = undefined;
-    this.stack.pollers.queue('example-consumer').invokeWrapper = undefined;
+    this.stack.pollers.stream(RELAY_POLLER).invokeWrapper = undefined;
+    this.stack.pollers.queue(CONSUMER_POLLER).invokeWrapper = undefined;
   }
 
   /** Keyed draw for a fault that may hit the same event again: the key includes the attempt number. */

@@ -53,8 +53,9 @@ export interface ConsumerWrapperOptions {
   readonly observer?: ConsumerObserver;
   /**
    * Run the handler for one invocation at a time in this process, as one Lambda execution
-   * environment does (module state is never shared by overlapping invocations). A diagnostic:
-   * the local runner itself lets invocations of one module overlap.
+   * environment does (the handler's state, at module scope or in its factory's closure, is never
+   * shared by overlapping invocations). A diagnostic: the local runner itself lets invocations of
+   * one function instance overlap.
    */
   readonly oneAtATime?: boolean;
 }

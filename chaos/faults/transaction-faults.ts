@@ -1,18 +1,19 @@
 /**
- * Payment writes that fail: a middleware on the handlers' shared DynamoDB document client
- * (lambdas/platform/aws-clients.ts) throws for chosen TransactWriteItems calls that write the
- * Payments table, before they reach DynamoDB, with an error DynamoDB itself returns: a
+ * Payment writes that fail: a middleware on the DynamoDB document clients it is installed on
+ * (`installTransactionFaults`: chaos installs it on the clients of every function instance of the
+ * local stack, handed through its `functionClients` option; see lambdas/platform/aws-clients.ts)
+ * throws for chosen TransactWriteItems calls that write the Payments table, before they reach DynamoDB, with an error DynamoDB itself returns: a
  * cancellation for throttling (`TransactionCanceledException`, reason `ThrottlingError`) or an
  * `InternalServerError`. Neither is a lost race, so the API must answer 5xx and nothing of the
  * change may exist afterwards: no payment (or no new version), no outbox item, no idempotency
  * record, no event delivered.
  *
- * Other transactions (the example consumer's inbox writes) pass untouched. The middleware runs
- * before the SDK's retry step, so one decision is one failed API request.
+ * Other transactions (the example consumer's inbox writes) pass untouched, and so does everything
+ * until `injectTransactionFaults` and after `clearTransactionFaults`. The middleware runs before
+ * the SDK's retry step, so one decision is one failed API request.
  */
 import { InternalServerError, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { dynamoDocumentClient } from '../../lambdas/platform/aws-clients';
+import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 
 /** The change a payment transaction would commit. */
 export interface PaymentWrite {
@@ -32,7 +33,8 @@ export interface TransactionFaults {
 }
 
 let active: { paymentsTable: string; faults: TransactionFaults } | undefined;
-let installed = false;
+/** The clients that got the middleware already (each gets it once). */
+const instrumented = new WeakSet<DynamoDBDocumentClient>();
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -65,12 +67,11 @@ function errorFor(kind: InjectedTransactionError): Error {
   });
 }
 
-/** Installs the middleware (once per process) and makes `faults` the active decision for `paymentsTable`. */
-export function injectTransactionFaults(paymentsTable: string, faults: TransactionFaults): void {
-  active = { paymentsTable, faults };
-  if (installed) return;
-  installed = true;
-  dynamoDocumentClient().middlewareStack.add(
+/** Adds the middleware to this document client (once per client); inert until `injectTransactionFaults`. */
+export function installTransactionFaults(documents: DynamoDBDocumentClient): void {
+  if (instrumented.has(documents)) return;
+  instrumented.add(documents);
+  documents.middlewareStack.add(
     (next, context) => async (args) => {
       const current = active;
       const command = context.commandName ?? '';
@@ -82,6 +83,11 @@ export function injectTransactionFaults(paymentsTable: string, faults: Transacti
     },
     { step: 'initialize', name: 'chaosTransactionFaults', priority: 'high' },
   );
+}
+
+/** Makes `faults` the active decision for `paymentsTable`, on every client `installTransactionFaults` instrumented. */
+export function injectTransactionFaults(paymentsTable: string, faults: TransactionFaults): void {
+  active = { paymentsTable, faults };
 }
 
 export function clearTransactionFaults(): void {

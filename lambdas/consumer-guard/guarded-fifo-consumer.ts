@@ -20,6 +20,7 @@ import { InvalidEnvelopeError, parseEnvelope, SequenceGapError } from '../domain
 import type { EventEnvelope } from '../domain/event-envelope';
 import type { InboxStore } from '../ports/inbox-store';
 import { makeApplyOnce, type ApplyOutcome } from '../use-cases/apply-once';
+import { OUTBOX_METRICS } from '../platform/metric-names';
 
 export interface GuardedFifoConsumerOptions<E> {
   /**
@@ -65,7 +66,7 @@ export function guardedFifoConsumer<E>(options: GuardedFifoConsumerOptions<E>): 
       envelope = parseEnvelope(record.body);
     } catch (error) {
       if (error instanceof InvalidEnvelopeError) {
-        count('InvalidMessages');
+        count(OUTBOX_METRICS.consumer.invalidMessages);
         logger.error('Message is not a payment event; it goes to the DLQ after its last receive', { error });
       }
       throw error;
@@ -77,22 +78,22 @@ export function guardedFifoConsumer<E>(options: GuardedFifoConsumerOptions<E>): 
       outcome = await applyOnce(envelope, (event) => apply(event, { logger }));
     } catch (error) {
       if (error instanceof SequenceGapError) {
-        count('SequenceGaps');
+        count(OUTBOX_METRICS.consumer.sequenceGaps);
         logger.warn('Earlier events are missing; message left for retry', {
           expectedSequence: error.expectedSequence,
           receiveCount: Number(record.attributes.ApproximateReceiveCount),
         });
       } else {
-        count('ApplyFailures');
+        count(OUTBOX_METRICS.consumer.applyFailures);
         logger.error('Event could not be applied; message left for retry', { error: error as Error });
       }
       throw error;
     }
     if (outcome.status === 'applied') {
-      count('EventsApplied');
+      count(OUTBOX_METRICS.consumer.applied);
       logger.info('Event applied', { type: envelope.type });
     } else {
-      count('EventsSkipped');
+      count(OUTBOX_METRICS.consumer.skipped);
       logger.info('Event already applied; acknowledged without effect', { outcome });
     }
   };

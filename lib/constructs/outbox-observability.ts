@@ -4,53 +4,12 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { subscriberQueueName } from '../../lambdas/domain/subscribers';
+import { METRIC_DIMENSIONS, OUTBOX_METRICS } from '../../lambdas/platform/metric-names';
 import type { PaymentFunction } from './payment-function';
 import { subscriberIdPart } from './subscriber-queue';
 import { validateDurationInRange } from './validation';
 
-/**
- * Custom metrics the handlers emit through Powertools Metrics (EMF), by the handler that emits them.
- * Powertools puts them in the function's `POWERTOOLS_METRICS_NAMESPACE` with one dimension,
- * `service` = the function's `POWERTOOLS_SERVICE_NAME`; {@link OutboxObservability} reads them with
- * exactly that namespace and dimension.
- */
-export const OUTBOX_METRICS = {
-  /** lambdas/functions/outbox-relay/entry.ts */
-  relay: {
-    eventsPublished: 'EventsPublished',
-    publishFailures: 'PublishFailures',
-    gapFilledEvents: 'GapFilledEvents',
-    markPublishedFailures: 'MarkPublishedFailures',
-    /** Publish time - `occurredAt`, milliseconds, one value per event. */
-    relayLagMs: 'RelayLagMs',
-  },
-  /** lambdas/functions/outbox-sweeper/entry.ts */
-  sweeper: {
-    oldestPendingAgeSeconds: 'OldestPendingAgeSeconds',
-    republished: 'SweeperRepublished',
-    failures: 'SweeperFailures',
-    markPublishedFailures: 'MarkPublishedFailures',
-  },
-  /** lambdas/functions/example-consumer/entry.ts (through lambdas/consumer-guard/guarded-fifo-consumer.ts) */
-  consumer: {
-    applied: 'EventsApplied',
-    skipped: 'EventsSkipped',
-    sequenceGaps: 'SequenceGaps',
-    applyFailures: 'ApplyFailures',
-    invalidMessages: 'InvalidMessages',
-  },
-  /**
-   * lambdas/functions/webhook-dispatcher/webhook-dispatcher.ts (handler lambdas/functions/webhook-dispatcher/entry.ts). These carry a
-   * second dimension, `subscriber` = the subscriber's name, next to `service`.
-   */
-  webhook: {
-    delivered: 'WebhookDelivered',
-    retries: 'WebhookRetries',
-    deadLettered: 'WebhookDeadLettered',
-    /** `occurredAt` to the 2xx answer, milliseconds. */
-    deliveryLatencyMs: 'WebhookDeliveryLatency',
-  },
-} as const;
+export { OUTBOX_METRICS };
 
 /** A webhook subscriber's dispatcher, for its delivery metrics on the dashboard. */
 export interface WebhookDispatcherMetricsSource {
@@ -72,13 +31,6 @@ export interface ObservedSubscriberQueues {
   /** Its FIFO dead-letter queue (`<name>-dlq.fifo`). */
   readonly deadLetterQueue: IQueue;
 }
-
-/**
- * The subscriber whose DLQ alarm keeps the construct id `DeadLetterQueueNotEmpty` it had when
- * `payment-events.fifo` was the only queue (so an existing alarm is not replaced); every other
- * subscriber's alarm is `<PascalName>DeadLetterQueueNotEmpty`.
- */
-export const LEGACY_DLQ_ALARM_SUBSCRIBER = 'payment-events';
 
 /** Props of {@link OutboxObservability}. */
 export interface OutboxObservabilityProps {
@@ -263,9 +215,7 @@ export class OutboxObservability extends Construct {
     // --- alarms ----------------------------------------------------------------------------------
     const dlqAlarms: Record<string, cloudwatch.Alarm> = {};
     for (const { subscriber, metric } of dlqDepths) {
-      const alarmId =
-        subscriber === LEGACY_DLQ_ALARM_SUBSCRIBER ? 'DeadLetterQueueNotEmpty' : `${subscriberIdPart(subscriber)}DeadLetterQueueNotEmpty`;
-      dlqAlarms[subscriber] = new cloudwatch.Alarm(this, alarmId, {
+      dlqAlarms[subscriber] = new cloudwatch.Alarm(this, `${subscriberIdPart(subscriber)}DeadLetterQueueNotEmpty`, {
         alarmDescription:
           `The ${subscriber} DLQ holds events its consumer or webhook dispatcher kept failing on: ` +
           'inspect and redrive them (npm run outbox -- dlq).',
@@ -462,7 +412,7 @@ export class OutboxObservability extends Construct {
           ...options,
           namespace: source.dispatcherFunction.metricsNamespace,
           metricName: name,
-          dimensionsMap: { service: source.dispatcherFunction.serviceName, subscriber: source.subscriber },
+          dimensionsMap: { [METRIC_DIMENSIONS.service]: source.dispatcherFunction.serviceName, [METRIC_DIMENSIONS.subscriber]: source.subscriber },
         });
       const count = (source: WebhookDispatcherMetricsSource, name: string, what: string) =>
         webhookMetric(source, name, { label: `${source.subscriber}: ${what}`, statistic: cloudwatch.Stats.SUM, period: minute });
@@ -502,7 +452,7 @@ function customMetric(fn: PaymentFunction, metricName: string, options: cloudwat
     ...options,
     namespace: fn.metricsNamespace,
     metricName,
-    dimensionsMap: { service: fn.serviceName },
+    dimensionsMap: { [METRIC_DIMENSIONS.service]: fn.serviceName },
   });
 }
 

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/platform/env-names';
 import { PaymentFunction, type TableItemAction } from './payment-function';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
+import { RELAY_FAILURES_QUEUE_NAME } from '../../lambdas/platform/resource-names';
 
 /** Handler entry of the relay. */
 export const RELAY_ENTRY = 'lambdas/functions/outbox-relay/entry.ts';
@@ -130,7 +131,7 @@ export class OutboxRelay extends Construct {
     this.relayFunction.bindTable(ENV.outboxTable, props.outboxTable, { actions: RELAY_OUTBOX_ACTIONS });
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      queueName: props.failureQueueName ?? 'relay-failures',
+      queueName: props.failureQueueName ?? RELAY_FAILURES_QUEUE_NAME,
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

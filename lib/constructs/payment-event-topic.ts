@@ -2,8 +2,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
-/** Name of the topic the relay and the sweeper publish every payment event to. */
-export const PAYMENT_EVENTS_TOPIC_NAME = 'payment-events.fifo';
+import { PAYMENT_EVENTS_TOPIC_NAME } from '../../lambdas/platform/resource-names';
+
+export { PAYMENT_EVENTS_TOPIC_NAME };
 
 /** The AWS managed KMS key of SNS: encryption at rest without a key policy or key cost of our own. */
 export const SNS_AWS_MANAGED_KEY_ALIAS = 'alias/aws/sns';

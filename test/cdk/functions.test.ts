@@ -9,13 +9,13 @@ const ALL_ENTRIES = [
   'lambdas/functions/cancel-payment/entry.ts',
   'lambdas/functions/confirm-payment/entry.ts',
   'lambdas/functions/create-payment/entry.ts',
-  'lambdas/functions/pg-deposit-callback/entry.ts',
   'lambdas/functions/example-consumer/entry.ts',
   'lambdas/functions/get-payment/entry.ts',
   'lambdas/functions/list-payment-deliveries/entry.ts',
   'lambdas/functions/list-payment-events/entry.ts',
-  'lambdas/functions/outbox-sweeper/entry.ts',
   'lambdas/functions/outbox-relay/entry.ts',
+  'lambdas/functions/outbox-sweeper/entry.ts',
+  'lambdas/functions/pg-deposit-callback/entry.ts',
   'lambdas/functions/webhook-dispatcher/entry.ts',
 ];
 

@@ -293,9 +293,9 @@ describe('observability: subscriber backlog and fan-out delivery alarms', () => 
     expect(alarms.notifications?.node.id).toBe('NotificationsSubscriberBacklog');
   });
 
-  it('keeps the DLQ alarm ids (DeadLetterQueueNotEmpty for payment-events, <PascalName>DeadLetterQueueNotEmpty otherwise)', () => {
+  it('names each DLQ alarm <PascalName>DeadLetterQueueNotEmpty', () => {
     const dlqAlarms = stack.observability.deadLetterQueueAlarms;
-    expect(dlqAlarms['payment-events']?.node.id).toBe('DeadLetterQueueNotEmpty');
+    expect(dlqAlarms['payment-events']?.node.id).toBe('PaymentEventsDeadLetterQueueNotEmpty');
     expect(dlqAlarms.notifications?.node.id).toBe('NotificationsDeadLetterQueueNotEmpty');
   });
 
@@ -429,8 +429,8 @@ describe('observability: subscriber backlog threshold', () => {
 
 describe('observability: metric names', () => {
   const emitters: Record<keyof typeof OUTBOX_METRICS, string> = {
-    relay: 'lambdas/functions/outbox-relay/entry.ts',
-    sweeper: 'lambdas/functions/outbox-sweeper/entry.ts',
+    relay: 'lambdas/functions/outbox-relay/outbox-relay.ts',
+    sweeper: 'lambdas/functions/outbox-sweeper/outbox-sweeper.ts',
     consumer: 'lambdas/consumer-guard/guarded-fifo-consumer.ts',
     webhook: 'lambdas/functions/webhook-dispatcher/webhook-dispatcher.ts',
   };
@@ -443,10 +443,17 @@ describe('observability: metric names', () => {
 
   it.each(Object.entries(OUTBOX_METRICS))('every %s metric the dashboard and alarms read is one its handler emits', (group, names) => {
     const source = fs.readFileSync(path.join(REPO_ROOT, emitters[group as keyof typeof OUTBOX_METRICS]), 'utf8');
-    for (const name of Object.values(names)) {
-      expect(source, `${name} in ${emitters[group as keyof typeof OUTBOX_METRICS]}`).toMatch(
-        new RegExp(`(addMetric|count)\\(\\s*'${name}'`),
+    for (const key of Object.keys(names)) {
+      // The handler emits the shared name (lambdas/platform/metric-names.ts), never a literal of its own.
+      expect(source, `OUTBOX_METRICS.${group}.${key} in ${emitters[group as keyof typeof OUTBOX_METRICS]}`).toMatch(
+        new RegExp(`(addMetric|count)\\(\\s*OUTBOX_METRICS\\.${group}\\.${key}\\b`),
       );
+    }
+  });
+
+  it('handlers name no metric with a string literal of their own', () => {
+    for (const file of Object.values(emitters)) {
+      expect(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8'), file).not.toMatch(/(addMetric|count)\(\s*'/);
     }
   });
 });

@@ -164,7 +164,7 @@ describe('subscribers from configuration', () => {
       alarms.map(([id, alarm]) => [(alarm.Properties?.Dimensions[0].Value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0], id]),
     );
     expect(Object.keys(byQueue).sort()).toEqual(['LedgerDlq', 'PaymentEventsDlq', 'RelayFailuresQueue', 'ShopDlq']);
-    expect(byQueue.PaymentEventsDlq).toMatch(/^ObservabilityDeadLetterQueueNotEmpty[0-9A-F]{8}$/);
+    expect(byQueue.PaymentEventsDlq).toMatch(/^ObservabilityPaymentEventsDeadLetterQueueNotEmpty[0-9A-F]{8}$/);
     expect(byQueue.LedgerDlq).toMatch(/^ObservabilityLedgerDeadLetterQueueNotEmpty[0-9A-F]{8}$/);
     expect(byQueue.ShopDlq).toMatch(/^ObservabilityShopDeadLetterQueueNotEmpty[0-9A-F]{8}$/);
     for (const [, alarm] of alarms) expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });

@@ -18,21 +18,29 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
+import {
+  EXAMPLE_CONSUMER_DLQ_NAME,
+  EXAMPLE_CONSUMER_QUEUE_NAME,
+  PAYMENT_EVENTS_TOPIC_NAME,
+  RELAY_FAILURES_QUEUE_NAME,
+  subscriberDlqName,
+  subscriberQueueName,
+} from '../../lambdas/platform/resource-names';
 import { isLogLevel } from '../../local/log';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack';
 import { TEST_STATE_ROOT } from './test-state-dirs';
 
 export type { LocalStack } from '../../local/stack';
 
-/** Queue names the stack defines (see lib/constructs). */
-export const PAYMENT_EVENTS_QUEUE = 'payment-events.fifo';
-export const PAYMENT_EVENTS_DLQ = 'payment-events-dlq.fifo';
-export const RELAY_FAILURES_QUEUE = 'relay-failures';
-/** The app's webhook subscriber (bin/app-subscribers.ts, synthesized by the runner), its queues and the SNS topic. */
+/** Queue and topic names the stack defines (lambdas/platform/resource-names.ts). */
+export const PAYMENT_EVENTS_QUEUE = EXAMPLE_CONSUMER_QUEUE_NAME;
+export const PAYMENT_EVENTS_DLQ = EXAMPLE_CONSUMER_DLQ_NAME;
+export const RELAY_FAILURES_QUEUE = RELAY_FAILURES_QUEUE_NAME;
+export const PAYMENT_EVENTS_TOPIC = PAYMENT_EVENTS_TOPIC_NAME;
+/** The app's webhook subscriber (bin/app-subscribers.ts, synthesized by the runner) and its queues. */
 export const NOTIFICATIONS_SUBSCRIBER = 'notifications';
-export const NOTIFICATIONS_QUEUE = 'notifications.fifo';
-export const NOTIFICATIONS_DLQ = 'notifications-dlq.fifo';
-export const PAYMENT_EVENTS_TOPIC = 'payment-events.fifo';
+export const NOTIFICATIONS_QUEUE = subscriberQueueName(NOTIFICATIONS_SUBSCRIBER);
+export const NOTIFICATIONS_DLQ = subscriberDlqName(NOTIFICATIONS_SUBSCRIBER);
 
 /**
  * Options of `startLocalStack` except the state directory. `template`: one synthesized with other

@@ -1,28 +1,41 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { confirmPayment } from '../../lambdas/functions/confirm-payment/confirm-payment';
+import { createPayment } from '../../lambdas/functions/create-payment/create-payment';
+import { getPayment } from '../../lambdas/functions/get-payment/get-payment';
+import { listPaymentEvents } from '../../lambdas/functions/list-payment-events/list-payment-events';
 import { signPgBody } from '../../lambdas/functions/pg-deposit-callback/pg-callback-signature';
+import { pgDepositCallback } from '../../lambdas/functions/pg-deposit-callback/pg-deposit-callback';
+import type { ApiHandler } from '../../lambdas/http-api/api-handler';
+import type { LambdaFunction } from '../../lambdas/platform/function-runtime';
+import { ConfigurationError } from '../../lambdas/platform/required-env';
 import { apiEvent, lambdaContext } from '../support/api-events';
+import { testRuntime } from '../support/function-runtime';
 
 const SECRET = 'unit-test-secret';
-process.env.PAYMENTS_TABLE_NAME = 'Payments';
-process.env.OUTBOX_TABLE_NAME = 'Outbox';
-process.env.IDEMPOTENCY_TABLE_NAME = 'Idempotency';
-process.env.PG_WEBHOOK_SECRET = SECRET;
-process.env.AWS_REGION = 'us-east-1';
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+/** The API functions' environment: each reads its configuration from it, as its Lambda entry does. */
+const ENVIRONMENT = {
+  PAYMENTS_TABLE_NAME: 'Payments',
+  OUTBOX_TABLE_NAME: 'Outbox',
+  IDEMPOTENCY_TABLE_NAME: 'Idempotency',
+  PG_WEBHOOK_SECRET: SECRET,
+};
 
 const dynamo = mockClient(DynamoDBDocumentClient);
-type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-const handlers: Record<string, Handler> = {};
+let handlers: Record<string, ApiHandler> = {};
 
-beforeAll(async () => {
-  for (const name of ['create-payment', 'confirm-payment', 'get-payment', 'list-payment-events', 'deposit-webhook']) {
-    handlers[name] = (await import(`../../lambdas/handlers/${name}.ts`)).handler as Handler;
-  }
-});
 beforeEach(() => {
+  const runtime = testRuntime();
+  const build = <Config>(fn: LambdaFunction<Config, ApiHandler>) => fn.createHandler(fn.configFromEnv(ENVIRONMENT), runtime);
+  handlers = {
+    'create-payment': build(createPayment),
+    'confirm-payment': build(confirmPayment),
+    'get-payment': build(getPayment),
+    'list-payment-events': build(listPaymentEvents),
+    'pg-deposit-callback': build(pgDepositCallback),
+  };
   dynamo.reset();
   dynamo.on(TransactWriteCommand).resolves({});
   dynamo.on(GetCommand).resolves({});
@@ -142,7 +155,7 @@ describe('POST /pg/webhooks/deposits', () => {
 
   it('approves the payment on a correctly signed notice', async () => {
     dynamo.on(GetCommand, { TableName: 'Payments' }).resolves({ Item: waiting });
-    const response = await call('deposit-webhook', signed(deposit));
+    const response = await call('pg-deposit-callback', signed(deposit));
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ status: 'APPROVED', version: 2, pgTransactionId: 'pg-1' });
     expect(dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems).toHaveLength(3);
@@ -153,7 +166,7 @@ describe('POST /pg/webhooks/deposits', () => {
     ['a signature under another secret', signed(deposit, 'wrong')],
     ['a body changed after signing', apiEvent({ body: deposit.replace('15000', '15001'), headers: { 'X-PG-Signature': signPgBody(deposit, SECRET) } })],
   ])('answers 401 INVALID_SIGNATURE for %s and writes nothing', async (_case, event) => {
-    const response = await call('deposit-webhook', event);
+    const response = await call('pg-deposit-callback', event);
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe('INVALID_SIGNATURE');
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
@@ -161,7 +174,7 @@ describe('POST /pg/webhooks/deposits', () => {
 
   it('answers 422 AMOUNT_MISMATCH for a deposit of another amount and writes nothing', async () => {
     dynamo.on(GetCommand, { TableName: 'Payments' }).resolves({ Item: waiting });
-    const response = await call('deposit-webhook', signed(deposit.replace('15000', '14000')));
+    const response = await call('pg-deposit-callback', signed(deposit.replace('15000', '14000')));
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe('AMOUNT_MISMATCH');
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
@@ -176,9 +189,26 @@ describe('POST /pg/webhooks/deposits', () => {
       response: { ...waiting, status: 'APPROVED', version: 2 },
     };
     dynamo.on(GetCommand, { TableName: 'Idempotency' }).resolves({ Item: record });
-    const response = await call('deposit-webhook', signed(deposit));
+    const response = await call('pg-deposit-callback', signed(deposit));
     expect(response.status).toBe(200);
     expect(response.headers?.['Idempotent-Replayed']).toBe('true');
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+});
+
+describe('pg-deposit-callback configuration', () => {
+  const { PG_WEBHOOK_SECRET: _inline, ...deployed } = ENVIRONMENT;
+  const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:pg-webhook-AbCdEf';
+
+  it('takes the HMAC key from PG_WEBHOOK_SECRET (local mode) or the secret PG_WEBHOOK_SECRET_ARN names', () => {
+    expect(pgDepositCallback.configFromEnv(ENVIRONMENT).signingSecret).toEqual({ value: SECRET });
+    expect(pgDepositCallback.configFromEnv({ ...deployed, PG_WEBHOOK_SECRET_ARN: ARN }).signingSecret).toEqual({ arn: ARN });
+  });
+
+  it('refuses, when the configuration is read, an environment with neither PG_WEBHOOK_SECRET nor PG_WEBHOOK_SECRET_ARN', () => {
+    expect(() => pgDepositCallback.configFromEnv(deployed)).toThrow(ConfigurationError);
+    expect(() => pgDepositCallback.configFromEnv(deployed)).toThrow(
+      'Environment variable PG_WEBHOOK_SECRET_ARN is required (or PG_WEBHOOK_SECRET for local use)',
+    );
   });
 });

@@ -10,20 +10,15 @@ import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-vi.hoisted(() => {
-  process.env.INBOX_TABLE_NAME = 'Inbox';
-  process.env.INBOX_RETENTION_DAYS = '7';
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-});
-
-import { handler } from '../../lambdas/functions/example-consumer/example-consumer';
+import { exampleConsumer } from '../../lambdas/functions/example-consumer/example-consumer';
 import { lambdaContext } from '../support/api-events';
+import { testRuntime } from '../support/function-runtime';
 import { messageIdsOf, sqsEvent, sqsRecord } from '../support/sqs-events';
 import { envelope } from '../support/stream-events';
 
 const NOW = new Date('2026-11-25T01:00:00.000Z');
+/** The consumer's configuration, read the way its Lambda entry reads it. */
+const config = exampleConsumer.configFromEnv({ INBOX_TABLE_NAME: 'Inbox', INBOX_RETENTION_DAYS: '7' });
 const dynamo = mockClient(DynamoDBDocumentClient);
 
 function cancelled(inbox: string, projection: string): TransactionCanceledException {
@@ -69,8 +64,10 @@ class InboxTable {
 }
 
 let table: InboxTable;
+let handler: ReturnType<typeof exampleConsumer.createHandler>;
 
 beforeEach(() => {
+  handler = exampleConsumer.createHandler(config, testRuntime());
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
   dynamo.reset();

@@ -2,25 +2,13 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-
-vi.hoisted(() => {
-  process.env.PAYMENTS_TABLE_NAME = 'Payments';
-  process.env.OUTBOX_TABLE_NAME = 'Outbox';
-  process.env.DELIVERIES_TABLE_NAME = 'Deliveries';
-  process.env.SUBSCRIBERS_JSON = JSON.stringify([
-    { name: 'ledger', delivery: { kind: 'queue' } },
-    { name: 'shop', eventTypes: ['payment.approved'], delivery: { kind: 'webhook', url: 'https://shop.example.com/hooks' } },
-  ]);
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-});
-
-import { handler } from '../../lambdas/functions/list-payment-deliveries/list-payment-deliveries';
 import { deliverySortKey, paymentDeliveriesView, type DeliveryRecord, type PublishedEvent } from '../../lambdas/domain/delivery-state';
 import { PaymentNotFoundError } from '../../lambdas/domain/errors';
 import { parseSubscribers } from '../../lambdas/domain/subscribers';
+import { listPaymentDeliveries } from '../../lambdas/functions/list-payment-deliveries/list-payment-deliveries';
 import { paymentDeliveriesUseCase } from '../../lambdas/use-cases/delivery-status';
 import { apiEvent, lambdaContext } from '../support/api-events';
+import { testRuntime } from '../support/function-runtime';
 import { envelope } from '../support/stream-events';
 
 const subscribers = parseSubscribers([
@@ -198,8 +186,22 @@ describe('paymentDeliveriesUseCase', () => {
 });
 
 describe('GET /payments/{paymentId}/deliveries handler', () => {
+  /** The function's configuration, read the way its Lambda entry reads it. */
+  const config = listPaymentDeliveries.configFromEnv({
+    PAYMENTS_TABLE_NAME: 'Payments',
+    OUTBOX_TABLE_NAME: 'Outbox',
+    DELIVERIES_TABLE_NAME: 'Deliveries',
+    SUBSCRIBERS_JSON: JSON.stringify([
+      { name: 'ledger', delivery: { kind: 'queue' } },
+      { name: 'shop', eventTypes: ['payment.approved'], delivery: { kind: 'webhook', url: 'https://shop.example.com/hooks' } },
+    ]),
+  });
   const dynamo = mockClient(DynamoDBDocumentClient);
-  beforeEach(() => dynamo.reset());
+  let handler: ReturnType<typeof listPaymentDeliveries.createHandler>;
+  beforeEach(() => {
+    dynamo.reset();
+    handler = listPaymentDeliveries.createHandler(config, testRuntime());
+  });
 
   const get = (paymentId: string) =>
     handler(

@@ -1,3 +1,5 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishBatchCommand, SNSClient, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
 import {
@@ -11,24 +13,14 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-vi.hoisted(() => {
-  process.env.PAYMENT_EVENTS_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:payment-events.fifo';
-  process.env.OUTBOX_TABLE_NAME = 'Outbox';
-  process.env.SWEEPER_GRACE_SECONDS = '120';
-  process.env.SWEEPER_MAX_EVENTS = '1000';
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-});
-
 import { DynamoDbPublicationLedger } from '../../lambdas/adapters/dynamodb-publication-ledger';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns-event-publisher';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
 import { PENDING_SHARDS, pendingShardOf } from '../../lambdas/domain/pending-shards';
-import { handler } from '../../lambdas/functions/outbox-sweeper/outbox-sweeper';
-import { logger, metrics } from '../../lambdas/platform/observability';
+import { outboxSweeper } from '../../lambdas/functions/outbox-sweeper/outbox-sweeper';
 import { sweepPending } from '../../lambdas/use-cases/sweep-pending';
 import { lambdaContext } from '../support/api-events';
+import { testRuntime } from '../support/function-runtime';
 import { FakeOutboxTable } from '../support/outbox-table';
 import { envelope } from '../support/stream-events';
 
@@ -277,6 +269,22 @@ describe('sweepPending', () => {
 });
 
 describe('outbox sweeper handler', () => {
+  /** The sweeper's configuration, read the way its Lambda entry reads it. */
+  const config = outboxSweeper.configFromEnv({
+    PAYMENT_EVENTS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:payment-events.fifo',
+    OUTBOX_TABLE_NAME: 'Outbox',
+    SWEEPER_GRACE_SECONDS: '120',
+    SWEEPER_MAX_EVENTS: '1000',
+  });
+  let handler: ReturnType<typeof outboxSweeper.createHandler>;
+  let logger: Logger;
+  let metrics: Metrics;
+  beforeEach(() => {
+    const runtime = testRuntime();
+    ({ logger, metrics } = runtime);
+    handler = outboxSweeper.createHandler(config, runtime);
+  });
+
   it('returns the run summary and records its metrics', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(NOW);

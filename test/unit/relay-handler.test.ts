@@ -1,3 +1,5 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { PublishBatchCommand, SNSClient, ThrottledException, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
 import {
   DynamoDBDocumentClient,
@@ -11,21 +13,10 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-
-const TOPIC_ARN = vi.hoisted(() => {
-  const arn = 'arn:aws:sns:us-east-1:000000000000:payment-events.fifo';
-  process.env.PAYMENT_EVENTS_TOPIC_ARN = arn;
-  process.env.OUTBOX_TABLE_NAME = 'Outbox';
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  return arn;
-});
-
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
-import { handler } from '../../lambdas/functions/outbox-relay/outbox-relay';
-import { logger, metrics } from '../../lambdas/platform/observability';
+import { outboxRelay } from '../../lambdas/functions/outbox-relay/outbox-relay';
 import { lambdaContext } from '../support/api-events';
+import { testRuntime } from '../support/function-runtime';
 import { FakeOutboxTable } from '../support/outbox-table';
 import {
   envelope,
@@ -36,9 +27,17 @@ import {
   unknownRecord,
 } from '../support/stream-events';
 
+const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:payment-events.fifo';
+/** The relay's configuration, read the way its Lambda entry reads it. */
+const config = outboxRelay.configFromEnv({ PAYMENT_EVENTS_TOPIC_ARN: TOPIC_ARN, OUTBOX_TABLE_NAME: 'Outbox' });
+
 const sns = mockClient(SNSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
 let outbox: FakeOutboxTable;
+/** A relay built for each test, and the logger and metrics of its runtime. */
+let handler: ReturnType<typeof outboxRelay.createHandler>;
+let logger: Logger;
+let metrics: Metrics;
 
 /** The topic accepting every entry. */
 function acceptAll(input: PublishBatchCommandInput) {
@@ -78,6 +77,9 @@ const labels = () => sentEvents().map((batch) => batch.map((e) => `${e.aggregate
 const distinctPayments = (count: number) => Array.from({ length: count }, (_, i) => insertRecord(envelope(`pay-${i}`, 1)));
 
 beforeEach(() => {
+  const runtime = testRuntime();
+  ({ logger, metrics } = runtime);
+  handler = outboxRelay.createHandler(config, runtime);
   sns.reset();
   sns.on(PublishBatchCommand).callsFake(acceptAll);
   dynamo.reset();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Environment } from '../../lambdas/platform/function-runtime';
 import { ConfigurationError } from '../../lambdas/platform/required-env';
 import { parseSubscribers, type WebhookSubscriber } from '../../lambdas/domain/subscribers';
 import { webhookDispatcherConfigFromEnv, webhookDispatcherEnvironment } from '../../lambdas/functions/webhook-dispatcher/config';
@@ -7,10 +8,11 @@ const RESOURCES = {
   SUBSCRIBER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/shop.fifo',
   SUBSCRIBER_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/shop-dlq.fifo',
   DELIVERIES_TABLE_NAME: 'Deliveries',
+  WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:shop-webhook-AbCdEf',
 };
 const MINIMAL = { SUBSCRIBER_NAME: 'shop', WEBHOOK_URL: 'https://shop.example.com/hooks', ...RESOURCES };
 
-function configurationError(env: NodeJS.ProcessEnv): ConfigurationError {
+function configurationError(env: Environment): ConfigurationError {
   try {
     webhookDispatcherConfigFromEnv(env);
   } catch (error) {
@@ -59,6 +61,14 @@ describe('webhookDispatcherConfigFromEnv', () => {
       dlqUrl: RESOURCES.SUBSCRIBER_DLQ_URL,
       deliveriesTable: 'Deliveries',
       deliveriesRetentionDays: 30,
+      signingSecret: { arn: RESOURCES.WEBHOOK_SECRET_ARN },
+    });
+  });
+
+  it('takes the signing key from WEBHOOK_SECRET over WEBHOOK_SECRET_ARN (local mode)', () => {
+    expect(webhookDispatcherConfigFromEnv({ ...MINIMAL, WEBHOOK_SECRET: 'whsec_local' }).signingSecret).toEqual({ value: 'whsec_local' });
+    expect(webhookDispatcherConfigFromEnv({ ...MINIMAL, WEBHOOK_SECRET_ARN: undefined, WEBHOOK_SECRET: 'whsec_local' }).signingSecret).toEqual({
+      value: 'whsec_local',
     });
   });
 
@@ -72,6 +82,9 @@ describe('webhookDispatcherConfigFromEnv', () => {
     [{ SUBSCRIBER_QUEUE_URL: undefined }, 'Environment variable SUBSCRIBER_QUEUE_URL is required but not set'],
     [{ SUBSCRIBER_DLQ_URL: undefined }, 'Environment variable SUBSCRIBER_DLQ_URL is required but not set'],
     [{ DELIVERIES_TABLE_NAME: undefined }, 'Environment variable DELIVERIES_TABLE_NAME is required but not set'],
+    // The signing key is resolved when the configuration is read, so a dispatcher without one fails its cold start.
+    [{ WEBHOOK_SECRET_ARN: undefined }, 'Environment variable WEBHOOK_SECRET_ARN is required (or WEBHOOK_SECRET for local use)'],
+    [{ WEBHOOK_SECRET_ARN: '', WEBHOOK_SECRET: '' }, 'Environment variable WEBHOOK_SECRET_ARN is required (or WEBHOOK_SECRET for local use)'],
     [{ SUBSCRIBER_NAME: 'Shop' }, 'Environment variable SUBSCRIBER_NAME must be kebab case (a-z, 0-9, single hyphens between words)'],
     [{ WEBHOOK_URL: 'http://shop.example.com' }, 'Environment variable WEBHOOK_URL must use https (plain http only for localhost or 127.0.0.1)'],
     [{ WEBHOOK_TIMEOUT_SECONDS: '30' }, 'Environment variable WEBHOOK_TIMEOUT_SECONDS must be between 1 and 29'],

@@ -3,34 +3,10 @@ import { ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, Se
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 
-const stub = vi.hoisted(() => {
-  const state = {
-    original: globalThis.fetch,
-    respond: async (): Promise<Response> => new Response(null, { status: 200 }),
-    calls: [] as Array<{ url: string; init: RequestInit | undefined }>,
-  };
-  globalThis.fetch = (async (url: string | URL | Request, init?: RequestInit) => {
-    state.calls.push({ url: String(url), init });
-    return state.respond();
-  }) as typeof fetch;
-  process.env.SUBSCRIBER_NAME = 'shop';
-  process.env.WEBHOOK_URL = 'https://shop.example.com/hooks';
-  process.env.WEBHOOK_SECRET = 'whsec_handler';
-  process.env.WEBHOOK_MAX_ATTEMPTS = '3';
-  process.env.SUBSCRIBER_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/shop.fifo';
-  process.env.SUBSCRIBER_DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/shop-dlq.fifo';
-  process.env.DELIVERIES_TABLE_NAME = 'Deliveries';
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  return state;
-});
-
-import { ATTEMPT_OVERHEAD_MS, webhookDispatcher } from '../../lambdas/functions/webhook-dispatcher/webhook-dispatcher';
+import { ATTEMPT_OVERHEAD_MS, webhookDispatcher, webhookDispatcherFunction } from '../../lambdas/functions/webhook-dispatcher/webhook-dispatcher';
 import type { DeliveryRecord } from '../../lambdas/domain/delivery-state';
-import { handler } from '../../lambdas/functions/webhook-dispatcher/entry';
 import type { DeliveryLog } from '../../lambdas/ports/delivery-log';
 import type { DeadLetter, QueueMessageRef, SubscriberQueue } from '../../lambdas/ports/subscriber-queue';
 import type { WebhookClient, WebhookRequest } from '../../lambdas/ports/webhook-client';
@@ -38,9 +14,20 @@ import type { DispatchWebhookDeps } from '../../lambdas/use-cases/dispatch-webho
 import type { WebhookAttemptResult } from '../../lambdas/domain/webhook-delivery-policy';
 import { verifyWebhook } from '../../lambdas/domain/webhook-signature';
 import { lambdaContext } from '../support/api-events';
+import { testRuntime } from '../support/function-runtime';
 import { sqsEvent, sqsRecord } from '../support/sqs-events';
 import { envelope } from '../support/stream-events';
 
+/** Stands in for the runtime's `fetch` (the dispatcher's HTTP client takes it when it is built). */
+const stub = {
+  original: globalThis.fetch,
+  respond: async (): Promise<Response> => new Response(null, { status: 200 }),
+  calls: [] as Array<{ url: string; init: RequestInit | undefined }>,
+};
+globalThis.fetch = (async (url: string | URL | Request, init?: RequestInit) => {
+  stub.calls.push({ url: String(url), init });
+  return stub.respond();
+}) as typeof fetch;
 afterAll(() => {
   globalThis.fetch = stub.original;
 });
@@ -187,10 +174,23 @@ describe('webhookDispatcher', () => {
 });
 
 describe('webhook-dispatcher handler (from the environment)', () => {
+  const ENVIRONMENT = {
+    SUBSCRIBER_NAME: 'shop',
+    WEBHOOK_URL: 'https://shop.example.com/hooks',
+    WEBHOOK_SECRET: 'whsec_handler',
+    WEBHOOK_MAX_ATTEMPTS: '3',
+    SUBSCRIBER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/shop.fifo',
+    SUBSCRIBER_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/shop-dlq.fifo',
+    DELIVERIES_TABLE_NAME: 'Deliveries',
+  };
+  /** The dispatcher's configuration, read the way its Lambda entry reads it. */
+  const config = webhookDispatcherFunction.configFromEnv(ENVIRONMENT);
   const sqs = mockClient(SQSClient);
   const dynamo = mockClient(DynamoDBDocumentClient);
+  let handler: ReturnType<typeof webhookDispatcherFunction.createHandler>;
 
   beforeEach(() => {
+    handler = webhookDispatcherFunction.createHandler(config, testRuntime());
     sqs.reset();
     dynamo.reset();
     stub.calls.length = 0;
@@ -227,7 +227,7 @@ describe('webhook-dispatcher handler (from the environment)', () => {
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input).toMatchObject({
-      QueueUrl: process.env.SUBSCRIBER_QUEUE_URL,
+      QueueUrl: ENVIRONMENT.SUBSCRIBER_QUEUE_URL,
       VisibilityTimeout: 7,
     });
     expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ state: 'retrying', lastStatusCode: 503 });
@@ -240,7 +240,7 @@ describe('webhook-dispatcher handler (from the environment)', () => {
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toMatchObject({
-      QueueUrl: process.env.SUBSCRIBER_DLQ_URL,
+      QueueUrl: ENVIRONMENT.SUBSCRIBER_DLQ_URL,
       MessageGroupId: 'pay-3',
       MessageDeduplicationId: 'evt-pay-3-1:dead:1',
     });

@@ -14,6 +14,7 @@ import { defineFunction, type FunctionRuntime } from '../../platform/function-ru
 import { MetricUnit } from '../../platform/observability';
 import { relayEvents } from '../../use-cases/relay-events';
 import { createOutboxPublication, outboxPublicationConfigFromEnv, type OutboxPublicationConfig } from '../shared/outbox-publication';
+import { OUTBOX_METRICS } from '../../platform/metric-names';
 
 export type OutboxRelayConfig = OutboxPublicationConfig;
 
@@ -25,11 +26,11 @@ export function createOutboxRelayHandler(config: OutboxRelayConfig, runtime: Fun
     const records = event.Records.map(toRelayRecord);
     const report = await relayEvents(records, { publisher, ledger, clock });
 
-    metrics.addMetric('EventsPublished', MetricUnit.Count, report.published.length);
-    metrics.addMetric('PublishFailures', MetricUnit.Count, report.failed);
-    metrics.addMetric('GapFilledEvents', MetricUnit.Count, report.gapFilled.length);
-    metrics.addMetric('MarkPublishedFailures', MetricUnit.Count, report.markFailures.length);
-    for (const lag of report.lagsMs) metrics.addMetric('RelayLagMs', MetricUnit.Milliseconds, lag);
+    metrics.addMetric(OUTBOX_METRICS.relay.eventsPublished, MetricUnit.Count, report.published.length);
+    metrics.addMetric(OUTBOX_METRICS.relay.publishFailures, MetricUnit.Count, report.failed);
+    metrics.addMetric(OUTBOX_METRICS.relay.gapFilledEvents, MetricUnit.Count, report.gapFilled.length);
+    metrics.addMetric(OUTBOX_METRICS.relay.markPublishedFailures, MetricUnit.Count, report.markFailures.length);
+    for (const lag of report.lagsMs) metrics.addMetric(OUTBOX_METRICS.relay.relayLagMs, MetricUnit.Milliseconds, lag);
 
     for (const event of report.gapFilled) {
       logger.warn('Published a pending predecessor the stream did not deliver in order', eventKeys(event));

@@ -12,6 +12,7 @@ import { MetricUnit } from '../../platform/observability';
 import { positiveIntEnv } from '../../platform/required-env';
 import { sweepPending, type SweepSummary } from '../../use-cases/sweep-pending';
 import { createOutboxPublication, outboxPublicationConfigFromEnv, type OutboxPublicationConfig } from '../shared/outbox-publication';
+import { OUTBOX_METRICS } from '../../platform/metric-names';
 
 /** Seconds an event may stay pending before the sweeper takes it, unless SWEEPER_GRACE_SECONDS says otherwise. */
 const DEFAULT_SWEEPER_GRACE_SECONDS = 120;
@@ -40,10 +41,10 @@ export function createOutboxSweeperHandler(config: OutboxSweeperConfig, runtime:
   const sweep = async (): Promise<SweepSummary> => {
     const report = await sweepPending({ now: clock.now(), graceSeconds, limit }, { ledger, publisher });
 
-    metrics.addMetric('OldestPendingAgeSeconds', MetricUnit.Seconds, report.oldestPendingAgeSeconds);
-    metrics.addMetric('SweeperRepublished', MetricUnit.Count, report.republished);
-    metrics.addMetric('SweeperFailures', MetricUnit.Count, report.failed);
-    metrics.addMetric('MarkPublishedFailures', MetricUnit.Count, report.markFailures);
+    metrics.addMetric(OUTBOX_METRICS.sweeper.oldestPendingAgeSeconds, MetricUnit.Seconds, report.oldestPendingAgeSeconds);
+    metrics.addMetric(OUTBOX_METRICS.sweeper.republished, MetricUnit.Count, report.republished);
+    metrics.addMetric(OUTBOX_METRICS.sweeper.failures, MetricUnit.Count, report.failed);
+    metrics.addMetric(OUTBOX_METRICS.sweeper.markPublishedFailures, MetricUnit.Count, report.markFailures);
 
     for (const event of report.republishedEvents) {
       logger.info('Republished a pending event', { eventId: event.eventId, paymentId: event.aggregateId, sequence: event.sequence });

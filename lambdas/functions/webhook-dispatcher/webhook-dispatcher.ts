@@ -24,6 +24,7 @@ import { readSecret } from '../../platform/secret-value';
 import type { QueueMessageRef, SubscriberQueue } from '../../ports/subscriber-queue';
 import { dispatchWebhook, type DispatchOutcome, type DispatchWebhookDeps } from '../../use-cases/dispatch-webhook';
 import { webhookDispatcherConfigFromEnv, type WebhookDispatcherConfig } from './config';
+import { METRIC_DIMENSIONS, OUTBOX_METRICS } from '../../platform/metric-names';
 
 /** Time kept, beyond the request timeout, for the records and the DLQ send after a POST. */
 export const ATTEMPT_OVERHEAD_MS = 3_000;
@@ -92,7 +93,7 @@ export function webhookDispatcher(parts: WebhookDispatcherParts): WebhookDispatc
           deps,
         );
       } catch (error) {
-        metrics?.addMetric('WebhookDispatchErrors', MetricUnit.Count, 1);
+        metrics?.addMetric(OUTBOX_METRICS.webhook.dispatchErrors, MetricUnit.Count, 1);
         logger.error('Webhook attempt could not be made; message left for the queue visibility timeout', { error: error as Error });
         throw error;
       }
@@ -133,14 +134,14 @@ function report(outcome: DispatchOutcome, logger: Logger, metrics: Metrics | und
     logger.appendKeys({ eventId: outcome.event.eventId, paymentId: outcome.event.aggregateId, sequence: outcome.event.sequence });
   }
   for (const warning of outcome.warnings) {
-    count('DeliveryRecordFailures');
+    count(OUTBOX_METRICS.webhook.deliveryRecordFailures);
     logger.warn(`Webhook attempt done, but a follow-up step failed: ${warning.step}`, { error: warning.error as Error });
   }
   switch (outcome.status) {
     case 'delivered':
-      count('WebhookDelivered');
-      metrics?.addMetric('WebhookAttemptDuration', MetricUnit.Milliseconds, outcome.durationMs);
-      metrics?.addMetric('WebhookDeliveryLatency', MetricUnit.Milliseconds, outcome.latencyMs);
+      count(OUTBOX_METRICS.webhook.delivered);
+      metrics?.addMetric(OUTBOX_METRICS.webhook.attemptDurationMs, MetricUnit.Milliseconds, outcome.durationMs);
+      metrics?.addMetric(OUTBOX_METRICS.webhook.deliveryLatencyMs, MetricUnit.Milliseconds, outcome.latencyMs);
       logger.info('Webhook delivered', {
         attempt: outcome.attempt,
         statusCode: outcome.statusCode,
@@ -149,8 +150,8 @@ function report(outcome: DispatchOutcome, logger: Logger, metrics: Metrics | und
       });
       return;
     case 'retry-scheduled':
-      count('WebhookRetries');
-      metrics?.addMetric('WebhookAttemptDuration', MetricUnit.Milliseconds, outcome.durationMs);
+      count(OUTBOX_METRICS.webhook.retries);
+      metrics?.addMetric(OUTBOX_METRICS.webhook.attemptDurationMs, MetricUnit.Milliseconds, outcome.durationMs);
       logger.warn('Webhook attempt failed; retry scheduled', {
         attempt: outcome.attempt,
         error: outcome.error,
@@ -161,7 +162,7 @@ function report(outcome: DispatchOutcome, logger: Logger, metrics: Metrics | und
       });
       return;
     case 'dead-lettered':
-      count('WebhookDeadLettered');
+      count(OUTBOX_METRICS.webhook.deadLettered);
       logger.error('Webhook event dead-lettered', {
         attempt: outcome.attempt,
         reason: outcome.reason,
@@ -170,7 +171,7 @@ function report(outcome: DispatchOutcome, logger: Logger, metrics: Metrics | und
       });
       return;
     case 'already-settled':
-      count('WebhookAlreadySettled');
+      count(OUTBOX_METRICS.webhook.alreadySettled);
       logger.info('Message was settled before (its deletion failed); acknowledged without a request', {
         state: outcome.state,
         attempt: outcome.attempt,
@@ -185,7 +186,7 @@ function report(outcome: DispatchOutcome, logger: Logger, metrics: Metrics | und
  */
 export function createWebhookDispatcherHandler(config: WebhookDispatcherConfig, runtime: FunctionRuntime) {
   const { logger, metrics } = runtime;
-  metrics.setDefaultDimensions({ subscriber: config.settings.subscriber });
+  metrics.setDefaultDimensions({ [METRIC_DIMENSIONS.subscriber]: config.settings.subscriber });
   const queue = new SqsSubscriberQueue(runtime.aws.sqs, { queueUrl: config.queueUrl, dlqUrl: config.dlqUrl });
   const deps: DispatchWebhookDeps = {
     settings: config.settings,
