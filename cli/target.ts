@@ -4,29 +4,18 @@
  * with the Outbox table and queue named by flags or the handlers' own environment variables.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { DynamoDBClient, paginateListTables } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ENV } from '../lambdas/platform/env-names';
+import { LOCAL_CREDENTIALS } from '../local/clients';
+import { endpointsFilePath, parseEndpointsFile } from '../local/endpoints-file';
+import { DEFAULT_STATE_DIR } from '../local/paths';
 import type { TargetOptions } from './args';
 
-/** Repository root (this file lives in `cli/`). */
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** Credentials the emulators accept (DynamoDB Local runs with -sharedDb). */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export { parseEndpointsFile };
 
-/** The local runner's endpoints.json, as far as the CLI reads it. */
-export interface EndpointsFile {
-  readonly region: string;
-  readonly sqsEndpoint: string;
-  readonly dynamodbEndpoint: string;
-  /** Queue name -> URL. */
-  readonly queues: Readonly<Record<string, string>>;
-  /** Table role or logical id (`Outbox`, `OutboxTable`, ...) -> table name; optional. */
-  readonly tables?: Readonly<Record<string, string>>;
-}
 
 export type Target =
   | {
@@ -68,8 +57,7 @@ export const processTargetContext: TargetContext = {
 
 /** The endpoints.json the local runner writes: `$LOCAL_STATE_DIR/endpoints.json`, else `<repo>/.local/endpoints.json`. */
 export function defaultEndpointsFile(env: TargetContext['env']): string {
-  const stateDir = env.LOCAL_STATE_DIR ? resolve(env.LOCAL_STATE_DIR) : join(REPO_ROOT, '.local');
-  return join(stateDir, 'endpoints.json');
+  return endpointsFilePath(env.LOCAL_STATE_DIR ? resolve(env.LOCAL_STATE_DIR) : DEFAULT_STATE_DIR);
 }
 
 /**
@@ -102,7 +90,7 @@ export function resolveTarget(options: TargetOptions, context: TargetContext = p
   if (options.region !== undefined && options.region !== endpoints.region) {
     throw new Error(`local mode: the local stack runs in ${endpoints.region}; --region ${options.region} does not apply`);
   }
-  const tables = endpoints.tables ?? {};
+  const { tables } = endpoints;
   const outboxTable = options.outboxTable ?? tables.Outbox ?? tables.OutboxTable;
   return {
     kind: 'local',
@@ -114,29 +102,6 @@ export function resolveTarget(options: TargetOptions, context: TargetContext = p
     tables,
     ...(outboxTable !== undefined && { outboxTable }),
     ...(options.queueUrl !== undefined && { paymentEventsQueueUrl: options.queueUrl }),
-  };
-}
-
-/** Reads and checks endpoints.json. @throws Error naming the file and the field */
-export function parseEndpointsFile(text: string, file: string): EndpointsFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new Error(`${file} is not JSON`);
-  }
-  if (!isRecord(json)) throw new Error(`${file} is not a JSON object`);
-  for (const field of ['region', 'sqsEndpoint', 'dynamodbEndpoint'] as const) {
-    if (typeof json[field] !== 'string' || json[field] === '') throw new Error(`${file}: "${field}" is missing`);
-  }
-  const queues = stringMap(json.queues, 'queues', file) ?? {};
-  const tables = stringMap(json.tables, 'tables', file);
-  return {
-    region: json.region as string,
-    sqsEndpoint: json.sqsEndpoint as string,
-    dynamodbEndpoint: json.dynamodbEndpoint as string,
-    queues,
-    ...(tables && { tables }),
   };
 }
 
@@ -200,18 +165,6 @@ export function pickOutboxTable(names: readonly string[]): string | undefined {
     if (matches.length > 1) return undefined;
   }
   return undefined;
-}
-
-function stringMap(value: unknown, field: string, file: string): Record<string, string> | undefined {
-  if (value === undefined) return undefined;
-  if (!isRecord(value) || Object.values(value).some((v) => typeof v !== 'string')) {
-    throw new Error(`${file}: "${field}" must map names to strings`);
-  }
-  return value as Record<string, string>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function nonBlank(value: string | undefined): string | undefined {

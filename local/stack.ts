@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startApiServer } from './api/api-server';
 import { createFunctionClients, createLocalClients, type LocalClients, type LocalEndpoints } from './clients';
 import { destroyAwsClients, type AwsClients } from '../lambdas/platform/aws-clients';
@@ -15,7 +14,10 @@ import { assertPortFree } from './emulators/ports';
 import { startSqsEmulator, type SqsEmulator } from './emulators/sqs-emulator';
 import { LocalStartupError } from './errors';
 import { createLogger, describeError, type LocalLogger, type LogLevel } from './log';
+import { endpointsFilePath, type EndpointsFile } from './endpoints-file';
 import { DEFAULT_STATE_DIR, REPO_ROOT } from './paths';
+
+export type { EndpointsFile } from './endpoints-file';
 import { SqsPoller } from './pollers/sqs-poller';
 import { StreamPoller } from './pollers/stream-poller';
 import { PidFile } from './process/pid-file';
@@ -104,25 +106,6 @@ export interface LocalStackOptions {
 export interface WebhookOverride {
   readonly url?: string;
   readonly env?: Readonly<Record<string, string>>;
-}
-
-/** The content of `.local/endpoints.json`. */
-export interface EndpointsFile {
-  readonly apiUrl: string;
-  readonly region: string;
-  readonly sqsEndpoint: string;
-  /** SNS (fauxqs serves it on the SQS port). */
-  readonly snsEndpoint: string;
-  readonly dynamodbEndpoint: string;
-  /** Queue name -> URL. */
-  readonly queues: Record<string, string>;
-  /** Topic name -> ARN. */
-  readonly topics: Record<string, string>;
-  readonly pgWebhookSecret: string;
-  /** Webhook subscriber name -> its signing key (random per run). */
-  readonly webhookSecrets: Record<string, string>;
-  /** The URL the default webhook subscriber's dispatcher POSTs to, when the runner started the receiver. */
-  readonly webhookReceiverUrl?: string;
 }
 
 export interface LocalStackTimings {
@@ -409,12 +392,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodbEndpoint: dynamo.endpoint,
       queues: Object.fromEntries(queues.map((q) => [q.queueName, q.url])),
       topics: Object.fromEntries(topics.map((t) => [t.topicName, t.arn])),
+      tables: Object.fromEntries(tables.map((t) => [t.spec.logicalId, t.tableName])),
       pgWebhookSecret,
       webhookSecrets: Object.fromEntries(webhooks.secretsBySubscriber),
       ...(webhookReceiverUrl !== undefined && { webhookReceiverUrl }),
     };
     mkdirSync(stateDir, { recursive: true });
-    const endpointsPath = join(stateDir, 'endpoints.json');
+    const endpointsPath = endpointsFilePath(stateDir);
     writeFileSync(endpointsPath, `${JSON.stringify(endpointsFile, null, 2)}\n`);
     cleanups.push(async () => rmSync(endpointsPath, { force: true }));
     timings.totalMs = Date.now() - started;

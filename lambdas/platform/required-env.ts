@@ -1,7 +1,7 @@
 import type { Environment } from './function-runtime';
 
 /**
- * Configuration helpers. Handlers call them once, at module scope, so a missing or malformed
+ * Configuration helpers. Each function's `configFromEnv` calls them once per cold start, so a missing or malformed
  * variable fails the cold start with a precise message instead of failing each request later.
  */
 

@@ -9,7 +9,7 @@ import { OUTBOX_METRICS } from '../../lib/constructs/outbox-observability';
 import { RELAY_ENTRY } from '../../lib/constructs/outbox-relay';
 import { SWEEPER_ENTRY } from '../../lib/constructs/outbox-sweeper';
 import { EXAMPLE_CONSUMER_ENTRY } from '../../lib/constructs/example-consumer';
-import { REPO_ROOT } from '../../lib/constructs/payment-function';
+import { REPO_ROOT } from '../../lib/repo-root';
 import { appSubscribers } from '../../bin/app-subscribers';
 import { PAYMENT_EVENTS_TOPIC_NAME } from '../../lib/constructs/payment-event-topic';
 import { PaymentOutboxStack } from '../../lib/payment-outbox-stack';

@@ -7,7 +7,7 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import {
@@ -33,7 +33,7 @@ import { envelope } from '../support/stream-events';
 
 const REGION = 'us-east-1';
 const OUTBOX_TABLE = 'cli-tools-outbox';
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
+import { REPO_ROOT } from '../../lib/repo-root';
 
 let fauxqs: FauxqsServer;
 let dynamo: ChildProcess;

@@ -9,7 +9,7 @@ import { App, type AppProps, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PaymentOutboxStack, type PaymentOutboxStackProps } from '../../lib/payment-outbox-stack';
 import { appSubscribers } from '../../bin/app-subscribers';
-import { REPO_ROOT } from '../../lib/constructs/payment-function';
+import { REPO_ROOT } from '../../lib/repo-root';
 
 /** The `context` block of cdk.json: feature flags the CLI applies, so tests see the same template. */
 export function cdkJsonContext(): Record<string, unknown> {

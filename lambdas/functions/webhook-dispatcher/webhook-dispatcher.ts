@@ -59,7 +59,7 @@ export interface WebhookDispatcherParts {
   readonly metrics?: Metrics;
 }
 
-/** The handler over explicit parts (tests, and `webhookDispatcherFromEnv`). */
+/** The handler over explicit parts (tests, and `createWebhookDispatcherHandler`). */
 export function webhookDispatcher(parts: WebhookDispatcherParts): WebhookDispatcherHandler {
   const { deps, queue, metrics } = parts;
   const timeoutMs = deps.settings.timeoutSeconds * 1000;
