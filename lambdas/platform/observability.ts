@@ -31,11 +31,10 @@ export function observabilityConfigFromEnv(env: Environment): ObservabilityConfi
 }
 
 export function createObservability(config: ObservabilityConfig): { logger: Logger; metrics: Metrics } {
-  return {
-    logger: new Logger({
-      serviceName: config.serviceName,
-      ...(config.logLevel !== undefined && { logLevel: config.logLevel as NonNullable<ConstructorParameters<typeof Logger>[0]>['logLevel'] }),
-    }),
-    metrics: new Metrics({ serviceName: config.serviceName, namespace: config.metricsNamespace }),
-  };
+  const logger = new Logger({
+    serviceName: config.serviceName,
+    ...(config.logLevel !== undefined && { logLevel: config.logLevel as NonNullable<ConstructorParameters<typeof Logger>[0]>['logLevel'] }),
+  });
+  // Metrics' own warnings (e.g. nothing to publish) go through the function's logger, at its level.
+  return { logger, metrics: new Metrics({ serviceName: config.serviceName, namespace: config.metricsNamespace, logger }) };
 }

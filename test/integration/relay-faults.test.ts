@@ -6,11 +6,12 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { startTestStack, type LocalStack } from '../support/local-stack-harness';
 import { violations, waitUntilApplied } from '../support/consumer-projection';
 import { drivePayments } from '../support/payment-driver';
-import { clearPublishFaults, crashAware, injectPublishFaults } from '../../chaos/faults/publish-faults';
+import { clearPublishFaults, crashAware, injectPublishFaults, installPublishFaults } from '../../chaos/faults/publish-faults';
 
 let stack: LocalStack;
 beforeAll(async () => {
-  stack = await startTestStack({ consumers: true });
+  // The faults go on the clients each function is given (the relay's SNS and DynamoDB calls).
+  stack = await startTestStack({ consumers: true, functionClients: (_fn, clients) => installPublishFaults(clients) });
 });
 afterEach(() => {
   clearPublishFaults();
