@@ -3,7 +3,6 @@
  * the example consumer. Measures API latency and throughput, commit-to-applied latency (event
  * `occurredAt` → the consumer's `processedAt`) and the memory of each process.
  */
-import { scanTable } from '../local/scan-table';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { join } from 'node:path';
 import { round, summarize, treeRssMiB } from './stats';
@@ -39,12 +38,12 @@ export async function runEndToEnd(options: { payments: number; concurrency: numb
     let inbox: Record<string, unknown>[] = [];
     const deadline = Date.now() + 300_000;
     while (Date.now() < deadline) {
-      inbox = (await scanTable(stack, 'Inbox')).filter((item) => String(item.pk).startsWith('event#'));
+      inbox = (await stack.scanTable('Inbox')).filter((item) => String(item.pk).startsWith('event#'));
       if (inbox.length >= expectedEvents) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const drainedSeconds = (performance.now() - started) / 1000;
-    const outbox = await scanTable(stack, 'Outbox');
+    const outbox = await stack.scanTable('Outbox');
     const occurredAt = new Map(outbox.map((item) => [String(item.eventId), Date.parse(String(item.occurredAt))]));
     const endToEnd = inbox.map((item) => Date.parse(String(item.processedAt)) - (occurredAt.get(String(item.eventId)) ?? Number.NaN));
     const relayLag = outbox.filter((i) => i.publishedAt).map((i) => Date.parse(String(i.publishedAt)) - Date.parse(String(i.occurredAt)));

@@ -14,7 +14,6 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ENV } from '../lambdas/platform/env-names';
 import { DEFAULT_STATE_DIR } from '../local/paths';
-import { scanTable } from '../local/scan-table';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { loadTemplate } from '../local/template/template-cache';
 import { startWebhookReceiver, type WebhookReceiver } from '../tools/webhook-receiver/receiver';
@@ -85,12 +84,12 @@ export async function runWebhookDelivery(options: WebhookBenchOptions) {
     const deadline = Date.now() + 600_000;
     let inbox: Record<string, unknown>[] = [];
     while (Date.now() < deadline) {
-      inbox = (await scanTable(stack, 'Inbox')).filter((item) => String(item.pk).startsWith('event#'));
+      inbox = (await stack.scanTable('Inbox')).filter((item) => String(item.pk).startsWith('event#'));
       if (inbox.length >= expected && receivers.every((r) => r.received.length >= expected)) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
-    const outbox = await scanTable(stack, 'Outbox');
+    const outbox = await stack.scanTable('Outbox');
     const occurredAt = new Map(outbox.map((item) => [String(item.eventId), Date.parse(String(item.occurredAt))]));
     const since = (eventId: string, at: number) => at - (occurredAt.get(eventId) ?? Number.NaN);
     const latency = (values: number[]) => Object.fromEntries(Object.entries(summarize(values)).map(([k, v]) => [k, round(v)]));

@@ -3,7 +3,6 @@
  * event applied exactly once, in order, per payment; nothing from a failed transaction; nothing
  * left pending or in the DLQ; and every fault kind actually injected.
  */
-import { scanTable } from '../local/scan-table';
 import { PENDING_SHARD_ATTRIBUTE } from '../lambdas/domain/pending-shards';
 import type { LocalStack } from '../local/stack';
 import type { DriveResult } from './driver';
@@ -31,7 +30,7 @@ export interface TableSnapshot {
 
 export async function snapshotTables(stack: LocalStack): Promise<TableSnapshot> {
   const [payments, outbox, inbox, idempotency] = await Promise.all(
-    ['Payments', 'Outbox', 'Inbox', 'Idempotency'].map((fragment) => scanTable(stack, fragment)),
+    ['Payments', 'Outbox', 'Inbox', 'Idempotency'].map((fragment) => stack.scanTable(fragment)),
   );
   return { payments: payments as Item[], outbox: outbox as Item[], inbox: inbox as Item[], idempotency: idempotency as Item[] };
 }

@@ -13,14 +13,19 @@ import { SnsEventPublisher } from '../lambdas/adapters/sns-event-publisher';
 import { PENDING_SHARDS } from '../lambdas/domain/pending-shards';
 import type { PublicationLedger } from '../lambdas/ports/publication-ledger';
 import { sweepPending, type SweepDependencies } from '../lambdas/use-cases/sweep-pending';
+import {
+  EXAMPLE_CONSUMER_DLQ_NAME,
+  EXAMPLE_CONSUMER_QUEUE_NAME,
+  PAYMENT_EVENTS_TOPIC_NAME,
+  RELAY_FAILURES_QUEUE_NAME,
+} from '../lambdas/platform/resource-names';
 import type { LocalStack } from '../local/stack';
 
-/** The topic the relay and the sweeper publish to. */
-export const PAYMENT_EVENTS_TOPIC = 'payment-events.fifo';
-/** The example consumer's queue (the `payment-events` subscriber). */
-export const PAYMENT_EVENTS_QUEUE = 'payment-events.fifo';
-export const PAYMENT_EVENTS_DLQ = 'payment-events-dlq.fifo';
-export const RELAY_FAILURES_QUEUE = 'relay-failures';
+/** The topic the relay and the sweeper publish to, and the example consumer's queues (lambdas/platform/resource-names.ts). */
+export const PAYMENT_EVENTS_TOPIC = PAYMENT_EVENTS_TOPIC_NAME;
+export const PAYMENT_EVENTS_QUEUE = EXAMPLE_CONSUMER_QUEUE_NAME;
+export const PAYMENT_EVENTS_DLQ = EXAMPLE_CONSUMER_DLQ_NAME;
+export const RELAY_FAILURES_QUEUE = RELAY_FAILURES_QUEUE_NAME;
 /** The stack's pollers chaos hooks into (a poller is named after its function's folder). */
 export const RELAY_POLLER = 'outbox-relay';
 export const CONSUMER_POLLER = 'example-consumer';

@@ -4,6 +4,7 @@
  * mappings played by pollers, and a TTL sweeper. Used by `npm start` and by the integration tests.
  */
 import { randomBytes } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { startApiServer } from './api/api-server';
 import { createFunctionClients, createLocalClients, type LocalClients, type LocalEndpoints } from './clients';
@@ -148,6 +149,8 @@ export interface LocalStack {
   readonly pids: { readonly dynamodb: number; readonly sqs: number; readonly webhookReceiver?: number };
   /** The table whose logical id starts with `prefix`-ish name (e.g. `Outbox`). */
   tableName(nameFragment: string): string;
+  /** Every item of a table (picked as by `tableName`), strongly consistent: for checks, tests and benchmarks on small tables. */
+  scanTable(nameFragment: string): Promise<Record<string, unknown>[]>;
   queueUrl(queueName: string): string;
   topicArn(topicName: string): string;
   stop(): Promise<void>;
@@ -433,6 +436,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (found.length !== 1) throw new Error(`no single table matches "${fragment}" (${tables.map((t) => t.tableName).join(', ')})`);
         return (found[0] as CreatedTable).tableName;
       },
+      scanTable: (fragment) => {
+        const found = tables.filter((t) => t.tableName.includes(fragment));
+        if (found.length !== 1) throw new Error(`no single table matches "${fragment}" (${tables.map((t) => t.tableName).join(', ')})`);
+        return scanWholeTable(clients.documents, (found[0] as CreatedTable).tableName);
+      },
       queueUrl: (name) => {
         const queue = queuesByName.get(name);
         if (!queue) throw new Error(`no queue named ${name}`);
@@ -449,6 +457,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await cleanup();
     throw error;
   }
+}
+
+async function scanWholeTable(documents: LocalClients['documents'], tableName: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
 }
 
 function findByName<T extends { name: string }>(pollers: readonly T[], name: string): T {

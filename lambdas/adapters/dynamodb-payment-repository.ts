@@ -76,7 +76,7 @@ export class DynamoDbPaymentRepository implements PaymentRepository {
       {
         Put: {
           TableName: this.tables.outbox,
-          // Pending until the relay (or the sweeper) confirms SQS accepted it: the marker puts the
+          // Pending until the relay (or the sweeper) confirms the topic accepted it: the marker puts the
           // event in the sparse PendingEvents index, written in the same transaction as the event.
           Item: {
             ...event,

@@ -1,8 +1,8 @@
 /**
- * What every broker message of a payment event carries, shared by the SQS and SNS publishers
- * (and the webhook dispatcher's dead letters): the message attributes, the byte count the broker
- * charges against its batch limit, and the reading of a batch response's per-entry failures.
- * SQS SendMessageBatch and SNS PublishBatch share these rules.
+ * What every broker message of a payment event carries, shared by the SNS publisher, the webhook
+ * dispatcher's dead letters and the CLI's queue tools: the message attributes, the byte count the
+ * broker charges against its batch limit, and the reading of a batch response's per-entry failures.
+ * SNS PublishBatch and SQS SendMessageBatch share these rules.
  */
 import type { EventEnvelope } from '../domain/event-envelope';
 import type { PublishOutcome } from '../ports/event-publisher';

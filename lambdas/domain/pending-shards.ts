@@ -2,7 +2,7 @@
  * The "pending" marker of outbox items, pure.
  *
  * Every outbox item is written with `pendingShard`; the relay (or the sweeper) removes it once
- * SQS accepted the event. A sparse global secondary index on (`pendingShard`, `occurredAt`)
+ * the topic accepted the event. A sparse global secondary index on (`pendingShard`, `occurredAt`)
  * therefore holds exactly the events not yet confirmed published. The marker is spread over
  * `PENDING_SHARD_COUNT` values so that one index partition does not take every write.
  *

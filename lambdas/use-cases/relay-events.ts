@@ -3,13 +3,13 @@
  * records Lambda must retry.
  *
  * Why not Powertools' BatchProcessor: it hands records to a handler one at a time and fails
- * records independently. The relay needs the opposite: many records per SendMessageBatch call
+ * records independently. The relay needs the opposite: many records per PublishBatch call
  * (10 per request), and "fail the rest" semantics: once a batch fails, nothing later in the
  * stream may be sent, and the first failed record and every later one are reported so that
  * Lambda resumes from there. So the loop is written here, over the pure plan of `relay-plan.ts`.
  *
  * Around the plan: before it, the pending predecessors of events whose predecessor is not in the
- * invocation are read from the outbox (gap fill); after it, every event SQS accepted is marked
+ * invocation are read from the outbox (gap fill); after it, every event the topic accepted is marked
  * published in the ledger. A failed mark is reported, never a failed record: the event was
  * published, and at worst the sweeper publishes it again under the same deduplication id.
  */

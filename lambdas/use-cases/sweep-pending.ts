@@ -38,7 +38,7 @@ export interface SweepDependencies {
 export interface SweepSummary {
   /** Index items read (pending and older than the grace period when read). */
   readonly scanned: number;
-  /** Events SQS accepted in this run. */
+  /** Events the topic accepted in this run. */
   readonly republished: number;
   /** Pending events found but not republished (rejected, behind a rejected event, unreadable, unreadable partition). */
   readonly failed: number;

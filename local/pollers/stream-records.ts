@@ -50,10 +50,3 @@ export function toLambdaRecord(api: StreamApiRecord, options: { region: string; 
   };
   return { record, sequenceNumber: api.dynamodb?.SequenceNumber ?? '', arrivedAt };
 }
-
-/** Sequence numbers are decimal strings of arbitrary length. */
-export function compareSequenceNumbers(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-}

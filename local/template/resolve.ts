@@ -516,8 +516,3 @@ function readSchedules(logicalId: string, resource: CfnResource, functionIds: Se
     ];
   });
 }
-
-/** Resource type of `logicalId`, for messages. */
-export function resourceType(template: CfnTemplate, logicalId: string): string | undefined {
-  return template.Resources[logicalId]?.Type;
-}

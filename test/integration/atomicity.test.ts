@@ -8,7 +8,7 @@ import { DynamoDbPaymentRepository } from '../../lambdas/adapters/dynamodb-payme
 import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../../lambdas/domain/errors';
 import { confirmPayment, createPayment as createPaymentChange, type Payment } from '../../lambdas/domain/payment';
 import { startTestStack, type LocalStack } from '../support/local-stack-harness';
-import { confirm, createPayment, events, scanAll } from '../support/payment-api-client';
+import { confirm, createPayment, events } from '../support/payment-api-client';
 
 let stack: LocalStack;
 let repository: DynamoDbPaymentRepository;
@@ -58,7 +58,7 @@ describe('TransactWriteItems on DynamoDB Local', () => {
       IdempotencyRecordExistsError,
     );
     expect(await storedPayment(created.payment.paymentId)).toBeUndefined();
-    expect((await scanAll(stack, 'Outbox')).filter((i) => i.aggregateId === created.payment.paymentId)).toEqual([]);
+    expect((await stack.scanTable('Outbox')).filter((i) => i.aggregateId === created.payment.paymentId)).toEqual([]);
     expect(await storedRecord(record.key)).toMatchObject({ requestHash: 'first' });
   });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payment } from '../../lambdas/domain/payment';
 import { signPgBody } from '../../lambdas/functions/pg-deposit-callback/pg-callback-signature';
 import { callApi, startTestStack, type LocalStack } from '../support/local-stack-harness';
-import { createPayment, deposit, scanAll } from '../support/payment-api-client';
+import { createPayment, deposit } from '../support/payment-api-client';
 
 let stack: LocalStack;
 let card: Payment;
@@ -22,9 +22,9 @@ const valid = { orderId: 'order-bad-input', amount: 15000, currency: 'KRW', meth
 
 async function tableSizes() {
   const [payments, outbox, idempotency] = await Promise.all([
-    scanAll(stack, 'Payments'),
-    scanAll(stack, 'Outbox'),
-    scanAll(stack, 'Idempotency'),
+    stack.scanTable('Payments'),
+    stack.scanTable('Outbox'),
+    stack.scanTable('Idempotency'),
   ]);
   return { payments: payments.length, outbox: outbox.length, idempotency: idempotency.length };
 }

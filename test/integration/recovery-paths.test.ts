@@ -10,9 +10,8 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { DynamoDbPublicationLedger } from '../../lambdas/adapters/dynamodb-publication-ledger';
 import { SnsEventPublisher } from '../../lambdas/adapters/sns-event-publisher';
-import { PAYMENT_EVENTS_TOPIC } from '../../chaos/sweeper';
 import { sweepPending } from '../../lambdas/use-cases/sweep-pending';
-import { PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type LocalStack } from '../support/local-stack-harness';
+import { PAYMENT_EVENTS_QUEUE, PAYMENT_EVENTS_TOPIC, receiveMessages, startTestStack, type LocalStack } from '../support/local-stack-harness';
 import { confirm, createPayment, decodeMessage, eventually, events, newOrderId } from '../support/payment-api-client';
 
 let stack: LocalStack;

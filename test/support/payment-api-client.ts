@@ -10,7 +10,6 @@ import { signPgBody } from '../../lambdas/functions/pg-deposit-callback/pg-callb
 import { callApi, type ApiResponse, type LocalStack } from './local-stack-harness';
 
 /** Every item of a table (small test tables only). */
-export { scanTable as scanAll } from '../../local/scan-table';
 
 let orderCounter = 0;
 
