@@ -32,6 +32,8 @@ export default defineConfig(
     rules: {
       'no-console': 'off',
       eqeqeq: ['error', 'always'],
+      // A `let` read by a closure before its one assignment (a shutdown hook) cannot be a const.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       '@typescript-eslint/no-non-null-assertion': 'off',
 
       // Unused imports are unused variables: this rule reports both.

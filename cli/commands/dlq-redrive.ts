@@ -243,6 +243,7 @@ async function moveOne(
     reportSoFar();
     throw new Error(
       `sending message ${message.messageId} (${envelope.aggregateId} #${envelope.sequence}) failed, so it and the rest of its group stay in the DLQ: ${(error as Error).message}`,
+      { cause: error },
     );
   }
   try {
@@ -252,6 +253,7 @@ async function moveOne(
     throw new Error(
       `message ${message.messageId} (${envelope.aggregateId} #${envelope.sequence}) was sent to the source queue but could not be deleted from the DLQ (${(error as Error).message}); ` +
         'it is in both queues now: consumers skip the second copy by eventId, and a later redrive would send it again.',
+      { cause: error },
     );
   }
   held.forget(message);

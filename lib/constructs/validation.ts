@@ -3,7 +3,8 @@
  * the prop name, the allowed range and the value received, so a bad prop fails `cdk synth`
  * with a message that says exactly what to change.
  */
-import { Duration, Token } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** Throws unless `value` is an integer in `[min, max]`. Tokens (unresolved values) are not checked. */
