@@ -12,7 +12,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ENV } from '../lambdas/platform/env-names';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { loadTemplate } from '../local/template/template-cache';
@@ -54,7 +53,7 @@ export async function runWebhookDelivery(options: WebhookBenchOptions) {
     const receivers = [healthy, flaky];
     const override = (receiver: WebhookReceiver, secret: string) => ({
       url: new URL('/payment-events', receiver.url).href,
-      env: { [ENV.webhookSecret]: secret },
+      secret,
     });
     const stack = (started.stack = await startLocalStack({
       apiPort: 0,

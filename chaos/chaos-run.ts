@@ -166,7 +166,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         [CHAOS_WEBHOOK_SUBSCRIBER]: {
           url: new URL('/payment-events', receiver.url).href,
           // Faster backoff than the deployed default (2 s doubling up to 300 s), so retries settle within the run.
-          env: { WEBHOOK_SECRET: webhookSecret, WEBHOOK_BACKOFF_BASE_SECONDS: '1', WEBHOOK_BACKOFF_MAX_SECONDS: '4' },
+          secret: webhookSecret,
+          env: { WEBHOOK_BACKOFF_BASE_SECONDS: '1', WEBHOOK_BACKOFF_MAX_SECONDS: '4' },
         },
       },
     }),

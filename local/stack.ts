@@ -106,6 +106,8 @@ export interface LocalStackOptions {
 /** Local changes to one webhook subscriber's dispatcher. */
 export interface WebhookOverride {
   readonly url?: string;
+  /** The signing key (for a receiver of the caller's own). @default random per run */
+  readonly secret?: string;
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -136,7 +138,7 @@ export interface LocalStack {
   readonly pollers: {
     readonly streams: readonly StreamPoller[];
     readonly queues: readonly SqsPoller[];
-    /** The poller whose function has this short name (`relay`, `example-consumer`); a dispatcher's is `webhook:<subscriber>`. */
+    /** The poller whose function has this short name (its folder: `outbox-relay`, `example-consumer`); a dispatcher's is `webhook:<subscriber>`. */
     stream(name: string): StreamPoller;
     queue(name: string): SqsPoller;
   };
@@ -590,7 +592,7 @@ function planWebhooks(model: LocalModel, template: CfnTemplate, options: LocalSt
     dispatchers.set(spec.logicalId, { subscriber: name, ...(typeof url === 'string' && { templateUrl: url }), ...(tableId && { deliveriesTableLogicalId: tableId }) });
     const secret = webhookSecretReference(spec, resourceTypes);
     if (secret) {
-      const value = secretsById.get(secret.secretLogicalId) ?? randomBytes(32).toString('hex');
+      const value = options.webhookOverrides?.[name]?.secret ?? secretsById.get(secret.secretLogicalId) ?? randomBytes(32).toString('hex');
       secretsById.set(secret.secretLogicalId, value);
       secretsBySubscriber.set(name, value);
     }
