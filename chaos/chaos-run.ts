@@ -201,7 +201,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let lastLog = Date.now();
     const drive = await drivePayments(plans, {
       apiUrl: stack.apiUrl,
-      pgWebhookSecret: stack.endpoints.pgWebhookSecret,
+      pgCallbackSecret: stack.endpoints.pgCallbackSecret,
       concurrency: options.concurrency,
       onProgress: (done) => {
         if (Date.now() - lastLog < 5_000) return;

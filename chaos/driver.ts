@@ -103,7 +103,7 @@ export interface DriveResult {
 
 export interface DriveOptions {
   readonly apiUrl: string;
-  readonly pgWebhookSecret: string;
+  readonly pgCallbackSecret: string;
   readonly concurrency: number;
   /** Attempts of a change answered 5xx (creates are never retried). @default 5 */
   readonly maxAttempts?: number;
@@ -157,7 +157,7 @@ export async function drivePayments(plans: readonly PaymentPlan[], options: Driv
         return call(options.apiUrl, 'POST', `/payments/${paymentId}/cancel`, JSON.stringify({ reason: 'chaos run' }));
       case 'deposit': {
         const body = JSON.stringify({ pgTransactionId: `pg-${plan.orderId}`, paymentId, amount: plan.amount, depositedAt: new Date().toISOString() });
-        return call(options.apiUrl, 'POST', '/pg/webhooks/deposits', body, { 'X-PG-Signature': signPgBody(body, options.pgWebhookSecret) });
+        return call(options.apiUrl, 'POST', '/pg/webhooks/deposits', body, { 'X-PG-Signature': signPgBody(body, options.pgCallbackSecret) });
       }
     }
   };

@@ -62,7 +62,7 @@ export interface PaymentOutboxStackProps extends StackProps {
   readonly maxReceiveCount?: number;
 
   /**
-   * Removal policy of the stateful resources that hold payment data: the tables, the PG webhook secret and
+   * Removal policy of the stateful resources that hold payment data: the tables, the PG callback secret and
    * the webhook signing secrets.
    *
    * @default RemovalPolicy.RETAIN
@@ -253,7 +253,7 @@ export class PaymentOutboxStack extends Stack {
       InboxTable: this.tables.inbox,
       DeliveriesTable: this.tables.deliveries,
       RelayFailuresQueue: this.relay.failureQueue,
-      PgWebhookSecret: this.api.pgWebhookSecret,
+      PgWebhookSecret: this.api.pgCallbackSecret,
       PaymentEventsTopic: this.paymentEventsTopic.topic,
       ...Object.fromEntries(
         this.subscribers.flatMap((subscriber) => {
@@ -303,9 +303,9 @@ export class PaymentOutboxStack extends Stack {
       }
     }
     new CfnOutput(this, 'RelayFailuresQueueUrl', { value: this.relay.failureQueue.queueUrl });
-    new CfnOutput(this, 'PgWebhookSecretArn', {
-      value: this.api.pgWebhookSecret.secretArn,
-      description: 'Secret holding the PG webhook HMAC key; share its value with the PG',
+    new CfnOutput(this, 'PgCallbackSecretArn', {
+      value: this.api.pgCallbackSecret.secretArn,
+      description: 'Secret holding the PG callback HMAC key; share its value with the PG',
     });
   }
 }
@@ -346,7 +346,7 @@ const FIXED_IDS = [
   'InboxTableName',
   'DeliveriesTableName',
   'RelayFailuresQueueUrl',
-  'PgWebhookSecretArn',
+  'PgCallbackSecretArn',
   'PaymentEventsTopicArn',
 ];
 

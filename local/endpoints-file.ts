@@ -20,7 +20,7 @@ export interface EndpointsFile {
   readonly topics: Readonly<Record<string, string>>;
   /** Table logical id (`OutboxTable`, `PaymentsTable`, ...) -> local table name. */
   readonly tables: Readonly<Record<string, string>>;
-  readonly pgWebhookSecret: string;
+  readonly pgCallbackSecret: string;
   /** Webhook subscriber name -> its signing key (random per run). */
   readonly webhookSecrets: Readonly<Record<string, string>>;
   /** The URL the default webhook subscriber's dispatcher POSTs to, when the runner started the receiver. */

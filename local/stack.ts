@@ -62,8 +62,8 @@ export interface LocalStackOptions {
   readonly sqsConcurrency?: number;
   /** Test acceleration: failed SQS messages become visible again after this many seconds. @default - the queue's visibility timeout */
   readonly sqsFailedMessageVisibilitySeconds?: number;
-  /** The PG webhook HMAC key. @default env PG_WEBHOOK_SECRET, else random per run */
-  readonly pgWebhookSecret?: string;
+  /** The PG callback HMAC key. @default env PG_CALLBACK_SECRET, else random per run */
+  readonly pgCallbackSecret?: string;
   /** Where endpoints.json and pids.json go. @default env LOCAL_STATE_DIR, else `<repo>/.local` */
   readonly stateDir?: string;
   /** A template synthesized earlier (tests synthesize once). @default the cached template, synthesized when its inputs changed */
@@ -184,7 +184,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const region = options.region ?? 'us-east-1';
   const stateDir = options.stateDir ?? process.env.LOCAL_STATE_DIR ?? DEFAULT_STATE_DIR;
   const apiPort = options.apiPort ?? 3000;
-  const pgWebhookSecret = options.pgWebhookSecret ?? process.env.PG_WEBHOOK_SECRET ?? randomBytes(24).toString('hex');
+  const pgCallbackSecret = options.pgCallbackSecret ?? process.env.PG_CALLBACK_SECRET ?? randomBytes(24).toString('hex');
 
   assertJava();
   const pidFile = new PidFile(stateDir);
@@ -272,7 +272,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         tables,
         queues,
         topics,
-        pgWebhookSecret,
+        pgCallbackSecret,
         webhookSecretsById: webhooks.secretsById,
         adjustEnvironment: (env) => {
           const subscriber = env[ENV.subscriberName];
@@ -398,7 +398,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queues: Object.fromEntries(queues.map((q) => [q.queueName, q.url])),
       topics: Object.fromEntries(topics.map((t) => [t.topicName, t.arn])),
       tables: Object.fromEntries(tables.map((t) => [t.spec.logicalId, t.tableName])),
-      pgWebhookSecret,
+      pgCallbackSecret,
       webhookSecrets: Object.fromEntries(webhooks.secretsBySubscriber),
       ...(webhookReceiverUrl !== undefined && { webhookReceiverUrl }),
     };
@@ -500,7 +500,7 @@ interface LoadContext {
   readonly tables: readonly CreatedTable[];
   readonly queues: readonly CreatedQueue[];
   readonly topics: readonly CreatedTopic[];
-  readonly pgWebhookSecret: string;
+  readonly pgCallbackSecret: string;
   /** Webhook signing keys by the logical id of the secret they stand for. */
   readonly webhookSecretsById: ReadonlyMap<string, string>;
   /** Local changes to a function's resolved environment (webhook URL and overrides). */
@@ -542,7 +542,7 @@ async function loadFunctions(
     const ref = functionRefs.get(spec.logicalId) as { functionName: string; arn: string };
     const environment: Record<string, string> = {
       ...ctx.adjustEnvironment(
-        resolveFunctionEnvironment(spec, registry, { pgWebhookSecret: ctx.pgWebhookSecret, webhookSecrets: ctx.webhookSecretsById, onUnresolved }),
+        resolveFunctionEnvironment(spec, registry, { pgCallbackSecret: ctx.pgCallbackSecret, webhookSecrets: ctx.webhookSecretsById, onUnresolved }),
       ),
       POWERTOOLS_LOG_LEVEL: ctx.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     };

@@ -2,7 +2,7 @@
  * `npm start`: the whole pipeline locally. Options: `--no-consumers` (leave the queues to
  * your own consumers), `--no-webhook-receiver`, `--webhook-fail-rate R`, `--webhook-down-for D`.
  * Environment: PORT (3000), DYNAMODB_PORT (8000), SQS_PORT (4566), WEBHOOK_RECEIVER_PORT
- * (the default webhook URL's, 3001), PG_WEBHOOK_SECRET (random per run), LOCAL_STATE_DIR (.local),
+ * (the default webhook URL's, 3001), PG_CALLBACK_SECRET (random per run), LOCAL_STATE_DIR (.local),
  * LOCAL_LOG_LEVEL (info), TTL_SWEEP_SECONDS (30). Ctrl-C / SIGTERM stops every process it started.
  */
 import { relative } from 'node:path';
@@ -21,7 +21,7 @@ const USAGE = `usage: npm start [-- --no-consumers] [--no-webhook-receiver] [--w
   --webhook-down-for D    the receiver is down (503) for D after start, e.g. 20 (seconds), 20s, 2m
   --help                  this text
 
-  env: PORT=3000 DYNAMODB_PORT=8000 SQS_PORT=4566 WEBHOOK_RECEIVER_PORT=3001 (0 = free) PG_WEBHOOK_SECRET=<random>
+  env: PORT=3000 DYNAMODB_PORT=8000 SQS_PORT=4566 WEBHOOK_RECEIVER_PORT=3001 (0 = free) PG_CALLBACK_SECRET=<random>
        LOCAL_STATE_DIR=.local LOCAL_LOG_LEVEL=info TTL_SWEEP_SECONDS=30 FIGURES_SECONDS=60 (0 = off)
        POWERTOOLS_LOG_LEVEL=WARN (handler logs)`;
 
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     `  ${'SNS endpoint'.padEnd(width)}${e.snsEndpoint} (same emulator)`,
     ...Object.entries(e.topics).map(([name, arn]) => `  ${`topic ${name}`.padEnd(width)}${arn}`),
     ...Object.entries(e.queues).map(([name, url]) => `  ${`queue ${name}`.padEnd(width)}${url}`),
-    `  ${'PG webhook secret'.padEnd(width)}${e.pgWebhookSecret}`,
+    `  ${'PG callback secret'.padEnd(width)}${e.pgCallbackSecret}`,
     ...Object.entries(e.webhookSecrets).map(([name, secret]) => `  ${`webhook ${name} secret`.padEnd(width)}${secret}`),
     ...(receiver && e.webhookReceiverUrl
       ? [`  ${'webhook receiver'.padEnd(width)}${e.webhookReceiverUrl} (pid ${receiver.pid}; ${receiver.settings})`]

@@ -15,10 +15,10 @@ export const ENV = {
   sweeperGraceSeconds: 'SWEEPER_GRACE_SECONDS',
   /** Outbox sweeper: most pending index items one run reads; optional, default 1000. */
   sweeperMaxEvents: 'SWEEPER_MAX_EVENTS',
-  /** ARN of the Secrets Manager secret holding the PG webhook HMAC key (deployed stack). */
-  pgWebhookSecretArn: 'PG_WEBHOOK_SECRET_ARN',
-  /** The PG webhook HMAC key itself (local mode and tests); takes precedence over the ARN. */
-  pgWebhookSecret: 'PG_WEBHOOK_SECRET',
+  /** ARN of the Secrets Manager secret holding the PG callback HMAC key (deployed stack). */
+  pgCallbackSecretArn: 'PG_CALLBACK_SECRET_ARN',
+  /** The PG callback HMAC key itself (local mode and tests); takes precedence over the ARN. */
+  pgCallbackSecret: 'PG_CALLBACK_SECRET',
   /** ARN of the SNS FIFO topic `payment-events.fifo` the relay publishes to (fan-out to the subscribers' queues). */
   paymentEventsTopicArn: 'PAYMENT_EVENTS_TOPIC_ARN',
   /** The subscriber list as JSON (`serializeSubscribers`, lambdas/domain/subscribers.ts): list-payment-deliveries. */

@@ -13,7 +13,7 @@ import { validateDurationInRange, validateIntegerInRange } from './validation';
 export type RouteAuth =
   /** SigV4-signed request, authorized by IAM (`execute-api:Invoke`). */
   | 'iam'
-  /** No API Gateway authorizer: the handler verifies the `X-PG-Signature` HMAC with the PG webhook secret. */
+  /** No API Gateway authorizer: the handler verifies the `X-PG-Signature` HMAC with the PG callback secret. */
   | 'hmac';
 
 /** The tables a route function may be bound to. */
@@ -68,7 +68,7 @@ export const PAYMENT_API_ROUTES: readonly PaymentApiRoute[] = [
     tables: { payments: { actions: ['GetItem'] }, outbox: { actions: ['Query'] }, deliveries: { actions: ['Query'] } },
     subscribers: true,
   },
-  { id: 'DepositWebhook', method: 'POST', path: '/pg/webhooks/deposits', entry: 'lambdas/functions/pg-deposit-callback/entry.ts', auth: 'hmac', tables: paymentTables('readWrite') },
+  { id: 'PgDepositCallback', method: 'POST', path: '/pg/webhooks/deposits', entry: 'lambdas/functions/pg-deposit-callback/entry.ts', auth: 'hmac', tables: paymentTables('readWrite') },
 ];
 
 /** Props of {@link PaymentApi}. */
@@ -125,7 +125,7 @@ export interface PaymentApiProps {
   readonly cloudWatchRole?: boolean;
 
   /**
-   * Removal policy of the PG webhook secret.
+   * Removal policy of the PG callback secret.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -141,9 +141,9 @@ export interface PaymentApiProps {
 
 /**
  * The payment REST API: one function per route of {@link PAYMENT_API_ROUTES}. Caller routes need IAM
- * (SigV4) authorization; the PG webhook route has no authorizer and is authenticated by an HMAC
+ * (SigV4) authorization; the PG callback route has no authorizer and is authenticated by an HMAC
  * signature the handler checks with a key from a Secrets Manager secret this construct creates
- * (readable by the webhook function only, `PG_WEBHOOK_SECRET_ARN`).
+ * (readable by the webhook function only, `PG_CALLBACK_SECRET_ARN`).
  *
  * Request bodies are not validated by API Gateway: handlers validate them and answer 400/413 in the
  * API's own error format. The stage has access logging, ERROR execution logging, X-Ray tracing and throttling.
@@ -151,8 +151,8 @@ export interface PaymentApiProps {
 export class PaymentApi extends Construct {
   /** The REST API. */
   public readonly api: apigateway.RestApi;
-  /** The secret holding the PG webhook HMAC key. */
-  public readonly pgWebhookSecret: secretsmanager.Secret;
+  /** The secret holding the PG callback HMAC key. */
+  public readonly pgCallbackSecret: secretsmanager.Secret;
   /** Route functions by route id (e.g. `CreatePayment`). */
   public readonly functions: Readonly<Record<string, PaymentFunction>>;
   /** The access log group of the stage. */
@@ -182,12 +182,14 @@ export class PaymentApi extends Construct {
       deliveries: props.deliveriesTable,
     };
 
-    this.pgWebhookSecret = new secretsmanager.Secret(this, 'PgWebhookSecret', {
-      description: 'HMAC-SHA256 key the PG signs deposit webhooks with (X-PG-Signature: sha256=<hex>).',
+    // The construct id predates the "PG callback" name; it stays, since a new id would replace the
+    // secret and the key the PG signs with.
+    this.pgCallbackSecret = new secretsmanager.Secret(this, 'PgWebhookSecret', {
+      description: 'HMAC-SHA256 key the PG signs deposit callbacks with (X-PG-Signature: sha256=<hex>).',
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
       removalPolicy: props.secretRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
-    Validations.of(this.pgWebhookSecret).acknowledge({
+    Validations.of(this.pgCallbackSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
         'The key is shared with the PG out of band; rotating it needs the PG to switch keys at the same time ' +
@@ -234,7 +236,7 @@ export class PaymentApi extends Construct {
         fn.bindTable(ROUTE_TABLE_ENV[table], tables[table], access);
       }
       if (route.auth === 'hmac') {
-        fn.bindSecret(ENV.pgWebhookSecretArn, this.pgWebhookSecret);
+        fn.bindSecret(ENV.pgCallbackSecretArn, this.pgCallbackSecret);
       }
 
       const method = this.api.root
@@ -264,7 +266,7 @@ export class PaymentApi extends Construct {
       id: 'AwsSolutions-COG4',
       reason:
         'Callers are services, authorized with IAM (SigV4, execute-api:Invoke) rather than Cognito user pools; ' +
-        'the PG webhook is authenticated by HMAC signature.',
+        'the PG callback is authenticated by HMAC signature.',
     });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG3',

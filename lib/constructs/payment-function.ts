@@ -333,7 +333,7 @@ export class PaymentFunction extends Construct {
   /**
    * Sets `envName` to the secret's ARN and grants read access to its value.
    *
-   * @param envName environment variable the handler reads, e.g. `PG_WEBHOOK_SECRET_ARN`
+   * @param envName environment variable the handler reads, e.g. `PG_CALLBACK_SECRET_ARN`
    * @param secret the secret
    */
   public bindSecret(envName: string, secret: ISecret): void {

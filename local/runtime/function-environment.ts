@@ -12,8 +12,8 @@ import { isRecord, type CfnValue } from '../template/types';
 const RUNTIME_ONLY = new Set(['NODE_OPTIONS', 'AWS_NODEJS_CONNECTION_REUSE_ENABLED']);
 
 export interface EnvironmentOptions {
-  /** The PG webhook HMAC key used instead of the Secrets Manager secret. */
-  readonly pgWebhookSecret: string;
+  /** The PG callback HMAC key used instead of the Secrets Manager secret. */
+  readonly pgCallbackSecret: string;
   /** Webhook signing keys used instead of the secrets WEBHOOK_SECRET_ARN names, by the secret's logical id. */
   readonly webhookSecrets?: ReadonlyMap<string, string>;
   readonly onUnresolved?: UnresolvedHandler;
@@ -27,9 +27,9 @@ export function resolveFunctionEnvironment(spec: FunctionSpec, registry: LocalRe
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(spec.environment)) {
     if (RUNTIME_ONLY.has(name)) continue;
-    if (name === ENV.pgWebhookSecretArn && refersToSecret(value, registry)) {
-      // Locally the key itself replaces the secret (the handler prefers PG_WEBHOOK_SECRET).
-      env[ENV.pgWebhookSecret] = options.pgWebhookSecret;
+    if (name === ENV.pgCallbackSecretArn && refersToSecret(value, registry)) {
+      // Locally the key itself replaces the secret (the handler prefers PG_CALLBACK_SECRET).
+      env[ENV.pgCallbackSecret] = options.pgCallbackSecret;
       continue;
     }
     if (name === ENV.webhookSecretArn && refersToSecret(value, registry)) {

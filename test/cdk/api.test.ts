@@ -74,7 +74,7 @@ describe('payment API', () => {
     },
   );
 
-  it('requires IAM authorization on every caller route and leaves only the PG webhook without an authorizer', () => {
+  it('requires IAM authorization on every caller route and leaves only the PG callback without an authorizer', () => {
     const open = [...methods].filter(([, method]) => method.AuthorizationType !== 'AWS_IAM').map(([key]) => key);
     expect(open).toEqual(['POST /pg/webhooks/deposits']);
     template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
@@ -135,7 +135,7 @@ describe('payment API', () => {
     withoutRole.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 
-  it('creates the PG webhook secret with a generated key, retained by default', () => {
+  it('creates the PG callback secret with a generated key, retained by default', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     template.hasResource('AWS::SecretsManager::Secret', {
       Properties: Match.objectLike({
@@ -146,17 +146,17 @@ describe('payment API', () => {
     expect(resourcesOfType(template, 'AWS::SecretsManager::Secret').PgWebhookSecret).toBeDefined();
   });
 
-  it('gives PG_WEBHOOK_SECRET_ARN and read access on the secret to the deposit webhook function only', () => {
+  it('gives PG_CALLBACK_SECRET_ARN and read access on the secret to the deposit callback function only', () => {
     const webhookId = functionIdByEntry(template, 'lambdas/functions/pg-deposit-callback/entry.ts');
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     for (const [id, fn] of Object.entries(functions)) {
       const env = fn.Properties?.Environment.Variables as Record<string, unknown>;
       const secretActions = actionsOnResource(template, id, 'PgWebhookSecret');
       if (id === webhookId) {
-        expect(env.PG_WEBHOOK_SECRET_ARN).toEqual({ Ref: 'PgWebhookSecret' });
+        expect(env.PG_CALLBACK_SECRET_ARN).toEqual({ Ref: 'PgWebhookSecret' });
         expect(secretActions).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
       } else {
-        expect(env.PG_WEBHOOK_SECRET_ARN).toBeUndefined();
+        expect(env.PG_CALLBACK_SECRET_ARN).toBeUndefined();
         expect(secretActions).toEqual([]);
       }
     }

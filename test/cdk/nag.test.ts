@@ -68,7 +68,7 @@ describe('cdk-nag AwsSolutions', () => {
     }
   });
 
-  it('acknowledges APIG4 (no authorizer) on the PG webhook method only', () => {
+  it('acknowledges APIG4 (no authorizer) on the PG callback method only', () => {
     const app = newTestApp();
     const stack = new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers() });
     const paths = acknowledgements(stack)

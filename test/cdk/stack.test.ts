@@ -18,7 +18,7 @@ describe('PaymentOutboxStack', () => {
     ['PaymentEventsQueueUrl'],
     ['PaymentEventsDlqUrl'],
     ['RelayFailuresQueueUrl'],
-    ['PgWebhookSecretArn'],
+    ['PgCallbackSecretArn'],
   ])('outputs %s', (name) => {
     expect(Object.keys(template.findOutputs(name))).toEqual([name]);
   });
@@ -32,7 +32,7 @@ describe('PaymentOutboxStack', () => {
       'PaymentEventsDlqUrl',
       'PaymentEventsQueueUrl',
       'PaymentEventsTopicArn',
-      'PgWebhookSecretArn',
+      'PgCallbackSecretArn',
       'RelayFailuresQueueUrl',
     ]);
   });
@@ -48,7 +48,7 @@ describe('PaymentOutboxStack', () => {
     template.hasOutput('PaymentEventsQueueUrl', { Value: { Ref: 'PaymentEventsQueue' } });
     template.hasOutput('PaymentEventsDlqUrl', { Value: { Ref: 'PaymentEventsDlq' } });
     template.hasOutput('RelayFailuresQueueUrl', { Value: { Ref: 'RelayFailuresQueue' } });
-    template.hasOutput('PgWebhookSecretArn', { Value: { Ref: 'PgWebhookSecret' } });
+    template.hasOutput('PgCallbackSecretArn', { Value: { Ref: 'PgWebhookSecret' } });
   });
 
   it('pins the logical ids of the stateful resources and of the subscriptions', () => {

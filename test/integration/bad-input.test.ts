@@ -103,7 +103,7 @@ describe('PG deposit callback refuses bad input without writing', () => {
     const before = await tableSizes();
     const response = await callApi(stack, 'POST', '/pg/webhooks/deposits', {
       body: signed.replace('"amount":1', `"amount":${virtualAccount.amount}`),
-      headers: { 'X-PG-Signature': signPgBody(signed, stack.endpoints.pgWebhookSecret) },
+      headers: { 'X-PG-Signature': signPgBody(signed, stack.endpoints.pgCallbackSecret) },
     });
     await expectRefused(response, 401, 'INVALID_SIGNATURE');
     expect(await tableSizes()).toEqual(before);

@@ -510,7 +510,7 @@ describe('npm run outbox (the entry point, as a process)', () => {
         dynamodbEndpoint: target.kind === 'local' ? target.dynamodbEndpoint : '',
         queues: { 'entry.fifo': pair.source, 'entry-dlq.fifo': pair.dlq },
         tables: { Outbox: OUTBOX_TABLE },
-        pgWebhookSecret: 'x',
+        pgCallbackSecret: 'x',
       }),
     );
     try {

@@ -143,7 +143,7 @@ describe('npm start', () => {
     expect(Object.keys(endpoints.topics)).toEqual(['payment-events.fifo']);
     // --no-consumers: no dispatcher would call a receiver, so none is started.
     expect(endpoints.webhookReceiverUrl).toBeUndefined();
-    expect(run.output()).toContain(endpoints.pgWebhookSecret);
+    expect(run.output()).toContain(endpoints.pgCallbackSecret);
     expect(run.output()).toContain('off (--no-consumers)');
     const children = readPids(run).children;
     expect(children.map((c) => c.name).sort()).toEqual(['DynamoDB Local', 'SQS emulator']);

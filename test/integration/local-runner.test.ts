@@ -109,11 +109,11 @@ describe('resources from the synthesized template', () => {
     expect(stack.endpoints.snsEndpoint).toBe(stack.endpoints.sqsEndpoint);
     expect(environmentOf('outbox-relay')?.PAYMENT_EVENTS_TOPIC_ARN).toBe(stack.endpoints.topics[PAYMENT_EVENTS_TOPIC]);
     expect(environmentOf('outbox-relay')?.PAYMENT_EVENTS_QUEUE_URL).toBeUndefined();
-    expect(environmentOf('pg-deposit-callback')?.PG_WEBHOOK_SECRET).toBe(stack.endpoints.pgWebhookSecret);
-    expect(environmentOf('pg-deposit-callback')?.PG_WEBHOOK_SECRET_ARN).toBeUndefined();
+    expect(environmentOf('pg-deposit-callback')?.PG_CALLBACK_SECRET).toBe(stack.endpoints.pgCallbackSecret);
+    expect(environmentOf('pg-deposit-callback')?.PG_CALLBACK_SECRET_ARN).toBeUndefined();
     // Nothing of a stack goes into the runner's process: several stacks can share it.
     expect(process.env.PAYMENT_EVENTS_TOPIC_ARN).toBeUndefined();
-    expect(process.env.PG_WEBHOOK_SECRET).toBeUndefined();
+    expect(process.env.PG_CALLBACK_SECRET).toBeUndefined();
     expect(process.env.AWS_ENDPOINT_URL_SQS).toBeUndefined();
   });
 

@@ -32,7 +32,7 @@ describe('two local stacks in one process', () => {
     expect(first.apiUrl).not.toBe(second.apiUrl);
     expect(first.endpoints.dynamodbEndpoint).not.toBe(second.endpoints.dynamodbEndpoint);
     expect(first.endpoints.sqsEndpoint).not.toBe(second.endpoints.sqsEndpoint);
-    expect(first.endpoints.pgWebhookSecret).not.toBe(second.endpoints.pgWebhookSecret);
+    expect(first.endpoints.pgCallbackSecret).not.toBe(second.endpoints.pgCallbackSecret);
     expect(first.stateDir).not.toBe(second.stateDir);
   });
 

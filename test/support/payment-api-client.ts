@@ -55,7 +55,7 @@ export async function deposit(
     });
   return callApi(stack, 'POST', '/pg/webhooks/deposits', {
     body,
-    headers: { 'X-PG-Signature': signPgBody(body, options.secret ?? stack.endpoints.pgWebhookSecret) },
+    headers: { 'X-PG-Signature': signPgBody(body, options.secret ?? stack.endpoints.pgCallbackSecret) },
   });
 }
 

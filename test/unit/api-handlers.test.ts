@@ -20,7 +20,7 @@ const ENVIRONMENT = {
   PAYMENTS_TABLE_NAME: 'Payments',
   OUTBOX_TABLE_NAME: 'Outbox',
   IDEMPOTENCY_TABLE_NAME: 'Idempotency',
-  PG_WEBHOOK_SECRET: SECRET,
+  PG_CALLBACK_SECRET: SECRET,
 };
 
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -197,18 +197,18 @@ describe('POST /pg/webhooks/deposits', () => {
 });
 
 describe('pg-deposit-callback configuration', () => {
-  const { PG_WEBHOOK_SECRET: _inline, ...deployed } = ENVIRONMENT;
+  const { PG_CALLBACK_SECRET: _inline, ...deployed } = ENVIRONMENT;
   const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:pg-webhook-AbCdEf';
 
-  it('takes the HMAC key from PG_WEBHOOK_SECRET (local mode) or the secret PG_WEBHOOK_SECRET_ARN names', () => {
+  it('takes the HMAC key from PG_CALLBACK_SECRET (local mode) or the secret PG_CALLBACK_SECRET_ARN names', () => {
     expect(pgDepositCallback.configFromEnv(ENVIRONMENT).signingSecret).toEqual({ value: SECRET });
-    expect(pgDepositCallback.configFromEnv({ ...deployed, PG_WEBHOOK_SECRET_ARN: ARN }).signingSecret).toEqual({ arn: ARN });
+    expect(pgDepositCallback.configFromEnv({ ...deployed, PG_CALLBACK_SECRET_ARN: ARN }).signingSecret).toEqual({ arn: ARN });
   });
 
-  it('refuses, when the configuration is read, an environment with neither PG_WEBHOOK_SECRET nor PG_WEBHOOK_SECRET_ARN', () => {
+  it('refuses, when the configuration is read, an environment with neither PG_CALLBACK_SECRET nor PG_CALLBACK_SECRET_ARN', () => {
     expect(() => pgDepositCallback.configFromEnv(deployed)).toThrow(ConfigurationError);
     expect(() => pgDepositCallback.configFromEnv(deployed)).toThrow(
-      'Environment variable PG_WEBHOOK_SECRET_ARN is required (or PG_WEBHOOK_SECRET for local use)',
+      'Environment variable PG_CALLBACK_SECRET_ARN is required (or PG_CALLBACK_SECRET for local use)',
     );
   });
 });

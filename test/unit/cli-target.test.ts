@@ -9,7 +9,7 @@ const endpoints = (extra: Record<string, unknown> = {}): string =>
     sqsEndpoint: 'http://127.0.0.1:4566',
     dynamodbEndpoint: 'http://127.0.0.1:8000',
     queues: { 'payment-events.fifo': 'http://sqs.us-east-1.localhost:4566/000000000000/payment-events.fifo' },
-    pgWebhookSecret: 's',
+    pgCallbackSecret: 's',
     ...extra,
   });
 

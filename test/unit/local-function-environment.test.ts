@@ -7,7 +7,7 @@ import { resolveFunctionEnvironment } from '../../local/runtime/function-environ
 import { localRegistry as registry } from '../support/local-registry';
 
 describe('resolving a function’s environment locally', () => {
-  it('replaces the PG webhook secret reference with the local key and resolves the rest', () => {
+  it('replaces the PG callback secret reference with the local key and resolves the rest', () => {
     const env = resolveFunctionEnvironment(
       {
         logicalId: 'Fn',
@@ -16,12 +16,12 @@ describe('resolving a function’s environment locally', () => {
         shortName: 'x',
         timeoutSeconds: 3,
         memoryMb: 128,
-        environment: { PG_WEBHOOK_SECRET_ARN: { Ref: 'Secret' }, OUTBOX_TABLE_NAME: { Ref: 'OutboxTable' }, NODE_OPTIONS: '--enable-source-maps' },
+        environment: { PG_CALLBACK_SECRET_ARN: { Ref: 'Secret' }, OUTBOX_TABLE_NAME: { Ref: 'OutboxTable' }, NODE_OPTIONS: '--enable-source-maps' },
       },
       registry,
-      { pgWebhookSecret: 'k3y' },
+      { pgCallbackSecret: 'k3y' },
     );
-    expect(env).toEqual({ PG_WEBHOOK_SECRET: 'k3y', OUTBOX_TABLE_NAME: 'OutboxTable' });
+    expect(env).toEqual({ PG_CALLBACK_SECRET: 'k3y', OUTBOX_TABLE_NAME: 'OutboxTable' });
   });
 
   it('replaces a dispatcher’s WEBHOOK_SECRET_ARN with the local key of that secret', () => {
@@ -36,7 +36,7 @@ describe('resolving a function’s environment locally', () => {
         environment: { SUBSCRIBER_NAME: 'shop', WEBHOOK_SECRET_ARN: { Ref: 'HookSecret' }, SUBSCRIBER_QUEUE_URL: { Ref: 'Q' } },
       },
       registry,
-      { pgWebhookSecret: 'k3y', webhookSecrets: new Map([['HookSecret', 'sh0p']]) },
+      { pgCallbackSecret: 'k3y', webhookSecrets: new Map([['HookSecret', 'sh0p']]) },
     );
     expect(env).toEqual({ SUBSCRIBER_NAME: 'shop', WEBHOOK_SECRET: 'sh0p', SUBSCRIBER_QUEUE_URL: 'http://sqs.us-east-1.localhost:4566/000000000000/q.fifo' });
   });

@@ -15,14 +15,14 @@ import { createPaymentService, paymentApiConfigFromEnv, type PaymentApiConfig } 
 import { verifyPgSignature } from './pg-callback-signature';
 
 export interface PgDepositCallbackConfig extends PaymentApiConfig {
-  /** The PG callback's HMAC key: PG_WEBHOOK_SECRET (local mode, tests) or the secret PG_WEBHOOK_SECRET_ARN names. */
+  /** The PG callback's HMAC key: PG_CALLBACK_SECRET (local mode, tests) or the secret PG_CALLBACK_SECRET_ARN names. */
   readonly signingSecret: SecretSource;
 }
 
 export function pgDepositCallbackConfigFromEnv(env: Environment): PgDepositCallbackConfig {
   return {
     ...paymentApiConfigFromEnv(env),
-    signingSecret: secretSourceFromEnv({ inline: ENV.pgWebhookSecret, arn: ENV.pgWebhookSecretArn }, env),
+    signingSecret: secretSourceFromEnv({ inline: ENV.pgCallbackSecret, arn: ENV.pgCallbackSecretArn }, env),
   };
 }
 
