@@ -73,7 +73,7 @@ beforeAll(async () => {
       await clients.dynamodb.send(new ListTablesCommand({}));
       break;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not start on port ${dynamoPort}: ${(error as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not start on port ${dynamoPort}: ${(error as Error).message}`, { cause: error });
       await new Promise((r) => setTimeout(r, 100));
     }
   }
