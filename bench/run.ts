@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: pure CPU paths, bundle sizes and cold imports, the whole local pipeline, and
- * delivery latency per subscriber (a queue, a healthy webhook, a flaky webhook).
+ * delivery latency per subscriber (a queue, a healthy webhook, a flaky webhook), and what one confirm costs.
  * Writes bench/results/latest.json and bench/results/latest.md. Numbers, never assertions.
  *
  *   npm run bench -- --payments 500 --concurrency 16 --webhook-payments 100 --flaky-fail-rate 0.3
@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { measureBundles } from './bundles';
+import { runConfirmCost } from './confirm-cost';
 import { runEndToEnd } from './end-to-end';
 import { runPureBenchmarks } from './pure';
 import { runWebhookDelivery } from './webhook-delivery';
@@ -37,7 +38,10 @@ console.log(`delivery per subscriber: ${values['webhook-payments']} payments, fl
 // In this process, after the end-to-end stack has stopped (one stack at a time: each measures an unshared machine).
 const webhookDelivery = await runWebhookDelivery({ payments: Number(values['webhook-payments']), concurrency: 8, flakyFailRate });
 
-const results = { machine, pure, bundles, endToEnd, webhookDelivery };
+console.log('confirm cost: 200 confirms one at a time, 200 at concurrency 8 ...');
+const confirmCost = await runConfirmCost({ payments: 200, concurrency: 8 });
+
+const results = { machine, pure, bundles, endToEnd, webhookDelivery, confirmCost };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
 
@@ -65,6 +69,11 @@ ${table(endToEnd)}
 | measure | value |
 | --- | --- |
 ${table(webhookDelivery)}
+
+## One confirm (PG attempt recorded first, sandbox PG, answer committed with the event); GET of a payment as the same run's floor
+| measure | value |
+| --- | --- |
+${table({ ...confirmCost })}
 `;
 writeFileSync('bench/results/latest.md', markdown);
 console.log(markdown);

@@ -1,8 +1,10 @@
 /**
  * One chaos run: start the local stack in this process, drive payments through the HTTP API while
- * every fault kind is injected from one seed, stop injecting, recover (final sweep, DLQ redrive
- * with the outbox CLI), and check the tables and what the webhook subscriber's receiver got. `npm run chaos` (chaos/run.ts) and the smaller run
- * in `npm test` (test/integration/chaos.test.ts) both call `runChaos`.
+ * every fault kind is injected from one seed, stop injecting, recover (PG reconciler until no
+ * attempt is open, final sweep, DLQ redrive with the outbox CLI), and check the tables (the
+ * sandbox PG's ledger included) and what the webhook subscriber's receiver got. `npm run chaos`
+ * (chaos/run.ts) and the smaller run in `npm test` (test/integration/chaos.test.ts) both call
+ * `runChaos`.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { loadTemplate } from '../local/template/template-cache';
 import { readTemplate, webhookSubscriberOf } from '../local/template/resolve';
 import type { CfnTemplate } from '../local/template/types';
 import { startWebhookReceiver, type WebhookReceiver } from '../tools/webhook-receiver/receiver';
-import { snapshotTables, verify, type Verification, type WebhookObservation } from './checks';
+import { settledVersions, snapshotTables, verify, type Verification, type WebhookObservation } from './checks';
 import { drivePayments, planPayments, type DriveResult } from './driver';
 import {
   ChaosFaults,
@@ -24,11 +26,19 @@ import {
   installChaosFaults,
   type FaultCounts,
   type FaultRates,
+  type InjectedPgFailure,
   type InjectedTransactionFailure,
 } from './faults/chaos-faults';
 import { SeededRandom } from './random';
-import { queueDepth, settle, type SettleReport } from './recovery';
+import { PG_RECONCILER, queueDepth, settle, tallyReconcilerRuns, type SettleReport } from './recovery';
 import { CONSUMER_POLLER, PAYMENT_EVENTS_QUEUE, RELAY_POLLER, SweeperRace, sweeperDependencies, type SweeperRaceStats } from './sweeper';
+
+/**
+ * The PG reconciler's grace period in a chaos run: longer than the API functions' timeout (10 s),
+ * as the stack requires, so its scheduled runs during the drive never take an attempt whose
+ * request is still in flight; the settle phase waits for the youngest open attempt to pass it.
+ */
+export const CHAOS_RECONCILER_GRACE_SECONDS = 12;
 
 /** The app's webhook subscriber: the run posts its events to an in-process receiver that fails some requests. */
 export const CHAOS_WEBHOOK_SUBSCRIBER = 'notifications';
@@ -67,6 +77,10 @@ export interface ChaosOptions {
   readonly consumerOneAtATime?: boolean;
   /** Fewest committed events for the run to pass (0 = no minimum). @default 0 */
   readonly minEvents?: number;
+  /** The PG reconciler's grace period (its RECONCILER_GRACE_SECONDS). @default CHAOS_RECONCILER_GRACE_SECONDS */
+  readonly reconcilerGraceSeconds?: number;
+  /** A 503's Retry-After is honoured times this by the driver before it retries. @default 0.05 */
+  readonly retryAfterScale?: number;
   /**
    * Stack options over the chaos defaults (tests pass their template and state directory). A
    * `functionClients` given here runs first; the fault middlewares go on the clients it returns.
@@ -81,7 +95,9 @@ export interface ChaosTimings {
   driveMs: number;
   /** After the drive, faults stay on while the relay and the consumer catch up (bounded). */
   drainMs: number;
+  /** The whole recovery, the reconciler's runs (`reconcileMs`) included. */
   settleMs: number;
+  reconcileMs: number;
   verifyMs: number;
   totalMs: number;
 }
@@ -99,6 +115,11 @@ export interface PipelineStats {
   readonly redriveRounds: number;
   readonly redrivenMessages: number;
   readonly finalSweepRepublished: number;
+  /** 503 PG_UNAVAILABLE answers the driver got (and retried, but for a step's last attempt). */
+  readonly pgUnavailableAnswers: number;
+  /** Money-moving steps still 5xx after the last retry, or whose caller gave up, left to the reconciler. */
+  readonly unresolvedSteps: number;
+  readonly gaveUpSteps: number;
 }
 
 export interface ChaosReport {
@@ -111,6 +132,7 @@ export interface ChaosReport {
   readonly drive: Omit<DriveResult, 'payments'> & { readonly created: number };
   readonly faults: FaultCounts;
   readonly transactionFailures: readonly InjectedTransactionFailure[];
+  readonly pgFailures: readonly InjectedPgFailure[];
   readonly race: SweeperRaceStats;
   readonly settle: SettleReport;
   readonly verification: Verification;
@@ -136,8 +158,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => {});
   const rates: FaultRates = { ...DEFAULT_RATES, ...options.rates };
   const started = Date.now();
-  const timings: ChaosTimings = { stackStartMs: 0, driveMs: 0, drainMs: 0, settleMs: 0, verifyMs: 0, totalMs: 0 };
-  const plans = planPayments(new SeededRandom(options.seed), options.payments);
+  const timings: ChaosTimings = { stackStartMs: 0, driveMs: 0, drainMs: 0, settleMs: 0, reconcileMs: 0, verifyMs: 0, totalMs: 0 };
+  const plans = planPayments(new SeededRandom(options.seed), options.payments, { raceRate: rates.confirmCancelRace });
+  const reconcilerGraceSeconds = options.reconcilerGraceSeconds ?? CHAOS_RECONCILER_GRACE_SECONDS;
   const stateDir = options.stack?.stateDir ?? join(DEFAULT_STATE_DIR, 'chaos');
 
   // The template cache `npm start` and the tests share (re-synthesized only when lib/ changed).
@@ -174,10 +197,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ...options.stack,
     template,
     stateDir,
+    functionEnvironment: {
+      ...options.stack?.functionEnvironment,
+      [PG_RECONCILER]: { RECONCILER_GRACE_SECONDS: String(reconcilerGraceSeconds), ...options.stack?.functionEnvironment?.[PG_RECONCILER] },
+    },
     // Each function instance's own clients carry the fault middlewares (inert until faults.start).
     functionClients: (fn, clients) => chaosFunctionClients(fn, options.stack?.functionClients?.(fn, clients) ?? clients),
   });
   timings.stackStartMs = Date.now() - started;
+  // Its scheduled runs during the drive close what callers gave up on; the report counts them.
+  const reconcilerTally = tallyReconcilerRuns(stack);
   log(`stack up in ${timings.stackStartMs} ms (API ${stack.apiUrl}); state in ${stateDir}`);
 
   // fauxqs serves SNS on the SQS port.
@@ -203,6 +232,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       apiUrl: stack.apiUrl,
       pgCallbackSecret: stack.endpoints.pgCallbackSecret,
       concurrency: options.concurrency,
+      ...(options.retryAfterScale !== undefined && { retryAfterScale: options.retryAfterScale }),
+      seed: options.seed,
+      giveUpRate: rates.callerGivesUp,
       onProgress: (done) => {
         if (Date.now() - lastLog < 5_000) return;
         lastLog = Date.now();
@@ -212,7 +244,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       },
     });
     timings.driveMs = Date.now() - driveStarted;
-    log(`drive done in ${timings.driveMs} ms: ${drive.payments.size} payments created, ${drive.failedCreates.length} creates failed, ${drive.requests} requests`);
+    log(
+      `drive done in ${timings.driveMs} ms: ${drive.payments.size} payments created, ${drive.failedCreates.length} creates failed, ${drive.requests} requests, ` +
+        `${drive.races.total} confirm/cancel races, ${drive.unresolved.length} step(s) left to the reconciler`,
+    );
 
     // Events committed late in the drive would otherwise never meet a fault: keep injecting while
     // the relay and the consumer catch up, then stop.
@@ -223,9 +258,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await faults.stopInjecting();
     log(`injection stopped after a ${timings.drainMs} ms drain with faults on; recovering`);
 
-    const expected = new Map([...drive.payments.values()].map((p) => [p.paymentId, p.version]));
-    const settleReport = await settle(stack, { stateDir, expected, sweeper, timeoutMs: options.settleTimeoutMs ?? 600_000, log });
+    // The reconciler runs first; a payment whose step it committed must then reach that version.
+    let expected = new Map([...drive.payments.values()].map((p) => [p.paymentId, p.version]));
+    const settleReport = await settle(stack, {
+      stateDir,
+      expected: async () => (expected = settledVersions(drive.payments, await stack.scanTable('Payments'))),
+      reconcilerGraceSeconds,
+      reconcilerTally,
+      sweeper,
+      timeoutMs: options.settleTimeoutMs ?? 600_000,
+      log,
+    });
     timings.settleMs = settleReport.durationMs;
+    timings.reconcileMs = settleReport.reconciler.durationMs;
 
     let webhook: WebhookObservation | undefined;
     if (receiver) {
@@ -249,6 +294,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       drive,
       faultCounts: faults.counts,
       transactionFailures: faults.transactionFailures,
+      pgFailures: faults.pgFailures,
       race: race.stats,
       settle: settleReport,
       minEvents: options.minEvents ?? 0,
@@ -276,6 +322,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       drive: { ...driveSummary, created: payments.size },
       faults: { ...faults.counts },
       transactionFailures: faults.transactionFailures,
+      pgFailures: faults.pgFailures,
       race: { ...race.stats },
       settle: settleReport,
       verification,
@@ -290,6 +337,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         redriveRounds: settleReport.redrives.length,
         redrivenMessages: settleReport.redrives.reduce((sum, r) => sum + r.moved, 0),
         finalSweepRepublished: settleReport.finalSweep.republished,
+        pgUnavailableAnswers: drive.pgUnavailable,
+        unresolvedSteps: drive.unresolved.length,
+        gaveUpSteps: drive.gaveUp,
       },
       timings,
       violations: verification.checks.filter((c) => !c.ok).map((c) => c.name),

@@ -1,12 +1,14 @@
 /**
  * What a chaos run must prove, read from the tables after the pipeline settled: every committed
  * event applied exactly once, in order, per payment; nothing from a failed transaction; nothing
- * left pending or in the DLQ; and every fault kind actually injected.
+ * left pending or in the DLQ; money at the (sandbox) PG agreeing with the payments (its ledger:
+ * every charge approved or refunded, none twice, no approved payment cancelled without its
+ * refund, no PG attempt left open); and every fault kind actually injected.
  */
 import { PENDING_SHARD_ATTRIBUTE } from '../lambdas/domain/pending-shards';
 import type { LocalStack } from '../local/stack';
-import type { DriveResult } from './driver';
-import type { FaultCounts, InjectedTransactionFailure } from './faults/chaos-faults';
+import { EVENT_OF_STEP, STATUS_OF_STEP, type DrivenPayment, type DriveResult, type RaceStats } from './driver';
+import type { FaultCounts, InjectedPgFailure, InjectedTransactionFailure } from './faults/chaos-faults';
 import type { SettleReport } from './recovery';
 import type { SweeperRaceStats } from './sweeper';
 
@@ -26,13 +28,54 @@ export interface TableSnapshot {
   readonly outbox: Item[];
   readonly inbox: Item[];
   readonly idempotency: Item[];
+  /** PgAttempts: one item per (payment, operation), `status` open or closed. */
+  readonly attempts: Item[];
+  /** The sandbox PG's ledger (`payment#<id>` money items, `key#<key>` answers); undefined without a sandbox PG. */
+  readonly ledger?: Item[];
+}
+
+/** Every item of the table, or undefined when the stack has no such table. */
+async function scanIfPresent(stack: LocalStack, fragment: string): Promise<Item[] | undefined> {
+  try {
+    stack.tableName(fragment);
+  } catch {
+    return undefined;
+  }
+  return (await stack.scanTable(fragment)) as Item[];
 }
 
 export async function snapshotTables(stack: LocalStack): Promise<TableSnapshot> {
-  const [payments, outbox, inbox, idempotency] = await Promise.all(
-    ['Payments', 'Outbox', 'Inbox', 'Idempotency'].map((fragment) => stack.scanTable(fragment)),
-  );
-  return { payments: payments as Item[], outbox: outbox as Item[], inbox: inbox as Item[], idempotency: idempotency as Item[] };
+  const [payments, outbox, inbox, idempotency, attempts, ledger] = await Promise.all([
+    ...['Payments', 'Outbox', 'Inbox', 'Idempotency'].map((fragment) => stack.scanTable(fragment) as Promise<Item[]>),
+    scanIfPresent(stack, 'PgAttempts'),
+    scanIfPresent(stack, 'SandboxPgLedger'),
+  ]);
+  return {
+    payments: payments as Item[],
+    outbox: outbox as Item[],
+    inbox: inbox as Item[],
+    idempotency: idempotency as Item[],
+    attempts: attempts ?? [],
+    ...(ledger && { ledger }),
+  };
+}
+
+/**
+ * The version each created payment must end at: the one its last answer reported, or, for a
+ * payment whose money-moving step was left unresolved (5xx after the last retry, its PG attempt
+ * left to the reconciler), the stored one when it is that version or the next in the step's
+ * status (the reconciler, or a retry the driver never heard of, committed it). Anything else
+ * keeps the answered version, so the checks report it.
+ */
+export function settledVersions(payments: ReadonlyMap<string, DrivenPayment>, stored: readonly Item[]): Map<string, number> {
+  const storedById = new Map(stored.map((item) => [String(item.paymentId), item]));
+  const versions = new Map<string, number>();
+  for (const [id, driven] of payments) {
+    const item = storedById.get(id);
+    const committedLater = driven.unresolved !== undefined && item?.version === driven.version + 1 && item.status === STATUS_OF_STEP[driven.unresolved];
+    versions.set(id, committedLater ? driven.version + 1 : driven.version);
+  }
+  return versions;
 }
 
 /** How a payment's applied sequences deviate from 1, 2, 3, ... */
@@ -60,6 +103,20 @@ export interface FaultKindRow {
   readonly fault: string;
   readonly injected: number;
   readonly note: string;
+}
+
+/** The PG boundary's fault kinds (each must be > 0): numbered after the webhook's. */
+export function pgFaultRows(counts: FaultCounts, races: RaceStats): FaultKindRow[] {
+  const outcomes = Object.entries(races.outcomes)
+    .filter(([, n]) => n > 0)
+    .map(([outcome, n]) => `${n} ${outcome}`)
+    .join(', ');
+  return [
+    { fault: '10 PG answer lost after charging', injected: counts.pgAnswersLost, note: 'ledger transaction committed, then TimeoutError (503 PG_UNAVAILABLE, attempt left open)' },
+    { fault: '11 PG down', injected: counts.pgDownCalls, note: 'ledger call failed before anything was written (503 PG_UNAVAILABLE)' },
+    { fault: '12 function killed between the PG answer and the commit', injected: counts.pgKilledCommits, note: 'commit closing the attempt thrown before DynamoDB (500)' },
+    { fault: '13 confirm/cancel races', injected: races.total, note: `cancel sent with the confirm${outcomes ? `: ${outcomes}` : ''}` },
+  ];
 }
 
 /** One row per fault kind the run must inject (each must be > 0). */
@@ -100,6 +157,8 @@ export interface VerifyInput {
   readonly drive: DriveResult;
   readonly faultCounts: FaultCounts;
   readonly transactionFailures: readonly InjectedTransactionFailure[];
+  /** Confirm/cancel requests made to fail at the PG boundary (lost answer, PG down, killed before the commit). */
+  readonly pgFailures: readonly InjectedPgFailure[];
   readonly race: SweeperRaceStats;
   readonly settle: SettleReport;
   /** Fewest committed events the run must reach (the issue asks for 10,000 in the default run). @default 0 */
@@ -143,16 +202,20 @@ function check(name: string, expected: string | number, actual: string | number,
 export function verify(tables: TableSnapshot, input: VerifyInput): Verification {
   const { drive } = input;
   const checks: Check[] = [];
-  const expected = new Map([...drive.payments.values()].map((p) => [p.paymentId, p.version]));
+  // The answered versions; a step left to the reconciler may have moved its payment one version on.
+  const expected = settledVersions(drive.payments, tables.payments);
   const expectedEvents = [...expected.values()].reduce((sum, v) => sum + v, 0);
 
-  // Payments table: exactly the created payments, each at the version its last answer reported.
+  // Payments table: exactly the created payments, each at the version its last answer reported
+  // (or the one the reconciler committed for a step answered 5xx after its last retry).
   const paymentById = new Map(tables.payments.map((item) => [String(item.paymentId), item]));
   const paymentProblems: string[] = [];
   for (const [id, version] of expected) {
     const stored = paymentById.get(id);
+    const driven = drive.payments.get(id);
+    const unresolved = driven?.unresolved ? ` (its ${driven.unresolved} was left to the reconciler: ${driven.version} or ${driven.version + 1} ${STATUS_OF_STEP[driven.unresolved]} accepted)` : '';
     if (!stored) paymentProblems.push(`${id}: missing`);
-    else if (stored.version !== version) paymentProblems.push(`${id}: version ${String(stored.version)}, the API answered ${version}`);
+    else if (stored.version !== version) paymentProblems.push(`${id}: version ${String(stored.version)} ${String(stored.status)}, the API answered ${version}${unresolved}`);
   }
   for (const id of paymentById.keys()) if (!expected.has(id)) paymentProblems.push(`${id}: stored but never created successfully`);
   checks.push(check('payments stored = payments created (at their answered version)', expected.size, tables.payments.length, paymentProblems.length === 0, paymentProblems));
@@ -229,12 +292,15 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
     const orderId = String((item.response as Item | undefined)?.orderId);
     if (failedOrders.has(orderId)) leftovers.push(`idempotency record ${String(item.key)} for failed order ${orderId}`);
   }
-  const failedEventIds = new Set(input.transactionFailures.map((f) => f.eventId));
+  const failedEventIds = new Set([
+    ...input.transactionFailures.map((f) => f.eventId),
+    ...input.pgFailures.flatMap((f) => (f.eventId ? [f.eventId] : [])),
+  ]);
   for (const id of outboxIds) if (failedEventIds.has(id)) leftovers.push(`outbox event ${id} of a failed transaction`);
   for (const id of inboxIdSet) if (failedEventIds.has(id)) leftovers.push(`applied event ${id} of a failed transaction`);
   checks.push(
     check(
-      `items/events of failed transactions (${failedOrders.size} orders, ${input.transactionFailures.length} writes)`,
+      `items/events of failed transactions (${failedOrders.size} orders, ${input.transactionFailures.length + input.pgFailures.filter((f) => f.eventId).length} writes)`,
       0,
       leftovers.length,
       leftovers.length === 0,
@@ -242,11 +308,18 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
     ),
   );
 
-  // The API answered every injected failure with a 5xx, and nothing else failed.
-  const injected = input.transactionFailures.map((f) => `${f.orderId}#${f.version}`).sort();
-  const answered = drive.failedWrites.map((f) => `${f.orderId}#${f.version}`).sort();
+  // The API answered every injected failure with a 5xx, and nothing else failed. A failure is
+  // named by its order and the event it would have committed (one of each per payment; in a
+  // confirm/cancel race the version a cancel would have written is not known to the caller).
+  const injected = [
+    ...input.transactionFailures.map((f) => `${f.orderId}#${f.eventType}`),
+    ...input.pgFailures.map((f) => `${f.orderId}#${f.eventType}`),
+  ].sort();
+  const answered = drive.failedWrites.map((f) => `${f.orderId}#${EVENT_OF_STEP[f.step]}`).sort();
   const mismatch = injected.length !== answered.length || injected.some((key, i) => key !== answered[i]);
-  checks.push(check('API 5xx answers = injected transaction failures', injected.length, answered.length, !mismatch, mismatch ? diff(injected, answered) : []));
+  checks.push(
+    check('API 5xx answers = injected failures (transactions, PG boundary)', injected.length, answered.length, !mismatch, mismatch ? diff(injected, answered) : []),
+  );
   checks.push(
     check('other API answers (4xx, 409, network, 5xx after retries)', 0, drive.unexpected.length, drive.unexpected.length === 0, drive.unexpected.map((u) => `${u.orderId} ${u.step}: ${u.status} ${u.body}`)),
   );
@@ -258,6 +331,8 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
     check('pipeline settled (all applied, queues empty)', 'yes', settle.settled ? 'yes' : `no: ${settle.unapplied} payments short, ${settle.mainQueueDepth} queued`, settle.settled),
   );
 
+  checks.push(...pgLedgerChecks(tables));
+
   const faults = faultRows(input.faultCounts, input.race, drive.failedCreates.length, input.transactionFailures);
   if (input.webhook) {
     checks.push(...webhookChecks(input.webhook, tables.outbox));
@@ -267,6 +342,7 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
       note: `503 answers to the ${input.webhook.subscriber} dispatcher (retried with backoff)`,
     });
   }
+  if (tables.ledger) faults.push(...pgFaultRows(input.faultCounts, drive.races));
   const zero = faults.filter((row) => row.injected === 0).map((row) => row.fault);
   checks.push(check('fault kinds never injected', 0, zero.length, zero.length === 0, zero));
 
@@ -278,6 +354,20 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
   const notes = settle.redrives.flatMap((round, i) =>
     round.exitCode === 0 ? [] : [`dlq redrive round ${i + 1} ended with exit ${round.exitCode}: ${round.warnings.join(' ')}`],
   );
+  const reconciler = settle.reconciler;
+  const closedByReconciler = reconciler.scheduled.closed + reconciler.closed;
+  if (reconciler.available && closedByReconciler !== drive.unresolved.length) {
+    notes.push(`the PG reconciler closed ${closedByReconciler} attempt(s) (${reconciler.scheduled.closed} in scheduled runs), and ${drive.unresolved.length} step(s) were left to it`);
+  }
+  if (!tables.ledger) notes.push('the stack has no sandbox PG ledger: the PG ledger rows checked nothing, and no PG boundary fault was injected');
+  for (const step of drive.unresolved) {
+    const stored = paymentById.get(step.paymentId);
+    const driven = drive.payments.get(step.paymentId);
+    notes.push(
+      `${step.orderId} ${step.step}: ${step.status}${step.code ? ` ${step.code}` : ''} ${step.gaveUp ? 'and the caller gave up' : 'after the last retry'}; after recovery the payment is ` +
+        `${String(stored?.status)} at version ${String(stored?.version)} (answered ${String(driven?.version)})`,
+    );
+  }
   return { checks, notes, faults, eventsCommitted: tables.outbox.length, eventsApplied: appliedCount, order };
 }
 
@@ -308,5 +398,83 @@ function webhookChecks(webhook: WebhookObservation, outbox: readonly Item[]): Ch
     ),
     check(`${name} sequence order violations as received`, 0, webhook.orderViolations, webhook.orderViolations === 0),
     check(`${name} messages left in its DLQ`, 0, webhook.leftInDlq, webhook.leftInDlq === 0),
+  ];
+}
+
+const LEDGER_PAYMENT_PREFIX = 'payment#';
+
+const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
+
+/**
+ * The money at the sandbox PG against the payments and the PG attempts: every charge belongs to a
+ * payment that is APPROVED or was refunded; no payment charged (or refunded) twice; no refund on
+ * a payment that is not CANCELLED; every approved card/easy-pay payment names a charge the PG
+ * made; no approved payment cancelled without its refund; no attempt left open.
+ */
+export function pgLedgerChecks(tables: TableSnapshot): Check[] {
+  const ledger = tables.ledger ?? [];
+  const paymentById = new Map(tables.payments.map((item) => [String(item.paymentId), item]));
+  const moneyById = new Map(
+    ledger.filter((item) => String(item.pk).startsWith(LEDGER_PAYMENT_PREFIX)).map((item) => [String(item.pk).slice(LEDGER_PAYMENT_PREFIX.length), item]),
+  );
+  const money = (id: string) => {
+    const item = moneyById.get(id);
+    return {
+      charges: Math.max(Number(item?.chargeCount ?? 0), list(item?.chargeIds).length),
+      chargeIds: list(item?.chargeIds),
+      refunds: Math.max(Number(item?.refundCount ?? 0), list(item?.refundIds).length),
+      refundIds: list(item?.refundIds),
+    };
+  };
+  const describe = (id: string) => {
+    const payment = paymentById.get(id);
+    const m = money(id);
+    return `${id}: ${payment ? `${String(payment.method)} ${String(payment.status)} v${String(payment.version)}` : 'no such payment'}, charged ${m.charges}x, refunded ${m.refunds}x`;
+  };
+
+  const unsettledCharges: string[] = [];
+  const chargedTwice: string[] = [];
+  const refundedTwice: string[] = [];
+  const refundsNotCancelled: string[] = [];
+  for (const id of moneyById.keys()) {
+    const m = money(id);
+    const status = paymentById.get(id)?.status;
+    if (m.charges > 0 && status !== 'APPROVED' && m.refunds === 0) unsettledCharges.push(describe(id));
+    if (m.charges > 1) chargedTwice.push(`${describe(id)} (${m.chargeIds.join(', ')})`);
+    if (m.refunds > 1) refundedTwice.push(`${describe(id)} (${m.refundIds.join(', ')})`);
+    if (m.refunds > 0 && status !== 'CANCELLED') refundsNotCancelled.push(describe(id));
+  }
+
+  const withoutCharge: string[] = [];
+  const cancelledUnrefunded: string[] = [];
+  for (const [id, payment] of paymentById) {
+    const m = money(id);
+    const card = payment.method === 'CARD' || payment.method === 'EASY_PAY';
+    const approvedBefore = payment.approvedAt !== undefined || payment.depositedAt !== undefined || payment.pgTransactionId !== undefined;
+    if (card && approvedBefore && !m.chargeIds.includes(String(payment.pgTransactionId))) {
+      withoutCharge.push(`${describe(id)}: pgTransactionId ${String(payment.pgTransactionId)} is no charge of the PG`);
+    }
+    const hadBeenApproved = approvedBefore || (card && m.charges > 0);
+    if (payment.status === 'CANCELLED' && hadBeenApproved) {
+      const refundId = payment.refundId === undefined ? undefined : String(payment.refundId);
+      if (m.refunds === 0 || refundId === undefined || !m.refundIds.includes(refundId)) {
+        cancelledUnrefunded.push(`${describe(id)}, refundId ${refundId ?? 'none'}${refundId && !m.refundIds.includes(refundId) ? ' (not in the ledger)' : ''}`);
+      }
+    }
+  }
+
+  const open = tables.attempts.filter((item) => item.status === 'open');
+  const count = (name: string, problems: readonly string[]) => check(name, 0, problems.length, problems.length === 0, problems);
+  return [
+    count('PG ledger: charges on payments neither approved nor refunded', unsettledCharges),
+    count('PG ledger: payments charged more than once', chargedTwice),
+    count('PG ledger: approved payments cancelled without a refund', cancelledUnrefunded),
+    count(
+      'PG ledger: attempts still open after recovery',
+      open.map((a) => `${String(a.paymentId)} ${String(a.operation)} #${String(a.generation)} (key ${String(a.pgIdempotencyKey)}) open since ${String(a.startedAt)}`),
+    ),
+    count('PG ledger: payments refunded more than once', refundedTwice),
+    count('PG ledger: refunds on payments not cancelled', refundsNotCancelled),
+    count('PG ledger: approved card/easy-pay payments without their charge', withoutCharge),
   ];
 }

@@ -8,13 +8,27 @@
  *
  * Failed writes: a create answered 5xx is abandoned (its order id is recorded; nothing may exist
  * for it). A later change answered 5xx is retried, as a caller would ("safe to retry"), up to a
- * bound; each failed attempt is recorded with the version it tried to write. Any other answer
- * (4xx, 409, a 5xx after the last retry, a network error) is "unexpected": a chaos run injects
+ * bound, after a 503 once its `Retry-After` (scaled down) has passed; each failed attempt is
+ * recorded with the event it tried to commit. Any other answer (4xx, 409, a network error, a 5xx
+ * after the last retry of a change that moves no money) is "unexpected": a chaos run injects
  * faults below the API, so the API must either succeed or fail cleanly with a 5xx.
+ *
+ * Money-moving steps (a confirm, the cancel of an approved payment) are different after their
+ * last retry, or when the caller gives up after a 5xx (a keyed draw, `giveUpRate`): the request
+ * left an open PG attempt that the reconciler closes with whatever the PG did, so the payment's
+ * outcome is "unresolved" by the driver and read from the store after recovery (see
+ * `settledVersions` in checks.ts); the payment's script ends there.
+ *
+ * Confirm/cancel races: a share of the "approved, then cancelled" payments (keyed on the seed and
+ * the order id, so the plan itself does not change) sends its cancel together with its confirm.
+ * Either may win: the cancel of a READY payment (the confirm is then refused 409
+ * INVALID_STATE_TRANSITION), the confirm (the cancel then refunds), or the cancel arrives while
+ * the charge is in flight and is refused 409 PG_ATTEMPT_IN_PROGRESS, and is sent again once the
+ * confirm answered, as a caller would. Those 409s are expected answers of a race.
  */
 import type { PaymentMethod } from '../lambdas/domain/payment';
 import { signPgBody } from '../lambdas/functions/pg-deposit-callback/pg-callback-signature';
-import type { SeededRandom } from './random';
+import { KeyedRandom, type SeededRandom } from './random';
 
 export type Step = 'confirm' | 'decline' | 'deposit' | 'cancel';
 
@@ -46,40 +60,108 @@ export interface PaymentPlan {
   readonly amount: number;
   readonly steps: readonly Step[];
   readonly idempotencyKey?: string;
+  /** The confirm and the cancel are sent at once (only for steps confirm, cancel). */
+  readonly race?: boolean;
 }
 
-export function planPayments(random: SeededRandom, count: number): PaymentPlan[] {
+export interface PlanOptions {
+  /** Share of the payments planned "confirm, cancel" whose cancel races the confirm. @default 0 */
+  readonly raceRate?: number;
+}
+
+export function planPayments(random: SeededRandom, count: number, options: PlanOptions = {}): PaymentPlan[] {
+  // A keyed draw, not the sequential stream: the plan of a seed stays what it was without races.
+  const races = new KeyedRandom(random.seed);
   const plans: PaymentPlan[] = [];
   for (let index = 0; index < count; index++) {
     const script = random.weighted(SCRIPTS.map((s) => [s, s.weight] as const));
     const amount = 1_000 + random.int(500) * 100;
     const withKey = random.next() < 0.5;
+    const orderId = `chaos-${random.seed}-${index}`;
+    const race = isConfirmThenCancel(script.steps) && races.chance('confirm-cancel-race', orderId, options.raceRate ?? 0);
     plans.push({
       index,
-      orderId: `chaos-${random.seed}-${index}`,
+      orderId,
       method: script.method,
       amount,
       steps: script.steps,
       ...(withKey && { idempotencyKey: `chaos-${random.seed}-${index}-create` }),
+      ...(race && { race: true }),
     });
   }
   return plans;
 }
+
+function isConfirmThenCancel(steps: readonly Step[]): boolean {
+  return steps.length === 2 && steps[0] === 'confirm' && steps[1] === 'cancel';
+}
+
+/** The event a step commits (one of each per payment at most). */
+export const EVENT_OF_STEP: Readonly<Record<'create' | Step, string>> = {
+  create: 'payment.created',
+  confirm: 'payment.approved',
+  deposit: 'payment.approved',
+  decline: 'payment.failed',
+  cancel: 'payment.cancelled',
+};
+
+/** The status a step leaves the payment in. */
+export const STATUS_OF_STEP: Readonly<Record<'create' | Step, string>> = {
+  create: 'READY',
+  confirm: 'APPROVED',
+  deposit: 'APPROVED',
+  decline: 'FAILED',
+  cancel: 'CANCELLED',
+};
 
 export interface DrivenPayment {
   readonly paymentId: string;
   readonly orderId: string;
   /** The version of the last successful answer: the number of events the payment must have. */
   version: number;
+  /**
+   * A money-moving step still answered 5xx after the last retry: its PG attempt was left open, and
+   * what the reconciler made of it decides. The payment then ends at `version`, or at `version + 1`
+   * in this step's status.
+   */
+  unresolved?: Step;
+  /** Set when its confirm and cancel raced. */
+  race?: RaceOutcome;
 }
 
 export interface FailedWrite {
   readonly orderId: string;
   readonly paymentId?: string;
   readonly step: 'create' | Step;
-  /** The version the write would have produced. */
+  /** The version the write would have produced (in a race, the driver's best guess). */
   readonly version: number;
   readonly status: number;
+}
+
+/** A money-moving step answered 5xx after the last retry (see DrivenPayment.unresolved). */
+export interface UnresolvedStep {
+  readonly orderId: string;
+  readonly paymentId: string;
+  readonly step: Step;
+  readonly status: number;
+  readonly code?: string;
+  /** The caller gave up after this answer (else the retries ran out). */
+  readonly gaveUp: boolean;
+}
+
+export type RaceOutcome =
+  /** The cancel of the READY payment won; the confirm was refused (409 INVALID_STATE_TRANSITION). */
+  | 'cancel first, confirm refused'
+  /** The confirm won; the cancel then refunded (both 200). */
+  | 'confirm first, cancel refunded'
+  /** The cancel met the charge in flight (409 PG_ATTEMPT_IN_PROGRESS) and was sent again after the confirm. */
+  | 'cancel refused while charging, then sent again'
+  /** A side ended 5xx after its retries (the reconciler decides) or answered something unexpected. */
+  | 'unresolved';
+
+export interface RaceStats {
+  total: number;
+  outcomes: Record<RaceOutcome, number>;
 }
 
 export interface UnexpectedAnswer {
@@ -97,6 +179,14 @@ export interface DriveResult {
   /** Every 5xx answer to a write, creates included. */
   readonly failedWrites: FailedWrite[];
   readonly unexpected: UnexpectedAnswer[];
+  /** Money-moving steps left to the reconciler (5xx after the last retry, or the caller gave up). */
+  readonly unresolved: UnresolvedStep[];
+  /** Of those, the steps whose caller gave up after a 5xx instead of retrying. */
+  readonly gaveUp: number;
+  /** Answers 503 PG_UNAVAILABLE (each one retried after its scaled Retry-After, unless it was the last attempt). */
+  readonly pgUnavailable: number;
+  /** Confirm/cancel races run and how they ended. */
+  readonly races: RaceStats;
   readonly requests: number;
   readonly durationMs: number;
 }
@@ -107,6 +197,12 @@ export interface DriveOptions {
   readonly concurrency: number;
   /** Attempts of a change answered 5xx (creates are never retried). @default 5 */
   readonly maxAttempts?: number;
+  /** A 503's Retry-After is honoured times this before the retry (2 s -> 100 ms). @default 0.05 */
+  readonly retryAfterScale?: number;
+  /** Seed of the callers' keyed decisions (giving up). @default 0 */
+  readonly seed?: number;
+  /** Per 5xx answer of a money-moving step: the caller gives up instead of retrying (the reconciler decides). @default 0 */
+  readonly giveUpRate?: number;
   /** Called after each payment's script finished. */
   readonly onProgress?: (done: number) => void;
 }
@@ -115,7 +211,17 @@ interface Answer {
   readonly status: number;
   readonly text: string;
   readonly json: Record<string, unknown> | undefined;
+  /** Seconds, from the Retry-After header. */
+  readonly retryAfter?: number;
 }
+
+/** The error code of an error answer (`{ error: { code } }`). */
+function codeOf(answer: Answer): string | undefined {
+  const code = (answer.json?.error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function call(apiUrl: string, method: string, path: string, body: string, headers: Record<string, string> = {}): Promise<Answer> {
   try {
@@ -127,7 +233,8 @@ async function call(apiUrl: string, method: string, path: string, body: string, 
     } catch {
       json = undefined;
     }
-    return { status: response.status, text, json };
+    const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+    return { status: response.status, text, json, ...(Number.isFinite(retryAfter) && { retryAfter }) };
   } catch (error) {
     return { status: 0, text: `network error: ${error instanceof Error ? error.message : String(error)}`, json: undefined };
   }
@@ -136,11 +243,21 @@ async function call(apiUrl: string, method: string, path: string, body: string, 
 export async function drivePayments(plans: readonly PaymentPlan[], options: DriveOptions): Promise<DriveResult> {
   const started = Date.now();
   const maxAttempts = options.maxAttempts ?? 5;
+  const retryAfterScale = options.retryAfterScale ?? 0.05;
+  const callers = new KeyedRandom(options.seed ?? 0);
+  const gaveUp = new Set<string>();
   const result: { -readonly [K in keyof DriveResult]: DriveResult[K] } = {
     payments: new Map(),
     failedCreates: [],
     failedWrites: [],
     unexpected: [],
+    unresolved: [],
+    gaveUp: 0,
+    pgUnavailable: 0,
+    races: {
+      total: 0,
+      outcomes: { 'cancel first, confirm refused': 0, 'confirm first, cancel refunded': 0, 'cancel refused while charging, then sent again': 0, unresolved: 0 },
+    },
     requests: 0,
     durationMs: 0,
   };
@@ -160,6 +277,71 @@ export async function drivePayments(plans: readonly PaymentPlan[], options: Driv
         return call(options.apiUrl, 'POST', '/pg/webhooks/deposits', body, { 'X-PG-Signature': signPgBody(body, options.pgCallbackSecret) });
       }
     }
+  };
+
+  /**
+   * One step, retried while it answers 5xx (after a 503, once its Retry-After scaled down has
+   * passed); the caller of a money-moving step may give up after a 5xx instead.
+   */
+  const attemptStep = async (plan: PaymentPlan, payment: DrivenPayment, step: Step, movesMoney: boolean): Promise<Answer> => {
+    let answer: Answer | undefined;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      answer = await runStep(plan, payment.paymentId, step);
+      if (answer.status < 500) return answer;
+      result.failedWrites.push({ orderId: plan.orderId, paymentId: payment.paymentId, step, version: payment.version + 1, status: answer.status });
+      if (answer.status === 503 && codeOf(answer) === 'PG_UNAVAILABLE') result.pgUnavailable += 1;
+      if (movesMoney && callers.chance('caller-gives-up', `${plan.orderId}#${step}@${attempt}`, options.giveUpRate ?? 0)) {
+        gaveUp.add(`${plan.orderId}#${step}`);
+        return answer;
+      }
+      if (attempt < maxAttempts && answer.status === 503 && answer.retryAfter !== undefined) await sleep(answer.retryAfter * 1000 * retryAfterScale);
+    }
+    return answer as Answer;
+  };
+
+  const leaveUnresolved = (plan: PaymentPlan, payment: DrivenPayment, step: Step, answer: Answer) => {
+    payment.unresolved = step;
+    const code = codeOf(answer);
+    const abandoned = gaveUp.has(`${plan.orderId}#${step}`);
+    if (abandoned) result.gaveUp += 1;
+    result.unresolved.push({ orderId: plan.orderId, paymentId: payment.paymentId, step, status: answer.status, ...(code !== undefined && { code }), gaveUp: abandoned });
+  };
+
+  /** The confirm and the cancel at once, then the cancel again if it met the charge in flight. */
+  const race = async (plan: PaymentPlan, payment: DrivenPayment): Promise<void> => {
+    result.races.total += 1;
+    const end = (outcome: RaceOutcome) => {
+      payment.race = outcome;
+      result.races.outcomes[outcome] += 1;
+    };
+    // Either may move money (the cancel refunds when the confirm won).
+    const [confirmed, cancelled] = await Promise.all([attemptStep(plan, payment, 'confirm', true), attemptStep(plan, payment, 'cancel', true)]);
+    const versionOf = (answer: Answer) => (answer.status === 200 && typeof answer.json?.version === 'number' ? answer.json.version : undefined);
+    const confirmVersion = versionOf(confirmed);
+    const cancelVersion = versionOf(cancelled);
+    const confirmRefused = confirmed.status === 409 && codeOf(confirmed) === 'INVALID_STATE_TRANSITION';
+    const cancelInProgress = cancelled.status === 409 && codeOf(cancelled) === 'PG_ATTEMPT_IN_PROGRESS';
+    payment.version = Math.max(payment.version, confirmVersion ?? 0, cancelVersion ?? 0);
+
+    if (confirmVersion === undefined && !confirmRefused && confirmed.status < 500) unexpected(plan, 'confirm', confirmed);
+    if (cancelVersion === undefined && !cancelInProgress && cancelled.status < 500) unexpected(plan, 'cancel', cancelled);
+    // A confirm left open decides (a cancel then moved no money: it could refund only an answered charge).
+    if (confirmed.status >= 500) leaveUnresolved(plan, payment, 'confirm', confirmed);
+    else if (cancelled.status >= 500) leaveUnresolved(plan, payment, 'cancel', cancelled);
+    if (payment.unresolved !== undefined) return end('unresolved');
+
+    if (confirmRefused && cancelVersion !== undefined) return end('cancel first, confirm refused');
+    if (confirmVersion !== undefined && cancelVersion !== undefined) return end('confirm first, cancel refunded');
+    if (confirmVersion !== undefined && cancelInProgress) {
+      const again = await attemptStep(plan, payment, 'cancel', true);
+      if (again.status >= 500) leaveUnresolved(plan, payment, 'cancel', again);
+      else if (again.status !== 200 || typeof again.json?.version !== 'number') unexpected(plan, 'cancel', again);
+      else payment.version = again.json.version;
+      return end(payment.unresolved === undefined ? 'cancel refused while charging, then sent again' : 'unresolved');
+    }
+    // Both refused, or an answer already reported as unexpected.
+    if (confirmRefused && cancelInProgress) unexpected(plan, 'cancel', cancelled);
+    end('unresolved');
   };
 
   const drive = async (plan: PaymentPlan): Promise<void> => {
@@ -183,18 +365,22 @@ export async function drivePayments(plans: readonly PaymentPlan[], options: Driv
     }
     const payment: DrivenPayment = { paymentId, orderId: plan.orderId, version: Number(created.json?.version) };
     result.payments.set(paymentId, payment);
+    if (plan.race && isConfirmThenCancel(plan.steps)) return race(plan, payment);
+    let charged = false;
     for (const step of plan.steps) {
-      let answer: Answer | undefined;
-      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        answer = await runStep(plan, paymentId, step);
-        if (answer.status < 500) break;
-        result.failedWrites.push({ orderId: plan.orderId, paymentId, step, version: payment.version + 1, status: answer.status });
+      // Money moves at the PG for a confirm and for the cancel of an approved payment: an open attempt decides.
+      const movesMoney = step === 'confirm' || step === 'decline' || (step === 'cancel' && charged);
+      const answer = await attemptStep(plan, payment, step, movesMoney);
+      if (answer.status >= 500 && movesMoney) {
+        leaveUnresolved(plan, payment, step, answer);
+        return;
       }
-      if (answer?.status !== 200 || typeof answer.json?.version !== 'number') {
-        if (answer) unexpected(plan, step, answer);
+      if (answer.status !== 200 || typeof answer.json?.version !== 'number') {
+        unexpected(plan, step, answer);
         return;
       }
       payment.version = answer.json.version;
+      if (step === 'confirm' || step === 'deposit') charged = true;
     }
   };
 

@@ -1,5 +1,7 @@
 /**
- * The end of a chaos run, after injection stopped: let the relay finish, sweep with grace 0 until
+ * The end of a chaos run, after injection stopped: run the PG reconciler until no PG attempt is
+ * open (what a lost answer or a killed function left open is committed with its event, or closed
+ * as never seen by the PG), then let the relay finish, sweep with grace 0 until
  * nothing is pending, then wait for the consumer while redriving the DLQ with the outbox CLI's own
  * code (`npm run outbox -- dlq redrive`), until every payment's projection reached its version and
  * both queues are empty, or the time is up. A message that keeps coming back is not redriven
@@ -93,7 +95,156 @@ export interface RedriveRound {
   readonly warnings: readonly string[];
 }
 
+/** What the settle phase's reconciler runs did. */
+export interface ReconcilerReport {
+  /** False when the stack has no scheduled `pg-reconciler` (nothing was run). */
+  readonly available: boolean;
+  readonly graceSeconds: number;
+  /** Attempts open when injection stopped. */
+  readonly openAtStart: number;
+  readonly runs: number;
+  /** Attempts the runs closed (their summaries' `reconciled`), and how those of `openAtStart` ended. */
+  readonly closed: number;
+  readonly outcomes: Readonly<Record<string, number>>;
+  /** Results the runs reported failed (retried by the next run), and runs that threw. */
+  readonly failedResults: number;
+  readonly failedRuns: number;
+  readonly leftOpen: number;
+  /** What the reconciler's scheduled runs did before (during the drive and the drain). */
+  readonly scheduled: ReconcilerTally;
+  readonly durationMs: number;
+}
+
+export const PG_RECONCILER = 'pg-reconciler';
+
+/** The reconciler's runs as their summaries report them. */
+export interface ReconcilerTally {
+  runs: number;
+  /** Attempts closed (the summaries' `reconciled`). */
+  closed: number;
+  failed: number;
+}
+
+/**
+ * Counts every run of the stack's `pg-reconciler` (scheduled or `runNow`) from here on, by
+ * wrapping its local function's `invoke`, which the scheduler calls.
+ */
+export function tallyReconcilerRuns(stack: LocalStack): ReconcilerTally {
+  const tally: ReconcilerTally = { runs: 0, closed: 0, failed: 0 };
+  const fn = [...stack.functions.values()].find((candidate) => candidate.spec.shortName === PG_RECONCILER);
+  if (!fn) return tally;
+  const invoke = fn.invoke.bind(fn);
+  fn.invoke = async (event: unknown) => {
+    try {
+      const summary = (await invoke(event)) as { reconciled?: unknown; failed?: unknown } | undefined;
+      tally.closed += Number(summary?.reconciled ?? 0);
+      tally.failed += Number(summary?.failed ?? 0);
+      return summary;
+    } finally {
+      tally.runs += 1;
+    }
+  };
+  return tally;
+}
+
+const NO_RECONCILER: ReconcilerReport = {
+  available: false,
+  graceSeconds: 0,
+  openAtStart: 0,
+  runs: 0,
+  closed: 0,
+  outcomes: {},
+  failedResults: 0,
+  failedRuns: 0,
+  leftOpen: 0,
+  scheduled: { runs: 0, closed: 0, failed: 0 },
+  durationMs: 0,
+};
+
+export interface ReconcileOptions {
+  /** The reconciler function's grace period (RECONCILER_GRACE_SECONDS): younger attempts are not taken. */
+  readonly graceSeconds: number;
+  /** Longest time to wait for every attempt to be closed. */
+  readonly timeoutMs: number;
+  /** The runs counted so far (`tallyReconcilerRuns`): reported as the scheduled ones. */
+  readonly tally?: ReconcilerTally;
+  readonly log: (line: string) => void;
+}
+
+type Item = Record<string, unknown>;
+
+/**
+ * Runs the stack's own `pg-reconciler` (`scheduler.runNow`, as its schedule would) until no PG
+ * attempt is open, waiting for the youngest to pass the grace period, within `timeoutMs`.
+ */
+export async function reconcileOpenAttempts(stack: LocalStack, options: ReconcileOptions): Promise<ReconcilerReport> {
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
+  const available = PG_RECONCILER in stack.scheduler.stats;
+  let attemptsTable = true;
+  try {
+    stack.tableName('PgAttempts');
+  } catch {
+    attemptsTable = false;
+  }
+  const scheduled = { ...(options.tally ?? NO_RECONCILER.scheduled) };
+  if (!available || !attemptsTable) return { ...NO_RECONCILER, graceSeconds: options.graceSeconds, scheduled };
+  const keyOf = (item: Item) => `${String(item.paymentId)}|${String(item.operation)}|${String(item.generation)}`;
+  const openNow = async () => ((await stack.scanTable('PgAttempts')) as Item[]).filter((item) => item.status === 'open');
+
+  const initial = await openNow();
+  let open = initial;
+  let runs = 0;
+  let closed = 0;
+  let failedResults = 0;
+  let failedRuns = 0;
+  while (open.length > 0 && Date.now() < deadline) {
+    const oldest = Math.min(...open.map((item) => Date.parse(String(item.startedAt))));
+    const waitMs = Math.min(oldest + options.graceSeconds * 1000 + 250 - Date.now(), deadline - Date.now());
+    if (waitMs > 0) await sleep(waitMs);
+    try {
+      const summary = (await stack.scheduler.runNow(PG_RECONCILER)) as { reconciled?: unknown; failed?: unknown } | undefined;
+      closed += Number(summary?.reconciled ?? 0);
+      failedResults += Number(summary?.failed ?? 0);
+      if (Number(summary?.reconciled ?? 0) === 0) await sleep(1_000);
+    } catch (error) {
+      failedRuns += 1;
+      options.log(`settle: ${PG_RECONCILER} run failed: ${error instanceof Error ? error.message : String(error)}`);
+      await sleep(1_000);
+    }
+    runs += 1;
+    open = await openNow();
+  }
+  const after = new Map(((await stack.scanTable('PgAttempts')) as Item[]).map((item) => [keyOf(item), item]));
+  const outcomes: Record<string, number> = {};
+  for (const attempt of initial) {
+    const now = after.get(keyOf(attempt));
+    const outcome = now?.status === 'closed' ? String(now.outcome) : 'still open';
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+  }
+  const report = {
+    available,
+    graceSeconds: options.graceSeconds,
+    openAtStart: initial.length,
+    runs,
+    closed,
+    outcomes,
+    failedResults,
+    failedRuns,
+    leftOpen: open.length,
+    scheduled,
+    durationMs: Date.now() - started,
+  };
+  options.log(
+    `settle: PG reconciler: its ${scheduled.runs} scheduled run(s) closed ${scheduled.closed} attempt(s); ${initial.length} open at the start, ${closed} closed in ${runs} run(s)` +
+      `${Object.keys(outcomes).length ? ` (${Object.entries(outcomes).map(([o, n]) => `${n} ${o}`).join(', ')})` : ''}, ${open.length} left open`,
+  );
+  return report;
+}
+
 export interface SettleReport {
+  /** The PG reconciler runs, first of all (their commits are events the rest must deliver). */
+  readonly reconciler: ReconcilerReport;
   readonly relayIdle: boolean;
   readonly finalSweep: FinalSweepReport;
   readonly redrives: readonly RedriveRound[];
@@ -109,8 +260,15 @@ export interface SettleReport {
 
 export interface SettleOptions {
   readonly stateDir: string;
-  /** Payment id -> the version its projection must reach. */
-  readonly expected: ReadonlyMap<string, number>;
+  /**
+   * Payment id -> the version its projection must reach; a function is called once the reconciler
+   * is done (what it committed moves some payments on).
+   */
+  readonly expected: ReadonlyMap<string, number> | (() => Promise<ReadonlyMap<string, number>>);
+  /** The reconciler function's grace period; the reconciler is run first when given. */
+  readonly reconcilerGraceSeconds?: number;
+  /** Its runs counted since the stack started (see `tallyReconcilerRuns`). */
+  readonly reconcilerTally?: ReconcilerTally;
   readonly sweeper: SweeperDependencies;
   readonly timeoutMs: number;
   /**
@@ -134,6 +292,17 @@ export async function settle(stack: LocalStack, options: SettleOptions): Promise
   const maxPerGroup = options.maxRedrivesPerGroup ?? 3;
   const redrivenGroups = new Map<string, number>();
   let redriveStopped: string | undefined;
+  const grace = options.reconcilerGraceSeconds;
+  const reconciler =
+    grace === undefined
+      ? NO_RECONCILER
+      : await reconcileOpenAttempts(stack, {
+          graceSeconds: grace,
+          timeoutMs: Math.min(options.timeoutMs, (grace + 60) * 1000),
+          ...(options.reconcilerTally && { tally: options.reconcilerTally }),
+          log: options.log,
+        });
+  const expected = typeof options.expected === 'function' ? await options.expected() : options.expected;
   const relayIdle = await stack.pollers
     .stream(RELAY_POLLER)
     .waitForIdle(Math.min(options.timeoutMs, 120_000))
@@ -145,7 +314,7 @@ export async function settle(stack: LocalStack, options: SettleOptions): Promise
   options.log(`settle: relay ${relayIdle ? 'idle' : 'NOT idle'}; final sweep: ${finalSweep.republished} event(s) republished in ${finalSweep.rounds} round(s), ${finalSweep.remaining} pending left`);
 
   const redrives: RedriveRound[] = [];
-  let unapplied = new Map(options.expected);
+  let unapplied = new Map(expected);
   let dlq = 0;
   let main = 0;
   let lastRedriveAt = 0;
@@ -192,6 +361,7 @@ export async function settle(stack: LocalStack, options: SettleOptions): Promise
   let dlqListing: string[] = [];
   if (dlq > 0) dlqListing = (await runOutboxCommand(options.stateDir, ['dlq', 'list', '--max', '50', '--hold-seconds', '1'])).output.lines;
   return {
+    reconciler,
     relayIdle,
     finalSweep,
     redrives,

@@ -8,6 +8,10 @@ const perSecond = (count: number, ms: number) => (ms > 0 ? `${(count / (ms / 100
 
 export function formatReport(report: ChaosReport): string[] {
   const { verification: v, timings: t, pipeline: p, drive } = report;
+  const r = report.settle.reconciler;
+  const outcomes = Object.entries(r.outcomes)
+    .map(([outcome, count]) => `${n(count)} ${outcome}`)
+    .join(', ');
   const lines: string[] = [];
   lines.push(
     `Chaos run: seed ${report.seed}, ${n(report.payments)} payments planned, API concurrency ${report.concurrency}, ` +
@@ -48,6 +52,18 @@ export function formatReport(report: ChaosReport): string[] {
         ['consumer answers naming another invocation\'s messages', n(p.consumerForeignAnswers)],
         ['final sweep: events republished', n(p.finalSweepRepublished)],
         ['DLQ redrive rounds / messages moved', `${n(p.redriveRounds)} / ${n(p.redrivenMessages)}`],
+        ['503 PG_UNAVAILABLE answers (retried after Retry-After, scaled)', n(p.pgUnavailableAnswers)],
+        ['money-moving steps left to the reconciler: caller gave up / retries ran out', `${n(p.gaveUpSteps)} / ${n(p.unresolvedSteps - p.gaveUpSteps)}`],
+        [
+          'PG reconciler, scheduled during the run: runs / attempts closed',
+          r.available ? `${n(r.scheduled.runs)} / ${n(r.scheduled.closed)}${r.scheduled.failed > 0 ? ` (${n(r.scheduled.failed)} results failed)` : ''}` : 'not run (no pg-reconciler)',
+        ],
+        [
+          'PG reconciler after the drive: open / runs / closed / left open',
+          r.available
+            ? `${n(r.openAtStart)} / ${n(r.runs)} / ${n(r.closed)} / ${n(r.leftOpen)}${outcomes ? ` (${outcomes})` : ''}${r.failedResults + r.failedRuns > 0 ? `; ${n(r.failedResults)} results and ${n(r.failedRuns)} runs failed` : ''}`
+            : 'not run (no pg-reconciler)',
+        ],
       ],
     ).map((l) => `  ${l}`),
   );
@@ -60,7 +76,8 @@ export function formatReport(report: ChaosReport): string[] {
         ['stack start', seconds(t.stackStartMs), ''],
         ['drive (faults on)', seconds(t.driveMs), `${perSecond(v.eventsCommitted, t.driveMs)} events committed, ${perSecond(drive.requests, t.driveMs)} API requests`],
         ['drain with faults on', seconds(t.drainMs), ''],
-        ['recovery (faults off: sweep, redrive, drain)', seconds(t.settleMs), ''],
+        ['recovery (faults off: reconcile, sweep, redrive, drain)', seconds(t.settleMs), ''],
+        [`  of which PG reconciler (grace ${r.graceSeconds} s)`, seconds(t.reconcileMs), ''],
         ['drive to all applied', seconds(t.driveMs + t.drainMs + t.settleMs), `${perSecond(v.eventsApplied, t.driveMs + t.drainMs + t.settleMs)} events applied end to end`],
         ['verification', seconds(t.verifyMs), ''],
         ['total', seconds(t.totalMs), ''],

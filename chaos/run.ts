@@ -10,7 +10,10 @@ import { randomSeed } from './random';
 import { formatReport } from './report';
 import { prepareRunnerProcess } from '../local/process/runner-process';
 
-/** ~10,400 events at 2.8 events per payment, minus the creates that fail. */
+/**
+ * ~10,400 events at 2.8 events per payment, minus the creates that fail and the scripts that end
+ * early (confirm/cancel races the cancel wins, callers giving up): ~10,250.
+ */
 export const DEFAULT_PAYMENTS = 3_700;
 export const DEFAULT_CONCURRENCY = 32;
 /** The bar for the default run. */

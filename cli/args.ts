@@ -22,6 +22,14 @@ export interface TargetOptions {
   readonly outboxTable?: string;
   /** `--queue-url <url>`: the payment events queue (else PAYMENT_EVENTS_QUEUE_URL). */
   readonly queueUrl?: string;
+  /** `--payments-table <name>` (attempts commands; else PAYMENTS_TABLE_NAME, else endpoints.json). */
+  readonly paymentsTable?: string;
+  /** `--idempotency-table <name>` (attempts commands; else IDEMPOTENCY_TABLE_NAME, else endpoints.json). */
+  readonly idempotencyTable?: string;
+  /** `--pg-attempts-table <name>` (attempts commands; else PG_ATTEMPTS_TABLE_NAME, else endpoints.json). */
+  readonly pgAttemptsTable?: string;
+  /** `--pg-ledger-table <name>`: the sandbox PG's ledger (attempts commands; else SANDBOX_PG_LEDGER_TABLE_NAME, else endpoints.json). */
+  readonly pgLedgerTable?: string;
 }
 
 export type ReplaySelection =
@@ -59,7 +67,18 @@ export type Command =
       readonly dryRun: boolean;
       readonly runId?: string;
       readonly holdSeconds: number;
-    };
+    }
+  | {
+      readonly name: 'attempts-list';
+      readonly target: TargetOptions;
+      /** Only attempts open at least this long; undefined = every open attempt. */
+      readonly olderThanSeconds?: number;
+      readonly max: number;
+    }
+  | { readonly name: 'attempts-reconcile'; readonly target: TargetOptions; readonly paymentId: string; readonly dryRun: boolean };
+
+/** How many open attempts `attempts list` reads unless `--max` says otherwise. */
+export const DEFAULT_ATTEMPTS_MAX = 100;
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -78,17 +97,26 @@ const OPTIONS = {
   'run-id': { type: 'string' },
   max: { type: 'string' },
   'hold-seconds': { type: 'string' },
+  'older-than': { type: 'string' },
+  'payments-table': { type: 'string' },
+  'idempotency-table': { type: 'string' },
+  'pg-attempts-table': { type: 'string' },
+  'pg-ledger-table': { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 type Values = { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
 const TARGET_OPTIONS: readonly OptionName[] = ['help', 'local', 'aws', 'endpoints', 'region', 'outbox-table', 'queue-url'];
+/** The payment store's tables besides the Outbox: the attempts commands only. */
+const STORE_TABLE_OPTIONS: readonly OptionName[] = ['payments-table', 'idempotency-table', 'pg-attempts-table', 'pg-ledger-table'];
 const ALLOWED: Record<Exclude<Command['name'], 'help'>, readonly OptionName[]> = {
   replay: ['payment', 'from', 'to', 'queue', 'dry-run', 'run-id'],
   'dlq-list': ['queue', 'max', 'hold-seconds'],
   'dlq-show': ['queue', 'max', 'hold-seconds'],
   'dlq-redrive': ['queue', 'to', 'group', 'dry-run', 'run-id', 'hold-seconds'],
+  'attempts-list': ['older-than', 'max', ...STORE_TABLE_OPTIONS],
+  'attempts-reconcile': ['dry-run', ...STORE_TABLE_OPTIONS],
 };
 
 export const USAGE = `Usage: npm run outbox -- <command> [options]
@@ -104,16 +132,25 @@ Commands
       Full body and attributes of one DLQ message.
   dlq redrive [--queue <dlq>] [--to <queue>] [--group <id>] [--dry-run] [--run-id <id>] [--hold-seconds <s>]
       Move DLQ messages back to their source queue, a group at a time, in sequence order.
+  attempts list [--older-than <duration, e.g. 90s, 2m, 1h>] [--max <n>]
+      Open PG attempts (money movements whose outcome is not committed yet), oldest first.
+  attempts reconcile <paymentId> [--dry-run]
+      Ask the PG about each open attempt of the payment (whatever its age) and commit the
+      outcome with its event, as the scheduled reconciler does. --dry-run changes nothing.
 
 Target (default: --local when .local/endpoints.json exists, else --aws)
   --local [--endpoints <file>]     the local runner (npm start); tables and queues from endpoints.json
   --aws [--region <r>]             AWS, usual credentials chain
   --outbox-table <name>            Outbox table (else OUTBOX_TABLE_NAME; local: discovered)
   --queue-url <url>                payment events queue (else PAYMENT_EVENTS_QUEUE_URL)
+  --payments-table, --idempotency-table, --pg-attempts-table, --pg-ledger-table <name>
+                                   attempts commands (else PAYMENTS_TABLE_NAME, IDEMPOTENCY_TABLE_NAME,
+                                   PG_ATTEMPTS_TABLE_NAME, SANDBOX_PG_LEDGER_TABLE_NAME; local: endpoints.json)
 
 Defaults: replay --queue ${DEFAULT_REPLAY_QUEUE_NAME}; dlq --queue ${DEFAULT_DLQ_NAME};
 redrive --to: the DLQ name without "-dlq" (x-dlq.fifo -> x.fifo), else the queue whose RedrivePolicy names the DLQ.
-Exit status: 0 done, 1 error, 2 refused (nothing was sent or moved; the reason is printed).`;
+Exit status: 0 done, 1 error, 2 refused (nothing was sent or moved; the reason is printed).
+attempts reconcile: 0 every open attempt closed, 2 none open or one not closed (why is printed), 1 error.`;
 
 /** Parses `argv` (without node and script). @throws UsageError */
 export function parseCommandLine(argv: readonly string[]): Command {
@@ -181,7 +218,33 @@ export function parseCommandLine(argv: readonly string[]): Command {
         throw new UsageError(`unknown dlq subcommand "${second}" (list, show, redrive)`);
     }
   }
-  throw new UsageError(`unknown command "${first}" (replay, dlq)`);
+  if (first === 'attempts') {
+    switch (second) {
+      case 'list': {
+        noExtra(rest, 'attempts list');
+        allowOnly(values, 'attempts-list');
+        const olderThan = values['older-than'] === undefined ? undefined : durationSeconds(values['older-than'], '--older-than');
+        return {
+          name: 'attempts-list',
+          target: target(values),
+          ...(olderThan !== undefined && { olderThanSeconds: olderThan }),
+          max: positiveInteger(values.max, '--max', DEFAULT_ATTEMPTS_MAX),
+        };
+      }
+      case 'reconcile': {
+        const [paymentId, ...more] = rest;
+        if (paymentId === undefined || paymentId.trim() === '') throw new UsageError('attempts reconcile needs a payment id: attempts reconcile <paymentId>');
+        noExtra(more, 'attempts reconcile');
+        allowOnly(values, 'attempts-reconcile');
+        return { name: 'attempts-reconcile', target: target(values), paymentId, dryRun: values['dry-run'] ?? false };
+      }
+      case undefined:
+        throw new UsageError('attempts needs a subcommand: list or reconcile');
+      default:
+        throw new UsageError(`unknown attempts subcommand "${second}" (list, reconcile)`);
+    }
+  }
+  throw new UsageError(`unknown command "${first}" (replay, dlq, attempts)`);
 }
 
 function replay(values: Values): Command {
@@ -221,12 +284,20 @@ function target(values: Values): TargetOptions {
   const region = nonEmpty(values.region, '--region');
   const outboxTable = nonEmpty(values['outbox-table'], '--outbox-table');
   const queueUrl = nonEmpty(values['queue-url'], '--queue-url');
+  const paymentsTable = nonEmpty(values['payments-table'], '--payments-table');
+  const idempotencyTable = nonEmpty(values['idempotency-table'], '--idempotency-table');
+  const pgAttemptsTable = nonEmpty(values['pg-attempts-table'], '--pg-attempts-table');
+  const pgLedgerTable = nonEmpty(values['pg-ledger-table'], '--pg-ledger-table');
   return {
     ...(mode && { mode }),
     ...(endpointsFile !== undefined && { endpointsFile }),
     ...(region !== undefined && { region }),
     ...(outboxTable !== undefined && { outboxTable }),
     ...(queueUrl !== undefined && { queueUrl }),
+    ...(paymentsTable !== undefined && { paymentsTable }),
+    ...(idempotencyTable !== undefined && { idempotencyTable }),
+    ...(pgAttemptsTable !== undefined && { pgAttemptsTable }),
+    ...(pgLedgerTable !== undefined && { pgLedgerTable }),
   };
 }
 
@@ -259,6 +330,16 @@ function holdSeconds(values: Values, fallback: number): number {
   const seconds = positiveInteger(values['hold-seconds'], '--hold-seconds', fallback);
   // SQS visibility timeouts go up to 12 hours.
   if (seconds > 43_200) throw new UsageError('--hold-seconds must be at most 43200 (12 hours)');
+  return seconds;
+}
+
+const DURATION_UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3_600, d: 86_400 };
+
+/** `90s`, `2m`, `1h`, `7d` (a whole number and one unit; `0s` is allowed) in seconds. */
+function durationSeconds(value: string, flag: string): number {
+  const match = /^(\d+)([smhd])$/.exec(value.trim());
+  const seconds = match ? Number(match[1]) * (DURATION_UNIT_SECONDS[match[2] as string] ?? Number.NaN) : Number.NaN;
+  if (!Number.isSafeInteger(seconds)) throw new UsageError(`${flag} must be a duration such as 90s, 2m, 1h or 1d (got "${value}")`);
   return seconds;
 }
 

@@ -1,7 +1,8 @@
 /**
- * `npm run outbox -- <command>`: replay Outbox events and inspect or redrive a DLQ, against the
- * local stack (npm start) or AWS. See cli/README.md.
+ * `npm run outbox -- <command>`: replay Outbox events, inspect or redrive a DLQ, list and
+ * reconcile open PG attempts, against the local stack (npm start) or AWS. See cli/README.md.
  */
+import { systemClock } from '../lambdas/adapters/system-clock';
 import { parseCommandLine, USAGE } from './args';
 import { EXIT, UsageError } from './errors';
 import { newRunId } from './messages';
@@ -35,7 +36,7 @@ async function main(argv: readonly string[]): Promise<number> {
   consoleOutput.warn(target.kind === 'local' ? `target: local stack (${target.source})` : `target: AWS${target.region ? ` ${target.region}` : ''}`);
   const clients = createClients(target);
   try {
-    return await runCommand(command, { target, ...clients, out: consoleOutput, now: () => new Date(), newRunId: () => newRunId() });
+    return await runCommand(command, { target, ...clients, out: consoleOutput, now: () => systemClock.now(), newRunId: () => newRunId() });
   } finally {
     clients.destroy();
   }

@@ -2,10 +2,12 @@
 import type { Command } from './args';
 import { dlqList } from './commands/dlq-list';
 import { dlqRedrive } from './commands/dlq-redrive';
+import { attemptsList } from './commands/attempts-list';
+import { attemptsReconcile } from './commands/attempts-reconcile';
 import { dlqShow } from './commands/dlq-show';
 import { replay } from './commands/replay';
 import type { CommandContext } from './context';
-import { EXIT, QueueNotFoundError, RefusedError, type ExitCode } from './errors';
+import { EXIT, QueueNotFoundError, RefusedError, UsageError, type ExitCode } from './errors';
 
 export async function runCommand(command: Exclude<Command, { name: 'help' }>, ctx: CommandContext): Promise<ExitCode> {
   try {
@@ -18,6 +20,10 @@ export async function runCommand(command: Exclude<Command, { name: 'help' }>, ct
         return await dlqShow(command, ctx);
       case 'dlq-redrive':
         return await dlqRedrive(command, ctx);
+      case 'attempts-list':
+        return await attemptsList(command, ctx);
+      case 'attempts-reconcile':
+        return await attemptsReconcile(command, ctx);
     }
   } catch (error) {
     return reportError(error, ctx.out);
@@ -30,7 +36,8 @@ export function reportError(error: unknown, out: CommandContext['out']): ExitCod
     for (const detail of error.details) out.warn(`  - ${detail}`);
     return EXIT.refused;
   }
-  if (error instanceof QueueNotFoundError) {
+  // A usage error found once the target is known (a table it cannot name).
+  if (error instanceof QueueNotFoundError || error instanceof UsageError) {
     out.warn(`Error: ${error.message}`);
     return EXIT.error;
   }

@@ -13,8 +13,30 @@ import { LOCAL_CREDENTIALS } from '../local/clients';
 import { endpointsFilePath, parseEndpointsFile } from '../local/endpoints-file';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import type { TargetOptions } from './args';
+import { UsageError } from './errors';
 
 export { parseEndpointsFile };
+
+/** The payment store's tables the attempts commands read and write, plus the sandbox PG's ledger. */
+export interface StoreTables {
+  readonly payments: string;
+  readonly outbox: string;
+  readonly idempotency: string;
+  readonly pgAttempts: string;
+  readonly pgLedger: string;
+}
+
+/** Per table: its CDK logical id (the local runner's `tables` key), its flag and the functions' variable. */
+export const STORE_TABLE_SOURCES: Readonly<Record<keyof StoreTables, { readonly logicalId: string; readonly flag: string; readonly env: string }>> = {
+  payments: { logicalId: 'PaymentsTable', flag: '--payments-table', env: ENV.paymentsTable },
+  outbox: { logicalId: 'OutboxTable', flag: '--outbox-table', env: ENV.outboxTable },
+  idempotency: { logicalId: 'IdempotencyTable', flag: '--idempotency-table', env: ENV.idempotencyTable },
+  pgAttempts: { logicalId: 'PgAttemptsTable', flag: '--pg-attempts-table', env: ENV.pgAttemptsTable },
+  pgLedger: { logicalId: 'SandboxPgLedgerTable', flag: '--pg-ledger-table', env: ENV.sandboxPgLedgerTable },
+};
+
+/** Days an event committed by the CLI is kept (its `expiresAt`), as the functions' OUTBOX_RETENTION_DAYS default. */
+export const DEFAULT_OUTBOX_RETENTION_DAYS = 30;
 
 
 export type Target =
@@ -31,6 +53,8 @@ export type Target =
       readonly outboxTable?: string;
       /** `--queue-url` only (the environment describes AWS, not the local stack). */
       readonly paymentEventsQueueUrl?: string;
+      /** The store's other tables found so far (the Outbox's is `outboxTable`): flags, else endpoints.json `tables` by logical id. */
+      readonly storeTables?: Partial<StoreTables>;
     }
   | {
       readonly kind: 'aws';
@@ -39,6 +63,10 @@ export type Target =
       readonly outboxTable?: string;
       readonly paymentEventsQueueUrl?: string;
       readonly queues: Readonly<Record<string, string>>;
+      /** The store's other tables found so far (the Outbox's is `outboxTable`): flags, else the functions' variables. */
+      readonly storeTables?: Partial<StoreTables>;
+      /** OUTBOX_RETENTION_DAYS when set (the stack's retention), for events the CLI commits. */
+      readonly outboxRetentionDays?: number;
     };
 
 /** What target resolution may read; injectable for tests. */
@@ -74,12 +102,17 @@ export function resolveTarget(options: TargetOptions, context: TargetContext = p
     const region = options.region ?? context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION;
     const outboxTable = options.outboxTable ?? nonBlank(context.env[ENV.outboxTable]);
     const queueUrl = options.queueUrl ?? nonBlank(context.env[ENV.paymentEventsQueueUrl]);
+    const storeTables = storeTablesOf(options, (source) => nonBlank(context.env[source.env]));
+    const retention = nonBlank(context.env[ENV.outboxRetentionDays]);
+    if (retention !== undefined && !/^\d+$/.test(retention.trim())) throw new Error(`${ENV.outboxRetentionDays} must be a whole number of days (got "${retention}")`);
     return {
       kind: 'aws',
       ...(region !== undefined && { region }),
       ...(outboxTable !== undefined && { outboxTable }),
       ...(queueUrl !== undefined && { paymentEventsQueueUrl: queueUrl }),
       queues: {},
+      ...(storeTables && { storeTables }),
+      ...(retention !== undefined && { outboxRetentionDays: Number(retention) }),
     };
   }
 
@@ -92,6 +125,7 @@ export function resolveTarget(options: TargetOptions, context: TargetContext = p
   }
   const { tables } = endpoints;
   const outboxTable = options.outboxTable ?? tables.Outbox ?? tables.OutboxTable;
+  const storeTables = storeTablesOf(options, (source) => nonBlank(tables[source.logicalId]));
   return {
     kind: 'local',
     source: file,
@@ -102,7 +136,44 @@ export function resolveTarget(options: TargetOptions, context: TargetContext = p
     tables,
     ...(outboxTable !== undefined && { outboxTable }),
     ...(options.queueUrl !== undefined && { paymentEventsQueueUrl: options.queueUrl }),
+    ...(storeTables && { storeTables }),
   };
+}
+
+/** Flags first, then `fallback`, per table (the Outbox's is `outboxTable`); undefined when none is known. */
+function storeTablesOf(
+  options: TargetOptions,
+  fallback: (source: (typeof STORE_TABLE_SOURCES)[keyof StoreTables]) => string | undefined,
+): Partial<StoreTables> | undefined {
+  const flags: Record<Exclude<keyof StoreTables, 'outbox'>, string | undefined> = {
+    payments: options.paymentsTable,
+    idempotency: options.idempotencyTable,
+    pgAttempts: options.pgAttemptsTable,
+    pgLedger: options.pgLedgerTable,
+  };
+  const found: Partial<Record<keyof StoreTables, string>> = {};
+  for (const key of Object.keys(flags) as (keyof typeof flags)[]) {
+    const name = flags[key] ?? fallback(STORE_TABLE_SOURCES[key]);
+    if (name !== undefined) found[key] = name;
+  }
+  return Object.keys(found).length > 0 ? found : undefined;
+}
+
+/**
+ * Every table the attempts commands need, or a usage error naming each one missing and how to
+ * name it (a flag or the functions' variable on AWS; a flag or endpoints.json locally).
+ * @throws UsageError
+ */
+export function requireStoreTables(target: Target): StoreTables {
+  const found: Partial<StoreTables> = { ...target.storeTables, ...(target.outboxTable !== undefined && { outbox: target.outboxTable }) };
+  const missing = (Object.keys(STORE_TABLE_SOURCES) as (keyof StoreTables)[]).filter((key) => found[key] === undefined);
+  if (missing.length === 0) return found as StoreTables;
+  const how = missing.map((key) => {
+    const source = STORE_TABLE_SOURCES[key];
+    return `\n  ${source.logicalId}: ${source.flag} <name>${target.kind === 'aws' ? ` or ${source.env}` : ''}`;
+  });
+  const where = target.kind === 'aws' ? 'AWS mode: table name(s) missing' : `local mode: table name(s) missing from the "tables" of ${target.source}`;
+  throw new UsageError(`${where}:${how.join('')}`);
 }
 
 export interface TargetClients {

@@ -9,6 +9,13 @@ import { OutboxSweeper, type OutboxSweeperProps } from './constructs/outbox-swee
 import { PaymentApi } from './constructs/payment-api';
 import { PaymentEventTopic } from './constructs/payment-event-topic';
 import { PaymentTables } from './constructs/payment-tables';
+import { PgReconciler, type PgReconcilerProps } from './constructs/pg-reconciler';
+import {
+  DEFAULT_PAYMENT_GATEWAY,
+  type PaymentGatewayKind,
+  SANDBOX_PG_NOTICE,
+  SandboxPaymentGateway,
+} from './constructs/sandbox-payment-gateway';
 import { SubscriberQueue, subscriberIdPart } from './constructs/subscriber-queue';
 import { WebhookDispatcher, webhookDispatcherTimeout } from './constructs/webhook-dispatcher';
 import { EXAMPLE_CONSUMER_SUBSCRIBER } from '../lambdas/platform/resource-names';
@@ -19,10 +26,16 @@ export type RelaySettings = Pick<OutboxRelayProps, 'batchSize' | 'retryAttempts'
 /** Sweeper settings a stack may override; see {@link OutboxSweeperProps}. */
 export type SweeperSettings = Pick<OutboxSweeperProps, 'gracePeriod' | 'maxEventsPerRun' | 'interval' | 'timeout'>;
 
+/** PG reconciler settings a stack may override; see {@link PgReconcilerProps}. */
+export type ReconcilerSettings = Pick<PgReconcilerProps, 'gracePeriod' | 'maxAttemptsPerRun' | 'interval' | 'timeout'>;
+
 /** Alarm thresholds a stack may override; see {@link OutboxObservabilityProps}. */
 export type AlarmThresholds = Pick<
   OutboxObservabilityProps,
-  'iteratorAgeAlarmThreshold' | 'oldestPendingAgeAlarmThreshold' | 'subscriberBacklogAgeAlarmThreshold'
+  | 'iteratorAgeAlarmThreshold'
+  | 'oldestPendingAgeAlarmThreshold'
+  | 'subscriberBacklogAgeAlarmThreshold'
+  | 'oldestOpenPgAttemptAgeAlarmThreshold'
 >;
 
 /** Props of {@link PaymentOutboxStack}. */
@@ -70,6 +83,15 @@ export interface PaymentOutboxStackProps extends StackProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
+   * The payment gateway the API functions call. `sandbox`: the stand-in PG, which keeps its ledger in the
+   * SandboxPgLedgerTable this stack then creates; the stack carries a synth warning (`payment-outbox:sandbox-pg`)
+   * and the output `PaymentGateway` = `sandbox`, since it cannot take real money.
+   *
+   * @default 'sandbox'
+   */
+  readonly paymentGateway?: PaymentGatewayKind;
+
+  /**
    * Relay event source settings.
    *
    * @default - batch size 100, 10 retries, 12 h maximum record age, no batching window
@@ -84,9 +106,17 @@ export interface PaymentOutboxStackProps extends StackProps {
   readonly sweeper?: SweeperSettings;
 
   /**
+   * PG reconciler settings.
+   *
+   * @default - every minute, 120 s grace period, at most 200 attempts per run, 60 s timeout
+   */
+  readonly reconciler?: ReconcilerSettings;
+
+  /**
    * Alarm thresholds.
    *
-   * @default - relay IteratorAge 60 s, oldest pending event age 10 minutes, subscriber queue oldest message age 15 minutes
+   * @default - relay IteratorAge 60 s, oldest pending event age 10 minutes, subscriber queue oldest message age 15 minutes,
+   *   oldest open PG attempt age 10 minutes
    */
   readonly alarmThresholds?: AlarmThresholds;
 
@@ -106,7 +136,7 @@ export interface PaymentOutboxStackProps extends StackProps {
 
   /**
    * Actions (e.g. an SNS topic) for every alarm: DLQ depth, subscriber queue backlog age, fan-out delivery failures,
-   * relay IteratorAge, relay failures, oldest pending event age.
+   * relay IteratorAge, relay failures, oldest pending event age, oldest open PG attempt age.
    *
    * @default - alarms without actions
    */
@@ -126,13 +156,18 @@ export const DEFAULT_EXAMPLE_CONSUMER_SUBSCRIBER = EXAMPLE_CONSUMER_SUBSCRIBER;
  * The payment outbox: tables, the payment API, the Outbox stream relay and the scheduled outbox sweeper
  * publishing to the SNS FIFO topic `payment-events.fifo`, one FIFO queue and FIFO DLQ per subscriber
  * subscribed to it, a webhook dispatcher (with its signing secret) per webhook subscriber, the Deliveries
- * table and the delivery status route, an example consumer, and the alarms and dashboard.
+ * table and the delivery status route, the PG attempts table and (while the PG is the sandbox) the sandbox
+ * PG's ledger, the scheduled PG reconciler, an example consumer, and the alarms and dashboard.
  * Composition only; the constructs own the resources.
  * Environment-agnostic: synthesizes without credentials.
  */
 export class PaymentOutboxStack extends Stack {
   /** The tables. */
   public readonly tables: PaymentTables;
+  /** The payment gateway the API functions call. */
+  public readonly paymentGateway: PaymentGatewayKind;
+  /** The sandbox PG's ledger, when the payment gateway is the sandbox. */
+  public readonly sandboxPaymentGateway: SandboxPaymentGateway | undefined;
   /** The subscribers, as parsed (defaults applied). */
   public readonly subscribers: readonly Subscriber[];
   /** The SNS FIFO topic payment-events.fifo. */
@@ -147,6 +182,8 @@ export class PaymentOutboxStack extends Stack {
   public readonly api: PaymentApi;
   /** The scheduled outbox sweeper. */
   public readonly sweeper: OutboxSweeper;
+  /** The scheduled PG reconciler. */
+  public readonly reconciler: PgReconciler;
   /** The example consumer, when its subscriber exists. */
   public readonly exampleConsumer: ExampleConsumer | undefined;
   /** Alarms and dashboard. */
@@ -162,6 +199,15 @@ export class PaymentOutboxStack extends Stack {
     const ids = subscriberLogicalIds(this.subscribers);
 
     this.tables = new PaymentTables(this, 'Tables', { retentionDays: props.retentionDays, removalPolicy });
+
+    this.paymentGateway = props.paymentGateway ?? DEFAULT_PAYMENT_GATEWAY;
+    if (!Object.hasOwn(PAYMENT_GATEWAY_DESCRIPTIONS, this.paymentGateway)) {
+      throw new Error(
+        `paymentGateway: ${String(this.paymentGateway)} is not a payment gateway of this stack (known: ${Object.keys(PAYMENT_GATEWAY_DESCRIPTIONS).join(', ')})`,
+      );
+    }
+    this.sandboxPaymentGateway =
+      this.paymentGateway === 'sandbox' ? new SandboxPaymentGateway(this, 'SandboxPaymentGateway', { removalPolicy }) : undefined;
 
     this.paymentEventsTopic = new PaymentEventTopic(this, 'PaymentEventsTopic');
 
@@ -201,11 +247,23 @@ export class PaymentOutboxStack extends Stack {
       eventTopic: this.paymentEventsTopic.topic,
     });
 
+    this.reconciler = new PgReconciler(this, 'Reconciler', {
+      ...props.reconciler,
+      paymentsTable: this.tables.payments,
+      outboxTable: this.tables.outbox,
+      idempotencyTable: this.tables.idempotency,
+      pgAttemptsTable: this.tables.pgAttempts,
+      sandboxPgLedgerTable: this.sandboxPaymentGateway?.ledger,
+      retentionDays: this.tables.retentionDays,
+    });
+
     this.api = new PaymentApi(this, 'Api', {
       paymentsTable: this.tables.payments,
       outboxTable: this.tables.outbox,
       idempotencyTable: this.tables.idempotency,
       deliveriesTable: this.tables.deliveries,
+      pgAttemptsTable: this.tables.pgAttempts,
+      sandboxPgLedgerTable: this.sandboxPaymentGateway?.ledger,
       subscribers: this.subscribers,
       retentionDays: this.tables.retentionDays,
       throttlingRateLimit: props.apiThrottling?.rateLimit,
@@ -213,6 +271,14 @@ export class PaymentOutboxStack extends Stack {
       cloudWatchRole: props.apiGatewayCloudWatchRole,
       secretRemovalPolicy: removalPolicy,
     });
+    // A confirm or cancel may still be talking to the PG until its function times out; the reconciler
+    // must not close its attempt as unseen before then (a late charge would then go unrecorded).
+    if (this.reconciler.gracePeriod.toSeconds() <= this.api.functionTimeout.toSeconds()) {
+      throw new Error(
+        `${this.node.path}: reconciler.gracePeriod (${this.reconciler.gracePeriod.toHumanString()}) must be longer than the API functions' ` +
+          `timeout (${this.api.functionTimeout.toHumanString()}), or the reconciler could close an attempt whose PG call is still in flight`,
+      );
+    }
 
     const consumerQueue = consumerSubscriber && subscriberQueues[consumerSubscriber.name];
     this.exampleConsumer =
@@ -230,6 +296,9 @@ export class PaymentOutboxStack extends Stack {
       sweeperFunction: this.sweeper.sweeperFunction,
       sweeperInterval: this.sweeper.interval,
       sweeperGracePeriod: this.sweeper.gracePeriod,
+      reconcilerFunction: this.reconciler.reconcilerFunction,
+      reconcilerInterval: this.reconciler.interval,
+      reconcilerGracePeriod: this.reconciler.gracePeriod,
       eventTopic: this.paymentEventsTopic.topic,
       subscriberQueues: this.subscribers.map((subscriber) => ({
         subscriber: subscriber.name,
@@ -252,6 +321,8 @@ export class PaymentOutboxStack extends Stack {
       IdempotencyTable: this.tables.idempotency,
       InboxTable: this.tables.inbox,
       DeliveriesTable: this.tables.deliveries,
+      PgAttemptsTable: this.tables.pgAttempts,
+      ...(this.sandboxPaymentGateway && { SandboxPgLedgerTable: this.sandboxPaymentGateway.ledger }),
       RelayFailuresQueue: this.relay.failureQueue,
       PgWebhookSecret: this.api.pgCallbackSecret,
       PaymentEventsTopic: this.paymentEventsTopic.topic,
@@ -307,6 +378,10 @@ export class PaymentOutboxStack extends Stack {
       value: this.api.pgCallbackSecret.secretArn,
       description: 'Secret holding the PG callback HMAC key; share its value with the PG',
     });
+    new CfnOutput(this, 'PaymentGateway', {
+      value: this.paymentGateway,
+      description: PAYMENT_GATEWAY_DESCRIPTIONS[this.paymentGateway],
+    });
   }
 }
 
@@ -331,6 +406,11 @@ interface SubscriberIds {
   readonly webhookSecretOutput: string;
 }
 
+/** Description of the `PaymentGateway` output, per payment gateway. */
+const PAYMENT_GATEWAY_DESCRIPTIONS: Readonly<Record<PaymentGatewayKind, string>> = {
+  sandbox: SANDBOX_PG_NOTICE,
+};
+
 /** Logical ids and outputs of the stack that are not derived from a subscriber name. */
 const FIXED_IDS = [
   'PaymentsTable',
@@ -338,6 +418,8 @@ const FIXED_IDS = [
   'IdempotencyTable',
   'InboxTable',
   'DeliveriesTable',
+  'PgAttemptsTable',
+  'SandboxPgLedgerTable',
   'RelayFailuresQueue',
   'PgWebhookSecret',
   'PaymentEventsTopic',
@@ -348,6 +430,7 @@ const FIXED_IDS = [
   'RelayFailuresQueueUrl',
   'PgCallbackSecretArn',
   'PaymentEventsTopicArn',
+  'PaymentGateway',
 ];
 
 /**

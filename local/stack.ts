@@ -101,6 +101,11 @@ export interface LocalStackOptions {
    * the function gets (chaos adds fault-injecting middleware here). @default the clients unchanged
    */
   readonly functionClients?: (fn: { readonly logicalId: string; readonly name: string }, clients: AwsClients) => AwsClients;
+  /**
+   * Variables merged into a function's resolved environment, by function name (its folder, e.g.
+   * `{ 'pg-reconciler': { RECONCILER_GRACE_SECONDS: '1' } }`): tests and chaos shorten periods.
+   */
+  readonly functionEnvironment?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** Local changes to one webhook subscriber's dispatcher. */
@@ -285,6 +290,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         log,
         handlerLogLevel: options.handlerLogLevel,
         functionClients: options.functionClients,
+        functionEnvironment: options.functionEnvironment,
       },
       cleanups,
     );
@@ -509,6 +515,7 @@ interface LoadContext {
   readonly log: LocalLogger;
   readonly handlerLogLevel: string | undefined;
   readonly functionClients: LocalStackOptions['functionClients'];
+  readonly functionEnvironment: LocalStackOptions['functionEnvironment'];
 }
 
 /** Resolves every function's environment and builds its handler with clients of its own. */
@@ -545,6 +552,7 @@ async function loadFunctions(
         resolveFunctionEnvironment(spec, registry, { pgCallbackSecret: ctx.pgCallbackSecret, webhookSecrets: ctx.webhookSecretsById, onUnresolved }),
       ),
       POWERTOOLS_LOG_LEVEL: ctx.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      ...ctx.functionEnvironment?.[spec.shortName],
     };
     const own = createFunctionClients(ctx.endpoints);
     cleanups.push(async () => destroyAwsClients(own));

@@ -27,6 +27,7 @@ import {
   type InjectedTransactionError,
   type PaymentWrite,
 } from './transaction-faults';
+import { clearPgFaults, injectPgFaults, installPgFaults, type LedgerCall } from './pg-faults';
 import { CONSUMER_POLLER, RELAY_POLLER } from '../sweeper';
 
 /**
@@ -40,13 +41,28 @@ export function installChaosFaults(clients: AwsClients): AwsClients {
   return installPublishFaults(clients);
 }
 
+/** The functions whose clients also carry the PG boundary faults (see pg-faults.ts). */
+export const PG_FAULT_FUNCTIONS: readonly string[] = ['confirm-payment', 'cancel-payment'];
+/**
+ * The scheduled PG reconciler is part of the recovery, and its commits answer no API request, so an
+ * injected failure of one could not be matched with a 5xx answer: its clients stay unfaulted.
+ */
+export const PG_RECONCILER_FUNCTION = 'pg-reconciler';
+
 /**
  * For `LocalStackOptions.functionClients`: every function instance gets its own clients with the
  * fault middlewares, as the handlers shared one set of clients before (the faults themselves only
  * match what they are for: payment TransactWriteItems, PublishBatch and SendMessageBatch calls, and
- * calls of a crashed relay invocation).
+ * calls of a crashed relay invocation); the confirm and cancel functions' document clients also
+ * get the PG boundary faults (their ledger calls and their commits that close a PG attempt). The
+ * reconciler's clients are left as they are (see PG_RECONCILER_FUNCTION).
  */
-export const chaosFunctionClients: NonNullable<LocalStackOptions['functionClients']> = (_fn, clients) => installChaosFaults(clients);
+export const chaosFunctionClients: NonNullable<LocalStackOptions['functionClients']> = (fn, clients) => {
+  if (fn.name === PG_RECONCILER_FUNCTION) return clients;
+  installChaosFaults(clients);
+  if (PG_FAULT_FUNCTIONS.includes(fn.name)) installPgFaults(clients.documents);
+  return clients;
+};
 
 /** Probabilities of each fault, per opportunity (see each field). */
 export interface FaultRates {
@@ -74,6 +90,19 @@ export interface FaultRates {
   readonly duplicateMessage: number;
   /** Per webhook request to the webhook subscriber's receiver: answered 503 (the dispatcher retries with backoff). */
   readonly webhookFailure: number;
+  /** Per sandbox PG call of confirm/cancel (its ledger transaction): it commits, then its answer is lost (503). */
+  readonly pgAnswerLost: number;
+  /** Per sandbox PG call of confirm/cancel: the PG is down, nothing is written (503). */
+  readonly pgDown: number;
+  /** Per confirm/cancel commit that closes a PG attempt: the function dies before it reaches DynamoDB (500). */
+  readonly pgKilledBeforeCommit: number;
+  /** Per payment planned "approved, then cancelled" (card, easy pay): the cancel is sent together with the confirm. */
+  readonly confirmCancelRace: number;
+  /**
+   * Per 5xx answer of a money-moving step (confirm, cancel of an approved payment): the caller gives
+   * up instead of retrying, so the open attempt is the reconciler's (a caller's choice, not a fault).
+   */
+  readonly callerGivesUp: number;
 }
 
 export const DEFAULT_RATES: FaultRates = {
@@ -89,6 +118,11 @@ export const DEFAULT_RATES: FaultRates = {
   duplicateInvocation: 0.02,
   duplicateMessage: 0.01,
   webhookFailure: 0.05,
+  pgAnswerLost: 0.01,
+  pgDown: 0.01,
+  pgKilledBeforeCommit: 0.01,
+  confirmCancelRace: 0.03,
+  callerGivesUp: 0.1,
 };
 
 export interface FaultCounts {
@@ -107,11 +141,34 @@ export interface FaultCounts {
   /** Distinct events whose stream record was lost. */
   skippedStreamRecords: number;
   transactionFailures: number;
+  /** PG boundary faults (see pg-faults.ts). */
+  pgAnswersLost: number;
+  pgDownCalls: number;
+  pgKilledCommits: number;
 }
 
 /** A payment write that was made to fail. */
 export interface InjectedTransactionFailure extends PaymentWrite {
   readonly error: InjectedTransactionError;
+}
+
+export type PgFaultKind = 'pg-answer-lost' | 'pg-down' | 'killed-before-commit';
+
+/** A confirm or cancel request made to fail at the PG boundary: the API answered it 503 (lost answer, PG down) or 500 (killed). */
+export interface InjectedPgFailure {
+  readonly kind: PgFaultKind;
+  readonly orderId: string;
+  readonly paymentId: string;
+  /** The event the request would have committed: `payment.approved`, `payment.failed` or `payment.cancelled`. */
+  readonly eventType: string;
+  /** The killed commit's event id (nothing of it may exist); none for a PG call. */
+  readonly eventId?: string;
+}
+
+/** The event a money-moving PG call leads to. */
+export function eventTypeOfLedgerCall(call: LedgerCall): string {
+  if (call.operation !== 'authorize') return 'payment.cancelled';
+  return call.outcome === 'declined' ? 'payment.failed' : 'payment.approved';
 }
 
 export interface ChaosFaultsOptions {
@@ -151,9 +208,16 @@ export class ChaosFaults {
     duplicateMessageSendErrors: 0,
     skippedStreamRecords: 0,
     transactionFailures: 0,
+    pgAnswersLost: 0,
+    pgDownCalls: 0,
+    pgKilledCommits: 0,
   };
   /** Every payment write made to fail, in the order it happened. */
   readonly transactionFailures: InjectedTransactionFailure[] = [];
+  /** Every confirm/cancel request made to fail at the PG boundary, in the order it happened. */
+  readonly pgFailures: InjectedPgFailure[] = [];
+  /** Order ids by payment id, from the payment writes seen (a PG call names the payment, decisions name the order). */
+  private readonly orderOfPayment = new Map<string, string>();
 
   private readonly random: KeyedRandom;
   private readonly attempts = new Map<string, number>();
@@ -187,6 +251,15 @@ export class ChaosFaults {
     this.stack = stack;
     this.injecting = true;
     injectTransactionFaults(stack.tableName('Payments'), { failWrite: (write) => this.failWrite(write) });
+    const ledger = pgLedgerTable(stack);
+    if (ledger) {
+      const tables = { payments: stack.tableName('Payments'), outbox: stack.tableName('Outbox'), attempts: stack.tableName('PgAttempts'), ledger };
+      injectPgFaults(tables, {
+        downBeforeCall: (call) => this.pgCallFault('pg-down', call, this.options.rates.pgDown, 'pgDownCalls'),
+        loseAnswer: (call) => this.pgCallFault('pg-answer-lost', call, this.options.rates.pgAnswerLost, 'pgAnswersLost'),
+        killBeforeCommit: (write) => this.killBeforeCommit(write),
+      });
+    }
     injectPublishFaults({
       failEntry: (entry) =>
         this.decide('publish-entry-failure', this.entryKey(entry), this.options.rates.publishEntryFailure, 'publishFailedEntries'),
@@ -250,6 +323,7 @@ export class ChaosFaults {
   async stopInjecting(): Promise<void> {
     this.injecting = false;
     clearTransactionFaults();
+    clearPgFaults();
     clearPublishFaults();
     while (this.duplicateSends.size > 0) await Promise.allSettled([...this.duplicateSends]);
   }
@@ -292,11 +366,27 @@ export class ChaosFaults {
   }
 
   private failWrite(write: PaymentWrite): InjectedTransactionError | undefined {
+    this.orderOfPayment.set(write.paymentId, write.orderId);
     const key = `${write.orderId}#${write.version}`;
     if (!this.decide('transaction-failure', key, this.options.rates.transactionFailure, 'transactionFailures')) return undefined;
     const error: InjectedTransactionError = this.random.draw('transaction-error', key) < 0.5 ? 'throttling-cancellation' : 'internal-server-error';
     this.transactionFailures.push({ ...write, error });
     return error;
+  }
+
+  /** A PG call's fault, keyed by the order and the event the call leads to (and the attempt). */
+  private pgCallFault(kind: 'pg-down' | 'pg-answer-lost', call: LedgerCall, probability: number, counter: 'pgDownCalls' | 'pgAnswersLost'): boolean {
+    const orderId = this.orderOfPayment.get(call.paymentId) ?? call.paymentId;
+    const eventType = eventTypeOfLedgerCall(call);
+    if (!this.decide(kind, `${orderId}#${eventType}`, probability, counter)) return false;
+    this.pgFailures.push({ kind, orderId, paymentId: call.paymentId, eventType });
+    return true;
+  }
+
+  private killBeforeCommit(write: PaymentWrite): boolean {
+    if (!this.decide('pg-kill', `${write.orderId}#${write.eventType}`, this.options.rates.pgKilledBeforeCommit, 'pgKilledCommits')) return false;
+    this.pgFailures.push({ kind: 'killed-before-commit', orderId: write.orderId, paymentId: write.paymentId, eventType: write.eventType, eventId: write.eventId });
+    return true;
   }
 
   private skipRecord(record: DynamoDBRecord): boolean {
@@ -380,5 +470,14 @@ export class ChaosFaults {
   private batchKey(records: readonly SQSRecord[]): string {
     const first = records[0];
     return first ? (keyOfBody(first.body) ?? first.messageId) : '-';
+  }
+}
+
+/** The sandbox PG's ledger table, when the stack has one (no PG faults without it). */
+export function pgLedgerTable(stack: LocalStack): string | undefined {
+  try {
+    return stack.tableName('SandboxPgLedger');
+  } catch {
+    return undefined;
   }
 }

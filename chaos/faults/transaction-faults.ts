@@ -14,6 +14,7 @@
  */
 import { InternalServerError, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { numberAttribute, stringAttribute } from './attributes';
 
 /** The change a payment transaction would commit. */
 export interface PaymentWrite {
@@ -43,13 +44,13 @@ export function paymentWriteOf(input: TransactWriteCommandInput, paymentsTable: 
   const items: readonly TransactItem[] = input.TransactItems ?? [];
   const payment = items.find((item) => item.Put?.TableName === paymentsTable)?.Put?.Item;
   if (!payment) return undefined;
-  const event = items.map((item) => item.Put?.Item).find((item) => item !== undefined && typeof item.eventId === 'string');
+  const event = items.map((item) => item.Put?.Item).find((item) => item !== undefined && stringAttribute(item.eventId) !== undefined);
   return {
-    orderId: String(payment.orderId),
-    paymentId: String(payment.paymentId),
-    version: Number(payment.version),
-    eventId: String(event?.eventId ?? ''),
-    eventType: String(event?.type ?? ''),
+    orderId: String(stringAttribute(payment.orderId)),
+    paymentId: String(stringAttribute(payment.paymentId)),
+    version: Number(numberAttribute(payment.version)),
+    eventId: stringAttribute(event?.eventId) ?? '',
+    eventType: stringAttribute(event?.type) ?? '',
   };
 }
 

@@ -1,6 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
+  PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
@@ -9,13 +11,17 @@ import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../do
 import { envelopeFromOutboxItem, type EventEnvelope } from '../domain/event-envelope';
 import type { Payment, PaymentChange } from '../domain/payment';
 import { PENDING_SHARD_ATTRIBUTE, pendingShardOf } from '../domain/pending-shards';
-import type { IdempotencyRecord, PaymentRepository } from '../ports/payment-repository';
+import type { AttemptGuard, IdempotencyRecord, PaymentRepository, PgAttemptStore } from '../ports/payment-repository';
+import { OPEN_ATTEMPTS_INDEX, OPEN_SHARD, OPEN_SHARD_ATTRIBUTE } from '../domain/pg-attempt-keys';
+import type { PgAttempt } from '../domain/pg-attempt';
 import { queryOutboxPartition } from './outbox-partition';
 
 export interface PaymentTableNames {
   readonly payments: string;
   readonly outbox: string;
   readonly idempotency: string;
+  /** The PG attempts table; required by functions that move money (confirm, cancel, reconciler). */
+  readonly pgAttempts?: string;
 }
 
 export interface RetentionSettings {
@@ -33,7 +39,7 @@ const SECONDS_PER_DAY = 86_400;
  * not existing, and the idempotency record conditioned on not existing. Cancellations are translated into
  * the domain's conflict errors.
  */
-export class DynamoDbPaymentRepository implements PaymentRepository {
+export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: PaymentTableNames,
@@ -61,7 +67,7 @@ export class DynamoDbPaymentRepository implements PaymentRepository {
     return record as IdempotencyRecord;
   }
 
-  async commit(change: PaymentChange, idempotency?: IdempotencyRecord): Promise<void> {
+  async commit(change: PaymentChange, idempotency?: IdempotencyRecord, attempts?: AttemptGuard): Promise<void> {
     const { payment, event, expectedVersion } = change;
     const paymentPut =
       expectedVersion === 0
@@ -97,6 +103,8 @@ export class DynamoDbPaymentRepository implements PaymentRepository {
         },
       });
     }
+    const guardItems = this.attemptGuardItems(change.payment.paymentId, attempts);
+    items.push(...guardItems);
     try {
       await this.client.send(
         // The event id is unique per attempt, so an SDK-level retry of a transaction that did
@@ -107,6 +115,120 @@ export class DynamoDbPaymentRepository implements PaymentRepository {
       throw translateCancellation(error, change, idempotency);
     }
   }
+
+  async listAttempts(paymentId: string): Promise<PgAttempt[]> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.attemptsTable(),
+        KeyConditionExpression: 'paymentId = :id',
+        ExpressionAttributeValues: { ':id': paymentId },
+        ConsistentRead: true,
+      }),
+    );
+    return Items.map(toAttempt);
+  }
+
+  async openAttempt(attempt: PgAttempt, replaces?: PgAttempt): Promise<void> {
+    const attemptCondition = replaces
+      ? {
+          ConditionExpression: '#generation = :previous AND #status = :closed',
+          ExpressionAttributeNames: { '#generation': 'generation', '#status': 'status' },
+          ExpressionAttributeValues: { ':previous': replaces.generation, ':closed': 'closed' },
+        }
+      : { ConditionExpression: 'attribute_not_exists(paymentId)' };
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tables.payments,
+                Key: { paymentId: attempt.paymentId },
+                ConditionExpression: '#version = :version',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':version': attempt.paymentVersion },
+              },
+            },
+            { Put: { TableName: this.attemptsTable(), Item: { ...attempt, [OPEN_SHARD_ATTRIBUTE]: OPEN_SHARD }, ...attemptCondition } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) throw new PaymentVersionConflictError(attempt.paymentId, attempt.paymentVersion);
+      throw error;
+    }
+  }
+
+  async closeAttempt(closed: PgAttempt): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({ TableName: this.attemptsTable(), Item: closed, ...openAt(closed.generation) }),
+      );
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') throw new PaymentVersionConflictError(closed.paymentId, closed.paymentVersion);
+      throw error;
+    }
+  }
+
+  async listOpenAttempts(limit: number): Promise<PgAttempt[]> {
+    const attempts: PgAttempt[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.attemptsTable(),
+          IndexName: OPEN_ATTEMPTS_INDEX,
+          KeyConditionExpression: '#shard = :open',
+          ExpressionAttributeNames: { '#shard': OPEN_SHARD_ATTRIBUTE },
+          ExpressionAttributeValues: { ':open': OPEN_SHARD },
+          Limit: limit - attempts.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      attempts.push(...(page.Items ?? []).map(toAttempt));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && attempts.length < limit);
+    return attempts;
+  }
+
+  /** The attempt closed (its closed form, without the open-index marker), and open attempts ruled out. */
+  private attemptGuardItems(paymentId: string, guard: AttemptGuard | undefined): NonNullable<TransactWriteCommandInput['TransactItems']> {
+    if (!guard) return [];
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
+    if (guard.close) items.push({ Put: { TableName: this.attemptsTable(), Item: guard.close, ...openAt(guard.close.generation) } });
+    for (const operation of guard.noneOpen ?? []) {
+      if (operation === guard.close?.operation) continue;
+      items.push({
+        ConditionCheck: {
+          TableName: this.attemptsTable(),
+          Key: { paymentId, operation },
+          ConditionExpression: 'attribute_not_exists(paymentId) OR #status = :closed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':closed': 'closed' },
+        },
+      });
+    }
+    return items;
+  }
+
+  private attemptsTable(): string {
+    if (this.tables.pgAttempts === undefined) throw new Error('This function has no PG attempts table (PG_ATTEMPTS_TABLE_NAME)');
+    return this.tables.pgAttempts;
+  }
+}
+
+/** Condition: the stored attempt is still open at this generation. */
+function openAt(generation: number) {
+  return {
+    ConditionExpression: '#status = :open AND #generation = :generation',
+    ExpressionAttributeNames: { '#status': 'status', '#generation': 'generation' },
+    ExpressionAttributeValues: { ':open': 'open', ':generation': generation },
+  };
+}
+
+function toAttempt(item: Record<string, unknown>): PgAttempt {
+  const { [OPEN_SHARD_ATTRIBUTE]: _shard, ...attempt } = item;
+  return attempt as unknown as PgAttempt;
 }
 
 function translateCancellation(error: unknown, change: PaymentChange, idempotency?: IdempotencyRecord): unknown {
@@ -143,6 +265,7 @@ const PAYMENT_FIELDS = [
   'failureReason',
   'cancelledAt',
   'cancelReason',
+  'refundId',
 ] as const satisfies ReadonlyArray<keyof Payment>;
 
 /**

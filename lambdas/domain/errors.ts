@@ -80,6 +80,32 @@ export class AmountMismatchError extends PaymentDomainError {
   }
 }
 
+export class PgAttemptInProgressError extends PaymentDomainError {
+  readonly code = 'PG_ATTEMPT_IN_PROGRESS';
+  constructor(
+    readonly paymentId: string,
+    readonly operation: string,
+  ) {
+    super(`Payment ${paymentId} has a PG ${operation} in progress; retry once it has finished`);
+    this.name = 'PgAttemptInProgressError';
+  }
+}
+
+/**
+ * The PG is down, timed out, or answered that it cannot take the request now. Nothing changed on
+ * our side; an open attempt stays open and is resumed by a retry or by the reconciler.
+ */
+export class PgUnavailableError extends PaymentDomainError {
+  readonly code = 'PG_UNAVAILABLE';
+  constructor(
+    readonly retryAfterSeconds: number,
+    detail: string,
+  ) {
+    super(`The payment gateway is unavailable (${detail}); retry in ${retryAfterSeconds} s`);
+    this.name = 'PgUnavailableError';
+  }
+}
+
 /**
  * Raised by a repository when the conditional write lost a race (version moved on,
  * the event already exists, or DynamoDB reported a transaction conflict). Use cases

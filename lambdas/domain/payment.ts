@@ -35,6 +35,8 @@ export interface Payment {
   readonly failureReason?: string;
   readonly cancelledAt?: string;
   readonly cancelReason?: string;
+  /** The PG's reference of the refund, on an approved payment that was cancelled. */
+  readonly refundId?: string;
 }
 
 /** One state change: the payment after it and the single event that announces it. */
@@ -124,9 +126,30 @@ export function recordDeposit(payment: Payment, deposit: Deposit, ctx: ChangeCon
 
 const CANCELLABLE: ReadonlySet<PaymentStatus> = new Set(['READY', 'WAITING_FOR_DEPOSIT', 'APPROVED']);
 
-export function cancelPayment(payment: Payment, reason: string, ctx: ChangeContext): PaymentChange {
+export function assertCancellable(payment: Payment): void {
   if (!CANCELLABLE.has(payment.status)) throw new InvalidStateTransitionError(payment.status, 'cancel');
-  return transition(payment, { status: 'CANCELLED', cancelledAt: ctx.now, cancelReason: reason }, 'payment.cancelled', ctx);
+}
+
+/** Whether cancelling moves money back: an approved payment is refunded at the PG first. */
+export function cancelNeedsRefund(payment: Payment): boolean {
+  return payment.status === 'APPROVED';
+}
+
+/**
+ * Cancels a payment; an approved one only with the PG's refund (`refundId`), so that no
+ * `payment.cancelled` announces a cancellation whose money is still taken.
+ */
+export function cancelPayment(payment: Payment, reason: string, ctx: ChangeContext, refund?: { readonly refundId: string }): PaymentChange {
+  assertCancellable(payment);
+  if (cancelNeedsRefund(payment) && refund === undefined) {
+    throw new InvalidStateTransitionError(payment.status, 'cancel', 'an approved payment is cancelled only with its refund');
+  }
+  return transition(
+    payment,
+    { status: 'CANCELLED', cancelledAt: ctx.now, cancelReason: reason, ...(refund && { refundId: refund.refundId }) },
+    'payment.cancelled',
+    ctx,
+  );
 }
 
 function transition(

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { PaymentDomainError } from '../domain/errors';
+import { PaymentDomainError, PgUnavailableError } from '../domain/errors';
 import { jsonResponse } from './responses';
 
 /** The one place that turns domain error codes into HTTP status codes. */
@@ -12,6 +12,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   IDEMPOTENCY_KEY_REUSED: 422,
   AMOUNT_MISMATCH: 422,
+  PG_ATTEMPT_IN_PROGRESS: 409,
+  PG_UNAVAILABLE: 503,
 };
 
 export interface MappedError {
@@ -25,7 +27,11 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof PaymentDomainError) {
     const status = STATUS_BY_CODE[error.code];
     if (status !== undefined) {
-      return { response: errorResponse(status, error.code, error.message), unexpected: false };
+      const response = errorResponse(status, error.code, error.message);
+      if (error instanceof PgUnavailableError) {
+        return { response: { ...response, headers: { ...response.headers, 'Retry-After': String(error.retryAfterSeconds) } }, unexpected: false };
+      }
+      return { response, unexpected: false };
     }
   }
   return {

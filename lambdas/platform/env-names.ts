@@ -19,6 +19,14 @@ export const ENV = {
   pgCallbackSecretArn: 'PG_CALLBACK_SECRET_ARN',
   /** The PG callback HMAC key itself (local mode and tests); takes precedence over the ARN. */
   pgCallbackSecret: 'PG_CALLBACK_SECRET',
+  /** PG attempts table (PK paymentId, SK operation; sparse GSI OpenAttempts on openShard + startedAt): confirm, cancel, reconciler. */
+  pgAttemptsTable: 'PG_ATTEMPTS_TABLE_NAME',
+  /** Reconciler: seconds a PG attempt may stay open before it is reconciled; optional, default 120. */
+  reconcilerGraceSeconds: 'RECONCILER_GRACE_SECONDS',
+  /** Reconciler: most open attempts one run reads; optional, default 200. */
+  reconcilerMaxAttempts: 'RECONCILER_MAX_ATTEMPTS',
+  /** The sandbox PG's own ledger (PK pk): what the stand-in PG charged, refunded and answered per idempotency key. */
+  sandboxPgLedgerTable: 'SANDBOX_PG_LEDGER_TABLE_NAME',
   /** ARN of the SNS FIFO topic `payment-events.fifo` the relay publishes to (fan-out to the subscribers' queues). */
   paymentEventsTopicArn: 'PAYMENT_EVENTS_TOPIC_ARN',
   /** The subscriber list as JSON (`serializeSubscribers`, lambdas/domain/subscribers.ts): list-payment-deliveries. */

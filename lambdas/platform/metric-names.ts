@@ -27,6 +27,13 @@ export const OUTBOX_METRICS = {
     failures: 'SweeperFailures',
     markPublishedFailures: 'MarkPublishedFailures',
   },
+  /** lambdas/functions/pg-reconciler/pg-reconciler.ts */
+  reconciler: {
+    /** Seconds the oldest PG attempt has been open after the run (0 when none). */
+    oldestOpenAttemptAgeSeconds: 'OldestOpenPgAttemptAgeSeconds',
+    reconciled: 'PgAttemptsReconciled',
+    failures: 'PgReconcileFailures',
+  },
   /** lambdas/consumer-guard/guarded-fifo-consumer.ts (the example consumer, and any consumer built on the guard) */
   consumer: {
     applied: 'EventsApplied',

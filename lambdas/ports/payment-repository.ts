@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '../domain/event-envelope';
 import type { Payment, PaymentChange } from '../domain/payment';
+import type { PgAttempt, PgOperation } from '../domain/pg-attempt';
 
 /**
  * Remembers the outcome of a request that carried an idempotency key (an API caller's
@@ -18,9 +19,17 @@ export interface IdempotencyRecord {
   readonly createdAt: string;
 }
 
+/** What a change does to the payment's PG attempts, in the same transaction. */
+export interface AttemptGuard {
+  /** The attempt the change closes (its closed form): it must still be open, at the same generation. */
+  readonly close?: PgAttempt;
+  /** Operations that must have no open attempt on the payment (a cancel that calls no PG). */
+  readonly noneOpen?: readonly PgOperation[];
+}
+
 /**
- * Port for the payment store. `commit` writes the payment, its outbox event and the
- * idempotency record (if any) atomically: all or nothing.
+ * Port for the payment store. `commit` writes the payment, its outbox event, the idempotency
+ * record (if any) and closes the PG attempt (if any) atomically: all or nothing.
  */
 export interface PaymentRepository {
   getPayment(paymentId: string): Promise<Payment | undefined>;
@@ -32,5 +41,27 @@ export interface PaymentRepository {
    *   (or the write conflicted with another transaction)
    * @throws IdempotencyRecordExistsError when `idempotency.key` is already recorded
    */
-  commit(change: PaymentChange, idempotency?: IdempotencyRecord): Promise<void>;
+  commit(change: PaymentChange, idempotency?: IdempotencyRecord, attempts?: AttemptGuard): Promise<void>;
+}
+
+/**
+ * Port for the PG attempts: the intent to move money, recorded before the PG is called. Attempts
+ * change no payment and yield no event.
+ */
+export interface PgAttemptStore {
+  /** Every attempt of the payment (one per operation, the latest generation). */
+  listAttempts(paymentId: string): Promise<PgAttempt[]>;
+  /**
+   * Writes the new open attempt, conditioned on the payment still being at `attempt.paymentVersion`
+   * and on `replaces` (the previous, closed attempt of the operation) being unchanged.
+   * @throws PaymentVersionConflictError when either moved on (re-read and plan again)
+   */
+  openAttempt(attempt: PgAttempt, replaces?: PgAttempt): Promise<void>;
+  /**
+   * Closes an attempt that moved no money and changes no payment (the PG never saw it).
+   * @throws PaymentVersionConflictError when it is no longer open at that generation
+   */
+  closeAttempt(closed: PgAttempt): Promise<void>;
+  /** Open attempts, oldest first, at most `limit`. */
+  listOpenAttempts(limit: number): Promise<PgAttempt[]>;
 }

@@ -1,20 +1,23 @@
 import type { CancelPaymentCommand, ConfirmPaymentCommand, CreatePaymentCommand, DepositNotification } from '../domain/commands';
 import { PaymentNotFoundError } from '../domain/errors';
 import {
+  assertCancellable,
   assertConfirmable,
+  cancelNeedsRefund,
   cancelPayment,
   confirmPayment,
   createPayment,
   recordDeposit,
+  type AuthorizationResult,
+  type ChangeContext,
   type Payment,
 } from '../domain/payment';
-import type { PaymentGateway } from '../ports/payment-gateway';
+import { PG_OPERATIONS, type PgAnswer } from '../domain/pg-attempt';
 import { applyChange, type ChangeOutcome, type UseCaseDeps } from './apply-change';
+import { changeWithPg, type PgChangeDeps } from './change-with-pg';
 import { requestFingerprint } from './request-fingerprint';
 
-export interface PaymentCommandDeps extends UseCaseDeps {
-  readonly gateway: PaymentGateway;
-}
+export type PaymentCommandDeps = PgChangeDeps;
 
 /** Namespaces keep a caller's key from ever colliding with a PG transaction id. */
 const callerKey = (key: string) => `api:${key}`;
@@ -48,46 +51,80 @@ export async function createPaymentUseCase(
   const paymentId = deps.ids.newId();
   const virtualAccount =
     command.method === 'VIRTUAL_ACCOUNT'
-      ? await deps.gateway.issueVirtualAccount({ paymentId, amount: command.amount, currency: command.currency })
+      ? await deps.gateway.issueVirtualAccount({
+          paymentId,
+          amount: command.amount,
+          currency: command.currency,
+          idempotencyKey: `${paymentId}:issue-account:1`,
+        })
       : undefined;
   return applyChange(deps, { paymentId, successStatus: 201, idempotency }, (_current, ctx) =>
     createPayment({ paymentId, ...command, virtualAccount }, ctx),
   );
 }
 
-/** POST /payments/{id}/confirm: the PG authorizes once; the outcome is committed with retries. */
-export async function confirmPaymentUseCase(
+/**
+ * POST /payments/{id}/confirm: the PG authorizes under the payment's open attempt (recorded
+ * first); its answer is committed with `payment.approved` or `payment.failed`, closing the attempt.
+ */
+export function confirmPaymentUseCase(
   deps: PaymentCommandDeps,
   paymentId: string,
   command: ConfirmPaymentCommand,
   idempotencyKey?: string,
 ): Promise<ChangeOutcome> {
   const idempotency = callerIdempotency(`confirm:${paymentId}`, command, idempotencyKey, 200);
-  if (idempotency) {
-    const earlier = await deps.repository.getIdempotencyRecord(idempotency.key);
-    if (earlier && earlier.requestHash === idempotency.requestHash) {
-      return { payment: earlier.response, statusCode: earlier.statusCode, replayed: true };
-    }
-  }
-  const payment = existing(await deps.repository.getPayment(paymentId), paymentId);
-  assertConfirmable(payment);
-  const authorization = await deps.gateway.authorize(payment, command.cardToken);
-  return applyChange(deps, { paymentId, successStatus: 200, idempotency }, (current, ctx) =>
-    confirmPayment(existing(current, paymentId), authorization, ctx),
-  );
+  return changeWithPg(deps, { paymentId, successStatus: 200, ...(idempotency && { idempotency }) }, (payment) => {
+    assertConfirmable(payment);
+    return {
+      request: { operation: 'authorize', cardToken: command.cardToken },
+      decide: (answer: PgAnswer, ctx: ChangeContext) => confirmPayment(payment, authorizationOf(answer), ctx),
+    };
+  });
 }
 
-/** POST /payments/{id}/cancel. */
+/**
+ * POST /payments/{id}/cancel: an approved payment is refunded at the PG first (under its own
+ * attempt) and its `payment.cancelled` carries the refund; a payment not yet charged is cancelled
+ * without a PG call, and not while a charge of it is in flight.
+ */
 export function cancelPaymentUseCase(
-  deps: UseCaseDeps,
+  deps: PaymentCommandDeps,
   paymentId: string,
   command: CancelPaymentCommand,
   idempotencyKey?: string,
 ): Promise<ChangeOutcome> {
   const idempotency = callerIdempotency(`cancel:${paymentId}`, command, idempotencyKey, 200);
-  return applyChange(deps, { paymentId, successStatus: 200, idempotency }, (current, ctx) =>
-    cancelPayment(existing(current, paymentId), command.reason, ctx),
-  );
+  return changeWithPg(deps, { paymentId, successStatus: 200, ...(idempotency && { idempotency }) }, (payment) => {
+    assertCancellable(payment);
+    if (!cancelNeedsRefund(payment)) {
+      return {
+        noneOpen: PG_OPERATIONS,
+        // An issued account is closed at the PG first, so no deposit lands on a cancelled payment.
+        ...(payment.status === 'WAITING_FOR_DEPOSIT' && {
+          prepare: () => deps.gateway.closeVirtualAccount({ paymentId: payment.paymentId, idempotencyKey: `${payment.paymentId}:close-account:1` }),
+        }),
+        decide: (_answer: undefined, ctx: ChangeContext) => cancelPayment(payment, command.reason, ctx),
+      };
+    }
+    return {
+      request: { operation: 'refund', reason: command.reason, pgTransactionId: payment.pgTransactionId ?? '' },
+      decide: (answer: PgAnswer, ctx: ChangeContext) => cancelPayment(payment, command.reason, ctx, refundOf(answer)),
+    };
+  });
+}
+
+/** The PG's answer to an authorize, as the payment's state machine takes it. */
+export function authorizationOf(answer: PgAnswer): AuthorizationResult {
+  if (answer.outcome === 'approved') return { approved: true, pgTransactionId: answer.pgTransactionId };
+  if (answer.outcome === 'declined') return { approved: false, reason: answer.reason };
+  throw new Error(`An authorize cannot answer ${answer.outcome}`);
+}
+
+/** The PG's answer to a refund, as the cancellation takes it. */
+export function refundOf(answer: PgAnswer): { refundId: string } {
+  if (answer.outcome !== 'refunded') throw new Error(`A refund cannot answer ${answer.outcome}`);
+  return { refundId: answer.refundId };
 }
 
 /**

@@ -49,6 +49,18 @@ export interface OutboxObservabilityProps {
   /** The sweeper's grace period; the oldest pending age alarm threshold must be longer. */
   readonly sweeperGracePeriod: Duration;
 
+  /** The PG reconciler function: OldestOpenPgAttemptAgeSeconds and its custom metrics. */
+  readonly reconcilerFunction: PaymentFunction;
+
+  /**
+   * How often the reconciler runs (it emits OldestOpenPgAttemptAgeSeconds once per run): the oldest open
+   * attempt alarm's period is the longer of 5 minutes and this, so every period holds at least one run.
+   */
+  readonly reconcilerInterval: Duration;
+
+  /** The reconciler's grace period; the oldest open PG attempt age alarm threshold must be longer. */
+  readonly reconcilerGracePeriod: Duration;
+
   /**
    * The SNS FIFO topic the relay and the sweeper publish to (`payment-events.fifo`): alarm when SNS fails to
    * deliver a notification to a subscriber queue.
@@ -100,6 +112,16 @@ export interface OutboxObservabilityProps {
   readonly subscriberBacklogAgeAlarmThreshold?: Duration;
 
   /**
+   * Alarm when the oldest open PG attempt, as the reconciler measures it (maximum over 5 minutes, or over the
+   * reconciler's interval when longer), is older than this; between 1 minute and 7 days, and longer than the
+   * reconciler's grace period (younger attempts may still be in flight). An attempt open that long is one the
+   * reconciler cannot close: money may have moved at the PG without the payment knowing.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly oldestOpenPgAttemptAgeAlarmThreshold?: Duration;
+
+  /**
    * Actions (e.g. an SNS topic) of every alarm.
    *
    * @default - alarms without actions
@@ -120,6 +142,9 @@ export const OLDEST_PENDING_EVALUATION_PERIODS = 3;
 /** Period of the subscriber backlog (maximum) and fan-out delivery failure (sum) alarms. */
 export const FAN_OUT_ALARM_PERIOD = Duration.minutes(5);
 
+/** Shortest period of the oldest open PG attempt alarm (maximum); the reconciler's interval when that is longer. */
+export const OLDEST_OPEN_PG_ATTEMPT_ALARM_PERIOD = Duration.minutes(5);
+
 /**
  * Alarms and the dashboard of the outbox pipeline.
  *
@@ -128,13 +153,15 @@ export const FAN_OUT_ALARM_PERIOD = Duration.minutes(5);
  * behind, and events older than the queue's retention are dropped); SNS NumberOfNotificationsFailed > 0 on the
  * topic (SNS could not deliver to a subscriber queue: a deleted queue or a broken queue policy; those events
  * never reach that queue and are replayed from the Outbox table); relay IteratorAge above its threshold; a
- * record in relay-failures; OldestPendingAgeSeconds above its threshold for 3 sweeper intervals. The last one
- * treats missing data as breaching: the sweeper emits the metric on every run (0 when nothing is
- * pending), so no data means the recovery path itself is not running. All the others treat it as not
- * breaching (SQS and SNS publish nothing for an idle queue or topic).
+ * record in relay-failures; OldestPendingAgeSeconds above its threshold for 3 sweeper intervals;
+ * OldestOpenPgAttemptAgeSeconds (maximum over 5 minutes) above its threshold. The last two treat missing
+ * data as breaching: the sweeper and the reconciler emit their metric on every run (0 when nothing is
+ * pending or open), so no data means the recovery path itself is not running. All the others treat it as
+ * not breaching (SQS and SNS publish nothing for an idle queue or topic).
  *
  * Dashboard: events published and publish failures, relay lag p50/p99, oldest pending age, sweeper
- * republishes and failures, gap-filled events, mark-published failures, DLQ and relay-failures depth,
+ * republishes and failures, gap-filled events, mark-published failures, oldest open PG attempt age,
+ * reconciler reconciled and failures, DLQ and relay-failures depth,
  * subscriber queue oldest message age, SNS notifications failed, relay IteratorAge, consumer applied /
  * skipped / gaps, webhook deliveries per subscriber (delivered, retries, dead-lettered, latency p50/p99),
  * and the alarms' states.
@@ -152,6 +179,8 @@ export class OutboxObservability extends Construct {
   public readonly relayFailureQueueAlarm: cloudwatch.Alarm;
   /** Alarm: the oldest pending event is older than the threshold (or the sweeper reports nothing). */
   public readonly oldestPendingAgeAlarm: cloudwatch.Alarm;
+  /** Alarm: the oldest open PG attempt is older than the threshold (or the reconciler reports nothing). */
+  public readonly oldestOpenPgAttemptAgeAlarm: cloudwatch.Alarm;
   /** Every alarm above. */
   public readonly alarms: readonly cloudwatch.Alarm[];
   /** The dashboard. */
@@ -170,6 +199,14 @@ export class OutboxObservability extends Construct {
           `(got ${oldestPendingThreshold.toHumanString()}, grace ${props.sweeperGracePeriod.toHumanString()})`,
       );
     }
+    const oldestOpenAttemptThreshold = props.oldestOpenPgAttemptAgeAlarmThreshold ?? Duration.minutes(10);
+    validateDurationInRange(this, 'oldestOpenPgAttemptAgeAlarmThreshold', oldestOpenAttemptThreshold, Duration.minutes(1), Duration.days(7));
+    if (oldestOpenAttemptThreshold.toSeconds() <= props.reconcilerGracePeriod.toSeconds()) {
+      throw new Error(
+        `${this.node.path}: oldestOpenPgAttemptAgeAlarmThreshold must be longer than the reconciler's grace period ` +
+          `(got ${oldestOpenAttemptThreshold.toHumanString()}, grace ${props.reconcilerGracePeriod.toHumanString()})`,
+      );
+    }
     const backlogThreshold = props.subscriberBacklogAgeAlarmThreshold ?? Duration.minutes(15);
     validateDurationInRange(this, 'subscriberBacklogAgeAlarmThreshold', backlogThreshold, Duration.minutes(1), Duration.days(14));
     if (props.subscriberQueues.length === 0) {
@@ -185,12 +222,20 @@ export class OutboxObservability extends Construct {
 
     const relay = props.relayFunction;
     const sweeper = props.sweeperFunction;
+    const reconciler = props.reconcilerFunction;
     const minute = Duration.minutes(1);
 
     // --- metrics (unlabelled for the alarms, so each alarm names its metric directly) ----------
     const oldestPendingAge = customMetric(sweeper, OUTBOX_METRICS.sweeper.oldestPendingAgeSeconds, {
       statistic: cloudwatch.Stats.MAXIMUM,
       period: props.sweeperInterval,
+    });
+    const oldestOpenAttemptAge = customMetric(reconciler, OUTBOX_METRICS.reconciler.oldestOpenAttemptAgeSeconds, {
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period:
+        props.reconcilerInterval.toSeconds() > OLDEST_OPEN_PG_ATTEMPT_ALARM_PERIOD.toSeconds()
+          ? props.reconcilerInterval
+          : OLDEST_OPEN_PG_ATTEMPT_ALARM_PERIOD,
     });
     const iteratorAge = relay.function.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: minute });
     const dlqDepths = props.subscriberQueues.map(({ subscriber, deadLetterQueue }) => ({
@@ -287,6 +332,18 @@ export class OutboxObservability extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
+    this.oldestOpenPgAttemptAgeAlarm = new cloudwatch.Alarm(this, 'OldestOpenPgAttemptTooOld', {
+      alarmDescription:
+        `A PG attempt started more than ${oldestOpenAttemptThreshold.toHumanString()} ago is still open, or the reconciler ` +
+        'reported no age (it is not running): money may have moved at the PG without the payment or its event. ' +
+        "Read the reconciler's logs (its PgReconcileFailures warnings say why an attempt stays open) and check the payment at the PG.",
+      metric: oldestOpenAttemptAge,
+      threshold: oldestOpenAttemptThreshold.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+
     this.alarms = [
       ...Object.values(dlqAlarms),
       ...Object.values(backlogAlarms),
@@ -294,6 +351,7 @@ export class OutboxObservability extends Construct {
       this.iteratorAgeAlarm,
       this.relayFailureQueueAlarm,
       this.oldestPendingAgeAlarm,
+      this.oldestOpenPgAttemptAgeAlarm,
     ];
     for (const alarm of this.alarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
 
@@ -360,6 +418,24 @@ export class OutboxObservability extends Construct {
         width,
         height,
         left: [sum(relay, OUTBOX_METRICS.relay.gapFilledEvents, 'Gap-filled by the relay'), ...markFailures],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Oldest open PG attempt age (s)',
+        width,
+        height,
+        left: [oldestOpenAttemptAge.with({ label: 'Oldest open PG attempt age (s)' })],
+        leftAnnotations: [{ value: oldestOpenAttemptThreshold.toSeconds(), label: 'alarm' }],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Reconciler: PG attempts reconciled / failures',
+        width,
+        height,
+        left: [
+          sum(reconciler, OUTBOX_METRICS.reconciler.reconciled, 'PG attempts reconciled'),
+          sum(reconciler, OUTBOX_METRICS.reconciler.failures, 'Not reconciled (retried next run)'),
+        ],
       }),
     );
     this.dashboard.addWidgets(

@@ -16,8 +16,11 @@ export type RouteAuth =
   /** No API Gateway authorizer: the handler verifies the `X-PG-Signature` HMAC with the PG callback secret. */
   | 'hmac';
 
-/** The tables a route function may be bound to. */
-export type RouteTable = 'payments' | 'outbox' | 'idempotency' | 'deliveries';
+/**
+ * The tables a route function may be bound to. `sandboxPgLedger` exists only while the PG is the sandbox
+ * (PaymentApiProps.sandboxPgLedgerTable): a route's access to it is granted when it does, and skipped otherwise.
+ */
+export type RouteTable = 'payments' | 'outbox' | 'idempotency' | 'deliveries' | 'pgAttempts' | 'sandboxPgLedger';
 
 /** Environment variable of each table a route function is bound to. */
 export const ROUTE_TABLE_ENV: Readonly<Record<RouteTable, string>> = {
@@ -25,6 +28,8 @@ export const ROUTE_TABLE_ENV: Readonly<Record<RouteTable, string>> = {
   outbox: ENV.outboxTable,
   idempotency: ENV.idempotencyTable,
   deliveries: ENV.deliveriesTable,
+  pgAttempts: ENV.pgAttemptsTable,
+  sandboxPgLedger: ENV.sandboxPgLedgerTable,
 };
 
 /** Most characters of `SUBSCRIBERS_JSON`: Lambda allows 4 KB of environment per function, the rest is for the other variables. */
@@ -51,12 +56,44 @@ export interface PaymentApiRoute {
 /** The same access to the Payments, Outbox and Idempotency tables: what the payment command and query routes use. */
 const paymentTables = (access: TableAccess) => ({ payments: access, outbox: access, idempotency: access });
 
+/**
+ * Access to the PG attempts table of the routes that move money at the PG (confirm: authorize; cancel: refund).
+ * They read a payment's attempts (GetItem, Query of its partition), record a new one (PutItem) and close it
+ * (UpdateItem) inside the TransactWriteItems that also commits the payment and its outbox event; a
+ * transaction needs the action of each of its items, ConditionCheckItem included. No DeleteItem, BatchWriteItem
+ * or Scan: attempts are the audit trail of the money, never deleted, and nothing lists them but the
+ * reconciler (through the OpenAttempts index).
+ */
+const PG_ATTEMPTS_ACCESS: TableAccess = { actions: ['ConditionCheckItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'] };
+
 /** The API contract: one function per route. */
 export const PAYMENT_API_ROUTES: readonly PaymentApiRoute[] = [
-  { id: 'CreatePayment', method: 'POST', path: '/payments', entry: 'lambdas/functions/create-payment/entry.ts', auth: 'iam', tables: paymentTables('readWrite') },
+  {
+    id: 'CreatePayment',
+    method: 'POST',
+    path: '/payments',
+    entry: 'lambdas/functions/create-payment/entry.ts',
+    auth: 'iam',
+    // Issues virtual accounts at the PG: the sandbox records them in its ledger. Moves no money, so no attempt.
+    tables: { ...paymentTables('readWrite'), sandboxPgLedger: 'readWrite' },
+  },
   { id: 'GetPayment', method: 'GET', path: '/payments/{paymentId}', entry: 'lambdas/functions/get-payment/entry.ts', auth: 'iam', tables: paymentTables('read') },
-  { id: 'ConfirmPayment', method: 'POST', path: '/payments/{paymentId}/confirm', entry: 'lambdas/functions/confirm-payment/entry.ts', auth: 'iam', tables: paymentTables('readWrite') },
-  { id: 'CancelPayment', method: 'POST', path: '/payments/{paymentId}/cancel', entry: 'lambdas/functions/cancel-payment/entry.ts', auth: 'iam', tables: paymentTables('readWrite') },
+  {
+    id: 'ConfirmPayment',
+    method: 'POST',
+    path: '/payments/{paymentId}/confirm',
+    entry: 'lambdas/functions/confirm-payment/entry.ts',
+    auth: 'iam',
+    tables: { ...paymentTables('readWrite'), pgAttempts: PG_ATTEMPTS_ACCESS, sandboxPgLedger: 'readWrite' },
+  },
+  {
+    id: 'CancelPayment',
+    method: 'POST',
+    path: '/payments/{paymentId}/cancel',
+    entry: 'lambdas/functions/cancel-payment/entry.ts',
+    auth: 'iam',
+    tables: { ...paymentTables('readWrite'), pgAttempts: PG_ATTEMPTS_ACCESS, sandboxPgLedger: 'readWrite' },
+  },
   { id: 'ListPaymentEvents', method: 'GET', path: '/payments/{paymentId}/events', entry: 'lambdas/functions/list-payment-events/entry.ts', auth: 'iam', tables: paymentTables('read') },
   {
     id: 'ListPaymentDeliveries',
@@ -81,6 +118,14 @@ export interface PaymentApiProps {
   readonly idempotencyTable: ITable;
   /** Deliveries table (`DELIVERIES_TABLE_NAME`), read by the delivery status route. */
   readonly deliveriesTable: ITable;
+  /** PG attempts table (`PG_ATTEMPTS_TABLE_NAME`), written by the routes that move money at the PG. */
+  readonly pgAttemptsTable: ITable;
+  /**
+   * The sandbox PG's ledger (`SANDBOX_PG_LEDGER_TABLE_NAME`), bound to the routes that call the PG.
+   *
+   * @default - no sandbox PG: no route gets the variable or any access to a ledger
+   */
+  readonly sandboxPgLedgerTable?: ITable;
 
   /** The subscribers (parsed), given to the delivery status route as `SUBSCRIBERS_JSON`. */
   readonly subscribers: readonly Subscriber[];
@@ -157,6 +202,8 @@ export class PaymentApi extends Construct {
   public readonly functions: Readonly<Record<string, PaymentFunction>>;
   /** The access log group of the stage. */
   public readonly accessLogGroup: logs.LogGroup;
+  /** Validated timeout of every route function. */
+  public readonly functionTimeout: Duration;
 
   constructor(scope: Construct, id: string, props: PaymentApiProps) {
     super(scope, id);
@@ -167,6 +214,7 @@ export class PaymentApi extends Construct {
     validateIntegerInRange(this, 'throttlingBurstLimit', throttlingBurstLimit, 1, 5_000);
     const functionTimeout = props.functionTimeout ?? Duration.seconds(10);
     validateDurationInRange(this, 'functionTimeout', functionTimeout, Duration.seconds(1), Duration.seconds(29));
+    this.functionTimeout = functionTimeout;
     validateIntegerInRange(this, 'retentionDays', props.retentionDays, 2, 365);
     const subscribersJson = serializeSubscribers(props.subscribers);
     if (subscribersJson.length > MAX_SUBSCRIBERS_JSON_LENGTH) {
@@ -175,11 +223,13 @@ export class PaymentApi extends Construct {
           `${MAX_SUBSCRIBERS_JSON_LENGTH} a Lambda environment leaves room for; shorten names and URLs or use fewer subscribers`,
       );
     }
-    const tables: Record<RouteTable, ITable> = {
+    const tables: Record<RouteTable, ITable | undefined> = {
       payments: props.paymentsTable,
       outbox: props.outboxTable,
       idempotency: props.idempotencyTable,
       deliveries: props.deliveriesTable,
+      pgAttempts: props.pgAttemptsTable,
+      sandboxPgLedger: props.sandboxPgLedgerTable,
     };
 
     // The construct id predates the "PG callback" name; it stays, since a new id would replace the
@@ -232,8 +282,10 @@ export class PaymentApi extends Construct {
           ...(route.subscribers && { [ENV.subscribersJson]: subscribersJson }),
         },
       });
-      for (const [table, access] of Object.entries(route.tables) as [RouteTable, TableAccess][]) {
-        fn.bindTable(ROUTE_TABLE_ENV[table], tables[table], access);
+      for (const [name, access] of Object.entries(route.tables) as [RouteTable, TableAccess][]) {
+        const table = tables[name];
+        // Only the sandbox ledger is optional (the props require every other table).
+        if (table) fn.bindTable(ROUTE_TABLE_ENV[name], table, access);
       }
       if (route.auth === 'hmac') {
         fn.bindSecret(ENV.pgCallbackSecretArn, this.pgCallbackSecret);

@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { DELIVERIES_PARTITION_KEY, DELIVERIES_SORT_KEY, DELIVERIES_TTL_ATTRIBUTE } from '../../lambdas/domain/delivery-state';
+import { OPEN_ATTEMPTS_INDEX, OPEN_SHARD_ATTRIBUTE } from '../../lambdas/domain/pg-attempt-keys';
 import {
   PENDING_EVENTS_INDEX_NAME,
   PENDING_SHARD_ATTRIBUTE,
@@ -12,8 +13,44 @@ import { validateIntegerInRange } from './validation';
 /** Name of the TTL attribute (epoch seconds) on the Outbox, Idempotency and Inbox tables. */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
+/** Sort key of the PG attempts table's `OpenAttempts` index (type S, ISO-8601): the reconciler reads oldest first. */
+export const OPEN_ATTEMPTS_SORT_ATTRIBUTE = 'startedAt';
+
+/** How a table of payment data is kept: what {@link paymentTableSettings} derives its settings from. */
+export interface PaymentTableRetention {
+  /**
+   * What happens to the table when it leaves the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * DynamoDB deletion protection on the table.
+   *
+   * @default - true when removalPolicy is RETAIN, false otherwise (so a DESTROY stack can be deleted)
+   */
+  readonly deletionProtection?: boolean;
+}
+
+/**
+ * The settings every table of payment data shares (the payment tables and the sandbox PG's ledger):
+ * on-demand, point-in-time recovery, AWS-managed KMS encryption, the removal policy (default RETAIN)
+ * and deletion protection (default: on when retained).
+ */
+export function paymentTableSettings(retention: PaymentTableRetention = {}) {
+  const removalPolicy = retention.removalPolicy ?? RemovalPolicy.RETAIN;
+  return {
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    deletionProtection: retention.deletionProtection ?? removalPolicy === RemovalPolicy.RETAIN,
+    removalPolicy,
+  } satisfies Partial<dynamodb.TableProps>;
+}
+
 /** Props of {@link PaymentTables}. */
-export interface PaymentTablesProps {
+export interface PaymentTablesProps extends PaymentTableRetention {
   /**
    * How many days an outbox item (and an idempotency or inbox record) lives before TTL may delete it.
    * An integer between 2 and 365: longer than the 24 h stream retention, so an event the stream has
@@ -22,24 +59,10 @@ export interface PaymentTablesProps {
    * @default 30
    */
   readonly retentionDays?: number;
-
-  /**
-   * What happens to the tables when they leave the stack.
-   *
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
-
-  /**
-   * DynamoDB deletion protection on every table.
-   *
-   * @default - true when removalPolicy is RETAIN, false otherwise (so a DESTROY stack can be deleted)
-   */
-  readonly deletionProtection?: boolean;
 }
 
 /**
- * The five tables of the payment outbox, all on-demand, with point-in-time recovery and
+ * The six tables of the payment outbox, all on-demand, with point-in-time recovery and
  * AWS-managed KMS encryption:
  * - Payments (PK `paymentId` S): one item per payment.
  * - Outbox (PK `aggregateId` S, SK `sequence` N): one item per event, stream `NEW_IMAGE`, TTL `expiresAt`,
@@ -49,6 +72,12 @@ export interface PaymentTablesProps {
  * - Inbox (PK `pk` S): the example consumer's inbox and projection, TTL `expiresAt`.
  * - Deliveries (PK `paymentId` S, SK `sk` S = `<subscriber>#<sequence, 10 digits>`): one webhook delivery
  *   record per (subscriber, event), TTL `expiresAt` (names from lambdas/domain/delivery-state.ts).
+ * - PgAttempts (PK `paymentId` S, SK `operation` S): one item per money-moving PG call (intent recorded
+ *   before the call, closed in the commit of its answer), no TTL, no stream, and the sparse GSI
+ *   `OpenAttempts` (PK `openShard` S, SK `startedAt` S, projection ALL) holding exactly the open attempts
+ *   (names from lambdas/domain/pg-attempt-keys.ts).
+ *
+ * The PG's own ledger is not here: it belongs to the PG (the sandbox's is in {@link SandboxPaymentGateway}'s construct).
  */
 export class PaymentTables extends Construct {
   /** Payments table. */
@@ -61,6 +90,8 @@ export class PaymentTables extends Construct {
   public readonly inbox: dynamodb.Table;
   /** Deliveries table: webhook delivery records, read by GET /payments/{paymentId}/deliveries. */
   public readonly deliveries: dynamodb.Table;
+  /** PG attempts table: every money-moving PG call, open until its answer is committed. */
+  public readonly pgAttempts: dynamodb.Table;
   /** Validated retention in days. */
   public readonly retentionDays: number;
 
@@ -69,15 +100,7 @@ export class PaymentTables extends Construct {
 
     this.retentionDays = props.retentionDays ?? 30;
     validateIntegerInRange(this, 'retentionDays', this.retentionDays, 2, 365);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-
-    const common = {
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      deletionProtection: props.deletionProtection ?? removalPolicy === RemovalPolicy.RETAIN,
-      removalPolicy,
-    } satisfies Partial<dynamodb.TableProps>;
+    const common = paymentTableSettings(props);
 
     this.payments = new dynamodb.Table(this, 'PaymentsTable', {
       ...common,
@@ -118,6 +141,22 @@ export class PaymentTables extends Construct {
       partitionKey: { name: DELIVERIES_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       sortKey: { name: DELIVERIES_SORT_KEY, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: DELIVERIES_TTL_ATTRIBUTE,
+    });
+
+    // No TTL: the attempts are the audit trail of every call that moved (or may have moved) money, and
+    // the reconciler's only record of a call whose answer was lost; they are kept as long as the payments.
+    this.pgAttempts = new dynamodb.Table(this, 'PgAttemptsTable', {
+      ...common,
+      partitionKey: { name: 'paymentId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'operation', type: dynamodb.AttributeType.STRING },
+    });
+    // Sparse: only open attempts carry `openShard`, and closing an attempt removes it. Projection ALL,
+    // so the reconciler reads whole attempts (operation, PG idempotency key) without a GetItem each.
+    this.pgAttempts.addGlobalSecondaryIndex({
+      indexName: OPEN_ATTEMPTS_INDEX,
+      partitionKey: { name: OPEN_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: OPEN_ATTEMPTS_SORT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
     });
   }
 }

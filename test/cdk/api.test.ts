@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseSubscribers, parseSubscribersJson } from '../../lambdas/domain/subscribers';
 import { MAX_SUBSCRIBERS_JSON_LENGTH, PAYMENT_API_ROUTES, PaymentApi, type PaymentApiProps } from '../../lib/constructs/payment-api';
@@ -10,6 +10,7 @@ import {
   newTestStack,
   resourcesOfType,
   statementsOfFunction,
+  synthAppStack,
   synthStack,
 } from '../support/cdk-stack';
 
@@ -248,6 +249,147 @@ describe('payment API', () => {
   });
 });
 
+/** Item actions of `readWrite` access, as granted on a table ARN. */
+const READ_WRITE = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:UpdateItem',
+];
+
+/** What confirm and cancel may do to an attempt: read it, record it and close it in the commit's TransactWriteItems; never delete it. */
+const PG_ATTEMPTS_ACTIONS = ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
+
+/** The functions that get a PG table, by entry; every other function of the stack gets neither variable nor access. */
+const PG_TABLE_ACCESS: Readonly<Record<string, { readonly attempts: readonly string[]; readonly ledger: readonly string[] }>> = {
+  'lambdas/functions/create-payment/entry.ts': { attempts: [], ledger: READ_WRITE },
+  'lambdas/functions/confirm-payment/entry.ts': { attempts: PG_ATTEMPTS_ACTIONS, ledger: READ_WRITE },
+  'lambdas/functions/cancel-payment/entry.ts': { attempts: PG_ATTEMPTS_ACTIONS, ledger: READ_WRITE },
+  // Closes attempts (PutItem, conditioned on the attempt's generation) and looks them up at the PG (consistent GetItem).
+  'lambdas/functions/pg-reconciler/entry.ts': { attempts: ['dynamodb:PutItem'], ledger: ['dynamodb:GetItem'] },
+};
+
+describe('payment API: the PG tables', () => {
+  // GIVEN the stack as the app builds it (every kind of function: API routes, relay, sweeper, PG reconciler, consumer, webhook dispatcher)
+  const { template } = synthAppStack();
+  const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+  const entryOf = (id: string) => functions[id]?.Metadata?.['payment-outbox:entry'] as string | undefined;
+
+  it('finds the functions that get them (guards against a vacuous pass)', () => {
+    for (const entry of Object.keys(PG_TABLE_ACCESS)) expect(functionIdByEntry(template, entry)).toBeDefined();
+    expect(Object.keys(functions).length).toBeGreaterThan(Object.keys(PG_TABLE_ACCESS).length + 4);
+  });
+
+  it.each(['ConfirmPayment', 'CancelPayment'])(
+    '%s gets PG_ATTEMPTS_TABLE_NAME and SANDBOX_PG_LEDGER_TABLE_NAME, bound to the pinned tables',
+    (routeId) => {
+      const route = PAYMENT_API_ROUTES.find((candidate) => candidate.id === routeId)!;
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: `${route.method} ${route.path}`,
+        Environment: {
+          Variables: Match.objectLike({
+            PG_ATTEMPTS_TABLE_NAME: { Ref: 'PgAttemptsTable' },
+            SANDBOX_PG_LEDGER_TABLE_NAME: { Ref: 'SandboxPgLedgerTable' },
+          }),
+        },
+      });
+    },
+  );
+
+  it('gives CreatePayment SANDBOX_PG_LEDGER_TABLE_NAME (it issues virtual accounts at the PG) and no PG_ATTEMPTS_TABLE_NAME', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'POST /payments',
+      Environment: {
+        Variables: Match.objectLike({
+          SANDBOX_PG_LEDGER_TABLE_NAME: { Ref: 'SandboxPgLedgerTable' },
+          PG_ATTEMPTS_TABLE_NAME: Match.absent(),
+        }),
+      },
+    });
+  });
+
+  it('sets each PG table variable on exactly the functions that get access, and on no other function', () => {
+    for (const [id, fn] of Object.entries(functions)) {
+      const env = (fn.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
+      const expected = PG_TABLE_ACCESS[entryOf(id) ?? ''] ?? { attempts: [], ledger: [] };
+      expect(env.PG_ATTEMPTS_TABLE_NAME, `${entryOf(id) ?? id}: PG_ATTEMPTS_TABLE_NAME`).toEqual(
+        expected.attempts.length > 0 ? { Ref: 'PgAttemptsTable' } : undefined,
+      );
+      expect(env.SANDBOX_PG_LEDGER_TABLE_NAME, `${entryOf(id) ?? id}: SANDBOX_PG_LEDGER_TABLE_NAME`).toEqual(
+        expected.ledger.length > 0 ? { Ref: 'SandboxPgLedgerTable' } : undefined,
+      );
+    }
+  });
+
+  it('grants exactly the expected actions on the PgAttempts and SandboxPgLedger table ARNs, and nothing to any other function', () => {
+    for (const id of Object.keys(functions)) {
+      const expected = PG_TABLE_ACCESS[entryOf(id) ?? ''] ?? { attempts: [], ledger: [] };
+      expect(actionsOnResource(template, id, 'PgAttemptsTable'), `${entryOf(id) ?? id} on PgAttemptsTable`).toEqual(expected.attempts);
+      expect(actionsOnResource(template, id, 'SandboxPgLedgerTable'), `${entryOf(id) ?? id} on SandboxPgLedgerTable`).toEqual(expected.ledger);
+    }
+  });
+
+  it('lets confirm and cancel commit the payment, its event, the idempotency record and the attempt in one TransactWriteItems', () => {
+    // TransactWriteItems is authorized per item: Put/Update (and the condition checks) on every table it writes.
+    const transactionActions = ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+    for (const entry of ['lambdas/functions/confirm-payment/entry.ts', 'lambdas/functions/cancel-payment/entry.ts']) {
+      const id = functionIdByEntry(template, entry);
+      for (const table of ['PaymentsTable', 'OutboxTable', 'IdempotencyTable', 'PgAttemptsTable']) {
+        expect(actionsOnResource(template, id, table), `${entry} on ${table}`).toEqual(expect.arrayContaining(transactionActions));
+      }
+      expect(actionsOnResource(template, id, 'PgAttemptsTable')).not.toContain('dynamodb:DeleteItem');
+      expect(actionsOnResource(template, id, 'PgAttemptsTable')).not.toContain('dynamodb:BatchWriteItem');
+    }
+  });
+
+  it('grants nothing on the OpenAttempts index to an API function (only the reconciler reads it)', () => {
+    for (const route of PAYMENT_API_ROUTES) {
+      const onIndex = statementsOfFunction(template, functionIdByEntry(template, route.entry)).filter((statement) =>
+        JSON.stringify(statement.Resource).includes('/index/OpenAttempts'),
+      );
+      expect(onIndex, route.id).toEqual([]);
+    }
+  });
+});
+
+describe('PaymentApi without the sandbox PG', () => {
+  it('binds no route to a ledger when no sandbox ledger is given (a real PG keeps its own)', () => {
+    // GIVEN
+    const stack = newTestStack();
+    const table = (id: string) => new dynamodb.Table(stack, id, { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    const pgAttemptsTable = table('PgAttempts');
+    // WHEN
+    new PaymentApi(stack, 'Api', {
+      paymentsTable: table('Payments'),
+      outboxTable: table('Outbox'),
+      idempotencyTable: table('Idempotency'),
+      deliveriesTable: table('Deliveries'),
+      pgAttemptsTable,
+      subscribers: parseSubscribers([{ name: 'payment-events', delivery: { kind: 'queue' } }]),
+      retentionDays: 30,
+    });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SANDBOX_PG_LEDGER_TABLE_NAME: Match.absent() }) },
+    });
+    // ... while confirm and cancel keep their PG attempts
+    const attemptsId = stack.getLogicalId(pgAttemptsTable.node.defaultChild as dynamodb.CfnTable);
+    for (const entry of ['lambdas/functions/confirm-payment/entry.ts', 'lambdas/functions/cancel-payment/entry.ts']) {
+      const functionId = functionIdByEntry(template, entry);
+      expect(actionsOnResource(template, functionId, attemptsId), entry).toEqual(PG_ATTEMPTS_ACTIONS);
+      expect(resourcesOfType(template, 'AWS::Lambda::Function')[functionId]?.Properties?.Environment.Variables.PG_ATTEMPTS_TABLE_NAME).toEqual({
+        Ref: attemptsId,
+      });
+    }
+  });
+});
+
 describe('PaymentApi validation', () => {
   function props(stack: ReturnType<typeof newTestStack>, overrides: Partial<PaymentApiProps> = {}): PaymentApiProps {
     const table = (id: string) =>
@@ -257,6 +399,7 @@ describe('PaymentApi validation', () => {
       outboxTable: table('Outbox'),
       idempotencyTable: table('Idempotency'),
       deliveriesTable: table('Deliveries'),
+      pgAttemptsTable: table('PgAttempts'),
       subscribers: parseSubscribers([{ name: 'payment-events', delivery: { kind: 'queue' } }]),
       retentionDays: 30,
       ...overrides,

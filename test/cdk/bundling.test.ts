@@ -38,8 +38,8 @@ describe('bundled synth', () => {
     fs.rmSync(outdir, { recursive: true, force: true });
   });
 
-  it('bundles all eleven functions of the app (its two subscribers: the example consumer and one webhook dispatcher)', () => {
-    expect(bundles).toHaveLength(11);
+  it('bundles all twelve functions of the app (its two subscribers: the example consumer and one webhook dispatcher)', () => {
+    expect(bundles).toHaveLength(12);
   });
 
   it('produces an ESM bundle with a linked source map for each function', () => {

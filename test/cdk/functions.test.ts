@@ -16,6 +16,7 @@ const ALL_ENTRIES = [
   'lambdas/functions/outbox-relay/entry.ts',
   'lambdas/functions/outbox-sweeper/entry.ts',
   'lambdas/functions/pg-deposit-callback/entry.ts',
+  'lambdas/functions/pg-reconciler/entry.ts',
   'lambdas/functions/webhook-dispatcher/entry.ts',
 ];
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PENDING_EVENTS_INDEX_NAME } from '../../lambdas/domain/pending-shards';
+import { OPEN_ATTEMPTS_INDEX } from '../../lambdas/domain/pg-attempt-keys';
 import { actionsOf, type PolicyStatementJson, resourcesOf, resourcesOfType, synthAppStack } from '../support/cdk-stack';
 
 /**
@@ -61,15 +62,21 @@ describe('least privilege', () => {
     expect(holders[0]).toMatch(/^RelayFunction/);
   });
 
-  it('grants access to the PendingEvents index only to the sweeper, and only dynamodb:Query on its own ARN', () => {
-    const onIndexes = identityStatements().filter(({ statement }) =>
-      resourcesOf(statement).some((resource) => JSON.stringify(resource).includes('/index/')),
-    );
-    expect(onIndexes.map(({ where }) => where)).toHaveLength(1);
-    expect(onIndexes[0]?.where).toMatch(/^SweeperFunction/);
-    expect(actionsOf(onIndexes[0]!.statement)).toEqual(['dynamodb:Query']);
-    expect(resourcesOf(onIndexes[0]!.statement)).toEqual([
+  it('grants index access only to the sweeper (PendingEvents) and the PG reconciler (OpenAttempts), each only dynamodb:Query on its own index ARN', () => {
+    const onIndexes = identityStatements()
+      .filter(({ statement }) => resourcesOf(statement).some((resource) => JSON.stringify(resource).includes('/index/')))
+      .sort((a, b) => a.where.localeCompare(b.where));
+    expect(onIndexes.map(({ where }) => where)).toHaveLength(2);
+    const [reconciler, sweeper] = onIndexes;
+    expect(sweeper?.where).toMatch(/^SweeperFunction/);
+    expect(actionsOf(sweeper!.statement)).toEqual(['dynamodb:Query']);
+    expect(resourcesOf(sweeper!.statement)).toEqual([
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['OutboxTable', 'Arn'] }, `/index/${PENDING_EVENTS_INDEX_NAME}`]] },
+    ]);
+    expect(reconciler?.where).toMatch(/^ReconcilerFunction/);
+    expect(actionsOf(reconciler!.statement)).toEqual(['dynamodb:Query']);
+    expect(resourcesOf(reconciler!.statement)).toEqual([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['PgAttemptsTable', 'Arn'] }, `/index/${OPEN_ATTEMPTS_INDEX}`]] },
     ]);
   });
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { OUTBOX_METRICS } from '../../lib/constructs/outbox-observability';
 import { RELAY_ENTRY } from '../../lib/constructs/outbox-relay';
 import { SWEEPER_ENTRY } from '../../lib/constructs/outbox-sweeper';
+import { PG_RECONCILER_ENTRY } from '../../lib/constructs/pg-reconciler';
 import { EXAMPLE_CONSUMER_ENTRY } from '../../lib/constructs/example-consumer';
 import { REPO_ROOT } from '../../lib/repo-root';
 import { appSubscribers } from '../../bin/app-subscribers';
@@ -65,6 +66,7 @@ describe('observability: alarms', () => {
   const { template } = synthStack();
   const relayId = functionIdByEntry(template, RELAY_ENTRY);
   const sweeperId = functionIdByEntry(template, SWEEPER_ENTRY);
+  const reconcilerId = functionIdByEntry(template, PG_RECONCILER_ENTRY);
 
   it('alarms as soon as the payment-events DLQ holds one visible message', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -117,6 +119,60 @@ describe('observability: alarms', () => {
     });
   });
 
+  it('alarms when the oldest open PG attempt is older than 600 s (maximum over 5 minutes), or the reconciler reports nothing', () => {
+    const alarms = alarmsOn(template, 'OldestOpenPgAttemptAgeSeconds');
+    expect(alarms).toHaveLength(1);
+    const [id, alarm] = alarms[0]!;
+    expect(id).toMatch(/^ObservabilityOldestOpenPgAttemptTooOld[0-9A-F]{8}$/);
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'PaymentOutbox',
+      MetricName: 'OldestOpenPgAttemptAgeSeconds',
+      Dimensions: [{ Name: 'service', Value: 'payment-outbox' }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 600,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'breaching',
+    });
+    expect(alarm.Properties?.AlarmDescription).toContain('PG attempt started more than 10 minutes ago is still open');
+  });
+
+  it.each([
+    ['the PG reconciler', PG_RECONCILER_ENTRY, OUTBOX_METRICS.reconciler.oldestOpenAttemptAgeSeconds],
+  ])('reads the oldest-age metric of %s with exactly the namespace and dimensions Powertools emits it with', (_who, entry, metricName) => {
+    // GIVEN the function's Powertools settings as deployed
+    const variables = resourcesOfType(template, 'AWS::Lambda::Function')[functionIdByEntry(template, entry)]?.Properties?.Environment
+      .Variables as Record<string, string>;
+    const metrics = new Metrics({ serviceName: variables.POWERTOOLS_SERVICE_NAME, namespace: variables.POWERTOOLS_METRICS_NAMESPACE });
+    // WHEN the metric is serialized as Powertools writes it (EMF)
+    metrics.addMetric(metricName, MetricUnit.Seconds, 42);
+    const emf = metrics.serializeMetrics() as unknown as {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+      [key: string]: unknown;
+    };
+    // THEN the alarm reads that exact metric: namespace, name, and every dimension with its value
+    const directive = emf._aws.CloudWatchMetrics[0];
+    const emitted = {
+      Namespace: directive?.Namespace,
+      MetricName: directive?.Metrics[0]?.Name,
+      Dimensions: (directive?.Dimensions[0] ?? []).map((name) => ({ Name: name, Value: emf[name] })),
+    };
+    const alarm = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).find(
+      (candidate) => candidate.Properties?.MetricName === metricName,
+    );
+    expect({
+      Namespace: alarm?.Properties?.Namespace,
+      MetricName: alarm?.Properties?.MetricName,
+      Dimensions: alarm?.Properties?.Dimensions,
+    }).toEqual(emitted);
+  });
+
+  it('reads the reconciler metrics from the reconciler function (its Powertools settings are the stack defaults)', () => {
+    const variables = resourcesOfType(template, 'AWS::Lambda::Function')[reconcilerId]?.Properties?.Environment.Variables;
+    expect(variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'payment-outbox', POWERTOOLS_METRICS_NAMESPACE: 'PaymentOutbox' });
+  });
+
   it('reads OldestPendingAgeSeconds with exactly the namespace and dimensions Powertools emits it with from the sweeper', () => {
     // GIVEN the sweeper's Powertools settings as deployed
     const variables = resourcesOfType(template, 'AWS::Lambda::Function')[sweeperId]?.Properties?.Environment.Variables as Record<
@@ -155,7 +211,8 @@ describe('observability: alarms', () => {
     const { template: withActions } = synthStack({ alarmActions: [action] });
     // THEN
     const alarms = Object.values(resourcesOfType(withActions, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
+    expect(alarms.filter((alarm) => alarm.Properties?.MetricName === 'OldestOpenPgAttemptAgeSeconds')).toHaveLength(1);
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([topicArn]);
   });
 
@@ -174,6 +231,30 @@ describe('observability: alarms', () => {
     // THEN
     custom.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 120_000 });
     custom.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OldestPendingAgeSeconds', Threshold: 1800, Period: 120 });
+    custom.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OldestOpenPgAttemptAgeSeconds', Threshold: 600, Period: 300 });
+  });
+
+  it('applies the oldest open PG attempt threshold from the stack props, and keeps every period of the alarm holding a reconciler run', () => {
+    // GIVEN / WHEN a 30-minute threshold, and a reconciler that runs every 10 minutes
+    const { template: custom } = synthStack({
+      reconciler: { interval: Duration.minutes(10), gracePeriod: Duration.minutes(15) },
+      alarmThresholds: { oldestOpenPgAttemptAgeAlarmThreshold: Duration.minutes(30) },
+    });
+    // THEN
+    const [[, alarm]] = alarmsOn(custom, 'OldestOpenPgAttemptAgeSeconds') as [[string, CfnResourceJson]];
+    expect(alarm.Properties).toMatchObject({ Threshold: 1800, Period: 600, EvaluationPeriods: 1, TreatMissingData: 'breaching' });
+    expect(alarm.Properties?.AlarmDescription).toContain('more than 30 minutes ago');
+    // ... and the sweeper's alarm keeps its own threshold
+    custom.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OldestPendingAgeSeconds', Threshold: 600 });
+  });
+
+  it.each([
+    ['an oldest open PG attempt age below 1 minute', {}, { oldestOpenPgAttemptAgeAlarmThreshold: Duration.seconds(30) }, 'oldestOpenPgAttemptAgeAlarmThreshold must be between 1 minute and 7 days (got 30 seconds)'],
+    ['an oldest open PG attempt age above 7 days', {}, { oldestOpenPgAttemptAgeAlarmThreshold: Duration.days(8) }, 'oldestOpenPgAttemptAgeAlarmThreshold must be between 1 minute and 7 days (got 8 days)'],
+    ['an oldest open PG attempt age not above the grace period', {}, { oldestOpenPgAttemptAgeAlarmThreshold: Duration.minutes(2) }, "oldestOpenPgAttemptAgeAlarmThreshold must be longer than the reconciler's grace period (got 2 minutes, grace 2 minutes)"],
+    ['a reconciler grace period not below the default threshold', { gracePeriod: Duration.minutes(10) }, {}, "oldestOpenPgAttemptAgeAlarmThreshold must be longer than the reconciler's grace period (got 10 minutes, grace 10 minutes)"],
+  ])('rejects %s', (_case, reconciler, alarmThresholds, message) => {
+    expect(() => synthStack({ reconciler, alarmThresholds })).toThrow(`TestStack/Observability: ${message}`);
   });
 
   it.each([
@@ -233,9 +314,25 @@ describe('observability: dashboard', () => {
     );
   });
 
-  it('shows the state of all six alarms', () => {
+  it('shows the oldest open PG attempt age (with the alarm threshold) and the reconciler counts in the row below the sweeper', () => {
+    const widget = (title: string): Widget => {
+      const found = body.widgets.find((candidate) => candidate.properties.title === title);
+      if (!found) throw new Error(`no widget ${title}`);
+      return found;
+    };
+    const oldestPending = widget('Oldest pending event age (s)');
+    const oldestOpen = widget('Oldest open PG attempt age (s)');
+    const counts = widget('Reconciler: PG attempts reconciled / failures');
+    expect(metricLines({ widgets: [oldestOpen] })).toEqual([custom('OldestOpenPgAttemptAgeSeconds', 'Maximum')]);
+    expect(oldestOpen.properties.annotations?.horizontal).toEqual([{ value: 600, label: 'alarm', yAxis: 'left' }]);
+    expect(metricLines({ widgets: [counts] })).toEqual([custom('PgAttemptsReconciled', 'Sum'), custom('PgReconcileFailures', 'Sum')]);
+    expect([oldestOpen.x, oldestOpen.y]).toEqual([oldestPending.x, oldestPending.y + 6]);
+    expect([counts.x, counts.y]).toEqual([oldestOpen.x + 8, oldestOpen.y]);
+  });
+
+  it('shows the state of all seven alarms', () => {
     const alarmIds = Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).sort();
-    expect(alarmIds).toHaveLength(6);
+    expect(alarmIds).toHaveLength(7);
     const shown = body.widgets
       .filter((widget) => widget.type === 'alarm')
       .flatMap((widget) => widget.properties.alarms ?? [])
@@ -334,10 +431,11 @@ describe('observability: subscriber backlog and fan-out delivery alarms', () => 
     expect(observability.alarms).toEqual(
       expect.arrayContaining([observability.fanOutDeliveryFailureAlarm, ...Object.values(observability.subscriberBacklogAlarms)]),
     );
-    // 2 DLQs + 2 backlogs + fan-out + IteratorAge + relay-failures + oldest pending
-    expect(observability.alarms).toHaveLength(8);
-    expect(new Set(observability.alarms).size).toBe(8);
-    expect(Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))).toHaveLength(8);
+    // 2 DLQs + 2 backlogs + fan-out + IteratorAge + relay-failures + oldest pending + oldest open PG attempt
+    expect(observability.alarms).toContain(observability.oldestOpenPgAttemptAgeAlarm);
+    expect(observability.alarms).toHaveLength(9);
+    expect(new Set(observability.alarms).size).toBe(9);
+    expect(Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))).toHaveLength(9);
   });
 
   it('gives the backlog and fan-out alarms the actions from the stack props', () => {
@@ -431,12 +529,13 @@ describe('observability: metric names', () => {
   const emitters: Record<keyof typeof OUTBOX_METRICS, string> = {
     relay: 'lambdas/functions/outbox-relay/outbox-relay.ts',
     sweeper: 'lambdas/functions/outbox-sweeper/outbox-sweeper.ts',
+    reconciler: 'lambdas/functions/pg-reconciler/pg-reconciler.ts',
     consumer: 'lambdas/consumer-guard/guarded-fifo-consumer.ts',
     webhook: 'lambdas/functions/webhook-dispatcher/webhook-dispatcher.ts',
   };
 
   it('names entries that exist', () => {
-    for (const entry of [RELAY_ENTRY, SWEEPER_ENTRY, EXAMPLE_CONSUMER_ENTRY]) {
+    for (const entry of [RELAY_ENTRY, SWEEPER_ENTRY, PG_RECONCILER_ENTRY, EXAMPLE_CONSUMER_ENTRY]) {
       expect(fs.existsSync(path.join(REPO_ROOT, entry)), entry).toBe(true);
     }
   });

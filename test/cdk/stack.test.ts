@@ -1,4 +1,6 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { SANDBOX_PG_NOTICE, SANDBOX_PG_WARNING_ID } from '../../lib/constructs/sandbox-payment-gateway';
 import { resourcesOfType, synthStack } from '../support/cdk-stack';
 
 describe('PaymentOutboxStack', () => {
@@ -19,6 +21,7 @@ describe('PaymentOutboxStack', () => {
     ['PaymentEventsDlqUrl'],
     ['RelayFailuresQueueUrl'],
     ['PgCallbackSecretArn'],
+    ['PaymentGateway'],
   ])('outputs %s', (name) => {
     expect(Object.keys(template.findOutputs(name))).toEqual([name]);
   });
@@ -32,9 +35,28 @@ describe('PaymentOutboxStack', () => {
       'PaymentEventsDlqUrl',
       'PaymentEventsQueueUrl',
       'PaymentEventsTopicArn',
+      'PaymentGateway',
       'PgCallbackSecretArn',
       'RelayFailuresQueueUrl',
     ]);
+  });
+
+  it('names a deployed sandbox as such: output PaymentGateway = sandbox, saying what the stand-in PG does and that it must be replaced', () => {
+    template.hasOutput('PaymentGateway', {
+      Value: 'sandbox',
+      Description: Match.stringLikeRegexp('approves every card token except tok_decline\\*.*SandboxPgLedgerTable.*replaced by a real PG before taking real money'),
+    });
+    expect(template.findOutputs('PaymentGateway').PaymentGateway?.Description).toBe(SANDBOX_PG_NOTICE);
+  });
+
+  it('warns at synth time, once, that the stack runs on the sandbox PG (id payment-outbox:sandbox-pg)', () => {
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasWarning(
+      '/TestStack',
+      Match.stringLikeRegexp(`tok_decline\\*.*SandboxPgLedgerTable.*replaced by a real PG before taking real money.*${SANDBOX_PG_WARNING_ID}`),
+    );
+    expect(SANDBOX_PG_WARNING_ID).toBe('payment-outbox:sandbox-pg');
+    expect(annotations.findWarning('*', Match.stringLikeRegexp(SANDBOX_PG_WARNING_ID))).toHaveLength(1);
   });
 
   it('points the table name outputs at the Outbox, Inbox and Deliveries tables (the outbox CLI reads them on AWS)', () => {
@@ -69,18 +91,24 @@ describe('PaymentOutboxStack', () => {
       'PaymentEventsSubscription',
       'PaymentEventsTopic',
       'PaymentsTable',
+      'PgAttemptsTable',
       'PgWebhookSecret',
       'RelayFailuresQueue',
+      'SandboxPgLedgerTable',
     ]);
   });
 
-  it('has the six alarms: DLQ depth, subscriber backlog age, fan-out delivery failures, relay IteratorAge, relay failures, oldest pending event age', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  it('has the seven alarms: DLQ depth, subscriber backlog age, fan-out delivery failures, relay IteratorAge, relay failures, oldest pending event age, oldest open PG attempt age', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
   });
 
-  it('has one dashboard and one scheduled rule (the sweeper)', () => {
+  it('has one dashboard and two scheduled rules (the sweeper and the PG reconciler)', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::Events::Rule', 2);
+    expect(Object.keys(resourcesOfType(template, 'AWS::Events::Rule')).map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'ReconcilerSchedule',
+      'SweeperSchedule',
+    ]);
   });
 
   it('has two event source mappings: the Outbox stream relay and the example consumer', () => {

@@ -29,8 +29,14 @@ describe('outbox sweeper', () => {
     expect(sweeper?.Properties?.Environment.Variables.PAYMENT_EVENTS_QUEUE_URL).toBeUndefined();
   });
 
+  /** The EventBridge rules that target the sweeper (the stack has another one, the PG reconciler's), by logical id. */
+  const sweeperRules = () =>
+    Object.entries(resourcesOfType(template, 'AWS::Events::Rule')).filter(([, rule]) =>
+      JSON.stringify(rule.Properties?.Targets).includes(JSON.stringify({ 'Fn::GetAtt': [sweeperId, 'Arn'] })),
+    );
+
   it('is run every minute by one EventBridge rule with a plain rate() schedule targeting the function directly', () => {
-    const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule'));
+    const rules = sweeperRules().map(([, rule]) => rule);
     expect(rules).toHaveLength(1);
     expect(rules[0]?.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
     expect(rules[0]?.Properties?.EventPattern).toBeUndefined();
@@ -40,7 +46,9 @@ describe('outbox sweeper', () => {
   });
 
   it('lets only that rule invoke the sweeper', () => {
-    const ruleId = Object.keys(resourcesOfType(template, 'AWS::Events::Rule'))[0] as string;
+    const ruleIds = sweeperRules().map(([id]) => id);
+    expect(ruleIds).toHaveLength(1);
+    const ruleId = ruleIds[0] as string;
     const permissions = Object.values(resourcesOfType(template, 'AWS::Lambda::Permission')).filter(
       (permission) => JSON.stringify(permission.Properties?.FunctionName).includes(sweeperId),
     );
@@ -108,7 +116,10 @@ describe('outbox sweeper', () => {
     const fn = resourcesOfType(custom, 'AWS::Lambda::Function')[id];
     expect(fn?.Properties?.Timeout).toBe(120);
     expect(fn?.Properties?.Environment.Variables).toMatchObject({ SWEEPER_GRACE_SECONDS: '300', SWEEPER_MAX_EVENTS: '50' });
-    custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    const rules = Object.values(resourcesOfType(custom, 'AWS::Events::Rule')).filter((rule) =>
+      JSON.stringify(rule.Properties?.Targets).includes(JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })),
+    );
+    expect(rules.map((rule) => rule.Properties?.ScheduleExpression)).toEqual(['rate(5 minutes)']);
     custom.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: id }, MaximumEventAgeInSeconds: 300 });
   });
 });

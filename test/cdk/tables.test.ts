@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
   PENDING_EVENTS_INDEX_NAME,
@@ -7,16 +7,30 @@ import {
   PENDING_SORT_ATTRIBUTE,
 } from '../../lambdas/domain/pending-shards';
 import { DELIVERIES_PARTITION_KEY, DELIVERIES_SORT_KEY, DELIVERIES_TTL_ATTRIBUTE } from '../../lambdas/domain/delivery-state';
+import { OPEN_ATTEMPTS_INDEX, OPEN_SHARD_ATTRIBUTE } from '../../lambdas/domain/pg-attempt-keys';
 import { PAYMENT_API_ROUTES } from '../../lib/constructs/payment-api';
-import { PaymentTables } from '../../lib/constructs/payment-tables';
+import { OPEN_ATTEMPTS_SORT_ATTRIBUTE, PaymentTables } from '../../lib/constructs/payment-tables';
+import { type PaymentGatewayKind, SANDBOX_PG_WARNING_ID, SandboxPaymentGateway } from '../../lib/constructs/sandbox-payment-gateway';
 import { newTestStack, resourcesOfType, synthStack } from '../support/cdk-stack';
+
+/** Every table of the stack, by pinned logical id. */
+const ALL_TABLES = [
+  'DeliveriesTable',
+  'IdempotencyTable',
+  'InboxTable',
+  'OutboxTable',
+  'PaymentsTable',
+  'PgAttemptsTable',
+  'SandboxPgLedgerTable',
+];
 
 describe('payment tables', () => {
   // GIVEN the stack with default props
   const { template } = synthStack();
 
-  it('creates exactly five tables, all on-demand with PITR and KMS encryption, retained and deletion-protected', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 5);
+  it('creates exactly seven tables, all on-demand with PITR and KMS encryption, retained and deletion-protected', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 7);
+    expect(Object.keys(resourcesOfType(template, 'AWS::DynamoDB::Table')).sort()).toEqual(ALL_TABLES);
     for (const table of Object.values(resourcesOfType(template, 'AWS::DynamoDB::Table'))) {
       expect(table.Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
@@ -97,7 +111,7 @@ describe('payment tables', () => {
   });
 
   it('gives no other table a secondary index', () => {
-    for (const id of ['PaymentsTable', 'IdempotencyTable', 'InboxTable', 'DeliveriesTable']) {
+    for (const id of ['PaymentsTable', 'IdempotencyTable', 'InboxTable', 'DeliveriesTable', 'SandboxPgLedgerTable']) {
       const table = resourcesOfType(template, 'AWS::DynamoDB::Table')[id];
       expect(table?.Properties?.GlobalSecondaryIndexes, id).toBeUndefined();
       expect(table?.Properties?.LocalSecondaryIndexes, id).toBeUndefined();
@@ -157,6 +171,94 @@ describe('payment tables', () => {
     expect([DELIVERIES_PARTITION_KEY, DELIVERIES_SORT_KEY, DELIVERIES_TTL_ATTRIBUTE]).toEqual(['paymentId', 'sk', 'expiresAt']);
   });
 
+  it('keys the PgAttempts table by paymentId (S) + operation (S), with no stream and no TTL (the audit trail of the money)', () => {
+    // THEN
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'paymentId', KeyType: 'HASH' },
+        { AttributeName: 'operation', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+      StreamSpecification: Match.absent(),
+      TimeToLiveSpecification: Match.absent(),
+    });
+    template.templateMatches({
+      Resources: {
+        PgAttemptsTable: {
+          Type: 'AWS::DynamoDB::Table',
+          DeletionPolicy: 'Retain',
+          UpdateReplacePolicy: 'Retain',
+          Properties: Match.objectLike({
+            KeySchema: [
+              { AttributeName: 'paymentId', KeyType: 'HASH' },
+              { AttributeName: 'operation', KeyType: 'RANGE' },
+            ],
+            StreamSpecification: Match.absent(),
+            TimeToLiveSpecification: Match.absent(),
+          }),
+        },
+      },
+    });
+  });
+
+  it('gives the PgAttempts table exactly one GSI: OpenAttempts on openShard (S) + startedAt (S), projecting ALL', () => {
+    const attempts = resourcesOfType(template, 'AWS::DynamoDB::Table').PgAttemptsTable;
+    expect(attempts?.Properties?.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'OpenAttempts',
+        KeySchema: [
+          { AttributeName: 'openShard', KeyType: 'HASH' },
+          { AttributeName: 'startedAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+    expect(attempts?.Properties?.LocalSecondaryIndexes).toBeUndefined();
+  });
+
+  it('defines exactly the PgAttempts attributes its keys and index use, each a string', () => {
+    const attempts = resourcesOfType(template, 'AWS::DynamoDB::Table').PgAttemptsTable;
+    expect(attempts?.Properties?.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'paymentId', AttributeType: 'S' },
+        { AttributeName: 'operation', AttributeType: 'S' },
+        { AttributeName: 'openShard', AttributeType: 'S' },
+        { AttributeName: 'startedAt', AttributeType: 'S' },
+      ]),
+    );
+    expect(attempts?.Properties?.AttributeDefinitions).toHaveLength(4);
+  });
+
+  it('uses the open-attempt names the handlers use (OpenAttempts, openShard, startedAt)', () => {
+    // The adapter, the reconciler and the local runner import the same constants; a rename there must show up here.
+    expect([OPEN_ATTEMPTS_INDEX, OPEN_SHARD_ATTRIBUTE, OPEN_ATTEMPTS_SORT_ATTRIBUTE]).toEqual(['OpenAttempts', 'openShard', 'startedAt']);
+  });
+
+  it('keys the SandboxPgLedger table by pk (S), with no stream, no TTL and no index', () => {
+    template.templateMatches({
+      Resources: {
+        SandboxPgLedgerTable: {
+          Type: 'AWS::DynamoDB::Table',
+          DeletionPolicy: 'Retain',
+          UpdateReplacePolicy: 'Retain',
+          Properties: Match.objectLike({
+            KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+            AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+            BillingMode: 'PAY_PER_REQUEST',
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            SSESpecification: { SSEEnabled: true },
+            DeletionProtectionEnabled: true,
+            StreamSpecification: Match.absent(),
+            TimeToLiveSpecification: Match.absent(),
+          }),
+        },
+      },
+    });
+  });
+
   it('passes the default retention of 30 days to every API function as OUTBOX_RETENTION_DAYS', () => {
     const apiEntries = PAYMENT_API_ROUTES.map((route) => route.entry);
     const apiFunctions = Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).filter((fn) =>
@@ -185,7 +287,8 @@ describe('payment tables with stack props', () => {
   it('deletes tables and drops deletion protection with RemovalPolicy.DESTROY', () => {
     // GIVEN / WHEN
     const { template } = synthStack({ removalPolicy: RemovalPolicy.DESTROY });
-    // THEN
+    // THEN every table, the PG attempts and the sandbox ledger included
+    expect(Object.keys(resourcesOfType(template, 'AWS::DynamoDB::Table')).sort()).toEqual(ALL_TABLES);
     for (const table of Object.values(resourcesOfType(template, 'AWS::DynamoDB::Table'))) {
       expect(table.DeletionPolicy).toBe('Delete');
       expect(table.Properties?.DeletionProtectionEnabled).toBe(false);
@@ -206,9 +309,74 @@ describe('payment tables with stack props', () => {
     );
   });
 
+  it('uses the sandbox PG unless told otherwise, and rejects a payment gateway it does not know, naming the known ones', () => {
+    // GIVEN / WHEN
+    const { stack } = synthStack();
+    // THEN
+    expect(stack.paymentGateway).toBe('sandbox');
+    expect(stack.sandboxPaymentGateway?.ledger).toBeDefined();
+    expect(() => synthStack({ paymentGateway: 'toss' as PaymentGatewayKind })).toThrow(
+      'paymentGateway: toss is not a payment gateway of this stack (known: sandbox)',
+    );
+  });
+
   it('accepts the bounds 2 and 365', () => {
     const stack = newTestStack();
     expect(new PaymentTables(stack, 'Min', { retentionDays: 2 }).retentionDays).toBe(2);
     expect(new PaymentTables(stack, 'Max', { retentionDays: 365 }).retentionDays).toBe(365);
+  });
+});
+
+describe('the PG tables as constructs', () => {
+  it('keeps the sandbox ledger out of PaymentTables: six tables, the PG attempts among them, no pk-only ledger', () => {
+    // GIVEN
+    const stack = newTestStack();
+    // WHEN
+    new PaymentTables(stack, 'Tables');
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::DynamoDB::Table', 6);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'paymentId', KeyType: 'HASH' },
+        { AttributeName: 'operation', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'OpenAttempts' })],
+    });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp(SANDBOX_PG_WARNING_ID));
+  });
+
+  it('gives SandboxPaymentGateway its ledger table and the sandbox warning on the stack', () => {
+    // GIVEN
+    const stack = newTestStack();
+    // WHEN
+    const gateway = new SandboxPaymentGateway(stack, 'SandboxPaymentGateway');
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+    expect(gateway.ledger).toBeDefined();
+    Annotations.fromStack(stack).hasWarning('/ConstructTestStack', Match.stringLikeRegexp(SANDBOX_PG_WARNING_ID));
+  });
+
+  it('deletes the sandbox ledger with RemovalPolicy.DESTROY, without deletion protection', () => {
+    // GIVEN
+    const stack = newTestStack();
+    // WHEN
+    new SandboxPaymentGateway(stack, 'SandboxPaymentGateway', { removalPolicy: RemovalPolicy.DESTROY });
+    // THEN
+    Template.fromStack(stack).hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+    });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The chaos proof, small: the same run as `npm run chaos` (chaos/chaos-run.ts) with a fixed seed,
- * about a hundred payments and higher fault rates, so that every fault kind is injected at least
- * once and the run stays well under two minutes. The checks themselves, on made-up tables, are in
+ * about a hundred payments and higher fault rates, so that every fault kind (the PG boundary's
+ * included) is injected at least once and the run stays well under two minutes. The checks themselves, on made-up tables, are in
  * test/unit/chaos-checks.test.ts.
  */
 import { join } from 'node:path';
@@ -25,6 +25,11 @@ const SMALL_RUN_RATES: FaultRates = {
   duplicateInvocation: 0.1,
   duplicateMessage: 0.04,
   webhookFailure: 0.1,
+  pgAnswerLost: 0.06,
+  pgDown: 0.06,
+  pgKilledBeforeCommit: 0.06,
+  confirmCancelRace: 0.2,
+  callerGivesUp: 0.3,
 };
 
 describe('chaos run (fixed seed)', () => {
@@ -54,5 +59,21 @@ describe('chaos run (fixed seed)', () => {
     expect(report.verification.eventsApplied).toBe(report.verification.eventsCommitted);
     expect(report.pipeline.redrivenMessages).toBeGreaterThan(0);
     expect(report.pipeline.relayRetries).toBeGreaterThan(0);
+    // The PG boundary: its faults fired, the ledger agrees with the payments, no attempt is left open.
+    for (const fault of ['10 PG answer lost after charging', '11 PG down', '12 function killed between the PG answer and the commit', '13 confirm/cancel races']) {
+      expect(report.verification.faults.find((row) => row.fault === fault)?.injected, `${fault}\n${printed}`).toBeGreaterThan(0);
+    }
+    // Callers that gave up after a 5xx left their attempts to the reconciler (scheduled, then the settle phase's runs).
+    expect(report.drive.gaveUp, printed).toBeGreaterThan(0);
+    expect(report.settle.reconciler.leftOpen).toBe(0);
+    expect(report.verification.checks.filter((c) => c.name.startsWith('PG ledger:')).map((c) => [c.name, c.actual])).toEqual([
+      ['PG ledger: charges on payments neither approved nor refunded', '0'],
+      ['PG ledger: payments charged more than once', '0'],
+      ['PG ledger: approved payments cancelled without a refund', '0'],
+      ['PG ledger: attempts still open after recovery', '0'],
+      ['PG ledger: payments refunded more than once', '0'],
+      ['PG ledger: refunds on payments not cancelled', '0'],
+      ['PG ledger: approved card/easy-pay payments without their charge', '0'],
+    ]);
   }, 150_000);
 });

@@ -1,9 +1,36 @@
 /** The chaos run's checks on hand-made tables: each violation kind is reported, consistent tables pass. */
 import { describe, expect, it } from 'vitest';
-import { orderStats, verify, type TableSnapshot, type VerifyInput } from '../../chaos/checks';
+import { orderStats, settledVersions, verify, type TableSnapshot, type VerifyInput } from '../../chaos/checks';
+import type { DrivenPayment } from '../../chaos/driver';
 
 describe('chaos checks', () => {
-  const payment = (id: string, orderId: string, version: number) => ({ paymentId: id, orderId, version });
+  /** An approved card payment (charged `sandbox_<id>` at the PG), or any other state by `fields`. */
+  const payment = (id: string, orderId: string, version: number, fields: Record<string, unknown> = {}) => ({
+    paymentId: id,
+    orderId,
+    version,
+    method: 'CARD',
+    status: 'APPROVED',
+    approvedAt: '2026-01-01T00:00:01Z',
+    pgTransactionId: `sandbox_${id}`,
+    ...fields,
+  });
+  /** The sandbox PG ledger's money item of a payment. */
+  const money = (id: string, charges: string[], refunds: string[] = []) => ({
+    pk: `payment#${id}`,
+    chargeCount: charges.length,
+    chargeIds: charges,
+    refundCount: refunds.length,
+    refundIds: refunds,
+  });
+  const attempt = (id: string, operation: string, status: 'open' | 'closed') => ({
+    paymentId: id,
+    operation,
+    generation: 1,
+    pgIdempotencyKey: `${id}:${operation}:1`,
+    status,
+    startedAt: '2026-01-01T00:00:00Z',
+  });
   const event = (id: string, orderId: string, sequence: number) => ({ aggregateId: id, sequence, eventId: `${id}-${sequence}`, data: { orderId } });
   const projection = (id: string, applied: number[]) => ({ pk: `payment#${id}`, paymentId: id, appliedSequences: applied, appliedCount: applied.length, lastSequence: Math.max(0, ...applied) });
   const inboxed = (id: string, sequence: number) => ({ pk: `event#${id}-${sequence}`, eventId: `${id}-${sequence}` });
@@ -13,6 +40,8 @@ describe('chaos checks', () => {
     outbox: [event('p1', 'o1', 1), event('p1', 'o1', 2)],
     inbox: [projection('p1', [1, 2]), inboxed('p1', 1), inboxed('p1', 2)],
     idempotency: [],
+    attempts: [attempt('p1', 'authorize', 'closed')],
+    ledger: [money('p1', ['sandbox_p1']), { pk: 'key#p1:authorize:1', operation: 'authorize', paymentId: 'p1', answer: { outcome: 'approved' } }],
   });
   const input = (overrides: Partial<VerifyInput> = {}): VerifyInput => ({
     drive: {
@@ -20,6 +49,10 @@ describe('chaos checks', () => {
       failedCreates: ['o9'],
       failedWrites: [{ orderId: 'o9', step: 'create', version: 1, status: 500 }],
       unexpected: [],
+      unresolved: [],
+      gaveUp: 0,
+      pgUnavailable: 0,
+      races: { total: 1, outcomes: { 'cancel first, confirm refused': 1, 'confirm first, cancel refunded': 0, 'cancel refused while charging, then sent again': 0, unresolved: 0 } },
       requests: 3,
       durationMs: 1,
     },
@@ -37,10 +70,15 @@ describe('chaos checks', () => {
       duplicateMessageSendErrors: 0,
       skippedStreamRecords: 1,
       transactionFailures: 1,
+      pgAnswersLost: 1,
+      pgDownCalls: 1,
+      pgKilledCommits: 1,
     },
     transactionFailures: [{ orderId: 'o9', paymentId: 'p9', version: 1, eventId: 'e9', eventType: 'payment.created', error: 'internal-server-error' }],
+    pgFailures: [],
     race: { runs: 3, republished: 1, failed: 0, errors: 0 },
     settle: {
+      reconciler: { available: true, graceSeconds: 1, openAtStart: 0, runs: 0, closed: 0, outcomes: {}, failedResults: 0, failedRuns: 0, leftOpen: 0, scheduled: { runs: 0, closed: 0, failed: 0 }, durationMs: 0 },
       relayIdle: true,
       finalSweep: { rounds: 0, republished: 0, remaining: 0 },
       redrives: [],
@@ -119,5 +157,125 @@ describe('chaos checks', () => {
         faultCounts: { ...base.faultCounts, consumerCrashes: 0 },
       }),
     ).toEqual(['messages left in the DLQ after redrive', 'fault kinds never injected']);
+  });
+
+  describe('the PG boundary', () => {
+    const base = input();
+    /** p1's confirm was answered 503 twice (answer lost, PG down), then 200; p1's commit was once killed (500). */
+    const pgFaulted = (): Partial<VerifyInput> => ({
+      drive: {
+        ...base.drive,
+        failedWrites: [
+          ...base.drive.failedWrites,
+          { orderId: 'o1', paymentId: 'p1', step: 'confirm', version: 2, status: 503 },
+          { orderId: 'o1', paymentId: 'p1', step: 'confirm', version: 2, status: 503 },
+          { orderId: 'o1', paymentId: 'p1', step: 'confirm', version: 2, status: 500 },
+        ],
+      },
+      pgFailures: [
+        { kind: 'pg-answer-lost', orderId: 'o1', paymentId: 'p1', eventType: 'payment.approved' },
+        { kind: 'pg-down', orderId: 'o1', paymentId: 'p1', eventType: 'payment.approved' },
+        { kind: 'killed-before-commit', orderId: 'o1', paymentId: 'p1', eventType: 'payment.approved', eventId: 'killed-1' },
+      ],
+    });
+
+    it('prints the four ledger rows, and passes a payment whose PG faults were retried', () => {
+      const verification = verify(healthy(), input(pgFaulted()));
+      expect(verification.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual([]);
+      expect(verification.checks.filter((c) => c.name.startsWith('PG ledger:')).map((c) => c.name)).toEqual([
+        'PG ledger: charges on payments neither approved nor refunded',
+        'PG ledger: payments charged more than once',
+        'PG ledger: approved payments cancelled without a refund',
+        'PG ledger: attempts still open after recovery',
+        'PG ledger: payments refunded more than once',
+        'PG ledger: refunds on payments not cancelled',
+        'PG ledger: approved card/easy-pay payments without their charge',
+      ]);
+      expect(verification.faults.slice(-4).map((row) => [row.fault, row.injected])).toEqual([
+        ['10 PG answer lost after charging', 1],
+        ['11 PG down', 1],
+        ['12 function killed between the PG answer and the commit', 1],
+        ['13 confirm/cancel races', 1],
+      ]);
+    });
+
+    it('reports a PG fault the API did not answer 5xx, and a 5xx no fault explains', () => {
+      const faulted = pgFaulted();
+      expect(violations(healthy(), { ...faulted, pgFailures: [...(faulted.pgFailures ?? []), { kind: 'pg-down', orderId: 'o1', paymentId: 'p1', eventType: 'payment.cancelled' }] })).toEqual([
+        'API 5xx answers = injected failures (transactions, PG boundary)',
+      ]);
+      expect(violations(healthy(), { ...faulted, pgFailures: faulted.pgFailures?.slice(1) })).toEqual(['API 5xx answers = injected failures (transactions, PG boundary)']);
+    });
+
+    it('reports an event of a killed commit that exists anyway', () => {
+      const tables = healthy();
+      tables.outbox[1] = { ...event('p1', 'o1', 2), eventId: 'killed-1' };
+      expect(violations(tables, pgFaulted())).toContain('items/events of failed transactions (1 orders, 2 writes)');
+    });
+
+    it('reports a charge on a payment neither approved nor refunded (declined, or unknown to the store)', () => {
+      const declined = { ...healthy(), payments: [payment('p1', 'o1', 2, { status: 'FAILED', approvedAt: undefined, pgTransactionId: undefined })] };
+      expect(violations(declined)).toEqual(['PG ledger: charges on payments neither approved nor refunded']);
+      const unknown = { ...healthy(), ledger: [money('p1', ['sandbox_p1']), money('p7', ['sandbox_p7'])] };
+      expect(violations(unknown)).toEqual(['PG ledger: charges on payments neither approved nor refunded']);
+    });
+
+    it('reports a payment charged twice', () => {
+      expect(violations({ ...healthy(), ledger: [money('p1', ['sandbox_p1', 'sandbox_p1b'])] })).toEqual(['PG ledger: payments charged more than once']);
+    });
+
+    it('reports an approved payment cancelled without its refund: a card charge, a virtual account deposit, a refund id the PG never gave', () => {
+      const cancelled = (fields: Record<string, unknown>, ledger: Record<string, unknown>[]) =>
+        violations({ ...healthy(), payments: [payment('p1', 'o1', 2, { status: 'CANCELLED', ...fields })], ledger });
+      expect(cancelled({}, [money('p1', ['sandbox_p1'])])).toEqual([
+        'PG ledger: charges on payments neither approved nor refunded',
+        'PG ledger: approved payments cancelled without a refund',
+      ]);
+      expect(cancelled({ method: 'VIRTUAL_ACCOUNT', pgTransactionId: 'pg-o1', depositedAt: '2026-01-01T00:00:01Z' }, [])).toEqual([
+        'PG ledger: approved payments cancelled without a refund',
+      ]);
+      expect(cancelled({ refundId: 'sandbox_refund_x' }, [money('p1', ['sandbox_p1'], ['sandbox_refund_y'])])).toEqual([
+        'PG ledger: approved payments cancelled without a refund',
+      ]);
+      expect(cancelled({ refundId: 'sandbox_refund_y' }, [money('p1', ['sandbox_p1'], ['sandbox_refund_y'])])).toEqual([]);
+      // Cancelled before any charge: nothing to refund.
+      expect(cancelled({ status: 'CANCELLED', approvedAt: undefined, pgTransactionId: undefined }, [])).toEqual([]);
+    });
+
+    it('reports an attempt still open after recovery', () => {
+      expect(violations({ ...healthy(), attempts: [attempt('p1', 'authorize', 'closed'), attempt('p1', 'refund', 'open')] })).toEqual([
+        'PG ledger: attempts still open after recovery',
+      ]);
+    });
+
+    it('reports a refund twice, a refund on a payment not cancelled, and an approval naming no charge of the PG', () => {
+      const refundedTwice = { ...healthy(), payments: [payment('p1', 'o1', 2, { status: 'CANCELLED', refundId: 'r1' })], ledger: [money('p1', ['sandbox_p1'], ['r1', 'r2'])] };
+      expect(violations(refundedTwice)).toEqual(['PG ledger: payments refunded more than once']);
+      expect(violations({ ...healthy(), ledger: [money('p1', ['sandbox_p1'], ['r1'])] })).toEqual(['PG ledger: refunds on payments not cancelled']);
+      expect(violations({ ...healthy(), ledger: [money('p1', ['sandbox_other'])] })).toEqual(['PG ledger: approved card/easy-pay payments without their charge']);
+    });
+
+    it('reports a PG fault kind that never fired', () => {
+      expect(violations(healthy(), { faultCounts: { ...base.faultCounts, pgKilledCommits: 0 } })).toEqual(['fault kinds never injected']);
+      expect(violations(healthy(), { drive: { ...base.drive, races: { ...base.drive.races, total: 0 } } })).toEqual(['fault kinds never injected']);
+    });
+
+    it('accepts the version the reconciler committed for a step left unresolved, and only that one', () => {
+      const driven = (unresolved?: DrivenPayment['unresolved']): Partial<VerifyInput> => ({
+        drive: { ...base.drive, payments: new Map([['p1', { paymentId: 'p1', orderId: 'o1', version: 1, ...(unresolved && { unresolved }) }]]) },
+      });
+      // Answered version 1 (created), its confirm 5xx after the retries; the reconciler approved it: version 2.
+      expect(violations(healthy(), driven('confirm'))).toEqual([]);
+      expect(settledVersions(new Map([['p1', { paymentId: 'p1', orderId: 'o1', version: 1, unresolved: 'confirm' }]]), healthy().payments)).toEqual(new Map([['p1', 2]]));
+      // Without an unresolved step, version 2 is one the API never answered.
+      expect(violations(healthy(), driven())).toContain('payments stored = payments created (at their answered version)');
+      // Left unresolved, but the stored status is not the step's.
+      expect(violations({ ...healthy(), payments: [payment('p1', 'o1', 2, { status: 'CANCELLED', refundId: 'r' })] }, driven('confirm'))).toContain(
+        'payments stored = payments created (at their answered version)',
+      );
+      // Not moved at all (the PG never saw the request): version 1 with one event.
+      const notMoved = { ...healthy(), payments: [payment('p1', 'o1', 1, { status: 'READY', approvedAt: undefined, pgTransactionId: undefined })], outbox: [event('p1', 'o1', 1)], inbox: [projection('p1', [1]), inboxed('p1', 1)], ledger: [] };
+      expect(violations(notMoved, driven('confirm'))).toEqual([]);
+    });
   });
 });

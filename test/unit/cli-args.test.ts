@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DLQ_NAME, parseCommandLine } from '../../cli/args';
+import { DEFAULT_ATTEMPTS_MAX, DEFAULT_DLQ_NAME, parseCommandLine, USAGE } from '../../cli/args';
 import { UsageError } from '../../cli/errors';
 
 const usageError = (argv: string[]): string => {
@@ -78,7 +78,7 @@ describe('parseCommandLine', () => {
     expect(usageError(['dlq', 'show'])).toMatch(/needs a message id/);
     expect(usageError(['dlq'])).toMatch(/list, show or redrive/);
     expect(usageError(['dlq', 'purge'])).toMatch(/unknown dlq subcommand "purge"/);
-    expect(usageError(['drain'])).toMatch(/unknown command "drain"/);
+    expect(usageError(['drain'])).toMatch(/unknown command "drain" \(replay, dlq, attempts\)/);
     expect(usageError(['dlq', 'list', 'extra'])).toMatch(/unexpected argument "extra"/);
   });
 
@@ -88,5 +88,65 @@ describe('parseCommandLine', () => {
     expect(usageError(['dlq', 'list', '--max', '0'])).toMatch(/--max must be a positive integer/);
     expect(usageError(['dlq', 'redrive', '--hold-seconds', '50000'])).toMatch(/at most 43200/);
     expect(usageError(['dlq', 'redrive', '--to', ' '])).toBe('--to needs a value');
+  });
+
+  it('parses attempts list with its defaults, --older-than durations and --max', () => {
+    expect(parseCommandLine(['attempts', 'list'])).toEqual({ name: 'attempts-list', target: {}, max: DEFAULT_ATTEMPTS_MAX });
+    expect(parseCommandLine(['attempts', 'list', '--older-than', '2m', '--max', '10', '--local'])).toEqual({
+      name: 'attempts-list',
+      target: { mode: 'local' },
+      olderThanSeconds: 120,
+      max: 10,
+    });
+    expect(parseCommandLine(['attempts', 'list', '--older-than', '90s'])).toMatchObject({ olderThanSeconds: 90 });
+    expect(parseCommandLine(['attempts', 'list', '--older-than', '1h'])).toMatchObject({ olderThanSeconds: 3_600 });
+    expect(parseCommandLine(['attempts', 'list', '--older-than', '2d'])).toMatchObject({ olderThanSeconds: 172_800 });
+    expect(parseCommandLine(['attempts', 'list', '--older-than', '0s'])).toMatchObject({ olderThanSeconds: 0 });
+  });
+
+  it('parses attempts reconcile of one payment, with --dry-run and the store table flags', () => {
+    expect(parseCommandLine(['attempts', 'reconcile', 'pay_1'])).toEqual({ name: 'attempts-reconcile', target: {}, paymentId: 'pay_1', dryRun: false });
+    expect(
+      parseCommandLine([
+        'attempts', 'reconcile', 'pay_1', '--dry-run', '--aws', '--region', 'eu-west-1',
+        '--payments-table', 'P', '--outbox-table', 'O', '--idempotency-table', 'I', '--pg-attempts-table', 'A', '--pg-ledger-table', 'L',
+      ]),
+    ).toEqual({
+      name: 'attempts-reconcile',
+      target: { mode: 'aws', region: 'eu-west-1', paymentsTable: 'P', outboxTable: 'O', idempotencyTable: 'I', pgAttemptsTable: 'A', pgLedgerTable: 'L' },
+      paymentId: 'pay_1',
+      dryRun: true,
+    });
+    expect(parseCommandLine(['attempts', 'list', '--pg-attempts-table', 'A'])).toMatchObject({ target: { pgAttemptsTable: 'A' } });
+    expect(parseCommandLine(['attempts', 'reconcile', '--help'])).toEqual({ name: 'help', topic: 'attempts' });
+  });
+
+  it('rejects attempts commands with a missing or extra argument, a bad duration or option, or an unknown subcommand', () => {
+    expect(usageError(['attempts'])).toBe('attempts needs a subcommand: list or reconcile');
+    expect(usageError(['attempts', 'close'])).toBe('unknown attempts subcommand "close" (list, reconcile)');
+    expect(usageError(['attempts', 'reconcile'])).toMatch(/needs a payment id: attempts reconcile <paymentId>/);
+    expect(usageError(['attempts', 'reconcile', ' '])).toMatch(/needs a payment id/);
+    expect(usageError(['attempts', 'reconcile', 'pay_1', 'pay_2'])).toBe('attempts reconcile: unexpected argument "pay_2"');
+    expect(usageError(['attempts', 'list', 'pay_1'])).toBe('attempts list: unexpected argument "pay_1"');
+    for (const bad of ['2', '2x', 'm', '1.5m', 'two minutes']) {
+      expect(usageError(['attempts', 'list', '--older-than', bad])).toBe(`--older-than must be a duration such as 90s, 2m, 1h or 1d (got "${bad}")`);
+    }
+    expect(usageError(['attempts', 'list', '--older-than=-1m'])).toMatch(/--older-than must be a duration/);
+    expect(usageError(['attempts', 'list', '--max', '0'])).toMatch(/--max must be a positive integer/);
+    expect(usageError(['attempts', 'list', '--dry-run'])).toBe('attempts list does not take --dry-run');
+    expect(usageError(['attempts', 'reconcile', 'pay_1', '--older-than', '2m'])).toBe('attempts reconcile does not take --older-than');
+    expect(usageError(['attempts', 'reconcile', 'pay_1', '--max', '3'])).toBe('attempts reconcile does not take --max');
+    expect(usageError(['attempts', 'reconcile', 'pay_1', '--pg-ledger-table', ''])).toBe('--pg-ledger-table needs a value');
+  });
+
+  it('keeps the store table flags to the attempts commands', () => {
+    expect(usageError(['replay', '--payment', 'p', '--payments-table', 'P'])).toBe('replay does not take --payments-table');
+    expect(usageError(['dlq', 'list', '--pg-attempts-table', 'A'])).toBe('dlq list does not take --pg-attempts-table');
+  });
+
+  it('documents the attempts commands and their flags in the usage text', () => {
+    for (const text of ['attempts list [--older-than', 'attempts reconcile <paymentId> [--dry-run]', '--pg-attempts-table', 'SANDBOX_PG_LEDGER_TABLE_NAME']) {
+      expect(USAGE).toContain(text);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseEndpointsFile, pickOutboxTable, resolveTarget, type TargetContext } from '../../cli/target';
+import { UsageError } from '../../cli/errors';
+import { parseEndpointsFile, pickOutboxTable, requireStoreTables, resolveTarget, type TargetContext } from '../../cli/target';
 
 const FILE = '/repo/.local/endpoints.json';
 const endpoints = (extra: Record<string, unknown> = {}): string =>
@@ -94,5 +95,66 @@ describe('pickOutboxTable', () => {
   it('gives up when no table or several tables match', () => {
     expect(pickOutboxTable(['Payments'])).toBeUndefined();
     expect(pickOutboxTable(['aOutboxTable1', 'bOutboxTable2'])).toBeUndefined();
+  });
+});
+
+describe('requireStoreTables', () => {
+  const localTables = {
+    PaymentsTable: 'L-Payments',
+    OutboxTable: 'L-Outbox',
+    IdempotencyTable: 'L-Idempotency',
+    PgAttemptsTable: 'L-Attempts',
+    SandboxPgLedgerTable: 'L-Ledger',
+    InboxTable: 'L-Inbox',
+  };
+  const awsEnv = {
+    PAYMENTS_TABLE_NAME: 'E-Payments',
+    OUTBOX_TABLE_NAME: 'E-Outbox',
+    IDEMPOTENCY_TABLE_NAME: 'E-Idempotency',
+    PG_ATTEMPTS_TABLE_NAME: 'E-Attempts',
+    SANDBOX_PG_LEDGER_TABLE_NAME: 'E-Ledger',
+  };
+
+  it('takes the local tables from endpoints.json by logical id, and flags over them', () => {
+    const files = { [FILE]: endpoints({ tables: localTables }) };
+
+    expect(requireStoreTables(resolveTarget({}, context(files)))).toEqual({
+      payments: 'L-Payments',
+      outbox: 'L-Outbox',
+      idempotency: 'L-Idempotency',
+      pgAttempts: 'L-Attempts',
+      pgLedger: 'L-Ledger',
+    });
+    expect(requireStoreTables(resolveTarget({ pgAttemptsTable: 'mine', outboxTable: 'O' }, context(files, awsEnv)))).toMatchObject({ pgAttempts: 'mine', outbox: 'O', payments: 'L-Payments' });
+  });
+
+  it('takes the AWS tables from the functions\' variables, and flags over them', () => {
+    expect(requireStoreTables(resolveTarget({ mode: 'aws' }, context({}, awsEnv)))).toEqual({
+      payments: 'E-Payments',
+      outbox: 'E-Outbox',
+      idempotency: 'E-Idempotency',
+      pgAttempts: 'E-Attempts',
+      pgLedger: 'E-Ledger',
+    });
+    const flagged = resolveTarget({ mode: 'aws', paymentsTable: 'F-P', idempotencyTable: 'F-I', pgAttemptsTable: 'F-A', pgLedgerTable: 'F-L', outboxTable: 'F-O' }, context({}, awsEnv));
+    expect(requireStoreTables(flagged)).toEqual({ payments: 'F-P', outbox: 'F-O', idempotency: 'F-I', pgAttempts: 'F-A', pgLedger: 'F-L' });
+  });
+
+  it('names every missing table with its flag (and, on AWS, its variable) in a usage error', () => {
+    const aws = resolveTarget({ mode: 'aws' }, context({}, { PAYMENTS_TABLE_NAME: 'P', OUTBOX_TABLE_NAME: 'O' }));
+    expect(() => requireStoreTables(aws)).toThrow(UsageError);
+    expect(() => requireStoreTables(aws)).toThrow(
+      'AWS mode: table name(s) missing:\n' +
+        '  IdempotencyTable: --idempotency-table <name> or IDEMPOTENCY_TABLE_NAME\n' +
+        '  PgAttemptsTable: --pg-attempts-table <name> or PG_ATTEMPTS_TABLE_NAME\n' +
+        '  SandboxPgLedgerTable: --pg-ledger-table <name> or SANDBOX_PG_LEDGER_TABLE_NAME',
+    );
+    const local = resolveTarget({}, context({ [FILE]: endpoints({ tables: { ...localTables, SandboxPgLedgerTable: undefined } }) }));
+    expect(() => requireStoreTables(local)).toThrow(`local mode: table name(s) missing from the "tables" of ${FILE}:\n  SandboxPgLedgerTable: --pg-ledger-table <name>`);
+  });
+
+  it('rejects an OUTBOX_RETENTION_DAYS that is not a number of days', () => {
+    expect(resolveTarget({ mode: 'aws' }, context({}, { OUTBOX_RETENTION_DAYS: '14' }))).toMatchObject({ outboxRetentionDays: 14 });
+    expect(() => resolveTarget({ mode: 'aws' }, context({}, { OUTBOX_RETENTION_DAYS: 'two weeks' }))).toThrow(/OUTBOX_RETENTION_DAYS must be a whole number/);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AmountMismatchError, InvalidStateTransitionError } from '../../lambdas/domain/errors';
 import {
+  assertCancellable,
+  cancelNeedsRefund,
   cancelPayment,
   confirmPayment,
   createPayment,
@@ -109,10 +111,27 @@ describe('cancelPayment', () => {
     ['APPROVED', 'EASY_PAY'],
   ] as const)('cancels a %s payment with payment.cancelled', (status, method) => {
     const payment = { ...newPayment(method), status, version: 2 };
-    const change = cancelPayment(payment, 'customer request', { now: 't3', eventId: 'e3' });
+    // An approved payment is cancelled only with the PG's refund.
+    const refund = status === 'APPROVED' ? { refundId: 'refund-1' } : undefined;
+    const change = cancelPayment(payment, 'customer request', { now: 't3', eventId: 'e3' }, refund);
     expect(change.expectedVersion).toBe(2);
     expect(change.payment).toMatchObject({ status: 'CANCELLED', cancelReason: 'customer request', cancelledAt: 't3', version: 3 });
     expect(change.event).toMatchObject({ type: 'payment.cancelled', sequence: 3 });
+    expect(change.payment.refundId).toBe(refund?.refundId);
+    expect(change.event.data.refundId).toBe(refund?.refundId);
+  });
+
+  it('refuses to cancel an APPROVED payment without a refund', () => {
+    const payment = { ...newPayment('CARD'), status: 'APPROVED' as const, version: 2 };
+    expect(() => cancelPayment(payment, 'customer request', ctx())).toThrow(InvalidStateTransitionError);
+  });
+
+  it.each(['READY', 'WAITING_FOR_DEPOSIT', 'APPROVED', 'FAILED', 'CANCELLED'] as const)('cancelNeedsRefund on a %s payment', (status) => {
+    expect(cancelNeedsRefund({ ...newPayment('CARD'), status })).toBe(status === 'APPROVED');
+  });
+
+  it.each(['FAILED', 'CANCELLED'] as const)('assertCancellable refuses a %s payment', (status) => {
+    expect(() => assertCancellable({ ...newPayment('CARD'), status })).toThrow(InvalidStateTransitionError);
   });
 
   it.each(['FAILED', 'CANCELLED'] as const)('refuses to cancel a %s payment', (status) => {
@@ -124,7 +143,7 @@ describe('event sequence', () => {
   it('numbers a payment’s events 1, 2, 3 with no gap, one event per transition', () => {
     const created = createPayment({ paymentId: 'p', orderId: 'o', amount: 1, currency: 'EUR', method: 'CARD' }, ctx());
     const approved = confirmPayment(created.payment, { approved: true, pgTransactionId: 't' }, ctx());
-    const cancelled = cancelPayment(approved.payment, 'refund', ctx());
+    const cancelled = cancelPayment(approved.payment, 'refund', ctx(), { refundId: 'r' });
     expect([created, approved, cancelled].map((c) => c.event.sequence)).toEqual([1, 2, 3]);
     expect(new Set([created, approved, cancelled].map((c) => c.event.eventId)).size).toBe(3);
   });

@@ -6,7 +6,6 @@ import {
   PaymentNotFoundError,
   AmountMismatchError,
 } from '../../lambdas/domain/errors';
-import { SandboxPaymentGateway } from '../../lambdas/adapters/sandbox-payment-gateway';
 import {
   cancelPaymentUseCase,
   confirmPaymentUseCase,
@@ -15,23 +14,27 @@ import {
   type PaymentCommandDeps,
 } from '../../lambdas/use-cases/payment-commands';
 import { listPaymentEventsUseCase } from '../../lambdas/use-cases/payment-queries';
+import { InMemoryPaymentGateway } from '../support/in-memory-payment-gateway';
 import { InMemoryPaymentRepository } from '../support/in-memory-payment-repository';
 
 const card = { orderId: 'order-1', amount: 15000, currency: 'KRW', method: 'CARD' } as const;
 const virtualAccount = { ...card, method: 'VIRTUAL_ACCOUNT' } as const;
 
 let repository: InMemoryPaymentRepository;
+let gateway: InMemoryPaymentGateway;
 let deps: PaymentCommandDeps;
 
 beforeEach(() => {
   repository = new InMemoryPaymentRepository();
   let id = 0;
   const clock = { now: () => new Date('2026-11-25T10:00:00.000Z') };
+  gateway = new InMemoryPaymentGateway(clock);
   deps = {
     repository,
+    attempts: repository,
     clock,
     ids: { newId: () => `id-${++id}` },
-    gateway: new SandboxPaymentGateway(clock),
+    gateway,
     retry: { maxAttempts: 3, baseDelayMs: 0 },
   };
 });
@@ -101,6 +104,9 @@ describe('confirm', () => {
     const outcome = await confirmPaymentUseCase(deps, payment.paymentId, { cardToken: 'tok' });
     expect(outcome.payment.status).toBe('APPROVED');
     expect(repository.allEvents()).toHaveLength(2);
+    // Each round asked the PG again under the same key: one charge.
+    expect(gateway.callsFor(payment.paymentId, 'authorize').map((c) => c.idempotencyKey)).toEqual(Array(3).fill(`${payment.paymentId}:authorize:1`));
+    expect(gateway.chargeCount(payment.paymentId)).toBe(1);
   });
 
   it('gives up after the retry budget with CONCURRENT_MODIFICATION and writes nothing', async () => {
@@ -109,6 +115,9 @@ describe('confirm', () => {
     await expect(confirmPaymentUseCase(deps, payment.paymentId, { cardToken: 'tok' })).rejects.toBeInstanceOf(ConcurrentModificationError);
     expect(repository.payments.get(payment.paymentId)?.status).toBe('READY');
     expect(repository.allEvents()).toHaveLength(1);
+    // The PG charged once; the attempt stays open for a retry or the reconciler.
+    expect(gateway.chargeCount(payment.paymentId)).toBe(1);
+    expect(repository.attempt(payment.paymentId, 'authorize')).toMatchObject({ status: 'open', generation: 1 });
   });
 });
 
@@ -119,6 +128,15 @@ describe('cancel', () => {
     const outcome = await cancelPaymentUseCase(deps, payment.paymentId, { reason: 'customer request' });
     expect(outcome.payment).toMatchObject({ status: 'CANCELLED', version: 3 });
     expect(repository.allEvents().map((e) => e.sequence)).toEqual([1, 2, 3]);
+    expect(gateway.ledgerEntry(payment.paymentId)).toMatchObject({ chargeCount: 1, refundCount: 1, refundIds: [outcome.payment.refundId] });
+  });
+
+  it('cancels a READY payment as sequence 2 without calling the PG', async () => {
+    const { payment } = await createPaymentUseCase(deps, card);
+    const outcome = await cancelPaymentUseCase(deps, payment.paymentId, { reason: 'customer request' });
+    expect(outcome.payment).toMatchObject({ status: 'CANCELLED', version: 2 });
+    expect(outcome.payment.refundId).toBeUndefined();
+    expect(gateway.calls).toEqual([]);
   });
 });
 

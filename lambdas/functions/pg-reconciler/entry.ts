@@ -1,0 +1,4 @@
+import { lambdaHandler } from '../../platform/lambda-entry';
+import { pgReconciler } from './pg-reconciler';
+
+export const handler = lambdaHandler(pgReconciler);

@@ -1,0 +1,73 @@
+/**
+ * PG reconciler (scheduled): closes PG attempts left open past the grace period by asking the PG
+ * what happened, and commits the outcome with its event (lambdas/use-cases/reconcile-attempts.ts).
+ * Reports the age of the oldest attempt still open, which the stack alarms on. Returns the run's
+ * summary (the local runner logs it).
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { ENV } from '../../platform/env-names';
+import { defineFunction, type Environment, type FunctionRuntime } from '../../platform/function-runtime';
+import { OUTBOX_METRICS } from '../../platform/metric-names';
+import { MetricUnit } from '../../platform/observability';
+import { positiveIntEnv, requiredEnv } from '../../platform/required-env';
+import { reconcileAttempts } from '../../use-cases/reconcile-attempts';
+import { createPaymentService, paymentApiConfigFromEnv, type PaymentApiConfig } from '../shared/payment-api';
+
+/** Beyond the confirm/cancel functions' timeout and the PG's, so no request of the attempt is still in flight. */
+export const DEFAULT_RECONCILER_GRACE_SECONDS = 120;
+const DEFAULT_RECONCILER_MAX_ATTEMPTS = 200;
+
+export interface PgReconcilerConfig extends PaymentApiConfig {
+  readonly graceSeconds: number;
+  readonly limit: number;
+}
+
+export function pgReconcilerConfigFromEnv(env: Environment): PgReconcilerConfig {
+  requiredEnv(ENV.pgAttemptsTable, env);
+  requiredEnv(ENV.sandboxPgLedgerTable, env);
+  return {
+    ...paymentApiConfigFromEnv(env),
+    graceSeconds: positiveIntEnv(ENV.reconcilerGraceSeconds, DEFAULT_RECONCILER_GRACE_SECONDS, env),
+    limit: positiveIntEnv(ENV.reconcilerMaxAttempts, DEFAULT_RECONCILER_MAX_ATTEMPTS, env),
+  };
+}
+
+export interface ReconcileSummary {
+  readonly reconciled: number;
+  readonly failed: number;
+  readonly stillOpen: number;
+  readonly oldestOpenAgeSeconds: number;
+}
+
+export function createPgReconcilerHandler(config: PgReconcilerConfig, runtime: FunctionRuntime) {
+  const { logger, metrics } = runtime;
+  const service = createPaymentService(config, runtime);
+
+  const reconcile = async (): Promise<ReconcileSummary> => {
+    const report = await reconcileAttempts({ now: runtime.clock.now(), graceSeconds: config.graceSeconds, limit: config.limit }, service);
+    let reconciled = 0;
+    let failed = 0;
+    for (const result of report.results) {
+      const keys = { paymentId: result.attempt.paymentId, operation: result.attempt.operation, pgIdempotencyKey: result.attempt.pgIdempotencyKey };
+      if ('failed' in result) {
+        failed += 1;
+        logger.warn('PG attempt not reconciled; the next run tries again', { ...keys, reason: result.failed, ...(result.error instanceof Error && { error: result.error }) });
+      } else {
+        reconciled += 1;
+        logger.info('PG attempt reconciled', { ...keys, outcome: result.outcome, committed: result.committed });
+      }
+    }
+    metrics.addMetric(OUTBOX_METRICS.reconciler.oldestOpenAttemptAgeSeconds, MetricUnit.Seconds, report.oldestOpenAgeSeconds);
+    metrics.addMetric(OUTBOX_METRICS.reconciler.reconciled, MetricUnit.Count, reconciled);
+    metrics.addMetric(OUTBOX_METRICS.reconciler.failures, MetricUnit.Count, failed);
+    const summary = { reconciled, failed, stillOpen: report.open, oldestOpenAgeSeconds: report.oldestOpenAgeSeconds };
+    logger.info('PG reconciliation finished', { ...summary, graceSeconds: config.graceSeconds });
+    return summary;
+  };
+
+  return middy(reconcile).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
+
+export const pgReconciler = defineFunction({ configFromEnv: pgReconcilerConfigFromEnv, createHandler: createPgReconcilerHandler });
