@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../lambdas/platform/aws-clients';
 import { callApi, startTestStack, type LocalStack } from '../support/local-stack-harness';
 
-type Fault = 'lose-pg-answer' | 'kill-before-commit';
+type Fault = 'lose-pg-answer' | 'kill-before-commit' | 'slow-pg';
 /** Payment id -> the fault its next money-moving call meets (once). */
 const faults = new Map<string, Fault>();
 
@@ -49,6 +49,12 @@ function injectPgFaults(clients: AwsClients): AwsClients {
         await next(args);
         faults.delete(paymentId);
         throw Object.assign(new Error('socket hang up (injected: the PG answer was lost after the charge)'), { name: 'TimeoutError' });
+      }
+      if (fault === 'slow-pg' && ledgerCall && paymentId) {
+        faults.delete(paymentId);
+        // Longer than the sandbox PG's 5 s timeout: the call is given up before it reaches the PG.
+        await new Promise((resolve) => setTimeout(resolve, 5_500));
+        return next(args);
       }
       if (fault === 'kill-before-commit' && paymentCommit && paymentId) {
         faults.delete(paymentId);
@@ -145,6 +151,23 @@ describe('the PG boundary', () => {
     expect(retried.status).toBe(200);
     expect((retried.body as { status: string }).status).toBe('APPROVED');
     expect(await ledgerOf(paymentId)).toEqual({ chargeCount: 1, refundCount: 0 });
+    expect(await eventsOf(paymentId)).toEqual(['payment.created', 'payment.approved']);
+  });
+
+  it('answers 503 PG_UNAVAILABLE when the PG is slower than its timeout, moves no money, and a retry charges once under the same key', async () => {
+    const paymentId = await newCardPayment('slow-pg');
+    faults.set(paymentId, 'slow-pg');
+    const slow = await confirm(paymentId);
+    expect(slow.status).toBe(503);
+    expect((slow.body as { error: { code: string } }).error.code).toBe('PG_UNAVAILABLE');
+    expect(await ledgerOf(paymentId)).toEqual({ chargeCount: 0, refundCount: 0 });
+    const [open] = await openAttemptsOf(paymentId);
+    expect(open?.pgIdempotencyKey).toBe(`${paymentId}:authorize:1`);
+
+    expect((await confirm(paymentId)).status).toBe(200);
+    expect(await ledgerOf(paymentId)).toEqual({ chargeCount: 1, refundCount: 0 });
+    const answers = (await stack.scanTable('SandboxPgLedger')).filter((i) => i.paymentId === paymentId && String(i.pk).startsWith('key#'));
+    expect(answers.map((i) => i.pk)).toEqual([`key#${paymentId}:authorize:1`]);
     expect(await eventsOf(paymentId)).toEqual(['payment.created', 'payment.approved']);
   });
 
