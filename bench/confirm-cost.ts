@@ -1,9 +1,8 @@
 /**
  * What one confirm costs on the local stack: DynamoDB requests the confirm function makes (by
  * operation, counted on the clients it is given) and its latency through the local API, for
- * confirms one at a time and at a concurrency. The ceiling is measured in the same run: a bare
- * GetItem through the same local API round trip is not available, so the baseline is a GET of the
- * payment (one GetItem) on the same stack and the same machine.
+ * confirms one at a time and at a concurrency. The floor is measured in the same run: a GET of the
+ * payment (one GetItem) through the same local API, on the same stack.
  *
  *   npx tsx bench/confirm-cost.ts [payments=200] [concurrency=8]
  */

@@ -7,7 +7,7 @@ import {
 } from '../domain/errors';
 import type { ChangeContext, Payment, PaymentChange } from '../domain/payment';
 import type { Clock, IdGenerator } from '../ports/clock';
-import type { PaymentRepository } from '../ports/payment-repository';
+import type { AttemptGuard, PaymentRepository } from '../ports/payment-repository';
 
 export interface RetryPolicy {
   /** Attempts before answering CONCURRENT_MODIFICATION. */
@@ -40,20 +40,28 @@ export interface ChangeOutcome {
   readonly replayed: boolean;
 }
 
+/** What one round of a change commits: the change, and what it does to the payment's PG attempts. */
+export interface PlannedCommit {
+  readonly change: PaymentChange;
+  readonly attempts?: AttemptGuard;
+}
+
 /**
- * Runs one state change with optimistic concurrency: replay an idempotent request if it was
- * already answered, read the payment, let the domain decide, commit atomically; on a lost race
- * retry with jittered backoff, then give up with CONCURRENT_MODIFICATION.
+ * The optimistic-concurrency loop every state change runs in: replay an idempotent request if it
+ * was already answered, read the payment, let `plan` decide (it may do I/O, e.g. call the PG),
+ * commit atomically; on a lost race re-read and plan again with jittered backoff, then give up
+ * with CONCURRENT_MODIFICATION. `context()` gives a fresh event id and time for the round.
  */
-export async function applyChange(
+export async function commitWithRetries(
   deps: UseCaseDeps,
   target: { paymentId: string; successStatus: number; idempotency?: IdempotencyRequest },
-  decide: (current: Payment | undefined, ctx: ChangeContext) => PaymentChange,
+  plan: (current: Payment | undefined, context: () => ChangeContext) => Promise<PlannedCommit>,
 ): Promise<ChangeOutcome> {
   const retry = deps.retry ?? DEFAULT_RETRY_POLICY;
   const random = deps.random ?? Math.random;
   const { idempotency } = target;
-  for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
+  const context = (): ChangeContext => ({ now: deps.clock.now().toISOString(), eventId: deps.ids.newId() });
+  for (let round = 1; round <= retry.maxAttempts; round++) {
     // The payment is read before the idempotency record: a concurrent twin commits both in one
     // transaction, so if its record is still absent afterwards, the payment read predates its
     // commit and our own commit will lose on the version condition and come back here.
@@ -65,24 +73,32 @@ export async function applyChange(
         return { payment: earlier.response, statusCode: earlier.statusCode, replayed: true };
       }
     }
-    const ctx: ChangeContext = { now: deps.clock.now().toISOString(), eventId: deps.ids.newId() };
-    const change = decide(current, ctx);
-    const record = idempotency && {
-      key: idempotency.key,
-      requestHash: idempotency.requestHash,
-      paymentId: change.payment.paymentId,
-      statusCode: target.successStatus,
-      response: change.payment,
-      createdAt: ctx.now,
-    };
     try {
-      await deps.repository.commit(change, record);
+      const { change, attempts } = await plan(current, context);
+      const record = idempotency && {
+        key: idempotency.key,
+        requestHash: idempotency.requestHash,
+        paymentId: change.payment.paymentId,
+        statusCode: target.successStatus,
+        response: change.payment,
+        createdAt: change.event.occurredAt,
+      };
+      await deps.repository.commit(change, record, attempts);
       return { payment: change.payment, statusCode: target.successStatus, replayed: false };
     } catch (error) {
       const lostRace = error instanceof PaymentVersionConflictError || error instanceof IdempotencyRecordExistsError;
       if (!lostRace) throw error;
-      if (attempt < retry.maxAttempts) await sleep(random() * retry.baseDelayMs * 2 ** (attempt - 1));
+      if (round < retry.maxAttempts) await sleep(random() * retry.baseDelayMs * 2 ** (round - 1));
     }
   }
   throw new ConcurrentModificationError(target.paymentId);
+}
+
+/** A state change decided from the payment alone (no PG call), in the loop of `commitWithRetries`. */
+export function applyChange(
+  deps: UseCaseDeps,
+  target: { paymentId: string; successStatus: number; idempotency?: IdempotencyRequest },
+  decide: (current: Payment | undefined, ctx: ChangeContext) => PaymentChange,
+): Promise<ChangeOutcome> {
+  return commitWithRetries(deps, target, async (current, context) => ({ change: decide(current, context()) }));
 }
