@@ -6,10 +6,13 @@
  *
  * Subscribers (who receives payment events) are listed in bin/app-subscribers.ts: add one there.
  * The `notifications` webhook URL comes from context: `cdk deploy -c notificationsWebhookUrl=https://...`.
+ * The payment gateway too (bin/app-payment-gateway.ts): `-c paymentGateway=toss` (default: the sandbox),
+ * with `-c tossSecretKeyArn=arn:...` and `-c tossApiBaseUrl=https://...` (both optional).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PaymentOutboxStack } from '../lib/payment-outbox-stack';
+import { paymentGatewaySettings } from './app-payment-gateway';
 import { appSubscribers, notificationsWebhookUrl, warnOnLocalNotificationsUrl } from './app-subscribers';
 
 const app = new App();
@@ -18,6 +21,7 @@ const webhookUrl = notificationsWebhookUrl(app);
 const stack = new PaymentOutboxStack(app, 'PaymentOutbox', {
   description: 'Payment API with a transactional outbox: DynamoDB Streams relay to SNS FIFO, a FIFO queue per subscriber, signed webhooks',
   subscribers: appSubscribers(webhookUrl),
+  ...paymentGatewaySettings(app),
 });
 warnOnLocalNotificationsUrl(stack, webhookUrl);
 

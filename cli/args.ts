@@ -3,6 +3,7 @@
  * typed command. Pure: no I/O, no environment (target defaults are resolved in target.ts).
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_TOSS_API_BASE_URL, isPaymentGatewayKind, PAYMENT_GATEWAY_KINDS, type PaymentGatewayKind } from '../lambdas/platform/payment-gateways';
 import { UsageError } from './errors';
 
 /** The DLQ the dlq commands use unless `--queue` names another. */
@@ -28,8 +29,10 @@ export interface TargetOptions {
   readonly idempotencyTable?: string;
   /** `--pg-attempts-table <name>` (attempts commands; else PG_ATTEMPTS_TABLE_NAME, else endpoints.json). */
   readonly pgAttemptsTable?: string;
-  /** `--pg-ledger-table <name>`: the sandbox PG's ledger (attempts commands; else SANDBOX_PG_LEDGER_TABLE_NAME, else endpoints.json). */
+  /** `--pg-ledger-table <name>`: the sandbox PG's ledger (attempts reconcile on the sandbox; else SANDBOX_PG_LEDGER_TABLE_NAME, else endpoints.json). */
   readonly pgLedgerTable?: string;
+  /** `--pg sandbox|toss`: the PG attempts reconcile asks (else PAYMENT_GATEWAY on AWS, endpoints.json locally); see pg-selection.ts. */
+  readonly paymentGateway?: PaymentGatewayKind;
 }
 
 export type ReplaySelection =
@@ -102,6 +105,7 @@ const OPTIONS = {
   'idempotency-table': { type: 'string' },
   'pg-attempts-table': { type: 'string' },
   'pg-ledger-table': { type: 'string' },
+  pg: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -116,7 +120,7 @@ const ALLOWED: Record<Exclude<Command['name'], 'help'>, readonly OptionName[]> =
   'dlq-show': ['queue', 'max', 'hold-seconds'],
   'dlq-redrive': ['queue', 'to', 'group', 'dry-run', 'run-id', 'hold-seconds'],
   'attempts-list': ['older-than', 'max', ...STORE_TABLE_OPTIONS],
-  'attempts-reconcile': ['dry-run', ...STORE_TABLE_OPTIONS],
+  'attempts-reconcile': ['dry-run', 'pg', ...STORE_TABLE_OPTIONS],
 };
 
 export const USAGE = `Usage: npm run outbox -- <command> [options]
@@ -134,18 +138,24 @@ Commands
       Move DLQ messages back to their source queue, a group at a time, in sequence order.
   attempts list [--older-than <duration, e.g. 90s, 2m, 1h>] [--max <n>]
       Open PG attempts (money movements whose outcome is not committed yet), oldest first.
-  attempts reconcile <paymentId> [--dry-run]
+  attempts reconcile <paymentId> [--dry-run] [--pg sandbox|toss]
       Ask the PG about each open attempt of the payment (whatever its age) and commit the
       outcome with its event, as the scheduled reconciler does. --dry-run changes nothing.
+      The PG is the one the stack calls: local, endpoints.json "paymentGateway" (Toss's key: the
+      file for tools/toss-local, else TOSS_SECRET_KEY); AWS, PAYMENT_GATEWAY (default sandbox),
+      TOSS_API_BASE_URL (default ${DEFAULT_TOSS_API_BASE_URL}), TOSS_SECRET_KEY or TOSS_SECRET_KEY_ARN.
+      --pg overrides PAYMENT_GATEWAY (locally: only for a file that does not name the PG).
 
 Target (default: --local when .local/endpoints.json exists, else --aws)
   --local [--endpoints <file>]     the local runner (npm start); tables and queues from endpoints.json
   --aws [--region <r>]             AWS, usual credentials chain
   --outbox-table <name>            Outbox table (else OUTBOX_TABLE_NAME; local: discovered)
   --queue-url <url>                payment events queue (else PAYMENT_EVENTS_QUEUE_URL)
-  --payments-table, --idempotency-table, --pg-attempts-table, --pg-ledger-table <name>
+  --payments-table, --idempotency-table, --pg-attempts-table <name>
                                    attempts commands (else PAYMENTS_TABLE_NAME, IDEMPOTENCY_TABLE_NAME,
-                                   PG_ATTEMPTS_TABLE_NAME, SANDBOX_PG_LEDGER_TABLE_NAME; local: endpoints.json)
+                                   PG_ATTEMPTS_TABLE_NAME; local: endpoints.json)
+  --pg-ledger-table <name>         the sandbox PG's ledger, attempts reconcile on the sandbox only
+                                   (else SANDBOX_PG_LEDGER_TABLE_NAME; local: endpoints.json)
 
 Defaults: replay --queue ${DEFAULT_REPLAY_QUEUE_NAME}; dlq --queue ${DEFAULT_DLQ_NAME};
 redrive --to: the DLQ name without "-dlq" (x-dlq.fifo -> x.fifo), else the queue whose RedrivePolicy names the DLQ.
@@ -288,6 +298,7 @@ function target(values: Values): TargetOptions {
   const idempotencyTable = nonEmpty(values['idempotency-table'], '--idempotency-table');
   const pgAttemptsTable = nonEmpty(values['pg-attempts-table'], '--pg-attempts-table');
   const pgLedgerTable = nonEmpty(values['pg-ledger-table'], '--pg-ledger-table');
+  const paymentGateway = values.pg === undefined ? undefined : paymentGatewayKind(values.pg);
   return {
     ...(mode && { mode }),
     ...(endpointsFile !== undefined && { endpointsFile }),
@@ -298,7 +309,14 @@ function target(values: Values): TargetOptions {
     ...(idempotencyTable !== undefined && { idempotencyTable }),
     ...(pgAttemptsTable !== undefined && { pgAttemptsTable }),
     ...(pgLedgerTable !== undefined && { pgLedgerTable }),
+    ...(paymentGateway !== undefined && { paymentGateway }),
   };
+}
+
+function paymentGatewayKind(value: string): PaymentGatewayKind {
+  if (isPaymentGatewayKind(value)) return value;
+  const hint = value === 'toss-local' ? '; toss-local is npm start\'s: the CLI asks it as toss, from endpoints.json' : '';
+  throw new UsageError(`--pg must be one of ${PAYMENT_GATEWAY_KINDS.join(', ')} (got "${value}")${hint}`);
 }
 
 function allowOnly(values: Values, command: keyof typeof ALLOWED): void {

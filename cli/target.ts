@@ -1,12 +1,14 @@
 /**
  * Where a command runs. Local mode reads the local runner's `.local/endpoints.json` (emulator
- * endpoints, queue URLs, table names); AWS mode uses the SDK's usual region and credentials chain
- * with the Outbox table and queue named by flags or the handlers' own environment variables.
+ * endpoints, queue URLs, table names, the PG the stack calls); AWS mode uses the SDK's usual
+ * region and credentials chain with the Outbox table, queue and PG named by flags or the
+ * handlers' own environment variables (the PG: pg-selection.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DynamoDBClient, paginateListTables } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ENV } from '../lambdas/platform/env-names';
 import { LOCAL_CREDENTIALS } from '../local/clients';
@@ -14,20 +16,26 @@ import { endpointsFilePath, parseEndpointsFile } from '../local/endpoints-file';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import type { TargetOptions } from './args';
 import { UsageError } from './errors';
+import { selectAwsPaymentGateway, selectLocalPaymentGateway, type PgSelection } from './pg-selection';
 
 export { parseEndpointsFile };
 
-/** The payment store's tables the attempts commands read and write, plus the sandbox PG's ledger. */
+/** The payment store's tables the attempts commands read and write. */
 export interface StoreTables {
   readonly payments: string;
   readonly outbox: string;
   readonly idempotency: string;
   readonly pgAttempts: string;
-  readonly pgLedger: string;
 }
 
+/** A table the attempts commands may need: the store's, or the sandbox PG's ledger (`attempts reconcile` on the sandbox only). */
+export type AttemptsTable = keyof StoreTables | 'pgLedger';
+
+/** The store's tables, in the order a missing one is reported. */
+export const STORE_TABLE_KEYS: readonly (keyof StoreTables)[] = ['payments', 'outbox', 'idempotency', 'pgAttempts'];
+
 /** Per table: its CDK logical id (the local runner's `tables` key), its flag and the functions' variable. */
-export const STORE_TABLE_SOURCES: Readonly<Record<keyof StoreTables, { readonly logicalId: string; readonly flag: string; readonly env: string }>> = {
+export const ATTEMPTS_TABLE_SOURCES: Readonly<Record<AttemptsTable, { readonly logicalId: string; readonly flag: string; readonly env: string }>> = {
   payments: { logicalId: 'PaymentsTable', flag: '--payments-table', env: ENV.paymentsTable },
   outbox: { logicalId: 'OutboxTable', flag: '--outbox-table', env: ENV.outboxTable },
   idempotency: { logicalId: 'IdempotencyTable', flag: '--idempotency-table', env: ENV.idempotencyTable },
@@ -54,7 +62,9 @@ export type Target =
       /** `--queue-url` only (the environment describes AWS, not the local stack). */
       readonly paymentEventsQueueUrl?: string;
       /** The store's other tables found so far (the Outbox's is `outboxTable`): flags, else endpoints.json `tables` by logical id. */
-      readonly storeTables?: Partial<StoreTables>;
+      readonly storeTables?: Partial<Record<AttemptsTable, string>>;
+      /** The PG the stack calls (endpoints.json `paymentGateway`), for `attempts reconcile`. */
+      readonly paymentGateway: PgSelection;
     }
   | {
       readonly kind: 'aws';
@@ -64,9 +74,11 @@ export type Target =
       readonly paymentEventsQueueUrl?: string;
       readonly queues: Readonly<Record<string, string>>;
       /** The store's other tables found so far (the Outbox's is `outboxTable`): flags, else the functions' variables. */
-      readonly storeTables?: Partial<StoreTables>;
+      readonly storeTables?: Partial<Record<AttemptsTable, string>>;
       /** OUTBOX_RETENTION_DAYS when set (the stack's retention), for events the CLI commits. */
       readonly outboxRetentionDays?: number;
+      /** The PG the stack calls (`--pg`, else the functions' variables), for `attempts reconcile`. */
+      readonly paymentGateway: PgSelection;
     };
 
 /** What target resolution may read; injectable for tests. */
@@ -113,6 +125,7 @@ export function resolveTarget(options: TargetOptions, context: TargetContext = p
       queues: {},
       ...(storeTables && { storeTables }),
       ...(retention !== undefined && { outboxRetentionDays: Number(retention) }),
+      paymentGateway: selectAwsPaymentGateway({ ...(options.paymentGateway && { override: options.paymentGateway }), env: context.env }),
     };
   }
 
@@ -137,40 +150,47 @@ export function resolveTarget(options: TargetOptions, context: TargetContext = p
     ...(outboxTable !== undefined && { outboxTable }),
     ...(options.queueUrl !== undefined && { paymentEventsQueueUrl: options.queueUrl }),
     ...(storeTables && { storeTables }),
+    paymentGateway: selectLocalPaymentGateway({ text, file, ...(options.paymentGateway && { override: options.paymentGateway }), env: context.env }),
   };
 }
 
 /** Flags first, then `fallback`, per table (the Outbox's is `outboxTable`); undefined when none is known. */
 function storeTablesOf(
   options: TargetOptions,
-  fallback: (source: (typeof STORE_TABLE_SOURCES)[keyof StoreTables]) => string | undefined,
-): Partial<StoreTables> | undefined {
-  const flags: Record<Exclude<keyof StoreTables, 'outbox'>, string | undefined> = {
+  fallback: (source: (typeof ATTEMPTS_TABLE_SOURCES)[AttemptsTable]) => string | undefined,
+): Partial<Record<AttemptsTable, string>> | undefined {
+  const flags: Record<Exclude<AttemptsTable, 'outbox'>, string | undefined> = {
     payments: options.paymentsTable,
     idempotency: options.idempotencyTable,
     pgAttempts: options.pgAttemptsTable,
     pgLedger: options.pgLedgerTable,
   };
-  const found: Partial<Record<keyof StoreTables, string>> = {};
+  const found: Partial<Record<AttemptsTable, string>> = {};
   for (const key of Object.keys(flags) as (keyof typeof flags)[]) {
-    const name = flags[key] ?? fallback(STORE_TABLE_SOURCES[key]);
+    const name = flags[key] ?? fallback(ATTEMPTS_TABLE_SOURCES[key]);
     if (name !== undefined) found[key] = name;
   }
   return Object.keys(found).length > 0 ? found : undefined;
 }
 
+/** The payment store's tables (what `attempts list` reads). @throws UsageError as {@link requireTables} */
+export function requireStoreTables(target: Target): StoreTables {
+  return requireTables(target, STORE_TABLE_KEYS);
+}
+
 /**
- * Every table the attempts commands need, or a usage error naming each one missing and how to
- * name it (a flag or the functions' variable on AWS; a flag or endpoints.json locally).
+ * The named tables, or a usage error naming each one missing and how to name it (a flag or the
+ * functions' variable on AWS; a flag or endpoints.json locally).
  * @throws UsageError
  */
-export function requireStoreTables(target: Target): StoreTables {
-  const found: Partial<StoreTables> = { ...target.storeTables, ...(target.outboxTable !== undefined && { outbox: target.outboxTable }) };
-  const missing = (Object.keys(STORE_TABLE_SOURCES) as (keyof StoreTables)[]).filter((key) => found[key] === undefined);
-  if (missing.length === 0) return found as StoreTables;
+export function requireTables<K extends AttemptsTable>(target: Target, keys: readonly K[]): Record<K, string> {
+  const found: Partial<Record<AttemptsTable, string>> = { ...target.storeTables, ...(target.outboxTable !== undefined && { outbox: target.outboxTable }) };
+  const missing = keys.filter((key) => found[key] === undefined);
+  if (missing.length === 0) return Object.fromEntries(keys.map((key) => [key, found[key]])) as Record<K, string>;
   const how = missing.map((key) => {
-    const source = STORE_TABLE_SOURCES[key];
-    return `\n  ${source.logicalId}: ${source.flag} <name>${target.kind === 'aws' ? ` or ${source.env}` : ''}`;
+    const source = ATTEMPTS_TABLE_SOURCES[key];
+    const hint = key === 'pgLedger' && target.kind === 'aws' ? ` (the sandbox PG's; on a Toss stack set ${ENV.paymentGateway}=toss or pass --pg toss)` : '';
+    return `\n  ${source.logicalId}: ${source.flag} <name>${target.kind === 'aws' ? ` or ${source.env}` : ''}${hint}`;
   });
   const where = target.kind === 'aws' ? 'AWS mode: table name(s) missing' : `local mode: table name(s) missing from the "tables" of ${target.source}`;
   throw new UsageError(`${where}:${how.join('')}`);
@@ -180,6 +200,8 @@ export interface TargetClients {
   readonly dynamodb: DynamoDBClient;
   readonly documents: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
+  /** AWS mode: the Toss secret key named by TOSS_SECRET_KEY_ARN (the local stack has no Secrets Manager). */
+  readonly secretsManager: SecretsManagerClient;
   destroy(): void;
 }
 
@@ -198,14 +220,17 @@ export function createClients(target: Target): TargetClients {
   const dynamodb = new DynamoDBClient({ ...common, ...(target.kind === 'local' && { endpoint: target.dynamodbEndpoint }) });
   const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const sqs = new SQSClient({ ...common, useQueueUrlAsEndpoint: false, ...(target.kind === 'local' && { endpoint: target.sqsEndpoint }) });
+  const secretsManager = new SecretsManagerClient(common);
   return {
     dynamodb,
     documents,
     sqs,
+    secretsManager,
     destroy() {
       documents.destroy();
       dynamodb.destroy();
       sqs.destroy();
+      secretsManager.destroy();
     },
   };
 }

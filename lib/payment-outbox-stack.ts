@@ -6,17 +6,20 @@ import { ExampleConsumer } from './constructs/example-consumer';
 import { OutboxObservability, type OutboxObservabilityProps } from './constructs/outbox-observability';
 import { OutboxRelay, type OutboxRelayProps } from './constructs/outbox-relay';
 import { OutboxSweeper, type OutboxSweeperProps } from './constructs/outbox-sweeper';
-import { PaymentApi } from './constructs/payment-api';
+import { PaymentApi, TOSS_DEPOSIT_CALLBACK_PATH } from './constructs/payment-api';
 import { PaymentEventTopic } from './constructs/payment-event-topic';
-import { PaymentTables } from './constructs/payment-tables';
-import { PgReconciler, type PgReconcilerProps } from './constructs/pg-reconciler';
 import {
   DEFAULT_PAYMENT_GATEWAY,
+  type IPaymentGateway,
+  isPaymentGatewayKind,
+  PAYMENT_GATEWAY_KINDS,
   type PaymentGatewayKind,
-  SANDBOX_PG_NOTICE,
-  SandboxPaymentGateway,
-} from './constructs/sandbox-payment-gateway';
+} from './constructs/payment-gateway';
+import { PaymentTables } from './constructs/payment-tables';
+import { PgReconciler, type PgReconcilerProps } from './constructs/pg-reconciler';
+import { SANDBOX_PG_NOTICE, SandboxPaymentGateway } from './constructs/sandbox-payment-gateway';
 import { SubscriberQueue, subscriberIdPart } from './constructs/subscriber-queue';
+import { TOSS_PG_NOTICE, TossPaymentGateway, type TossPaymentGatewayProps } from './constructs/toss-payment-gateway';
 import { WebhookDispatcher, webhookDispatcherTimeout } from './constructs/webhook-dispatcher';
 import { EXAMPLE_CONSUMER_SUBSCRIBER } from '../lambdas/platform/resource-names';
 
@@ -28,6 +31,9 @@ export type SweeperSettings = Pick<OutboxSweeperProps, 'gracePeriod' | 'maxEvent
 
 /** PG reconciler settings a stack may override; see {@link PgReconcilerProps}. */
 export type ReconcilerSettings = Pick<PgReconcilerProps, 'gracePeriod' | 'maxAttemptsPerRun' | 'interval' | 'timeout'>;
+
+/** Toss Payments settings of a stack whose `paymentGateway` is `toss`; see {@link TossPaymentGatewayProps}. */
+export type TossSettings = Pick<TossPaymentGatewayProps, 'secretKeyArn' | 'apiBaseUrl' | 'virtualAccountBank' | 'virtualAccountValidHours'>;
 
 /** Alarm thresholds a stack may override; see {@link OutboxObservabilityProps}. */
 export type AlarmThresholds = Pick<
@@ -75,21 +81,33 @@ export interface PaymentOutboxStackProps extends StackProps {
   readonly maxReceiveCount?: number;
 
   /**
-   * Removal policy of the stateful resources that hold payment data: the tables, the PG callback secret and
-   * the webhook signing secrets.
+   * Removal policy of the stateful resources that hold payment data: the tables, the PG callback secret, the
+   * Toss secret key (when the stack creates it) and the webhook signing secrets.
    *
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * The payment gateway the API functions call. `sandbox`: the stand-in PG, which keeps its ledger in the
-   * SandboxPgLedgerTable this stack then creates; the stack carries a synth warning (`payment-outbox:sandbox-pg`)
-   * and the output `PaymentGateway` = `sandbox`, since it cannot take real money.
+   * The payment gateway the API functions and the reconciler call (their `PAYMENT_GATEWAY`), and the output
+   * `PaymentGateway`.
+   * - `sandbox`: the stand-in PG, which keeps its ledger in the SandboxPgLedgerTable this stack then creates;
+   *   its deposit callback is `POST /pg/webhooks/deposits`, HMAC-signed with the PgWebhookSecret key. The stack
+   *   carries a synth warning (`payment-outbox:sandbox-pg`), since it cannot take real money.
+   * - `toss`: Toss Payments ({@link TossPaymentGateway}, settings in `toss`): the secret key's secret (output
+   *   `TossSecretKeyArn`) and the deposit callback `POST /pg/webhooks/toss` (output `TossDepositCallbackUrl`,
+   *   to register in Toss's developer center); no ledger, no HMAC secret.
    *
    * @default 'sandbox'
    */
   readonly paymentGateway?: PaymentGatewayKind;
+
+  /**
+   * Toss Payments settings; only with `paymentGateway: 'toss'` (given on another PG, synthesis fails).
+   *
+   * @default - a new secret for the key, https://api.tosspayments.com, virtual accounts at bank 20 valid 72 hours
+   */
+  readonly toss?: TossSettings;
 
   /**
    * Relay event source settings.
@@ -136,7 +154,7 @@ export interface PaymentOutboxStackProps extends StackProps {
 
   /**
    * Actions (e.g. an SNS topic) for every alarm: DLQ depth, subscriber queue backlog age, fan-out delivery failures,
-   * relay IteratorAge, relay failures, oldest pending event age, oldest open PG attempt age.
+   * relay IteratorAge, relay failures, oldest pending event age, oldest open PG attempt age, PG misconfigured.
    *
    * @default - alarms without actions
    */
@@ -156,8 +174,9 @@ export const DEFAULT_EXAMPLE_CONSUMER_SUBSCRIBER = EXAMPLE_CONSUMER_SUBSCRIBER;
  * The payment outbox: tables, the payment API, the Outbox stream relay and the scheduled outbox sweeper
  * publishing to the SNS FIFO topic `payment-events.fifo`, one FIFO queue and FIFO DLQ per subscriber
  * subscribed to it, a webhook dispatcher (with its signing secret) per webhook subscriber, the Deliveries
- * table and the delivery status route, the PG attempts table and (while the PG is the sandbox) the sandbox
- * PG's ledger, the scheduled PG reconciler, an example consumer, and the alarms and dashboard.
+ * table and the delivery status route, the PG attempts table, the PG's own resources (the sandbox PG's ledger
+ * and callback HMAC secret, or the Toss secret key), the scheduled PG reconciler, an example consumer, and
+ * the alarms and dashboard.
  * Composition only; the constructs own the resources.
  * Environment-agnostic: synthesizes without credentials.
  */
@@ -168,6 +187,8 @@ export class PaymentOutboxStack extends Stack {
   public readonly paymentGateway: PaymentGatewayKind;
   /** The sandbox PG's ledger, when the payment gateway is the sandbox. */
   public readonly sandboxPaymentGateway: SandboxPaymentGateway | undefined;
+  /** Toss Payments' secret key and settings, when the payment gateway is Toss. */
+  public readonly tossPaymentGateway: TossPaymentGateway | undefined;
   /** The subscribers, as parsed (defaults applied). */
   public readonly subscribers: readonly Subscriber[];
   /** The SNS FIFO topic payment-events.fifo. */
@@ -200,14 +221,19 @@ export class PaymentOutboxStack extends Stack {
 
     this.tables = new PaymentTables(this, 'Tables', { retentionDays: props.retentionDays, removalPolicy });
 
-    this.paymentGateway = props.paymentGateway ?? DEFAULT_PAYMENT_GATEWAY;
-    if (!Object.hasOwn(PAYMENT_GATEWAY_DESCRIPTIONS, this.paymentGateway)) {
-      throw new Error(
-        `paymentGateway: ${String(this.paymentGateway)} is not a payment gateway of this stack (known: ${Object.keys(PAYMENT_GATEWAY_DESCRIPTIONS).join(', ')})`,
-      );
+    const paymentGateway: unknown = props.paymentGateway ?? DEFAULT_PAYMENT_GATEWAY;
+    if (!isPaymentGatewayKind(paymentGateway)) {
+      throw new Error(`paymentGateway: ${String(paymentGateway)} is not a payment gateway of this stack (known: ${PAYMENT_GATEWAY_KINDS.join(', ')})`);
+    }
+    this.paymentGateway = paymentGateway;
+    if (props.toss !== undefined && this.paymentGateway !== 'toss') {
+      throw new Error(`toss: Toss Payments settings are given, but paymentGateway is ${this.paymentGateway}; set paymentGateway: 'toss' or drop them`);
     }
     this.sandboxPaymentGateway =
       this.paymentGateway === 'sandbox' ? new SandboxPaymentGateway(this, 'SandboxPaymentGateway', { removalPolicy }) : undefined;
+    this.tossPaymentGateway =
+      this.paymentGateway === 'toss' ? new TossPaymentGateway(this, 'TossPaymentGateway', { ...props.toss, removalPolicy }) : undefined;
+    const gateway: IPaymentGateway = (this.sandboxPaymentGateway ?? this.tossPaymentGateway)!;
 
     this.paymentEventsTopic = new PaymentEventTopic(this, 'PaymentEventsTopic');
 
@@ -253,7 +279,7 @@ export class PaymentOutboxStack extends Stack {
       outboxTable: this.tables.outbox,
       idempotencyTable: this.tables.idempotency,
       pgAttemptsTable: this.tables.pgAttempts,
-      sandboxPgLedgerTable: this.sandboxPaymentGateway?.ledger,
+      paymentGateway: gateway,
       retentionDays: this.tables.retentionDays,
     });
 
@@ -263,7 +289,7 @@ export class PaymentOutboxStack extends Stack {
       idempotencyTable: this.tables.idempotency,
       deliveriesTable: this.tables.deliveries,
       pgAttemptsTable: this.tables.pgAttempts,
-      sandboxPgLedgerTable: this.sandboxPaymentGateway?.ledger,
+      paymentGateway: gateway,
       subscribers: this.subscribers,
       retentionDays: this.tables.retentionDays,
       throttlingRateLimit: props.apiThrottling?.rateLimit,
@@ -299,6 +325,7 @@ export class PaymentOutboxStack extends Stack {
       reconcilerFunction: this.reconciler.reconcilerFunction,
       reconcilerInterval: this.reconciler.interval,
       reconcilerGracePeriod: this.reconciler.gracePeriod,
+      pgFunctions: { ...this.api.pgFunctions, Reconciler: this.reconciler.reconcilerFunction },
       eventTopic: this.paymentEventsTopic.topic,
       subscriberQueues: this.subscribers.map((subscriber) => ({
         subscriber: subscriber.name,
@@ -324,7 +351,8 @@ export class PaymentOutboxStack extends Stack {
       PgAttemptsTable: this.tables.pgAttempts,
       ...(this.sandboxPaymentGateway && { SandboxPgLedgerTable: this.sandboxPaymentGateway.ledger }),
       RelayFailuresQueue: this.relay.failureQueue,
-      PgWebhookSecret: this.api.pgCallbackSecret,
+      ...(this.api.pgCallbackSecret && { PgWebhookSecret: this.api.pgCallbackSecret }),
+      ...(this.tossPaymentGateway?.createdSecretKey && { TossSecretKey: this.tossPaymentGateway.createdSecretKey }),
       PaymentEventsTopic: this.paymentEventsTopic.topic,
       ...Object.fromEntries(
         this.subscribers.flatMap((subscriber) => {
@@ -374,10 +402,24 @@ export class PaymentOutboxStack extends Stack {
       }
     }
     new CfnOutput(this, 'RelayFailuresQueueUrl', { value: this.relay.failureQueue.queueUrl });
-    new CfnOutput(this, 'PgCallbackSecretArn', {
-      value: this.api.pgCallbackSecret.secretArn,
-      description: 'Secret holding the PG callback HMAC key; share its value with the PG',
-    });
+    if (this.api.pgCallbackSecret) {
+      new CfnOutput(this, 'PgCallbackSecretArn', {
+        value: this.api.pgCallbackSecret.secretArn,
+        description: 'Secret holding the PG callback HMAC key; share its value with the PG',
+      });
+    }
+    if (this.tossPaymentGateway) {
+      new CfnOutput(this, 'TossSecretKeyArn', {
+        value: this.tossPaymentGateway.secretKey.secretArn,
+        description:
+          'Secret the payment functions read the Toss secret key from: aws secretsmanager put-secret-value --secret-id <this> ' +
+          '--secret-string <test_sk_... or live_sk_...>',
+      });
+      new CfnOutput(this, 'TossDepositCallbackUrl', {
+        value: this.api.api.urlForPath(TOSS_DEPOSIT_CALLBACK_PATH),
+        description: "Register this as the webhook URL in Toss's developer center: Toss posts virtual account deposits to it",
+      });
+    }
     new CfnOutput(this, 'PaymentGateway', {
       value: this.paymentGateway,
       description: PAYMENT_GATEWAY_DESCRIPTIONS[this.paymentGateway],
@@ -409,6 +451,7 @@ interface SubscriberIds {
 /** Description of the `PaymentGateway` output, per payment gateway. */
 const PAYMENT_GATEWAY_DESCRIPTIONS: Readonly<Record<PaymentGatewayKind, string>> = {
   sandbox: SANDBOX_PG_NOTICE,
+  toss: TOSS_PG_NOTICE,
 };
 
 /** Logical ids and outputs of the stack that are not derived from a subscriber name. */
@@ -422,6 +465,7 @@ const FIXED_IDS = [
   'SandboxPgLedgerTable',
   'RelayFailuresQueue',
   'PgWebhookSecret',
+  'TossSecretKey',
   'PaymentEventsTopic',
   'ApiUrl',
   'OutboxTableName',
@@ -429,6 +473,8 @@ const FIXED_IDS = [
   'DeliveriesTableName',
   'RelayFailuresQueueUrl',
   'PgCallbackSecretArn',
+  'TossSecretKeyArn',
+  'TossDepositCallbackUrl',
   'PaymentEventsTopicArn',
   'PaymentGateway',
 ];

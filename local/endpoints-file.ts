@@ -20,12 +20,28 @@ export interface EndpointsFile {
   readonly topics: Readonly<Record<string, string>>;
   /** Table logical id (`OutboxTable`, `PaymentsTable`, ...) -> local table name. */
   readonly tables: Readonly<Record<string, string>>;
+  /** The sandbox PG's callback HMAC key (`POST /pg/webhooks/deposits`). */
   readonly pgCallbackSecret: string;
+  /** Which PG the stack calls. */
+  readonly paymentGateway: LocalPaymentGatewayInfo;
   /** Webhook subscriber name -> its signing key (random per run). */
   readonly webhookSecrets: Readonly<Record<string, string>>;
   /** The URL the default webhook subscriber's dispatcher POSTs to, when the runner started the receiver. */
   readonly webhookReceiverUrl?: string;
 }
+
+/** The PG of a running local stack, as endpoints.json shows it. */
+export type LocalPaymentGatewayInfo =
+  | { readonly kind: 'sandbox' }
+  | {
+      readonly kind: 'toss';
+      /** The Toss-compatible API the functions call. */
+      readonly baseUrl: string;
+      /** Where Toss must send DEPOSIT_CALLBACKs: the stack's `/pg/webhooks/toss`. */
+      readonly depositCallbackUrl: string;
+      /** Present when the PG is tools/toss-local: its made-up secret key and its control routes (sessions, deposits, ledger, faults). */
+      readonly local?: { readonly secretKey: string; readonly controlUrl: string };
+    };
 
 /** The fields a tool needs to reach the stack's emulators (the CLI reads no more). */
 export type EmulatorEndpoints = Pick<EndpointsFile, 'region' | 'sqsEndpoint' | 'dynamodbEndpoint' | 'queues' | 'tables'>;

@@ -38,6 +38,7 @@ import { TtlSweeper } from './ttl-sweeper';
 import { ENV } from '../lambdas/platform/env-names';
 import { webhookInvocationReporter } from './pollers/webhook-report';
 import { startWebhookReceiverProcess, type WebhookReceiverProcess } from './webhook-receiver-process';
+import { startTossLocalServer, type TossFaultChanges, type TossLocalServer } from '../tools/toss-local/server';
 
 export interface LocalStackOptions {
   /** API port; 0 = a free port. @default 3000 */
@@ -64,6 +65,8 @@ export interface LocalStackOptions {
   readonly sqsFailedMessageVisibilitySeconds?: number;
   /** The PG callback HMAC key. @default env PG_CALLBACK_SECRET, else random per run */
   readonly pgCallbackSecret?: string;
+  /** The PG the stack calls: the sandbox, a Toss-compatible server, or tools/toss-local started here. @default { kind: 'sandbox' } */
+  readonly paymentGateway?: LocalPaymentGateway;
   /** Where endpoints.json and pids.json go. @default env LOCAL_STATE_DIR, else `<repo>/.local` */
   readonly stateDir?: string;
   /** A template synthesized earlier (tests synthesize once). @default the cached template, synthesized when its inputs changed */
@@ -108,6 +111,22 @@ export interface LocalStackOptions {
   readonly functionEnvironment?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
+/** The PG of a local run. */
+export type LocalPaymentGateway =
+  | { readonly kind: 'sandbox' }
+  /** Any Toss-compatible server (Toss itself, with a test secret key). */
+  | { readonly kind: 'toss'; readonly baseUrl: string; readonly secretKey: string }
+  /**
+   * tools/toss-local in this process, its DEPOSIT_CALLBACKs pointed at the stack's `/pg/webhooks/toss`:
+   * `port` (0 = a free port; @default env TOSS_LOCAL_PORT, else 3002), the resend schedule and the faults to start with.
+   */
+  | {
+      readonly kind: 'toss-local';
+      readonly port?: number;
+      readonly webhookRetryDelaysMs?: readonly number[];
+      readonly faults?: TossFaultChanges;
+    };
+
 /** Local changes to one webhook subscriber's dispatcher. */
 export interface WebhookOverride {
   readonly url?: string;
@@ -137,6 +156,8 @@ export interface LocalStack {
   readonly queues: ReadonlyMap<string, CreatedQueue>;
   /** SNS topics by topic name. */
   readonly topics: ReadonlyMap<string, CreatedTopic>;
+  /** tools/toss-local, when the stack runs on `toss-local`. */
+  readonly tossLocal?: TossLocalServer;
   /** The webhook receiver child process, when the runner started one. */
   readonly webhookReceiver?: WebhookReceiverProcess;
   readonly functions: ReadonlyMap<string, LocalFunction>;
@@ -178,6 +199,16 @@ export function webhookReceiverPortFromEnvironment(): number | undefined {
     : envNumber('WEBHOOK_RECEIVER_PORT', 0);
 }
 
+/** tools/toss-local's port when TOSS_LOCAL_PORT is not set. */
+export const DEFAULT_TOSS_LOCAL_PORT = 3002;
+
+/** What the template is synthesized from: the caller's props, or the app's with the PG of the run. */
+function templateOptions(options: LocalStackOptions): { stackProps?: Record<string, unknown>; appStackPropsOverrides?: Record<string, unknown> } {
+  const onToss = options.paymentGateway !== undefined && options.paymentGateway.kind !== 'sandbox';
+  if (options.stackProps) return { stackProps: onToss ? { ...options.stackProps, paymentGateway: 'toss' } : options.stackProps };
+  return onToss ? { appStackPropsOverrides: { paymentGateway: 'toss' } } : {};
+}
+
 /** Ports from PORT, DYNAMODB_PORT and SQS_PORT (defaults 3000, 8000, 4566). */
 export function portsFromEnvironment(): { apiPort: number; dynamodbPort: number; sqsPort: number } {
   return { apiPort: envNumber('PORT', 3000), dynamodbPort: envNumber('DYNAMODB_PORT', 8000), sqsPort: envNumber('SQS_PORT', 4566) };
@@ -190,6 +221,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const stateDir = options.stateDir ?? process.env.LOCAL_STATE_DIR ?? DEFAULT_STATE_DIR;
   const apiPort = options.apiPort ?? 3000;
   const pgCallbackSecret = options.pgCallbackSecret ?? process.env.PG_CALLBACK_SECRET ?? randomBytes(24).toString('hex');
+  const paymentGateway = options.paymentGateway ?? { kind: 'sandbox' };
 
   assertJava();
   const pidFile = new PidFile(stateDir);
@@ -222,7 +254,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         (async () => {
           const t = Date.now();
           // The cache lives in the repository's .local/ whatever the state directory: it is keyed by its inputs.
-          const result = options.template ?? (await loadTemplate(DEFAULT_STATE_DIR, options.stackProps ? { stackProps: options.stackProps } : {})).template;
+          const result = options.template ?? (await loadTemplate(DEFAULT_STATE_DIR, templateOptions(options))).template;
           timings.templateMs = Date.now() - t;
           return result;
         })(),
@@ -268,6 +300,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     timings.provisionMs = Date.now() - provisionStarted;
     const webhookReceiverUrl = receiver && webhooks.receiver ? new URL(webhooks.receiver.path, receiver.url).href : undefined;
 
+    let tossLocal: TossLocalServer | undefined;
+    if (paymentGateway.kind === 'toss-local') {
+      const port = paymentGateway.port ?? envNumber('TOSS_LOCAL_PORT', DEFAULT_TOSS_LOCAL_PORT);
+      if (port !== 0) await assertPortFree(port, 'toss-local', 'TOSS_LOCAL_PORT');
+      const tossLog = log.child('toss-local');
+      tossLocal = await startTossLocalServer({
+        secretKey: `test_sk_local_${randomBytes(12).toString('hex')}`,
+        port,
+        ...(paymentGateway.webhookRetryDelaysMs && { webhookRetryDelaysMs: paymentGateway.webhookRetryDelaysMs }),
+        ...(paymentGateway.faults && { faults: paymentGateway.faults }),
+        log: (line: string) => tossLog.debug(line),
+      });
+      const started = tossLocal;
+      cleanups.push(() => started.close());
+    }
+    const toss =
+      paymentGateway.kind === 'toss'
+        ? { baseUrl: paymentGateway.baseUrl, secretKey: paymentGateway.secretKey }
+        : tossLocal
+          ? { baseUrl: tossLocal.url, secretKey: tossLocal.secretKey }
+          : undefined;
+
     const handlersStarted = Date.now();
     const functions = await loadFunctions(
       model,
@@ -278,6 +332,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         queues,
         topics,
         pgCallbackSecret,
+        ...(toss && { toss }),
         webhookSecretsById: webhooks.secretsById,
         adjustEnvironment: (env) => {
           const subscriber = env[ENV.subscriberName];
@@ -298,6 +353,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const api = await startApiServer({ port: apiPort, routes: model.routes, functions, stage: model.stageName, log: log.child('api') });
     cleanups.push(() => api.stop());
+    const tossDepositCallbackUrl = toss ? new URL('pg/webhooks/toss', api.url.endsWith('/') ? api.url : `${api.url}/`).href : undefined;
+    if (tossLocal && tossDepositCallbackUrl) tossLocal.setWebhookUrl(tossDepositCallbackUrl);
 
     const tablesById = new Map(tables.map((t) => [t.spec.logicalId, t]));
     const queuesById = new Map(queues.map((q) => [q.spec.logicalId, q]));
@@ -405,6 +462,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       topics: Object.fromEntries(topics.map((t) => [t.topicName, t.arn])),
       tables: Object.fromEntries(tables.map((t) => [t.spec.logicalId, t.tableName])),
       pgCallbackSecret,
+      paymentGateway:
+        toss && tossDepositCallbackUrl
+          ? {
+              kind: 'toss',
+              baseUrl: toss.baseUrl,
+              depositCallbackUrl: tossDepositCallbackUrl,
+              // A key made up for this run is no secret; a real test key is never written to disk.
+              ...(tossLocal && { local: { secretKey: tossLocal.secretKey, controlUrl: `${tossLocal.url}/_local` } }),
+            }
+          : { kind: 'sandbox' },
       webhookSecrets: Object.fromEntries(webhooks.secretsBySubscriber),
       ...(webhookReceiverUrl !== undefined && { webhookReceiverUrl }),
     };
@@ -427,6 +494,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queues: queuesByName,
       topics: new Map(topics.map((t) => [t.topicName, t])),
       ...(receiver && { webhookReceiver: receiver }),
+      ...(tossLocal && { tossLocal }),
       functions,
       pollers: {
         streams: streamPollers,
@@ -507,6 +575,7 @@ interface LoadContext {
   readonly queues: readonly CreatedQueue[];
   readonly topics: readonly CreatedTopic[];
   readonly pgCallbackSecret: string;
+  readonly toss?: { readonly baseUrl: string; readonly secretKey: string };
   /** Webhook signing keys by the logical id of the secret they stand for. */
   readonly webhookSecretsById: ReadonlyMap<string, string>;
   /** Local changes to a function's resolved environment (webhook URL and overrides). */
@@ -549,7 +618,12 @@ async function loadFunctions(
     const ref = functionRefs.get(spec.logicalId) as { functionName: string; arn: string };
     const environment: Record<string, string> = {
       ...ctx.adjustEnvironment(
-        resolveFunctionEnvironment(spec, registry, { pgCallbackSecret: ctx.pgCallbackSecret, webhookSecrets: ctx.webhookSecretsById, onUnresolved }),
+        resolveFunctionEnvironment(spec, registry, {
+          pgCallbackSecret: ctx.pgCallbackSecret,
+          ...(ctx.toss && { toss: ctx.toss }),
+          webhookSecrets: ctx.webhookSecretsById,
+          onUnresolved,
+        }),
       ),
       POWERTOOLS_LOG_LEVEL: ctx.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       ...ctx.functionEnvironment?.[spec.shortName],

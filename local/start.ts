@@ -10,10 +10,17 @@ import { LocalStartupError } from './errors';
 import { createLogger, isLogLevel } from './log';
 import { DEFAULT_STATE_DIR } from './paths';
 import { watchLauncher } from './process/launcher-watchdog';
-import { portsFromEnvironment, startLocalStack, webhookReceiverPortFromEnvironment, type LocalStack } from './stack';
+import { DEFAULT_TOSS_API_BASE_URL } from '../lambdas/platform/payment-gateways';
+import { portsFromEnvironment, startLocalStack, webhookReceiverPortFromEnvironment, type LocalPaymentGateway, type LocalStack } from './stack';
 import { prepareRunnerProcess } from './process/runner-process';
 
 const USAGE = `usage: npm start [-- --no-consumers] [--no-webhook-receiver] [--webhook-fail-rate R] [--webhook-down-for D]
+                 [--pg sandbox|toss|toss-local] [--pg-base-url URL] [--pg-secret-key KEY]
+
+  --pg PG                 the payment gateway: sandbox (default), toss (a Toss-compatible API at --pg-base-url),
+                          toss-local (tools/toss-local started here, on TOSS_LOCAL_PORT=3002)
+  --pg-base-url URL       with --pg toss: the API (default ${DEFAULT_TOSS_API_BASE_URL})
+  --pg-secret-key KEY     with --pg toss: the secret key, e.g. test_sk_... (default: env TOSS_SECRET_KEY)
 
   --no-consumers          run neither the example consumer nor the webhook dispatchers; external consumers read the queues
   --no-webhook-receiver   do not start tools/webhook-receiver (run your own on the notifications URL)
@@ -26,6 +33,7 @@ const USAGE = `usage: npm start [-- --no-consumers] [--no-webhook-receiver] [--w
        POWERTOOLS_LOG_LEVEL=WARN (handler logs)`;
 
 interface CliOptions {
+  readonly paymentGateway: LocalPaymentGateway;
   readonly consumers: boolean;
   readonly webhookReceiver: boolean;
   /** Flags passed to tools/webhook-receiver. */
@@ -37,6 +45,9 @@ function parseCliArgs(args: readonly string[]): CliOptions {
   let consumers = true;
   let webhookReceiver = true;
   const receiverArgs: string[] = [];
+  let pg: string | undefined;
+  let pgBaseUrl: string | undefined;
+  let pgSecretKey: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const [flag, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
@@ -46,6 +57,9 @@ function parseCliArgs(args: readonly string[]): CliOptions {
       return next;
     };
     if (arg === '--no-consumers') consumers = false;
+    else if (flag === '--pg') pg = value();
+    else if (flag === '--pg-base-url') pgBaseUrl = value();
+    else if (flag === '--pg-secret-key') pgSecretKey = value();
     else if (arg === '--no-webhook-receiver') webhookReceiver = false;
     else if (flag === '--webhook-fail-rate') {
       const rate = value();
@@ -58,7 +72,20 @@ function parseCliArgs(args: readonly string[]): CliOptions {
     } else throw new Error(`unknown option ${arg}`);
   }
   if (!webhookReceiver && receiverArgs.length > 0) throw new Error('--webhook-fail-rate / --webhook-down-for need the webhook receiver (drop --no-webhook-receiver)');
-  return { consumers, webhookReceiver, receiverArgs };
+  return { paymentGateway: paymentGatewayOf(pg, pgBaseUrl, pgSecretKey ?? process.env.TOSS_SECRET_KEY), consumers, webhookReceiver, receiverArgs };
+}
+
+/** The PG options, checked together. */
+function paymentGatewayOf(pg: string | undefined, baseUrl: string | undefined, secretKey: string | undefined): LocalPaymentGateway {
+  const kind = pg ?? 'sandbox';
+  if (kind !== 'toss' && baseUrl !== undefined) throw new Error('--pg-base-url needs --pg toss');
+  if (kind === 'sandbox') return { kind };
+  if (kind === 'toss-local') return { kind };
+  if (kind !== 'toss') throw new Error(`--pg must be sandbox, toss or toss-local, got "${kind}"`);
+  const url = (baseUrl ?? DEFAULT_TOSS_API_BASE_URL).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new Error(`--pg-base-url must be an http(s) URL, got "${url}"`);
+  if (!secretKey) throw new Error('--pg toss needs --pg-secret-key KEY (or env TOSS_SECRET_KEY): the secret key of your Toss test keys, test_sk_...');
+  return { kind, baseUrl: url, secretKey };
 }
 
 function fail(message: string): never {
@@ -133,6 +160,7 @@ async function main(): Promise<void> {
   stack = await startLocalStack({
     ...portsFromEnvironment(),
     consumers,
+    paymentGateway: cli.paymentGateway,
     ttlSweepIntervalSeconds: ttlSeconds,
     figuresIntervalSeconds: figuresSeconds,
     logger: log,
@@ -156,7 +184,13 @@ async function main(): Promise<void> {
     `  ${'SNS endpoint'.padEnd(width)}${e.snsEndpoint} (same emulator)`,
     ...Object.entries(e.topics).map(([name, arn]) => `  ${`topic ${name}`.padEnd(width)}${arn}`),
     ...Object.entries(e.queues).map(([name, url]) => `  ${`queue ${name}`.padEnd(width)}${url}`),
-    `  ${'PG callback secret'.padEnd(width)}${e.pgCallbackSecret}`,
+    ...(e.paymentGateway.kind === 'toss'
+      ? [
+          `  ${'payment gateway'.padEnd(width)}toss at ${e.paymentGateway.baseUrl}${e.paymentGateway.local ? ' (tools/toss-local)' : ''}`,
+          `  ${'Toss deposit callback'.padEnd(width)}${e.paymentGateway.depositCallbackUrl}`,
+          ...(e.paymentGateway.local ? [`  ${'toss-local controls'.padEnd(width)}${e.paymentGateway.local.controlUrl}`] : []),
+        ]
+      : [`  ${'payment gateway'.padEnd(width)}sandbox`, `  ${'PG callback secret'.padEnd(width)}${e.pgCallbackSecret}`]),
     ...Object.entries(e.webhookSecrets).map(([name, secret]) => `  ${`webhook ${name} secret`.padEnd(width)}${secret}`),
     ...(receiver && e.webhookReceiverUrl
       ? [`  ${'webhook receiver'.padEnd(width)}${e.webhookReceiverUrl} (pid ${receiver.pid}; ${receiver.settings})`]

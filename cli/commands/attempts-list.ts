@@ -7,7 +7,7 @@ import type { Command } from '../args';
 import type { CommandContext } from '../context';
 import { EXIT, type ExitCode } from '../errors';
 import { formatAge, formatTable } from '../output';
-import { createPgAttemptDeps } from '../pg-attempt-deps';
+import { createPaymentStore } from '../pg-attempt-deps';
 import { DEFAULT_OUTBOX_RETENTION_DAYS, requireStoreTables } from '../target';
 import { DEFAULT_RECONCILER_GRACE_SECONDS } from '../../lambdas/functions/pg-reconciler/pg-reconciler';
 
@@ -19,7 +19,8 @@ export const RECONCILER_DEFAULT_GRACE_SECONDS = DEFAULT_RECONCILER_GRACE_SECONDS
 export async function attemptsList(command: AttemptsListCommand, ctx: CommandContext): Promise<ExitCode> {
   const { out } = ctx;
   const tables = requireStoreTables(ctx.target);
-  const { attempts } = createPgAttemptDeps(ctx.documents, tables, { clock: ctx, outboxRetentionDays: DEFAULT_OUTBOX_RETENTION_DAYS });
+  // Reads the attempts table only: no PG is asked, whichever the stack calls.
+  const attempts = createPaymentStore(ctx.documents, tables, { outboxRetentionDays: DEFAULT_OUTBOX_RETENTION_DAYS });
   const now = ctx.now();
   const read = await attempts.listOpenAttempts(command.max);
   const older = command.olderThanSeconds;

@@ -1,10 +1,11 @@
 /**
  * `attempts reconcile <paymentId>`: closes the payment's open PG attempts now, whatever their
  * age, exactly as the scheduled reconciler does (lambdas/use-cases/reconcile-attempts.ts
- * `reconcileAttempt`): ask the PG what happened under the attempt's key, then commit the outcome
- * with its event (approved, declined, refunded), or close the attempt alone when the PG never saw
- * it. The CLI only watches what the use case reads and writes, to print it; `--dry-run` lets it
- * run to the commit and writes nothing.
+ * `reconcileAttempt`): ask the PG the stack calls (the sandbox or Toss, pg-selection.ts; printed
+ * first) what happened under the attempt's key, then commit the outcome with its event (approved,
+ * declined, refunded), or close the attempt alone when the PG never saw it. The CLI only watches
+ * what the use case reads and writes, to print it; `--dry-run` lets it run to the commit and
+ * writes nothing.
  */
 import type { Payment, PaymentChange } from '../../lambdas/domain/payment';
 import type { PgAnswer, PgAttempt } from '../../lambdas/domain/pg-attempt';
@@ -16,8 +17,8 @@ import type { Command } from '../args';
 import type { CommandContext } from '../context';
 import { EXIT, RefusedError, type ExitCode } from '../errors';
 import { formatAge } from '../output';
-import { createPgAttemptDeps, type PgAttemptDeps } from '../pg-attempt-deps';
-import { DEFAULT_OUTBOX_RETENTION_DAYS, requireStoreTables } from '../target';
+import { createPgAttemptDeps, describeAttemptsPg, requireReconcileSetup, type PgAttemptDeps } from '../pg-attempt-deps';
+import { DEFAULT_OUTBOX_RETENTION_DAYS } from '../target';
 import { RECONCILER_DEFAULT_GRACE_SECONDS } from './attempts-list';
 
 type AttemptsReconcileCommand = Extract<Command, { name: 'attempts-reconcile' }>;
@@ -32,14 +33,15 @@ interface Observed {
 export async function attemptsReconcile(command: AttemptsReconcileCommand, ctx: CommandContext): Promise<ExitCode> {
   const { out } = ctx;
   const { paymentId, dryRun } = command;
-  const tables = requireStoreTables(ctx.target);
-  const deps = createPgAttemptDeps(ctx.documents, tables, {
+  const { tables, pg } = requireReconcileSetup(ctx.target);
+  const deps = createPgAttemptDeps(ctx, tables, pg, {
     clock: ctx,
     outboxRetentionDays: (ctx.target.kind === 'aws' ? ctx.target.outboxRetentionDays : undefined) ?? DEFAULT_OUTBOX_RETENTION_DAYS,
   });
 
   out.line(`Reconcile the open PG attempts of payment ${paymentId}${dryRun ? ' (dry run: nothing is written)' : ''}`);
-  out.line(`  tables  payments ${tables.payments}, outbox ${tables.outbox}, attempts ${tables.pgAttempts}, PG ledger ${tables.pgLedger}`);
+  out.line(`  PG      ${describeAttemptsPg(pg)}`);
+  out.line(`  tables  payments ${tables.payments}, outbox ${tables.outbox}, attempts ${tables.pgAttempts}`);
   const [payment, attempts] = await Promise.all([deps.repository.getPayment(paymentId), deps.attempts.listAttempts(paymentId)]);
   out.line(`  payment ${payment ? `${payment.status}, version ${payment.version}` : '(not in the payments table)'}`);
 
@@ -101,6 +103,7 @@ export async function attemptsReconcile(command: AttemptsReconcileCommand, ctx: 
 function watch(deps: PgAttemptDeps, observed: Observed, dryRun: boolean): PgChangeDeps {
   const movesNoMoney = (): Promise<never> => Promise.reject(new Error('attempts reconcile only looks the PG up; it moves no money'));
   const gateway: PaymentGateway = {
+    name: deps.gateway.name,
     authorize: movesNoMoney,
     refund: movesNoMoney,
     issueVirtualAccount: movesNoMoney,
@@ -120,6 +123,7 @@ function watch(deps: PgAttemptDeps, observed: Observed, dryRun: boolean): PgChan
     listAttempts: (id) => deps.attempts.listAttempts(id),
     listOpenAttempts: (limit) => deps.attempts.listOpenAttempts(limit),
     openAttempt: movesNoMoney,
+    getCallbackSecret: (id) => deps.attempts.getCallbackSecret(id),
     closeAttempt: async (closed) => {
       if (!dryRun) await deps.attempts.closeAttempt(closed);
     },

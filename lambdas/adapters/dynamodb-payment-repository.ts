@@ -13,7 +13,7 @@ import type { Payment, PaymentChange } from '../domain/payment';
 import { PENDING_SHARD_ATTRIBUTE, pendingShardOf } from '../domain/pending-shards';
 import type { AttemptGuard, IdempotencyRecord, PaymentRepository, PgAttemptStore } from '../ports/payment-repository';
 import { OPEN_ATTEMPTS_INDEX, OPEN_SHARD, OPEN_SHARD_ATTRIBUTE } from '../domain/pg-attempt-keys';
-import type { PgAttempt } from '../domain/pg-attempt';
+import { PG_OPERATIONS, type PgAttempt } from '../domain/pg-attempt';
 import { queryOutboxPartition } from './outbox-partition';
 
 export interface PaymentTableNames {
@@ -125,7 +125,14 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
         ConsistentRead: true,
       }),
     );
-    return Items.map(toAttempt);
+    return Items.filter((item) => (PG_OPERATIONS as readonly unknown[]).includes(item.operation)).map(toAttempt);
+  }
+
+  async getCallbackSecret(paymentId: string): Promise<string | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.attemptsTable(), Key: { paymentId, operation: CALLBACK_SECRET_SORT_KEY }, ConsistentRead: true }),
+    );
+    return typeof Item?.callbackSecret === 'string' ? Item.callbackSecret : undefined;
   }
 
   async openAttempt(attempt: PgAttempt, replaces?: PgAttempt): Promise<void> {
@@ -195,6 +202,15 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
   private attemptGuardItems(paymentId: string, guard: AttemptGuard | undefined): NonNullable<TransactWriteCommandInput['TransactItems']> {
     if (!guard) return [];
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
+    if (guard.callbackSecret !== undefined) {
+      items.push({
+        Put: {
+          TableName: this.attemptsTable(),
+          Item: { paymentId, operation: CALLBACK_SECRET_SORT_KEY, callbackSecret: guard.callbackSecret },
+          ConditionExpression: 'attribute_not_exists(paymentId)',
+        },
+      });
+    }
     if (guard.close) items.push({ Put: { TableName: this.attemptsTable(), Item: guard.close, ...openAt(guard.close.generation) } });
     for (const operation of guard.noneOpen ?? []) {
       if (operation === guard.close?.operation) continue;
@@ -216,6 +232,12 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
     return this.tables.pgAttempts;
   }
 }
+
+/**
+ * Sort key of the item holding a virtual-account payment's deposit-callback secret in the PG
+ * attempts table: not an operation, so never listed as an attempt (and never in the open index).
+ */
+export const CALLBACK_SECRET_SORT_KEY = 'callback-secret';
 
 /** Condition: the stored attempt is still open at this generation. */
 function openAt(generation: number) {

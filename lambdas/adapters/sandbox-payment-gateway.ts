@@ -14,11 +14,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { PgUnavailableError } from '../domain/errors';
+import { PgMisconfiguredError, PgUnavailableError } from '../domain/errors';
 import type { VirtualAccount } from '../domain/payment';
 import type { PgAnswer, PgOperation } from '../domain/pg-attempt';
 import type { Clock } from '../ports/clock';
-import type { PaymentGateway } from '../ports/payment-gateway';
+import type { IssuedVirtualAccount, PaymentGateway } from '../ports/payment-gateway';
 
 const DECLINE_PREFIX = 'tok_decline';
 const DEPOSIT_WINDOW_MS = 3 * 24 * 60 * 60 * 1000;
@@ -48,6 +48,7 @@ export const LEDGER_KEY_PREFIX = 'key#';
 export const LEDGER_PAYMENT_PREFIX = 'payment#';
 
 export class SandboxPaymentGateway implements PaymentGateway {
+  readonly name = 'sandbox';
   private readonly timeoutMs: number;
   private readonly retryAfterSeconds: number;
 
@@ -61,6 +62,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
   }
 
   async authorize(request: Parameters<PaymentGateway['authorize']>[0]): ReturnType<PaymentGateway['authorize']> {
+    if (request.cardToken === undefined) throw new PgMisconfiguredError(this.retryAfterSeconds, 'the sandbox PG authorizes card tokens, not payment keys');
     const declined = request.cardToken.startsWith(DECLINE_PREFIX);
     const answer: Extract<PgAnswer, { outcome: 'approved' | 'declined' }> = declined
       ? { outcome: 'declined', reason: 'CARD_DECLINED' }
@@ -86,7 +88,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
     return (await this.once(request.idempotencyKey, { operation: 'refund', paymentId: request.paymentId, answer }, [money])) as typeof answer;
   }
 
-  async issueVirtualAccount(request: Parameters<PaymentGateway['issueVirtualAccount']>[0]): Promise<VirtualAccount> {
+  async issueVirtualAccount(request: Parameters<PaymentGateway['issueVirtualAccount']>[0]): Promise<IssuedVirtualAccount> {
     const digits = BigInt(`0x${createHash('sha256').update(request.paymentId).digest('hex').slice(0, 15)}`)
       .toString()
       .padStart(14, '0')
@@ -96,7 +98,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
       accountNumber: `${digits.slice(0, 3)}-${digits.slice(3, 9)}-${digits.slice(9)}`,
       dueAt: new Date(this.clock.now().getTime() + DEPOSIT_WINDOW_MS).toISOString(),
     };
-    return (await this.once(request.idempotencyKey, { operation: 'issue-account', paymentId: request.paymentId, answer: account }, [])) as VirtualAccount;
+    return { account: (await this.once(request.idempotencyKey, { operation: 'issue-account', paymentId: request.paymentId, answer: account }, [])) as VirtualAccount };
   }
 
   async closeVirtualAccount(request: Parameters<PaymentGateway['closeVirtualAccount']>[0]): Promise<void> {

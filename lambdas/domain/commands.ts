@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ValidationError } from './errors';
 import { PAYMENT_METHODS } from './payment';
+import type { PaymentCredential } from './pg-attempt';
 
 export const MAX_AMOUNT = 1_000_000_000_000;
 
@@ -34,10 +35,18 @@ export const createPaymentSchema = z.strictObject({
 });
 export type CreatePaymentCommand = z.infer<typeof createPaymentSchema>;
 
+/** A confirm on the sandbox PG: the card token. */
 export const confirmPaymentSchema = z.strictObject({
   cardToken: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
 });
-export type ConfirmPaymentCommand = z.infer<typeof confirmPaymentSchema>;
+
+/** A confirm on Toss Payments: the `paymentKey` Toss's payment window returned to the buyer's browser (at most 200 characters). */
+export const confirmWithPaymentKeySchema = z.strictObject({
+  paymentKey: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+});
+
+/** Either schema's result: exactly one credential. */
+export type ConfirmPaymentCommand = PaymentCredential;
 
 export const cancelPaymentSchema = z.strictObject({
   reason: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(500, 'must be at most 500 characters'),

@@ -107,6 +107,66 @@ export class PgUnavailableError extends PaymentDomainError {
 }
 
 /**
+ * The PG refused the request itself (an unknown or expired payment session, an order id or amount
+ * that does not match the one the buyer was shown): no money moved and the payment did not
+ * change, so the caller may confirm again with a valid credential.
+ */
+export class PgRequestRejectedError extends PaymentDomainError {
+  readonly code = 'PG_REJECTED';
+  constructor(
+    readonly pgCode: string,
+    pgMessage: string,
+  ) {
+    super(`The payment gateway refused the request (${pgCode}): ${pgMessage}`);
+    this.name = 'PgRequestRejectedError';
+  }
+}
+
+/**
+ * The PG refused our own credentials or request format (a wrong or revoked secret key, a request
+ * this code built wrongly): the operator's mistake, never the caller's. Callers get 503
+ * PG_UNAVAILABLE; the error is logged as such and alarmed on.
+ */
+export class PgMisconfiguredError extends PaymentDomainError {
+  readonly code = 'PG_UNAVAILABLE';
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly detail: string,
+  ) {
+    super(`The payment gateway is unavailable (the PG refused this service's request: ${detail}); retry in ${retryAfterSeconds} s`);
+    this.name = 'PgMisconfiguredError';
+  }
+}
+
+/** The stack's PG does not settle payments in this currency. */
+export class CurrencyNotSupportedError extends PaymentDomainError {
+  readonly code = 'CURRENCY_NOT_SUPPORTED';
+  constructor(
+    readonly currency: string,
+    readonly supported: readonly string[],
+    readonly gateway: string,
+  ) {
+    super(`currency: ${currency} is not settled by this stack's payment gateway (${gateway}); use ${supported.join(', ')}`);
+    this.name = 'CurrencyNotSupportedError';
+  }
+}
+
+/**
+ * A PG deposit callback whose payment the PG itself does not (yet) show as deposited: nothing is
+ * recorded, and the PG's resend is answered again once its lookup agrees.
+ */
+export class DepositNotConfirmedError extends PaymentDomainError {
+  readonly code = 'DEPOSIT_NOT_CONFIRMED';
+  constructor(
+    readonly paymentId: string,
+    pgStatus: string,
+  ) {
+    super(`The payment gateway does not show payment ${paymentId} as deposited (its status is ${pgStatus}); nothing was recorded`);
+    this.name = 'DepositNotConfirmedError';
+  }
+}
+
+/**
  * Raised by a repository when the conditional write lost a race (version moved on,
  * the event already exists, or DynamoDB reported a transaction conflict). Use cases
  * retry it; callers never see it directly.

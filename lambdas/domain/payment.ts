@@ -60,6 +60,8 @@ export interface NewPayment {
   readonly currency: string;
   readonly method: PaymentMethod;
   readonly virtualAccount?: VirtualAccount;
+  /** The PG's id of the payment when it assigns one as it issues the virtual account (Toss's `paymentKey`). */
+  readonly pgTransactionId?: string;
 }
 
 export function createPayment(input: NewPayment, ctx: ChangeContext): PaymentChange {
@@ -67,12 +69,14 @@ export function createPayment(input: NewPayment, ctx: ChangeContext): PaymentCha
   if (isVirtualAccount !== (input.virtualAccount !== undefined)) {
     throw new Error('A virtual account is issued for VIRTUAL_ACCOUNT payments, and only for them');
   }
+  const { pgTransactionId, ...fields } = input;
   const payment: Payment = {
-    ...input,
+    ...fields,
     status: isVirtualAccount ? 'WAITING_FOR_DEPOSIT' : 'READY',
     version: 1,
     createdAt: ctx.now,
     updatedAt: ctx.now,
+    ...(pgTransactionId !== undefined && { pgTransactionId }),
   };
   return change(payment, 0, 'payment.created', ctx);
 }

@@ -31,9 +31,17 @@ export type PgAttemptOutcome =
   /** The PG never saw the request: no money moved, the payment did not change. */
   | 'not-found';
 
+/**
+ * What the buyer authorizes a charge with: a card token (the sandbox PG) or the `paymentKey` that
+ * Toss Payments' payment window hands the buyer's browser (a Toss PG).
+ */
+export type PaymentCredential =
+  | { readonly cardToken: string; readonly paymentKey?: undefined }
+  | { readonly paymentKey: string; readonly cardToken?: undefined };
+
 /** What the PG call sends; a retry resends exactly this under the same key. */
 export type PgAttemptRequest =
-  | { readonly operation: 'authorize'; readonly cardToken: string }
+  | ({ readonly operation: 'authorize' } & PaymentCredential)
   | { readonly operation: 'refund'; readonly reason: string; readonly pgTransactionId: string };
 
 export interface PgAttempt {
@@ -75,7 +83,7 @@ export type AttemptPlan =
 
 /** Field by field: a stored request comes back with its fields in any order. */
 function sameRequest(a: PgAttemptRequest, b: PgAttemptRequest): boolean {
-  if (a.operation === 'authorize' && b.operation === 'authorize') return a.cardToken === b.cardToken;
+  if (a.operation === 'authorize' && b.operation === 'authorize') return a.cardToken === b.cardToken && a.paymentKey === b.paymentKey;
   if (a.operation === 'refund' && b.operation === 'refund') return a.reason === b.reason && a.pgTransactionId === b.pgTransactionId;
   return false;
 }

@@ -2,6 +2,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { PgMisconfiguredError } from '../domain/errors';
+import { PG_MISCONFIGURED_LOG_MESSAGE } from '../platform/observability';
 import { mapError } from './error-mapper';
 
 export type ApiRoute = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
@@ -11,7 +13,8 @@ function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, APIGate
   return {
     onError: async (request) => {
       const { response, unexpected } = mapError(request.error);
-      if (unexpected) logger.error('Unexpected error while handling the request', { error: request.error });
+      if (request.error instanceof PgMisconfiguredError) logger.error(PG_MISCONFIGURED_LOG_MESSAGE, { pgMisconfigured: true, detail: request.error.detail });
+      else if (unexpected) logger.error('Unexpected error while handling the request', { error: request.error });
       else logger.info('Request refused', { statusCode: response.statusCode, reason: request.error?.message });
       request.response = response;
     },

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { PaymentDomainError, PgUnavailableError } from '../domain/errors';
+import { PaymentDomainError, PgMisconfiguredError, PgUnavailableError } from '../domain/errors';
 import { jsonResponse } from './responses';
 
 /** The one place that turns domain error codes into HTTP status codes. */
@@ -14,7 +14,13 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   AMOUNT_MISMATCH: 422,
   PG_ATTEMPT_IN_PROGRESS: 409,
   PG_UNAVAILABLE: 503,
+  PG_REJECTED: 422,
+  CURRENCY_NOT_SUPPORTED: 422,
+  DEPOSIT_NOT_CONFIRMED: 409,
 };
+
+/** What a caller is told when the PG refuses our credentials: not their mistake, and not the detail of ours. */
+const PG_MISCONFIGURED_MESSAGE = 'The payment gateway is unavailable; retry later';
 
 export interface MappedError {
   readonly response: APIGatewayProxyResult;
@@ -28,8 +34,13 @@ export function mapError(error: unknown): MappedError {
     const status = STATUS_BY_CODE[error.code];
     if (status !== undefined) {
       const response = errorResponse(status, error.code, error.message);
-      if (error instanceof PgUnavailableError) {
-        return { response: { ...response, headers: { ...response.headers, 'Retry-After': String(error.retryAfterSeconds) } }, unexpected: false };
+      if (error instanceof PgUnavailableError || error instanceof PgMisconfiguredError) {
+        // A misconfigured PG is our mistake: the caller is told to retry, and it is logged as an error.
+        const unavailable = errorResponse(status, error.code, error instanceof PgMisconfiguredError ? PG_MISCONFIGURED_MESSAGE : error.message);
+        return {
+          response: { ...unavailable, headers: { ...unavailable.headers, 'Retry-After': String(error.retryAfterSeconds) } },
+          unexpected: error instanceof PgMisconfiguredError,
+        };
       }
       return { response, unexpected: false };
     }

@@ -27,6 +27,20 @@ export const ENV = {
   reconcilerMaxAttempts: 'RECONCILER_MAX_ATTEMPTS',
   /** The sandbox PG's own ledger (PK pk): what the stand-in PG charged, refunded and answered per idempotency key. */
   sandboxPgLedgerTable: 'SANDBOX_PG_LEDGER_TABLE_NAME',
+  /** The PG the API functions and the reconciler call: `sandbox` (default when unset) or `toss`. */
+  paymentGateway: 'PAYMENT_GATEWAY',
+  /** Toss Payments: the API's base URL; optional, default https://api.tosspayments.com. */
+  tossApiBaseUrl: 'TOSS_API_BASE_URL',
+  /** ARN of the Secrets Manager secret holding the Toss secret key (deployed stack). */
+  tossSecretKeyArn: 'TOSS_SECRET_KEY_ARN',
+  /** The Toss secret key itself (local mode and tests); takes precedence over the ARN. */
+  tossSecretKey: 'TOSS_SECRET_KEY',
+  /** Toss Payments: milliseconds to wait for an answer before the call is PG_UNAVAILABLE; optional, default 7000 (under the API functions' 10 s). */
+  tossTimeoutMs: 'TOSS_TIMEOUT_MS',
+  /** Toss Payments: the bank code virtual accounts are issued at; optional, default `20` (Woori Bank). */
+  tossVirtualAccountBank: 'TOSS_VIRTUAL_ACCOUNT_BANK',
+  /** Toss Payments: hours a virtual account accepts a deposit; optional, default 72. */
+  tossVirtualAccountValidHours: 'TOSS_VIRTUAL_ACCOUNT_VALID_HOURS',
   /** ARN of the SNS FIFO topic `payment-events.fifo` the relay publishes to (fan-out to the subscribers' queues). */
   paymentEventsTopicArn: 'PAYMENT_EVENTS_TOPIC_ARN',
   /** The subscriber list as JSON (`serializeSubscribers`, lambdas/domain/subscribers.ts): list-payment-deliveries. */

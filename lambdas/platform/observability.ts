@@ -38,3 +38,11 @@ export function createObservability(config: ObservabilityConfig): { logger: Logg
   // Metrics' own warnings (e.g. nothing to publish) go through the function's logger, at its level.
   return { logger, metrics: new Metrics({ serviceName: config.serviceName, namespace: config.metricsNamespace, logger }) };
 }
+
+export { PG_MISCONFIGURED_LOG_FIELD } from './payment-gateways';
+
+/**
+ * Logged (level ERROR, with `pgMisconfigured: true`) whenever the PG refuses this service's own
+ * credentials or request; the stack's PgMisconfigured alarm counts these lines.
+ */
+export const PG_MISCONFIGURED_LOG_MESSAGE = "The payment gateway refused this service's own request: check the PG secret key and configuration";

@@ -25,6 +25,11 @@ export interface AttemptGuard {
   readonly close?: PgAttempt;
   /** Operations that must have no open attempt on the payment (a cancel that calls no PG). */
   readonly noneOpen?: readonly PgOperation[];
+  /**
+   * The deposit-callback secret the PG gave a new virtual-account payment (Toss), stored beside the
+   * payment's attempts and never in the payment itself (which is its event's data and the API's answer).
+   */
+  readonly callbackSecret?: string;
 }
 
 /**
@@ -64,4 +69,6 @@ export interface PgAttemptStore {
   closeAttempt(closed: PgAttempt): Promise<void>;
   /** Open attempts, oldest first, at most `limit`. */
   listOpenAttempts(limit: number): Promise<PgAttempt[]>;
+  /** The deposit-callback secret stored with the payment's creation (AttemptGuard.callbackSecret), if any. */
+  getCallbackSecret(paymentId: string): Promise<string | undefined>;
 }

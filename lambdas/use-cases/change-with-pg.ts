@@ -5,7 +5,7 @@
  * closing the attempt, in one transaction. Whatever fails in between leaves an open attempt
  * that a retry resumes (same key, the PG answers the first result) or the reconciler closes.
  */
-import { PaymentNotFoundError, PgAttemptInProgressError } from '../domain/errors';
+import { PaymentNotFoundError, PgAttemptInProgressError, PgRequestRejectedError } from '../domain/errors';
 import type { ChangeContext, Payment, PaymentChange } from '../domain/payment';
 import { closeAttempt, planAttempt, type PgAnswer, type PgAttempt, type PgAttemptRequest, type PgOperation } from '../domain/pg-attempt';
 import type { PaymentGateway } from '../ports/payment-gateway';
@@ -38,8 +38,8 @@ export function callPg(gateway: PaymentGateway, attempt: PgAttempt): Promise<PgA
         paymentId: attempt.paymentId,
         amount: attempt.amount,
         currency: attempt.currency,
-        cardToken: request.cardToken,
         idempotencyKey: attempt.pgIdempotencyKey,
+        ...(request.paymentKey !== undefined ? { paymentKey: request.paymentKey } : { cardToken: request.cardToken }),
       })
     : gateway.refund({
         paymentId: attempt.paymentId,
@@ -55,6 +55,7 @@ export function callPg(gateway: PaymentGateway, attempt: PgAttempt): Promise<PgA
  * read again and the change planned again (an identical open attempt is resumed, same key).
  * @throws PgUnavailableError when the PG is down or slow: nothing changed, the attempt stays open
  * @throws PgAttemptInProgressError when another money movement on the payment is in flight
+ * @throws PgRequestRejectedError when the PG refused the caller's credential: the attempt is closed, nothing changed
  */
 export function changeWithPg(
   deps: PgChangeDeps,
@@ -73,7 +74,14 @@ export function changeWithPg(
     }
     const plan = planAttempt(payment, planned.request, attempts, deps.clock.now().toISOString());
     if (plan.kind === 'open') await deps.attempts.openAttempt(plan.attempt, plan.replaces);
-    const answer = await callPg(deps.gateway, plan.attempt);
+    const answer = await callPg(deps.gateway, plan.attempt).catch(async (error: unknown) => {
+      // The PG refused the caller's credential: no money moved, so the attempt closes without a
+      // payment change and a corrected request opens the next generation.
+      if (error instanceof PgRequestRejectedError) {
+        await deps.attempts.closeAttempt(closeAttempt(plan.attempt, { outcome: 'not-found' }, deps.clock.now().toISOString()));
+      }
+      throw error;
+    });
     const ctx = context();
     return { change: planned.decide(answer, ctx), attempts: { close: closeAttempt(plan.attempt, answer, ctx.now) } };
   });

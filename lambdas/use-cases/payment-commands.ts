@@ -1,5 +1,5 @@
 import type { CancelPaymentCommand, ConfirmPaymentCommand, CreatePaymentCommand, DepositNotification } from '../domain/commands';
-import { PaymentNotFoundError } from '../domain/errors';
+import { CurrencyNotSupportedError, PaymentNotFoundError } from '../domain/errors';
 import {
   assertCancellable,
   assertConfirmable,
@@ -12,8 +12,8 @@ import {
   type ChangeContext,
   type Payment,
 } from '../domain/payment';
-import { PG_OPERATIONS, type PgAnswer } from '../domain/pg-attempt';
-import { applyChange, type ChangeOutcome, type UseCaseDeps } from './apply-change';
+import { PG_OPERATIONS, type PaymentCredential, type PgAnswer } from '../domain/pg-attempt';
+import { applyChange, commitWithRetries, type ChangeOutcome, type UseCaseDeps } from './apply-change';
 import { changeWithPg, type PgChangeDeps } from './change-with-pg';
 import { requestFingerprint } from './request-fingerprint';
 
@@ -40,6 +40,10 @@ export async function createPaymentUseCase(
   command: CreatePaymentCommand,
   idempotencyKey?: string,
 ): Promise<ChangeOutcome> {
+  const { supportedCurrencies } = deps.gateway;
+  if (supportedCurrencies && !supportedCurrencies.includes(command.currency)) {
+    throw new CurrencyNotSupportedError(command.currency, supportedCurrencies, deps.gateway.name);
+  }
   const idempotency = callerIdempotency('create', command, idempotencyKey, 201);
   if (idempotency) {
     // Answer a replay before asking the PG for another bank account.
@@ -49,18 +53,24 @@ export async function createPaymentUseCase(
     }
   }
   const paymentId = deps.ids.newId();
-  const virtualAccount =
+  // No buyer has seen this account yet: should the commit below fail, nobody deposits into it.
+  const issued =
     command.method === 'VIRTUAL_ACCOUNT'
       ? await deps.gateway.issueVirtualAccount({
           paymentId,
+          orderId: command.orderId,
           amount: command.amount,
           currency: command.currency,
           idempotencyKey: `${paymentId}:issue-account:1`,
         })
       : undefined;
-  return applyChange(deps, { paymentId, successStatus: 201, idempotency }, (_current, ctx) =>
-    createPayment({ paymentId, ...command, virtualAccount }, ctx),
-  );
+  return commitWithRetries(deps, { paymentId, successStatus: 201, ...(idempotency && { idempotency }) }, async (_current, context) => ({
+    change: createPayment(
+      { paymentId, ...command, ...(issued && { virtualAccount: issued.account }), ...(issued?.pgTransactionId !== undefined && { pgTransactionId: issued.pgTransactionId }) },
+      context(),
+    ),
+    ...(issued?.callbackSecret !== undefined && { attempts: { callbackSecret: issued.callbackSecret } }),
+  }));
 }
 
 /**
@@ -77,7 +87,7 @@ export function confirmPaymentUseCase(
   return changeWithPg(deps, { paymentId, successStatus: 200, ...(idempotency && { idempotency }) }, (payment) => {
     assertConfirmable(payment);
     return {
-      request: { operation: 'authorize', cardToken: command.cardToken },
+      request: { operation: 'authorize', ...credentialOf(command) },
       decide: (answer: PgAnswer, ctx: ChangeContext) => confirmPayment(payment, authorizationOf(answer), ctx),
     };
   });
@@ -102,7 +112,12 @@ export function cancelPaymentUseCase(
         noneOpen: PG_OPERATIONS,
         // An issued account is closed at the PG first, so no deposit lands on a cancelled payment.
         ...(payment.status === 'WAITING_FOR_DEPOSIT' && {
-          prepare: () => deps.gateway.closeVirtualAccount({ paymentId: payment.paymentId, idempotencyKey: `${payment.paymentId}:close-account:1` }),
+          prepare: () =>
+            deps.gateway.closeVirtualAccount({
+              paymentId: payment.paymentId,
+              ...(payment.pgTransactionId !== undefined && { pgTransactionId: payment.pgTransactionId }),
+              idempotencyKey: `${payment.paymentId}:close-account:1`,
+            }),
         }),
         decide: (_answer: undefined, ctx: ChangeContext) => cancelPayment(payment, command.reason, ctx),
       };
@@ -112,6 +127,13 @@ export function cancelPaymentUseCase(
       decide: (answer: PgAnswer, ctx: ChangeContext) => cancelPayment(payment, command.reason, ctx, refundOf(answer)),
     };
   });
+}
+
+/** The credential of a confirm, exactly one of the two (the API's schema for the stack's PG allows only its own). */
+function credentialOf(command: ConfirmPaymentCommand): PaymentCredential {
+  if (command.paymentKey !== undefined) return { paymentKey: command.paymentKey };
+  if (command.cardToken !== undefined) return { cardToken: command.cardToken };
+  throw new Error('A confirm carries a cardToken or a paymentKey');
 }
 
 /** The PG's answer to an authorize, as the payment's state machine takes it. */

@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PG_MISCONFIGURED_LOG_FIELD } from '../../lambdas/platform/payment-gateways';
 import { subscriberQueueName } from '../../lambdas/domain/subscribers';
 import { METRIC_DIMENSIONS, OUTBOX_METRICS } from '../../lambdas/platform/metric-names';
 import type { PaymentFunction } from './payment-function';
@@ -10,6 +12,15 @@ import { subscriberIdPart } from './subscriber-queue';
 import { validateDurationInRange } from './validation';
 
 export { OUTBOX_METRICS };
+
+/** Field of the JSON log line (level ERROR, value `true`) the handlers write when the PG refuses this service's own request. */
+export { PG_MISCONFIGURED_LOG_FIELD };
+
+/** The metric the PgMisconfigured metric filters count those lines into (value 1 per line), in the functions' metrics namespace, without dimensions. */
+export const PG_MISCONFIGURED_METRIC = 'PgMisconfigured';
+
+/** Period of the PgMisconfigured alarm (sum of matching log lines >= 1). */
+export const PG_MISCONFIGURED_ALARM_PERIOD = Duration.minutes(5);
 
 /** A webhook subscriber's dispatcher, for its delivery metrics on the dashboard. */
 export interface WebhookDispatcherMetricsSource {
@@ -60,6 +71,14 @@ export interface OutboxObservabilityProps {
 
   /** The reconciler's grace period; the oldest open PG attempt age alarm threshold must be longer. */
   readonly reconcilerGracePeriod: Duration;
+
+  /**
+   * Every function that calls the PG (create, confirm, cancel, a PG callback that looks payments up, the
+   * reconciler), by a stable PascalCase name (the route id, `Reconciler`): a metric filter `<name>PgMisconfigured`
+   * on each one's log group counts its `pgMisconfigured` lines into {@link PG_MISCONFIGURED_METRIC}, watched by
+   * the PgMisconfigured alarm. At least one; all in one metrics namespace.
+   */
+  readonly pgFunctions: Readonly<Record<string, PaymentFunction>>;
 
   /**
    * The SNS FIFO topic the relay and the sweeper publish to (`payment-events.fifo`): alarm when SNS fails to
@@ -154,10 +173,13 @@ export const OLDEST_OPEN_PG_ATTEMPT_ALARM_PERIOD = Duration.minutes(5);
  * topic (SNS could not deliver to a subscriber queue: a deleted queue or a broken queue policy; those events
  * never reach that queue and are replayed from the Outbox table); relay IteratorAge above its threshold; a
  * record in relay-failures; OldestPendingAgeSeconds above its threshold for 3 sweeper intervals;
- * OldestOpenPgAttemptAgeSeconds (maximum over 5 minutes) above its threshold. The last two treat missing
- * data as breaching: the sweeper and the reconciler emit their metric on every run (0 when nothing is
- * pending or open), so no data means the recovery path itself is not running. All the others treat it as
- * not breaching (SQS and SNS publish nothing for an idle queue or topic).
+ * OldestOpenPgAttemptAgeSeconds (maximum over 5 minutes) above its threshold; PgMisconfigured, a log line
+ * `{"pgMisconfigured": true}` of a function that calls the PG in 5 minutes (the PG refused our own secret key
+ * or request: every payment fails until the configuration is fixed; on the sandbox only a code bug can do it).
+ * OldestPendingEventTooOld and OldestOpenPgAttemptTooOld treat missing data as breaching: the sweeper and the
+ * reconciler emit their metric on every run (0 when nothing is pending or open), so no data means the recovery
+ * path itself is not running. All the others treat it as not breaching (SQS and SNS publish nothing for an idle
+ * queue or topic, a metric filter nothing while no line matches).
  *
  * Dashboard: events published and publish failures, relay lag p50/p99, oldest pending age, sweeper
  * republishes and failures, gap-filled events, mark-published failures, oldest open PG attempt age,
@@ -181,6 +203,10 @@ export class OutboxObservability extends Construct {
   public readonly oldestPendingAgeAlarm: cloudwatch.Alarm;
   /** Alarm: the oldest open PG attempt is older than the threshold (or the reconciler reports nothing). */
   public readonly oldestOpenPgAttemptAgeAlarm: cloudwatch.Alarm;
+  /** Alarm: a function that calls the PG logged that the PG refused this service's own credentials or request. */
+  public readonly pgMisconfiguredAlarm: cloudwatch.Alarm;
+  /** The metric filters counting `pgMisconfigured` log lines, by the name given in `pgFunctions`. */
+  public readonly pgMisconfiguredFilters: Readonly<Record<string, logs.MetricFilter>>;
   /** Every alarm above. */
   public readonly alarms: readonly cloudwatch.Alarm[];
   /** The dashboard. */
@@ -216,6 +242,21 @@ export class OutboxObservability extends Construct {
       (queues, index) => props.subscriberQueues.findIndex((other) => other.subscriber === queues.subscriber) !== index,
     );
     if (duplicate) throw new Error(`${this.node.path}: subscriberQueues names subscriber ${duplicate.subscriber} twice`);
+    const pgFunctions = Object.entries(props.pgFunctions);
+    if (pgFunctions.length === 0) throw new Error(`${this.node.path}: pgFunctions must name at least one function that calls the PG`);
+    for (const [name] of pgFunctions) {
+      if (!/^[A-Z][A-Za-z0-9]{0,63}$/.test(name)) {
+        throw new Error(`${this.node.path}: pgFunctions names must be PascalCase letters and digits, at most 64 (got ${name})`);
+      }
+    }
+    const pgMetricsNamespace = pgFunctions[0]![1].metricsNamespace;
+    const otherNamespace = pgFunctions.find(([, fn]) => fn.metricsNamespace !== pgMetricsNamespace);
+    if (otherNamespace) {
+      throw new Error(
+        `${this.node.path}: pgFunctions must share one metrics namespace (${otherNamespace[0]} uses ${otherNamespace[1].metricsNamespace}, ` +
+          `${pgFunctions[0]![0]} ${pgMetricsNamespace})`,
+      );
+    }
     if (props.dashboardName !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
       throw new Error(`${this.node.path}: dashboardName must be 1-255 characters of [A-Za-z0-9_-] (got ${props.dashboardName})`);
     }
@@ -344,6 +385,35 @@ export class OutboxObservability extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
+    // One metric for every PG-calling function: which one refused is in its logs, the alarm only has to wake someone.
+    const pgMisconfiguredFilters: Record<string, logs.MetricFilter> = {};
+    for (const [name, fn] of pgFunctions) {
+      pgMisconfiguredFilters[name] = new logs.MetricFilter(this, `${name}PgMisconfigured`, {
+        logGroup: fn.logGroup,
+        filterPattern: logs.FilterPattern.booleanValue(`$.${PG_MISCONFIGURED_LOG_FIELD}`, true),
+        metricNamespace: pgMetricsNamespace,
+        metricName: PG_MISCONFIGURED_METRIC,
+        metricValue: '1',
+      });
+    }
+    this.pgMisconfiguredFilters = pgMisconfiguredFilters;
+    this.pgMisconfiguredAlarm = new cloudwatch.Alarm(this, 'PgMisconfigured', {
+      alarmDescription:
+        "The payment gateway refused this service's own credentials or request (a wrong, revoked or placeholder secret key, " +
+        `a test key against live payments, a bad API base URL): payments that reach the PG fail. Find the ERROR lines with ${PG_MISCONFIGURED_LOG_FIELD}=true ` +
+        'in the logs of the functions that call the PG, fix the key (put-secret-value on the PG secret) or the configuration; on the sandbox PG this is a bug.',
+      metric: new cloudwatch.Metric({
+        namespace: pgMetricsNamespace,
+        metricName: PG_MISCONFIGURED_METRIC,
+        statistic: cloudwatch.Stats.SUM,
+        period: PG_MISCONFIGURED_ALARM_PERIOD,
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     this.alarms = [
       ...Object.values(dlqAlarms),
       ...Object.values(backlogAlarms),
@@ -352,6 +422,7 @@ export class OutboxObservability extends Construct {
       this.relayFailureQueueAlarm,
       this.oldestPendingAgeAlarm,
       this.oldestOpenPgAttemptAgeAlarm,
+      this.pgMisconfiguredAlarm,
     ];
     for (const alarm of this.alarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
 

@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/platform/env-names';
 import { serializeSubscribers, type Subscriber } from '../../lambdas/domain/subscribers';
+import type { IPaymentGateway, PaymentGatewayKind } from './payment-gateway';
 import { PaymentFunction, type TableAccess } from './payment-function';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 
@@ -13,14 +14,21 @@ import { validateDurationInRange, validateIntegerInRange } from './validation';
 export type RouteAuth =
   /** SigV4-signed request, authorized by IAM (`execute-api:Invoke`). */
   | 'iam'
-  /** No API Gateway authorizer: the handler verifies the `X-PG-Signature` HMAC with the PG callback secret. */
-  | 'hmac';
+  /** No API Gateway authorizer: the handler verifies the `X-PG-Signature` HMAC with the PG callback secret (the sandbox PG). */
+  | 'hmac'
+  /**
+   * No API Gateway authorizer: the PG does not sign its callbacks (Toss). The handler checks the per-payment
+   * callback secret in the body against the one stored when the virtual account was issued (PG attempts
+   * table, sort key `callback-secret`), then looks the payment up at the PG before changing anything.
+   */
+  | 'pg-secret';
 
 /**
- * The tables a route function may be bound to. `sandboxPgLedger` exists only while the PG is the sandbox
- * (PaymentApiProps.sandboxPgLedgerTable): a route's access to it is granted when it does, and skipped otherwise.
+ * The tables a route function may be bound to. The PG's own resources (the sandbox ledger, the Toss
+ * secret key) are not tables of the routes: a route that calls the PG is bound to the stack's
+ * {@link IPaymentGateway} instead ({@link PaymentApiRoute.callsPg}).
  */
-export type RouteTable = 'payments' | 'outbox' | 'idempotency' | 'deliveries' | 'pgAttempts' | 'sandboxPgLedger';
+export type RouteTable = 'payments' | 'outbox' | 'idempotency' | 'deliveries' | 'pgAttempts';
 
 /** Environment variable of each table a route function is bound to. */
 export const ROUTE_TABLE_ENV: Readonly<Record<RouteTable, string>> = {
@@ -29,7 +37,6 @@ export const ROUTE_TABLE_ENV: Readonly<Record<RouteTable, string>> = {
   idempotency: ENV.idempotencyTable,
   deliveries: ENV.deliveriesTable,
   pgAttempts: ENV.pgAttemptsTable,
-  sandboxPgLedger: ENV.sandboxPgLedgerTable,
 };
 
 /** Most characters of `SUBSCRIBERS_JSON`: Lambda allows 4 KB of environment per function, the rest is for the other variables. */
@@ -51,6 +58,11 @@ export interface PaymentApiRoute {
   readonly tables: Readonly<Partial<Record<RouteTable, TableAccess>>>;
   /** Whether the function gets the subscriber list (`SUBSCRIBERS_JSON`). */
   readonly subscribers?: boolean;
+  /**
+   * Whether the function calls the PG: it is bound to the stack's payment gateway (`PAYMENT_GATEWAY` and the
+   * gateway's own variables and grants, see {@link IPaymentGateway.bind}) with `call` access.
+   */
+  readonly callsPg?: boolean;
 }
 
 /** The same access to the Payments, Outbox and Idempotency tables: what the payment command and query routes use. */
@@ -66,47 +78,83 @@ const paymentTables = (access: TableAccess) => ({ payments: access, outbox: acce
  */
 const PG_ATTEMPTS_ACCESS: TableAccess = { actions: ['ConditionCheckItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'] };
 
-/** The API contract: one function per route. */
-export const PAYMENT_API_ROUTES: readonly PaymentApiRoute[] = [
-  {
-    id: 'CreatePayment',
-    method: 'POST',
-    path: '/payments',
-    entry: 'lambdas/functions/create-payment/entry.ts',
-    auth: 'iam',
-    // Issues virtual accounts at the PG: the sandbox records them in its ledger. Moves no money, so no attempt.
-    tables: { ...paymentTables('readWrite'), sandboxPgLedger: 'readWrite' },
-  },
-  { id: 'GetPayment', method: 'GET', path: '/payments/{paymentId}', entry: 'lambdas/functions/get-payment/entry.ts', auth: 'iam', tables: paymentTables('read') },
-  {
-    id: 'ConfirmPayment',
-    method: 'POST',
-    path: '/payments/{paymentId}/confirm',
-    entry: 'lambdas/functions/confirm-payment/entry.ts',
-    auth: 'iam',
-    tables: { ...paymentTables('readWrite'), pgAttempts: PG_ATTEMPTS_ACCESS, sandboxPgLedger: 'readWrite' },
-  },
-  {
-    id: 'CancelPayment',
-    method: 'POST',
-    path: '/payments/{paymentId}/cancel',
-    entry: 'lambdas/functions/cancel-payment/entry.ts',
-    auth: 'iam',
-    tables: { ...paymentTables('readWrite'), pgAttempts: PG_ATTEMPTS_ACCESS, sandboxPgLedger: 'readWrite' },
-  },
-  { id: 'ListPaymentEvents', method: 'GET', path: '/payments/{paymentId}/events', entry: 'lambdas/functions/list-payment-events/entry.ts', auth: 'iam', tables: paymentTables('read') },
-  {
-    id: 'ListPaymentDeliveries',
-    method: 'GET',
-    path: '/payments/{paymentId}/deliveries',
-    entry: 'lambdas/functions/list-payment-deliveries/entry.ts',
-    auth: 'iam',
-    // Does the payment exist (GetItem), its events (consistent Query of its Outbox partition), its delivery records (Query).
-    tables: { payments: { actions: ['GetItem'] }, outbox: { actions: ['Query'] }, deliveries: { actions: ['Query'] } },
-    subscribers: true,
-  },
-  { id: 'PgDepositCallback', method: 'POST', path: '/pg/webhooks/deposits', entry: 'lambdas/functions/pg-deposit-callback/entry.ts', auth: 'hmac', tables: paymentTables('readWrite') },
-];
+/** Path of the sandbox PG's deposit callback route (HMAC-signed). */
+export const SANDBOX_DEPOSIT_CALLBACK_PATH = '/pg/webhooks/deposits';
+
+/** Path of Toss Payments' deposit callback route: the webhook URL to register in Toss's developer center is the API URL + this. */
+export const TOSS_DEPOSIT_CALLBACK_PATH = '/pg/webhooks/toss';
+
+/**
+ * The API contract on a stack whose PG is `gateway`: one function per route. The caller routes are the
+ * same on every PG; the PG's deposit callback is the PG's own: `POST /pg/webhooks/deposits` (HMAC,
+ * PgDepositCallback) on the sandbox, `POST /pg/webhooks/toss` (per-payment callback secret,
+ * TossDepositCallback) on Toss.
+ */
+export function paymentApiRoutes(gateway: PaymentGatewayKind): readonly PaymentApiRoute[] {
+  return [
+    {
+      id: 'CreatePayment',
+      method: 'POST',
+      path: '/payments',
+      entry: 'lambdas/functions/create-payment/entry.ts',
+      auth: 'iam',
+      // Issues virtual accounts at the PG. Moves no money, so no attempt; on Toss, the callback secret Toss
+      // issues with a virtual account is written to the PG attempts table inside the create transaction (a Put).
+      tables: { ...paymentTables('readWrite'), ...(gateway === 'toss' && { pgAttempts: { actions: ['PutItem'] } }) },
+      callsPg: true,
+    },
+    { id: 'GetPayment', method: 'GET', path: '/payments/{paymentId}', entry: 'lambdas/functions/get-payment/entry.ts', auth: 'iam', tables: paymentTables('read') },
+    {
+      id: 'ConfirmPayment',
+      method: 'POST',
+      path: '/payments/{paymentId}/confirm',
+      entry: 'lambdas/functions/confirm-payment/entry.ts',
+      auth: 'iam',
+      tables: { ...paymentTables('readWrite'), pgAttempts: PG_ATTEMPTS_ACCESS },
+      callsPg: true,
+    },
+    {
+      id: 'CancelPayment',
+      method: 'POST',
+      path: '/payments/{paymentId}/cancel',
+      entry: 'lambdas/functions/cancel-payment/entry.ts',
+      auth: 'iam',
+      tables: { ...paymentTables('readWrite'), pgAttempts: PG_ATTEMPTS_ACCESS },
+      callsPg: true,
+    },
+    { id: 'ListPaymentEvents', method: 'GET', path: '/payments/{paymentId}/events', entry: 'lambdas/functions/list-payment-events/entry.ts', auth: 'iam', tables: paymentTables('read') },
+    {
+      id: 'ListPaymentDeliveries',
+      method: 'GET',
+      path: '/payments/{paymentId}/deliveries',
+      entry: 'lambdas/functions/list-payment-deliveries/entry.ts',
+      auth: 'iam',
+      // Does the payment exist (GetItem), its events (consistent Query of its Outbox partition), its delivery records (Query).
+      tables: { payments: { actions: ['GetItem'] }, outbox: { actions: ['Query'] }, deliveries: { actions: ['Query'] } },
+      subscribers: true,
+    },
+    gateway === 'toss'
+      ? {
+          id: 'TossDepositCallback',
+          method: 'POST',
+          path: TOSS_DEPOSIT_CALLBACK_PATH,
+          entry: 'lambdas/functions/toss-deposit-callback/entry.ts',
+          auth: 'pg-secret',
+          // Commits the deposit like PgDepositCallback; reads the payment's callback secret (GetItem of its
+          // `callback-secret` item in the PG attempts table, nothing else there) and looks the payment up at Toss.
+          tables: { ...paymentTables('readWrite'), pgAttempts: { actions: ['GetItem'] } },
+          callsPg: true,
+        }
+      : {
+          id: 'PgDepositCallback',
+          method: 'POST',
+          path: SANDBOX_DEPOSIT_CALLBACK_PATH,
+          entry: 'lambdas/functions/pg-deposit-callback/entry.ts',
+          auth: 'hmac',
+          tables: paymentTables('readWrite'),
+        },
+  ];
+}
 
 /** Props of {@link PaymentApi}. */
 export interface PaymentApiProps {
@@ -121,11 +169,10 @@ export interface PaymentApiProps {
   /** PG attempts table (`PG_ATTEMPTS_TABLE_NAME`), written by the routes that move money at the PG. */
   readonly pgAttemptsTable: ITable;
   /**
-   * The sandbox PG's ledger (`SANDBOX_PG_LEDGER_TABLE_NAME`), bound to the routes that call the PG.
-   *
-   * @default - no sandbox PG: no route gets the variable or any access to a ledger
+   * The payment gateway: picks the PG's deposit callback route ({@link paymentApiRoutes}) and is bound to
+   * every route that calls the PG (create, confirm, cancel, and Toss's deposit callback).
    */
-  readonly sandboxPgLedgerTable?: ITable;
+  readonly paymentGateway: IPaymentGateway;
 
   /** The subscribers (parsed), given to the delivery status route as `SUBSCRIBERS_JSON`. */
   readonly subscribers: readonly Subscriber[];
@@ -170,7 +217,7 @@ export interface PaymentApiProps {
   readonly cloudWatchRole?: boolean;
 
   /**
-   * Removal policy of the PG callback secret.
+   * Removal policy of the PG callback secret (created only when the PG signs its callbacks: the sandbox).
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -185,10 +232,12 @@ export interface PaymentApiProps {
 }
 
 /**
- * The payment REST API: one function per route of {@link PAYMENT_API_ROUTES}. Caller routes need IAM
- * (SigV4) authorization; the PG callback route has no authorizer and is authenticated by an HMAC
- * signature the handler checks with a key from a Secrets Manager secret this construct creates
- * (readable by the webhook function only, `PG_CALLBACK_SECRET_ARN`).
+ * The payment REST API: one function per route of {@link paymentApiRoutes} for the gateway's kind. Caller
+ * routes need IAM (SigV4) authorization; the PG's deposit callback route has no authorizer. On the sandbox
+ * it is authenticated by an HMAC signature the handler checks with a key from a Secrets Manager secret this
+ * construct then creates (readable by the callback function only, `PG_CALLBACK_SECRET_ARN`); on Toss, by the
+ * per-payment callback secret Toss issued with the virtual account, and the handler confirms the deposit
+ * with Toss before recording it. Every route that calls the PG is bound to the payment gateway.
  *
  * Request bodies are not validated by API Gateway: handlers validate them and answer 400/413 in the
  * API's own error format. The stage has access logging, ERROR execution logging, X-Ray tracing and throttling.
@@ -196,10 +245,14 @@ export interface PaymentApiProps {
 export class PaymentApi extends Construct {
   /** The REST API. */
   public readonly api: apigateway.RestApi;
-  /** The secret holding the PG callback HMAC key. */
-  public readonly pgCallbackSecret: secretsmanager.Secret;
+  /** The routes this API serves ({@link paymentApiRoutes} of the gateway's kind). */
+  public readonly routes: readonly PaymentApiRoute[];
+  /** The secret holding the PG callback HMAC key, when a route is authenticated by it (the sandbox's deposit callback). */
+  public readonly pgCallbackSecret: secretsmanager.Secret | undefined;
   /** Route functions by route id (e.g. `CreatePayment`). */
   public readonly functions: Readonly<Record<string, PaymentFunction>>;
+  /** The functions of the routes that call the PG ({@link PaymentApiRoute.callsPg}), by route id. */
+  public readonly pgFunctions: Readonly<Record<string, PaymentFunction>>;
   /** The access log group of the stage. */
   public readonly accessLogGroup: logs.LogGroup;
   /** Validated timeout of every route function. */
@@ -223,28 +276,32 @@ export class PaymentApi extends Construct {
           `${MAX_SUBSCRIBERS_JSON_LENGTH} a Lambda environment leaves room for; shorten names and URLs or use fewer subscribers`,
       );
     }
-    const tables: Record<RouteTable, ITable | undefined> = {
+    const tables: Record<RouteTable, ITable> = {
       payments: props.paymentsTable,
       outbox: props.outboxTable,
       idempotency: props.idempotencyTable,
       deliveries: props.deliveriesTable,
       pgAttempts: props.pgAttemptsTable,
-      sandboxPgLedger: props.sandboxPgLedgerTable,
     };
+    this.routes = paymentApiRoutes(props.paymentGateway.kind);
 
     // The construct id predates the "PG callback" name; it stays, since a new id would replace the
     // secret and the key the PG signs with.
-    this.pgCallbackSecret = new secretsmanager.Secret(this, 'PgWebhookSecret', {
-      description: 'HMAC-SHA256 key the PG signs deposit callbacks with (X-PG-Signature: sha256=<hex>).',
-      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-      removalPolicy: props.secretRemovalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.pgCallbackSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The key is shared with the PG out of band; rotating it needs the PG to switch keys at the same time ' +
-        '(a coordinated manual procedure), so an automatic rotation Lambda would break webhook authentication.',
-    });
+    this.pgCallbackSecret = this.routes.some((route) => route.auth === 'hmac')
+      ? new secretsmanager.Secret(this, 'PgWebhookSecret', {
+          description: 'HMAC-SHA256 key the PG signs deposit callbacks with (X-PG-Signature: sha256=<hex>).',
+          generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+          removalPolicy: props.secretRemovalPolicy ?? RemovalPolicy.RETAIN,
+        })
+      : undefined;
+    if (this.pgCallbackSecret) {
+      Validations.of(this.pgCallbackSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The key is shared with the PG out of band; rotating it needs the PG to switch keys at the same time ' +
+          '(a coordinated manual procedure), so an automatic rotation Lambda would break webhook authentication.',
+      });
+    }
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? logs.RetentionDays.THREE_MONTHS,
@@ -272,7 +329,8 @@ export class PaymentApi extends Construct {
     this.api.node.tryRemoveChild('Endpoint');
 
     const functions: Record<string, PaymentFunction> = {};
-    for (const route of PAYMENT_API_ROUTES) {
+    const pgFunctions: Record<string, PaymentFunction> = {};
+    for (const route of this.routes) {
       const fn = new PaymentFunction(this, route.id, {
         entry: route.entry,
         description: `${route.method} ${route.path}`,
@@ -283,12 +341,14 @@ export class PaymentApi extends Construct {
         },
       });
       for (const [name, access] of Object.entries(route.tables) as [RouteTable, TableAccess][]) {
-        const table = tables[name];
-        // Only the sandbox ledger is optional (the props require every other table).
-        if (table) fn.bindTable(ROUTE_TABLE_ENV[name], table, access);
+        fn.bindTable(ROUTE_TABLE_ENV[name], tables[name], access);
+      }
+      if (route.callsPg) {
+        props.paymentGateway.bind(fn, 'call');
+        pgFunctions[route.id] = fn;
       }
       if (route.auth === 'hmac') {
-        fn.bindSecret(ENV.pgCallbackSecretArn, this.pgCallbackSecret);
+        fn.bindSecret(ENV.pgCallbackSecretArn, this.pgCallbackSecret!);
       }
 
       const method = this.api.root
@@ -304,9 +364,18 @@ export class PaymentApi extends Construct {
             'X-PG-Signature over the raw body (key in Secrets Manager) and answers 401 INVALID_SIGNATURE otherwise.',
         });
       }
+      if (route.auth === 'pg-secret') {
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Toss cannot sign with AWS credentials and does not sign its deposit callbacks: the handler accepts one only when ' +
+            'its secret matches the one Toss issued for that payment, and records a deposit only after Toss confirms it.',
+        });
+      }
       functions[route.id] = fn;
     }
     this.functions = functions;
+    this.pgFunctions = pgFunctions;
 
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG2',
@@ -318,12 +387,12 @@ export class PaymentApi extends Construct {
       id: 'AwsSolutions-COG4',
       reason:
         'Callers are services, authorized with IAM (SigV4, execute-api:Invoke) rather than Cognito user pools; ' +
-        'the PG callback is authenticated by HMAC signature.',
+        'the PG callback is authenticated by HMAC signature (sandbox) or the per-payment callback secret (Toss).',
     });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG3',
       reason:
-        'Every route is authenticated (IAM or HMAC) and the stage is throttled; a WAF web ACL is an account-level ' +
+        'Every route is authenticated (IAM, or the PG callback by HMAC or callback secret) and the stage is throttled; a WAF web ACL is an account-level ' +
         'choice (shared ACLs, cost) attached at deployment, not part of this stack.',
     });
     if (props.cloudWatchRole ?? true) {

@@ -161,7 +161,8 @@ export interface PaymentFunctionProps {
  *
  * The function gets its own role whose only initial permission is writing to its own log group;
  * access to tables, queues, topics and secrets is added with {@link bindTable}, {@link bindQueue},
- * {@link bindTopic} and {@link bindSecret}, which set the environment variable and grant the access in one call.
+ * {@link bindTopic} and {@link bindSecret}, which set the environment variable and grant the access in one call;
+ * {@link bindEnvironment} sets a plain setting under the same no-rebinding rule.
  */
 export class PaymentFunction extends Construct {
   /** The Lambda function. */
@@ -339,6 +340,18 @@ export class PaymentFunction extends Construct {
   public bindSecret(envName: string, secret: ISecret): void {
     this.addBoundEnvironment(envName, secret.secretArn);
     secret.grantRead(this.function);
+  }
+
+  /**
+   * Sets `envName` to a plain configuration value that implies no access (e.g. `PAYMENT_GATEWAY=toss`).
+   * Like the other bind methods, it refuses a variable that is already bound, so two bindings cannot
+   * silently overwrite each other (a function bound to two PGs fails synthesis).
+   *
+   * @param envName environment variable the handler reads, e.g. `PAYMENT_GATEWAY`
+   * @param value its value
+   */
+  public bindEnvironment(envName: string, value: string): void {
+    this.addBoundEnvironment(envName, value);
   }
 
   private resolveTableAccess(

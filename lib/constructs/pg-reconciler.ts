@@ -5,6 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import { OPEN_ATTEMPTS_INDEX } from '../../lambdas/domain/pg-attempt-keys';
 import { ENV } from '../../lambdas/platform/env-names';
+import type { IPaymentGateway } from './payment-gateway';
 import { PaymentFunction, type TableItemAction } from './payment-function';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 
@@ -27,9 +28,6 @@ export const RECONCILER_OUTBOX_ACTIONS: readonly TableItemAction[] = ['PutItem']
  */
 export const RECONCILER_PG_ATTEMPTS_ACTIONS: readonly TableItemAction[] = ['PutItem'];
 
-/** What the reconciler does to the sandbox PG's ledger (`SANDBOX_PG_LEDGER_TABLE_NAME`): consistent `GetItem` lookups. */
-export const RECONCILER_SANDBOX_PG_LEDGER_ACTIONS: readonly TableItemAction[] = ['GetItem'];
-
 /** Props of {@link PgReconciler}. */
 export interface PgReconcilerProps {
   /** The Payments table (`PAYMENTS_TABLE_NAME`): the reconciler reads an attempt's payment and commits its outcome. */
@@ -51,12 +49,11 @@ export interface PgReconcilerProps {
   readonly pgAttemptsTable: dynamodb.ITable;
 
   /**
-   * The sandbox PG's ledger (`SANDBOX_PG_LEDGER_TABLE_NAME`), while the PG is the sandbox: the reconciler looks
-   * attempts up in it (consistent `GetItem`), nothing else.
-   *
-   * @default - no ledger bound (a real PG keeps its own)
+   * The payment gateway the reconciler looks attempts up at, bound with `lookup` access: `PAYMENT_GATEWAY` and
+   * the PG's own settings. The sandbox grants consistent `GetItem` on its ledger (`SANDBOX_PG_LEDGER_TABLE_NAME`),
+   * Toss read access to its secret key (`TOSS_SECRET_KEY_ARN`); see {@link IPaymentGateway.bind}.
    */
-  readonly sandboxPgLedgerTable?: dynamodb.ITable;
+  readonly paymentGateway: IPaymentGateway;
 
   /**
    * Outbox retention in days (`OUTBOX_RETENTION_DAYS`), an integer between 2 and 365: the TTL of the events the
@@ -114,8 +111,9 @@ export interface PgReconcilerProps {
  * local runner plays it from the template).
  *
  * Grants: `dynamodb:GetItem` + `dynamodb:PutItem` on the Payments table ARN, `dynamodb:PutItem` on the
- * Outbox and PG attempts table ARNs, `dynamodb:Query` on the `OpenAttempts` index ARN, and (with the
- * sandbox PG) `dynamodb:GetItem` on the ledger table ARN. Nothing on the idempotency table, nothing else.
+ * Outbox and PG attempts table ARNs, `dynamodb:Query` on the `OpenAttempts` index ARN, and what the payment
+ * gateway's `lookup` binding grants (the sandbox: `dynamodb:GetItem` on its ledger table ARN; Toss: reading
+ * its secret key). Nothing on the idempotency table, nothing else.
  */
 export class PgReconciler extends Construct {
   /** The reconciler function. */
@@ -169,11 +167,7 @@ export class PgReconciler extends Construct {
       actions: RECONCILER_PG_ATTEMPTS_ACTIONS,
       queryIndexes: [OPEN_ATTEMPTS_INDEX],
     });
-    if (props.sandboxPgLedgerTable) {
-      this.reconcilerFunction.bindTable(ENV.sandboxPgLedgerTable, props.sandboxPgLedgerTable, {
-        actions: RECONCILER_SANDBOX_PG_LEDGER_ACTIONS,
-      });
-    }
+    props.paymentGateway.bind(this.reconcilerFunction, 'lookup');
 
     // A run that fails is not retried and one that could not start within an interval is dropped:
     // the next scheduled run does the same work.

@@ -1,16 +1,10 @@
 import { Annotations, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/platform/env-names';
+import type { IPaymentGateway, PgAccess } from './payment-gateway';
+import type { PaymentFunction, TableItemAction } from './payment-function';
 import { paymentTableSettings, type PaymentTableRetention } from './payment-tables';
-
-/**
- * The payment gateways a stack can talk to. Only the sandbox exists so far; a real PG (the next
- * issue: Toss) is added here, and a stack configured with it creates no {@link SandboxPaymentGateway}.
- */
-export type PaymentGatewayKind = 'sandbox';
-
-/** The PG of a stack given none. */
-export const DEFAULT_PAYMENT_GATEWAY: PaymentGatewayKind = 'sandbox';
 
 /** Id of the synth warning a stack on the sandbox PG carries (acknowledgeable with `Annotations.acknowledgeWarning`). */
 export const SANDBOX_PG_WARNING_ID = 'payment-outbox:sandbox-pg';
@@ -20,6 +14,13 @@ export const SANDBOX_PG_NOTICE =
   'The payment gateway is the sandbox, a stand-in PG: it approves every card token except tok_decline*, keeps its ' +
   'ledger in SandboxPgLedgerTable, and must be replaced by a real PG before taking real money.';
 
+/**
+ * What a function with `lookup` access does to the ledger (`SANDBOX_PG_LEDGER_TABLE_NAME`): consistent
+ * `GetItem` lookups (the reconciler). A function with `call` access gets `readWrite`: the stand-in PG
+ * records charges, refunds and virtual accounts and answers repeats from the ledger.
+ */
+export const SANDBOX_PG_LEDGER_LOOKUP_ACTIONS: readonly TableItemAction[] = ['GetItem'];
+
 /** Props of {@link SandboxPaymentGateway}: how its ledger table is kept (default: retained, deletion-protected). */
 export type SandboxPaymentGatewayProps = PaymentTableRetention;
 
@@ -28,11 +29,14 @@ export type SandboxPaymentGatewayProps = PaymentTableRetention;
  * construct owns its durable ledger, the SandboxPgLedger table (PK `pk` S; the settings of the payment
  * tables, {@link paymentTableSettings}; no stream, no TTL): the charges, refunds and virtual accounts
  * it made and the answer it gave per idempotency key, so a repeat call is answered like a real PG would.
+ * {@link bind} gives a function `PAYMENT_GATEWAY=sandbox` and the ledger.
  *
  * Creating it also puts a warning on the stack (id {@link SANDBOX_PG_WARNING_ID}): a stack on the
  * sandbox cannot take real money. A stack on a real PG does not create this construct at all.
  */
-export class SandboxPaymentGateway extends Construct {
+export class SandboxPaymentGateway extends Construct implements IPaymentGateway {
+  /** Always `sandbox`. */
+  public readonly kind = 'sandbox' as const;
   /** The sandbox PG's ledger (`SANDBOX_PG_LEDGER_TABLE_NAME`). */
   public readonly ledger: dynamodb.Table;
 
@@ -45,5 +49,14 @@ export class SandboxPaymentGateway extends Construct {
     });
 
     Annotations.of(Stack.of(this)).addWarningV2(SANDBOX_PG_WARNING_ID, SANDBOX_PG_NOTICE);
+  }
+
+  /**
+   * Sets `PAYMENT_GATEWAY=sandbox` and binds the ledger (`SANDBOX_PG_LEDGER_TABLE_NAME`): `readWrite` for
+   * `call`, `GetItem` only for `lookup` ({@link SANDBOX_PG_LEDGER_LOOKUP_ACTIONS}). Nothing else.
+   */
+  public bind(fn: PaymentFunction, access: PgAccess): void {
+    fn.bindEnvironment(ENV.paymentGateway, this.kind);
+    fn.bindTable(ENV.sandboxPgLedgerTable, this.ledger, access === 'call' ? 'readWrite' : { actions: SANDBOX_PG_LEDGER_LOOKUP_ACTIONS });
   }
 }

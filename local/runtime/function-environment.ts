@@ -14,6 +14,8 @@ const RUNTIME_ONLY = new Set(['NODE_OPTIONS', 'AWS_NODEJS_CONNECTION_REUSE_ENABL
 export interface EnvironmentOptions {
   /** The PG callback HMAC key used instead of the Secrets Manager secret. */
   readonly pgCallbackSecret: string;
+  /** On a Toss stack: the API's base URL and the secret key used instead of the Secrets Manager secret. */
+  readonly toss?: { readonly baseUrl: string; readonly secretKey: string };
   /** Webhook signing keys used instead of the secrets WEBHOOK_SECRET_ARN names, by the secret's logical id. */
   readonly webhookSecrets?: ReadonlyMap<string, string>;
   readonly onUnresolved?: UnresolvedHandler;
@@ -30,6 +32,14 @@ export function resolveFunctionEnvironment(spec: FunctionSpec, registry: LocalRe
     if (name === ENV.pgCallbackSecretArn && refersToSecret(value, registry)) {
       // Locally the key itself replaces the secret (the handler prefers PG_CALLBACK_SECRET).
       env[ENV.pgCallbackSecret] = options.pgCallbackSecret;
+      continue;
+    }
+    if (name === ENV.tossSecretKeyArn && options.toss) {
+      env[ENV.tossSecretKey] = options.toss.secretKey;
+      continue;
+    }
+    if (name === ENV.tossApiBaseUrl && options.toss) {
+      env[name] = options.toss.baseUrl;
       continue;
     }
     if (name === ENV.webhookSecretArn && refersToSecret(value, registry)) {

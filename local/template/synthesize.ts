@@ -18,6 +18,8 @@ export interface SynthesizeOptions {
   readonly stackName?: string;
   /** Props passed to the stack constructor. @default the app's subscribers (bin/app-subscribers.ts appSubscribers()) */
   readonly stackProps?: Record<string, unknown>;
+  /** Props merged over the app's when `stackProps` is not given (e.g. `{ paymentGateway: 'toss' }`). */
+  readonly appStackPropsOverrides?: Record<string, unknown>;
   /** Repository root holding lib/ and cdk.json. @default the repository of this file */
   readonly repoRoot?: string;
 }
@@ -63,7 +65,7 @@ export async function synthesizeTemplate(options: SynthesizeOptions = {}): Promi
       outdir,
       context: { ...cdkJsonContext(repoRoot), 'aws:cdk:bundling-stacks': [] },
     });
-    new Stack(app, stackName, options.stackProps ?? (await appStackProps(repoRoot)));
+    new Stack(app, stackName, options.stackProps ?? { ...(await appStackProps(repoRoot)), ...options.appStackPropsOverrides });
     return app.synth().getStackByName(stackName).template as CfnTemplate;
   } finally {
     rmSync(outdir, { recursive: true, force: true });

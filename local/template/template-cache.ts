@@ -98,7 +98,11 @@ export async function templateInputs(repoRoot = REPO_ROOT): Promise<TemplateInpu
 }
 
 /** Hash of the template's inputs (see the module comment). Builds the app's import graph: tens of milliseconds. */
-export async function templateInputsHash(repoRoot = REPO_ROOT, stackProps?: Record<string, unknown>): Promise<string> {
+export async function templateInputsHash(
+  repoRoot = REPO_ROOT,
+  stackProps?: Record<string, unknown>,
+  appStackPropsOverrides?: Record<string, unknown>,
+): Promise<string> {
   const root = resolve(repoRoot);
   const { files, packages } = await templateInputs(root);
   const hash = createHash('sha256');
@@ -110,7 +114,7 @@ export async function templateInputsHash(repoRoot = REPO_ROOT, stackProps?: Reco
   }
   for (const name of packages) hash.update(`package\0${name}@${packageVersion(root, name)}\0`);
   hash.update(`root\0${root}\0`);
-  hash.update(`props\0${stackProps ? JSON.stringify(stackProps) : 'app subscribers (bin/)'}`);
+  hash.update(`props\0${stackProps ? JSON.stringify(stackProps) : `app subscribers (bin/) + ${JSON.stringify(appStackPropsOverrides ?? {})}`}`);
   return hash.digest('hex');
 }
 
@@ -129,8 +133,10 @@ export interface CachedTemplate {
 /** The template from `<cacheDir>/template-cache.json` when its inputs are unchanged, else synthesized (and cached). */
 export async function loadTemplate(cacheDir: string, options: SynthesizeOptions = {}): Promise<CachedTemplate> {
   const repoRoot = options.repoRoot ?? REPO_ROOT;
-  const key = await templateInputsHash(repoRoot, options.stackProps);
-  const file = join(cacheDir, 'template-cache.json');
+  const key = await templateInputsHash(repoRoot, options.stackProps, options.appStackPropsOverrides);
+  // One file per variant of the app's props, so switching PGs does not evict the other's template.
+  const variant = !options.stackProps && options.appStackPropsOverrides ? `-${createHash('sha256').update(JSON.stringify(options.appStackPropsOverrides)).digest('hex').slice(0, 12)}` : '';
+  const file = join(cacheDir, `template-cache${variant}.json`);
   try {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as { key?: string; template?: CfnTemplate };
     // A moved handler whose entry string was not updated: re-synthesize, which reports the missing entry.

@@ -3,7 +3,9 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseSubscribers, parseSubscribersJson } from '../../lambdas/domain/subscribers';
-import { MAX_SUBSCRIBERS_JSON_LENGTH, PAYMENT_API_ROUTES, PaymentApi, type PaymentApiProps } from '../../lib/constructs/payment-api';
+import { MAX_SUBSCRIBERS_JSON_LENGTH, PaymentApi, type PaymentApiProps, paymentApiRoutes } from '../../lib/constructs/payment-api';
+import { SandboxPaymentGateway } from '../../lib/constructs/sandbox-payment-gateway';
+import { TossPaymentGateway } from '../../lib/constructs/toss-payment-gateway';
 import {
   actionsOnResource,
   functionIdByEntry,
@@ -45,6 +47,9 @@ function integratedFunctionId(method: Record<string, any>): string {
   };
   return getAtt['Fn::GetAtt'][0];
 }
+
+/** The routes of a stack on the sandbox PG (the default). */
+const PAYMENT_API_ROUTES = paymentApiRoutes('sandbox');
 
 describe('payment API', () => {
   // GIVEN the stack with default props
@@ -357,27 +362,67 @@ describe('payment API: the PG tables', () => {
   });
 });
 
-describe('PaymentApi without the sandbox PG', () => {
-  it('binds no route to a ledger when no sandbox ledger is given (a real PG keeps its own)', () => {
+describe('payment API: PAYMENT_GATEWAY on the sandbox', () => {
+  // GIVEN the stack as the app builds it, on the sandbox PG (the default)
+  const { template } = synthAppStack();
+  const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+  const callers = [
+    'lambdas/functions/create-payment/entry.ts',
+    'lambdas/functions/confirm-payment/entry.ts',
+    'lambdas/functions/cancel-payment/entry.ts',
+    'lambdas/functions/pg-reconciler/entry.ts',
+  ];
+
+  it('sets PAYMENT_GATEWAY=sandbox on the functions that call the PG (create, confirm, cancel, reconciler), and on no other', () => {
+    for (const fn of Object.values(functions)) {
+      const entry = fn.Metadata?.['payment-outbox:entry'] as string;
+      expect(fn.Properties?.Environment?.Variables?.PAYMENT_GATEWAY, entry).toBe(callers.includes(entry) ? 'sandbox' : undefined);
+    }
+    expect(callers.map((entry) => functionIdByEntry(template, entry))).toHaveLength(4);
+  });
+
+  it('sets no Toss variable on any function', () => {
+    for (const fn of Object.values(functions)) {
+      const names = Object.keys(fn.Properties?.Environment?.Variables ?? {});
+      expect(names.filter((name) => name.startsWith('TOSS_')), fn.Metadata?.['payment-outbox:entry']).toEqual([]);
+    }
+  });
+
+  it('binds the sandbox deposit callback to no PG (it checks the HMAC and commits; it calls nothing)', () => {
+    const id = functionIdByEntry(template, 'lambdas/functions/pg-deposit-callback/entry.ts');
+    expect(functions[id]?.Properties?.Environment.Variables.PAYMENT_GATEWAY).toBeUndefined();
+    expect(functions[id]?.Properties?.Environment.Variables.SANDBOX_PG_LEDGER_TABLE_NAME).toBeUndefined();
+  });
+});
+
+describe('PaymentApi on a PG other than the sandbox', () => {
+  it('binds no route to a ledger and creates no HMAC secret on Toss (Toss keeps its own ledger and does not sign callbacks)', () => {
     // GIVEN
     const stack = newTestStack();
     const table = (id: string) => new dynamodb.Table(stack, id, { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
     const pgAttemptsTable = table('PgAttempts');
     // WHEN
-    new PaymentApi(stack, 'Api', {
+    const api = new PaymentApi(stack, 'Api', {
       paymentsTable: table('Payments'),
       outboxTable: table('Outbox'),
       idempotencyTable: table('Idempotency'),
       deliveriesTable: table('Deliveries'),
       pgAttemptsTable,
+      paymentGateway: new TossPaymentGateway(stack, 'Toss'),
       subscribers: parseSubscribers([{ name: 'payment-events', delivery: { kind: 'queue' } }]),
       retentionDays: 30,
     });
     // THEN
     const template = Template.fromStack(stack);
     template.allResourcesProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ SANDBOX_PG_LEDGER_TABLE_NAME: Match.absent() }) },
+      Environment: { Variables: Match.objectLike({ SANDBOX_PG_LEDGER_TABLE_NAME: Match.absent(), PG_CALLBACK_SECRET_ARN: Match.absent() }) },
     });
+    expect(api.pgCallbackSecret).toBeUndefined();
+    expect(api.routes.map((route) => route.id)).toContain('TossDepositCallback');
+    expect(api.routes.map((route) => route.id)).not.toContain('PgDepositCallback');
+    expect(Object.keys(api.pgFunctions).sort()).toEqual(['CancelPayment', 'ConfirmPayment', 'CreatePayment', 'TossDepositCallback']);
+    // One secret: Toss's key, none for HMAC
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     // ... while confirm and cancel keep their PG attempts
     const attemptsId = stack.getLogicalId(pgAttemptsTable.node.defaultChild as dynamodb.CfnTable);
     for (const entry of ['lambdas/functions/confirm-payment/entry.ts', 'lambdas/functions/cancel-payment/entry.ts']) {
@@ -387,6 +432,29 @@ describe('PaymentApi without the sandbox PG', () => {
         Ref: attemptsId,
       });
     }
+  });
+});
+
+describe('PaymentApi on the sandbox PG', () => {
+  it('binds exactly the routes that call the PG to the gateway: create, confirm and cancel', () => {
+    // GIVEN
+    const stack = newTestStack();
+    const table = (id: string) => new dynamodb.Table(stack, id, { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    // WHEN
+    const api = new PaymentApi(stack, 'Api', {
+      paymentsTable: table('Payments'),
+      outboxTable: table('Outbox'),
+      idempotencyTable: table('Idempotency'),
+      deliveriesTable: table('Deliveries'),
+      pgAttemptsTable: table('PgAttempts'),
+      paymentGateway: new SandboxPaymentGateway(stack, 'Sandbox'),
+      subscribers: parseSubscribers([{ name: 'payment-events', delivery: { kind: 'queue' } }]),
+      retentionDays: 30,
+    });
+    // THEN
+    expect(Object.keys(api.pgFunctions).sort()).toEqual(['CancelPayment', 'ConfirmPayment', 'CreatePayment']);
+    expect(api.pgCallbackSecret).toBeDefined();
+    expect(api.routes).toEqual(paymentApiRoutes('sandbox'));
   });
 });
 
@@ -400,6 +468,7 @@ describe('PaymentApi validation', () => {
       idempotencyTable: table('Idempotency'),
       deliveriesTable: table('Deliveries'),
       pgAttemptsTable: table('PgAttempts'),
+      paymentGateway: new SandboxPaymentGateway(stack, 'Sandbox'),
       subscribers: parseSubscribers([{ name: 'payment-events', delivery: { kind: 'queue' } }]),
       retentionDays: 30,
       ...overrides,

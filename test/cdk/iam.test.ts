@@ -9,9 +9,9 @@ import { actionsOf, type PolicyStatementJson, resourcesOf, resourcesOfType, synt
  */
 const UNSCOPABLE_ACTIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']);
 
-describe('least privilege', () => {
-  // GIVEN the stack as the app builds it (one queue subscriber, one webhook subscriber)
-  const { template } = synthAppStack();
+describe.each(['sandbox', 'toss'] as const)('least privilege on the %s PG', (paymentGateway) => {
+  // GIVEN the stack as the app builds it (one queue subscriber, one webhook subscriber), on each PG
+  const { template } = synthAppStack({ paymentGateway });
 
   /** Every statement of every identity policy in the template (inline policies, role policies, managed policies). */
   function identityStatements(): { where: string; statement: PolicyStatementJson }[] {

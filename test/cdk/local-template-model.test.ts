@@ -15,10 +15,11 @@ import type { CfnTemplate } from '../../local/template/types';
 let template: CfnTemplate;
 let model: LocalModel;
 
+// A whole in-process synthesis: about 6 s alone, longer while other suites bundle in parallel.
 beforeAll(async () => {
   template = await synthesizeTemplate();
   model = readTemplate(template);
-});
+}, 60_000);
 
 describe('reading the synthesized template', () => {
   it('finds a function with its entry for every function of the stack, and every API method as a route', () => {

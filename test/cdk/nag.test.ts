@@ -103,6 +103,45 @@ describe('cdk-nag AwsSolutions', () => {
     expect(paths).toEqual(['NagStack/Relay/FailureQueue']);
   });
 
+  it('reports no unacknowledged finding on a stack on Toss Payments, with a created or an imported secret key', () => {
+    for (const toss of [{}, { secretKeyArn: 'arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:toss-sk-AbC123' }]) {
+      // GIVEN the app's stack on Toss, with the pack registered
+      const app = newTestApp();
+      new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers(), paymentGateway: 'toss', toss });
+      const pack = new AwsSolutionsChecks(app);
+      Validations.of(app).addPlugins(pack);
+      // WHEN
+      const assembly = app.synth();
+      // THEN
+      expect(findings(pack, app), JSON.stringify(toss)).toEqual([]);
+      expect(assembly.getStackByName('NagStack').template).toBeDefined();
+    }
+  });
+
+  it('acknowledges, on Toss, APIG4 on the Toss callback method only and SMG4 on the Toss secret key and the webhook signing key', () => {
+    const app = newTestApp();
+    const stack = new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers(), paymentGateway: 'toss' });
+    const acks = acknowledgements(stack);
+    expect(acks.filter((ack) => ack.id === 'AwsSolutions-APIG4').map((ack) => ack.path)).toEqual(['NagStack/Api/RestApi/Default/pg/webhooks/toss/POST']);
+    expect(
+      acks
+        .filter((ack) => ack.id === 'AwsSolutions-SMG4')
+        .map((ack) => ack.path)
+        .sort(),
+    ).toEqual(['NagStack/NotificationsWebhookDispatcher/Secret', 'NagStack/TossPaymentGateway/SecretKey']);
+    expect(acks.find((ack) => ack.path === 'NagStack/TossPaymentGateway/SecretKey')?.reason).toMatch(/rotated in Toss's developer center/);
+  });
+
+  it('acknowledges no SMG4 for an imported Toss secret key (the stack creates no secret for it)', () => {
+    const app = newTestApp();
+    const stack = new PaymentOutboxStack(app, 'NagStack', {
+      subscribers: appSubscribers(),
+      paymentGateway: 'toss',
+      toss: { secretKeyArn: 'arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:toss-sk-AbC123' },
+    });
+    expect(acknowledgements(stack).filter((ack) => ack.path.startsWith('NagStack/TossPaymentGateway'))).toEqual([]);
+  });
+
   it('does report findings when a construct breaks a rule (the check is not vacuous)', () => {
     // GIVEN a stack with a queue that has no DLQ, no TLS enforcement and no encryption
     const app = newTestApp();

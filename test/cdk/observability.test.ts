@@ -3,18 +3,27 @@ import * as path from 'node:path';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Duration } from 'aws-cdk-lib';
 import type { CfnAlarm, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { OUTBOX_METRICS } from '../../lib/constructs/outbox-observability';
+import {
+  OUTBOX_METRICS,
+  OutboxObservability,
+  type OutboxObservabilityProps,
+  PG_MISCONFIGURED_LOG_FIELD,
+  PG_MISCONFIGURED_METRIC,
+} from '../../lib/constructs/outbox-observability';
 import { RELAY_ENTRY } from '../../lib/constructs/outbox-relay';
 import { SWEEPER_ENTRY } from '../../lib/constructs/outbox-sweeper';
+import { PaymentFunction } from '../../lib/constructs/payment-function';
 import { PG_RECONCILER_ENTRY } from '../../lib/constructs/pg-reconciler';
 import { EXAMPLE_CONSUMER_ENTRY } from '../../lib/constructs/example-consumer';
 import { REPO_ROOT } from '../../lib/repo-root';
 import { appSubscribers } from '../../bin/app-subscribers';
 import { PAYMENT_EVENTS_TOPIC_NAME } from '../../lib/constructs/payment-event-topic';
 import { PaymentOutboxStack } from '../../lib/payment-outbox-stack';
-import { type CfnResourceJson, functionIdByEntry, newTestApp, resourcesOfType, synthAppStack, synthStack } from '../support/cdk-stack';
+import { type CfnResourceJson, functionIdByEntry, newTestApp, newTestStack, resourcesOfType, synthAppStack, synthStack } from '../support/cdk-stack';
 
 /** A dashboard metric line: [namespace, metricName, dimName, dimValue, ..., { stat, label, period }]. */
 type MetricLine = [...string[], { stat?: string; label?: string; period?: number }];
@@ -211,8 +220,9 @@ describe('observability: alarms', () => {
     const { template: withActions } = synthStack({ alarmActions: [action] });
     // THEN
     const alarms = Object.values(resourcesOfType(withActions, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(8);
     expect(alarms.filter((alarm) => alarm.Properties?.MetricName === 'OldestOpenPgAttemptAgeSeconds')).toHaveLength(1);
+    expect(alarms.filter((alarm) => alarm.Properties?.MetricName === PG_MISCONFIGURED_METRIC)).toHaveLength(1);
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([topicArn]);
   });
 
@@ -330,9 +340,9 @@ describe('observability: dashboard', () => {
     expect([counts.x, counts.y]).toEqual([oldestOpen.x + 8, oldestOpen.y]);
   });
 
-  it('shows the state of all seven alarms', () => {
+  it('shows the state of all eight alarms', () => {
     const alarmIds = Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).sort();
-    expect(alarmIds).toHaveLength(7);
+    expect(alarmIds).toHaveLength(8);
     const shown = body.widgets
       .filter((widget) => widget.type === 'alarm')
       .flatMap((widget) => widget.properties.alarms ?? [])
@@ -431,11 +441,12 @@ describe('observability: subscriber backlog and fan-out delivery alarms', () => 
     expect(observability.alarms).toEqual(
       expect.arrayContaining([observability.fanOutDeliveryFailureAlarm, ...Object.values(observability.subscriberBacklogAlarms)]),
     );
-    // 2 DLQs + 2 backlogs + fan-out + IteratorAge + relay-failures + oldest pending + oldest open PG attempt
+    // 2 DLQs + 2 backlogs + fan-out + IteratorAge + relay-failures + oldest pending + oldest open PG attempt + PG misconfigured
     expect(observability.alarms).toContain(observability.oldestOpenPgAttemptAgeAlarm);
-    expect(observability.alarms).toHaveLength(9);
-    expect(new Set(observability.alarms).size).toBe(9);
-    expect(Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))).toHaveLength(9);
+    expect(observability.alarms).toContain(observability.pgMisconfiguredAlarm);
+    expect(observability.alarms).toHaveLength(10);
+    expect(new Set(observability.alarms).size).toBe(10);
+    expect(Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))).toHaveLength(10);
   });
 
   it('gives the backlog and fan-out alarms the actions from the stack props', () => {
@@ -554,5 +565,152 @@ describe('observability: metric names', () => {
     for (const file of Object.values(emitters)) {
       expect(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8'), file).not.toMatch(/(addMetric|count)\(\s*'/);
     }
+  });
+});
+
+/** The functions that call the PG on a sandbox stack: each one's log group carries a PgMisconfigured metric filter. */
+const SANDBOX_PG_CALLERS: Readonly<Record<string, string>> = {
+  CreatePayment: 'lambdas/functions/create-payment/entry.ts',
+  ConfirmPayment: 'lambdas/functions/confirm-payment/entry.ts',
+  CancelPayment: 'lambdas/functions/cancel-payment/entry.ts',
+  Reconciler: PG_RECONCILER_ENTRY,
+};
+
+/** The log group (logical id) of function `functionId`. */
+function logGroupOf(template: Template, functionId: string): string {
+  return (resourcesOfType(template, 'AWS::Lambda::Function')[functionId]?.Properties?.LoggingConfig.LogGroup as { Ref: string }).Ref;
+}
+
+describe('observability: PgMisconfigured', () => {
+  // GIVEN the stack as the app builds it, on the sandbox PG
+  const { stack, template } = synthAppStack();
+  const filters = resourcesOfType(template, 'AWS::Logs::MetricFilter');
+
+  it('counts pgMisconfigured log lines of every function that calls the PG, one metric filter per log group', () => {
+    const expected = Object.values(SANDBOX_PG_CALLERS).map((entry) => logGroupOf(template, functionIdByEntry(template, entry)));
+    expect(Object.values(filters).map((filter) => filter.Properties?.LogGroupName.Ref).sort()).toEqual(expected.sort());
+    expect(Object.keys(stack.observability.pgMisconfiguredFilters).sort()).toEqual(Object.keys(SANDBOX_PG_CALLERS).sort());
+  });
+
+  it('matches the JSON field pgMisconfigured = true into PaymentOutbox/PgMisconfigured, 1 per line, without dimensions', () => {
+    for (const [id, filter] of Object.entries(filters)) {
+      expect(filter.Properties, id).toEqual({
+        LogGroupName: expect.any(Object),
+        FilterPattern: '{ $.pgMisconfigured IS TRUE }',
+        MetricTransformations: [{ MetricNamespace: 'PaymentOutbox', MetricName: PG_MISCONFIGURED_METRIC, MetricValue: '1' }],
+      });
+    }
+    expect(PG_MISCONFIGURED_LOG_FIELD).toBe('pgMisconfigured');
+  });
+
+  it('alarms on one such line in 5 minutes (Sum >= 1), treating missing data as not breaching', () => {
+    const alarms = alarmsOn(template, PG_MISCONFIGURED_METRIC);
+    expect(alarms).toHaveLength(1);
+    const [id, alarm] = alarms[0]!;
+    expect(id).toMatch(/^ObservabilityPgMisconfigured[0-9A-F]{8}$/);
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'PaymentOutbox',
+      MetricName: PG_MISCONFIGURED_METRIC,
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    // The metric filters publish without dimensions: so does the alarm read it.
+    expect(alarm.Properties?.Dimensions).toBeUndefined();
+    expect(alarm.Properties?.AlarmDescription).toContain('secret key');
+    expect(stack.observability.pgMisconfiguredAlarm.node.id).toBe('PgMisconfigured');
+  });
+
+  it('reads the namespace the metric filters write to', () => {
+    const [[, alarm]] = alarmsOn(template, PG_MISCONFIGURED_METRIC) as [[string, CfnResourceJson]];
+    for (const filter of Object.values(filters)) {
+      const [transformation] = filter.Properties?.MetricTransformations as { MetricNamespace: string; MetricName: string }[];
+      expect([transformation?.MetricNamespace, transformation?.MetricName]).toEqual([alarm.Properties?.Namespace, alarm.Properties?.MetricName]);
+    }
+  });
+
+  it('is a top-level JSON boolean in the line Powertools Logger writes, as the filter selector $.pgMisconfigured needs', async () => {
+    // GIVEN the logger the handlers use, writing to a captured stdout and stderr (Lambda sends both to the log group)
+    const { Logger } = await import('@aws-lambda-powertools/logger');
+    const lines: string[] = [];
+    const capture = (stream: NodeJS.WriteStream) => {
+      const write = stream.write;
+      stream.write = ((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      }) as typeof stream.write;
+      return () => {
+        stream.write = write;
+      };
+    };
+    const restore = [capture(process.stdout), capture(process.stderr)];
+    try {
+      // WHEN a handler logs a refused credential as lambdas/http-api/api-handler.ts does
+      new Logger({ serviceName: 'payment-outbox' }).error('The payment gateway refused our request', { [PG_MISCONFIGURED_LOG_FIELD]: true, detail: 'UNAUTHORIZED_KEY' });
+    } finally {
+      for (const undo of restore) undo();
+    }
+    // THEN the line is one JSON object with the field at its top level, true
+    const line = JSON.parse(lines.join('')) as Record<string, unknown>;
+    expect(line[PG_MISCONFIGURED_LOG_FIELD]).toBe(true);
+    expect(line.level).toBe('ERROR');
+  });
+
+  it.each(['lambdas/http-api/api-handler.ts', 'lambdas/functions/pg-reconciler/pg-reconciler.ts'])('is the field %s logs when the PG refuses our credentials', (file) => {
+    expect(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8')).toMatch(new RegExp(`\\b${PG_MISCONFIGURED_LOG_FIELD}: true\\b`));
+  });
+});
+
+describe('OutboxObservability: pgFunctions', () => {
+  function arrange(): { stack: ReturnType<typeof newTestStack>; props: OutboxObservabilityProps } {
+    const stack = newTestStack();
+    const fn = (id: string) => new PaymentFunction(stack, id, { entry: PG_RECONCILER_ENTRY });
+    const queue = (id: string) => new sqs.Queue(stack, id);
+    return {
+      stack,
+      props: {
+        relayFunction: fn('Relay'),
+        relayFailureQueue: queue('RelayFailures'),
+        sweeperFunction: fn('Sweeper'),
+        sweeperInterval: Duration.minutes(1),
+        sweeperGracePeriod: Duration.minutes(2),
+        reconcilerFunction: fn('Reconciler'),
+        reconcilerInterval: Duration.minutes(1),
+        reconcilerGracePeriod: Duration.minutes(2),
+        pgFunctions: {},
+        eventTopic: new sns.Topic(stack, 'Topic'),
+        subscriberQueues: [{ subscriber: 'payment-events', queue: queue('Queue'), deadLetterQueue: queue('Dlq') }],
+      },
+    };
+  }
+
+  it('puts one filter on each function it is given, named <name>PgMisconfigured', () => {
+    // GIVEN
+    const { stack, props } = arrange();
+    // WHEN
+    const observability = new OutboxObservability(stack, 'Observability', { ...props, pgFunctions: { Reconciler: props.reconcilerFunction } });
+    // THEN
+    expect(observability.pgMisconfiguredFilters.Reconciler?.node.id).toBe('ReconcilerPgMisconfigured');
+    Template.fromStack(stack).resourceCountIs('AWS::Logs::MetricFilter', 1);
+  });
+
+  it.each([
+    ['no function', {}, 'pgFunctions must name at least one function that calls the PG'],
+    ['a name that is not PascalCase', { 'create-payment': 'fn' }, 'pgFunctions names must be PascalCase letters and digits, at most 64 (got create-payment)'],
+  ])('rejects %s', (_case, names, message) => {
+    const { stack, props } = arrange();
+    const pgFunctions = Object.fromEntries(Object.keys(names).map((name) => [name, props.reconcilerFunction]));
+    expect(() => new OutboxObservability(stack, 'Observability', { ...props, pgFunctions })).toThrow(`ConstructTestStack/Observability: ${message}`);
+  });
+
+  it('rejects functions in different metrics namespaces (the alarm reads one metric)', () => {
+    const { stack, props } = arrange();
+    const other = new PaymentFunction(stack, 'Other', { entry: PG_RECONCILER_ENTRY, metricsNamespace: 'Elsewhere' });
+    expect(() => new OutboxObservability(stack, 'Observability', { ...props, pgFunctions: { Reconciler: props.reconcilerFunction, Other: other } })).toThrow(
+      'ConstructTestStack/Observability: pgFunctions must share one metrics namespace (Other uses Elsewhere, Reconciler PaymentOutbox)',
+    );
   });
 });

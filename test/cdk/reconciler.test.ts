@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { OPEN_ATTEMPTS_INDEX, OPEN_SHARD_ATTRIBUTE } from '../../lambdas/domain/pg-attempt-keys';
 import { PG_RECONCILER_ENTRY, PgReconciler, type PgReconcilerProps } from '../../lib/constructs/pg-reconciler';
 import { SWEEPER_ENTRY } from '../../lib/constructs/outbox-sweeper';
+import { SandboxPaymentGateway } from '../../lib/constructs/sandbox-payment-gateway';
+import { TossPaymentGateway } from '../../lib/constructs/toss-payment-gateway';
 import {
   actionsOf,
   actionsOnResource,
@@ -57,8 +59,9 @@ describe('PG reconciler', () => {
     expect(reconciler?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
   });
 
-  it('gets the payment tables, the PG attempts table, the sandbox ledger, a 120 s grace period and 200 attempts per run from its environment', () => {
+  it('gets the payment tables, the PG attempts table, the sandbox PG and its ledger, a 120 s grace period and 200 attempts per run from its environment', () => {
     expect(reconciler?.Properties?.Environment.Variables).toMatchObject({
+      PAYMENT_GATEWAY: 'sandbox',
       PAYMENTS_TABLE_NAME: { Ref: 'PaymentsTable' },
       OUTBOX_TABLE_NAME: { Ref: 'OutboxTable' },
       IDEMPOTENCY_TABLE_NAME: { Ref: 'IdempotencyTable' },
@@ -207,8 +210,9 @@ describe('PgReconciler', () => {
       outboxTable: table('Outbox'),
       idempotencyTable: table('Idempotency'),
       pgAttemptsTable,
+      paymentGateway: new TossPaymentGateway(stack, 'Toss'),
     };
-    return { stack, props, ledger: () => table('Ledger') };
+    return { stack, props };
   }
 
   it('builds with defaults on a PG attempts table that has the index', () => {
@@ -218,7 +222,7 @@ describe('PgReconciler', () => {
     expect(reconciler.gracePeriod.toSeconds()).toBe(120);
   });
 
-  it('binds no ledger when none is given (a real PG keeps its own), and grants nothing more', () => {
+  it('is bound to Toss: its settings and read access to the secret key, no ledger, and nothing more', () => {
     // GIVEN
     const { stack, props } = arrange();
     // WHEN
@@ -227,7 +231,16 @@ describe('PgReconciler', () => {
     const template = Template.fromStack(stack);
     const id = stack.getLogicalId(reconciler.reconcilerFunction.function.node.defaultChild as CfnElement);
     const fn = resourcesOfType(template, 'AWS::Lambda::Function')[id];
+    const secretId = stack.getLogicalId((props.paymentGateway as TossPaymentGateway).createdSecretKey!.node.defaultChild as CfnElement);
+    expect(fn?.Properties?.Environment.Variables).toMatchObject({
+      PAYMENT_GATEWAY: 'toss',
+      TOSS_API_BASE_URL: 'https://api.tosspayments.com',
+      TOSS_SECRET_KEY_ARN: { Ref: secretId },
+      TOSS_VIRTUAL_ACCOUNT_BANK: '20',
+      TOSS_VIRTUAL_ACCOUNT_VALID_HOURS: '72',
+    });
     expect(fn?.Properties?.Environment.Variables.SANDBOX_PG_LEDGER_TABLE_NAME).toBeUndefined();
+    expect(fn?.Properties?.Environment.Variables.TOSS_TIMEOUT_MS).toBeUndefined();
     const ids = ['Payments', 'Outbox', 'PgAttempts'].map((tableId) =>
       stack.getLogicalId(stack.node.findChild(tableId).node.defaultChild as CfnElement),
     );
@@ -240,23 +253,27 @@ describe('PgReconciler', () => {
         `dynamodb:PutItem on ${arn(payments)}`,
         `dynamodb:PutItem on ${arn(attempts)}`,
         `dynamodb:Query on ${JSON.stringify(index)}`,
+        `secretsmanager:DescribeSecret on ${JSON.stringify({ Ref: secretId })}`,
+        `secretsmanager:GetSecretValue on ${JSON.stringify({ Ref: secretId })}`,
       ].sort(),
     );
   });
 
-  it('binds the ledger it is given with GetItem only', () => {
+  it('is bound to the sandbox: PAYMENT_GATEWAY=sandbox and GetItem only on its ledger', () => {
     // GIVEN
-    const { stack, props, ledger } = arrange();
-    const sandboxPgLedgerTable = ledger();
+    const { stack, props } = arrange();
+    const sandbox = new SandboxPaymentGateway(stack, 'Sandbox');
     // WHEN
-    const reconciler = new PgReconciler(stack, 'Reconciler', { ...props, sandboxPgLedgerTable });
+    const reconciler = new PgReconciler(stack, 'Reconciler', { ...props, paymentGateway: sandbox });
     // THEN
     const template = Template.fromStack(stack);
     const id = stack.getLogicalId(reconciler.reconcilerFunction.function.node.defaultChild as CfnElement);
-    const ledgerId = stack.getLogicalId(sandboxPgLedgerTable.node.defaultChild as dynamodb.CfnTable);
-    expect(resourcesOfType(template, 'AWS::Lambda::Function')[id]?.Properties?.Environment.Variables.SANDBOX_PG_LEDGER_TABLE_NAME).toEqual({
-      Ref: ledgerId,
+    const ledgerId = stack.getLogicalId(sandbox.ledger.node.defaultChild as dynamodb.CfnTable);
+    expect(resourcesOfType(template, 'AWS::Lambda::Function')[id]?.Properties?.Environment.Variables).toMatchObject({
+      PAYMENT_GATEWAY: 'sandbox',
+      SANDBOX_PG_LEDGER_TABLE_NAME: { Ref: ledgerId },
     });
+    expect(grants(template, id, /^secretsmanager:/)).toEqual([]);
     expect(actionsOnResource(template, id, ledgerId)).toEqual(['dynamodb:GetItem']);
     const onLedger = statementsOfFunction(template, id).filter((statement) =>
       resourcesOf(statement).some((resource) => JSON.stringify(resource).includes(ledgerId)),

@@ -98,8 +98,8 @@ describe('PaymentOutboxStack', () => {
     ]);
   });
 
-  it('has the seven alarms: DLQ depth, subscriber backlog age, fan-out delivery failures, relay IteratorAge, relay failures, oldest pending event age, oldest open PG attempt age', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+  it('has the eight alarms: DLQ depth, subscriber backlog age, fan-out delivery failures, relay IteratorAge, relay failures, oldest pending event age, oldest open PG attempt age, PG misconfigured', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
   });
 
   it('has one dashboard and two scheduled rules (the sweeper and the PG reconciler)', () => {

@@ -8,9 +8,10 @@ import {
 } from '../../lambdas/domain/pending-shards';
 import { DELIVERIES_PARTITION_KEY, DELIVERIES_SORT_KEY, DELIVERIES_TTL_ATTRIBUTE } from '../../lambdas/domain/delivery-state';
 import { OPEN_ATTEMPTS_INDEX, OPEN_SHARD_ATTRIBUTE } from '../../lambdas/domain/pg-attempt-keys';
-import { PAYMENT_API_ROUTES } from '../../lib/constructs/payment-api';
+import { paymentApiRoutes } from '../../lib/constructs/payment-api';
+import type { PaymentGatewayKind } from '../../lib/constructs/payment-gateway';
 import { OPEN_ATTEMPTS_SORT_ATTRIBUTE, PaymentTables } from '../../lib/constructs/payment-tables';
-import { type PaymentGatewayKind, SANDBOX_PG_WARNING_ID, SandboxPaymentGateway } from '../../lib/constructs/sandbox-payment-gateway';
+import { SANDBOX_PG_WARNING_ID, SandboxPaymentGateway } from '../../lib/constructs/sandbox-payment-gateway';
 import { newTestStack, resourcesOfType, synthStack } from '../support/cdk-stack';
 
 /** Every table of the stack, by pinned logical id. */
@@ -260,11 +261,12 @@ describe('payment tables', () => {
   });
 
   it('passes the default retention of 30 days to every API function as OUTBOX_RETENTION_DAYS', () => {
-    const apiEntries = PAYMENT_API_ROUTES.map((route) => route.entry);
+    const routes = paymentApiRoutes('sandbox');
+    const apiEntries = routes.map((route) => route.entry);
     const apiFunctions = Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).filter((fn) =>
       apiEntries.includes(fn.Metadata?.['payment-outbox:entry']),
     );
-    expect(apiFunctions).toHaveLength(PAYMENT_API_ROUTES.length);
+    expect(apiFunctions).toHaveLength(routes.length);
     for (const fn of apiFunctions) {
       expect(fn.Properties?.Environment.Variables.OUTBOX_RETENTION_DAYS).toBe('30');
     }
@@ -315,8 +317,8 @@ describe('payment tables with stack props', () => {
     // THEN
     expect(stack.paymentGateway).toBe('sandbox');
     expect(stack.sandboxPaymentGateway?.ledger).toBeDefined();
-    expect(() => synthStack({ paymentGateway: 'toss' as PaymentGatewayKind })).toThrow(
-      'paymentGateway: toss is not a payment gateway of this stack (known: sandbox)',
+    expect(() => synthStack({ paymentGateway: 'paypal' as PaymentGatewayKind })).toThrow(
+      'paymentGateway: paypal is not a payment gateway of this stack (known: sandbox, toss)',
     );
   });
 

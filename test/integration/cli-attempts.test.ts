@@ -141,6 +141,8 @@ describe('npm run outbox -- attempts (local stack)', () => {
     // --dry-run: the PG's answer and what would be committed; nothing changes.
     const dry = await outbox('attempts', 'reconcile', paymentId, '--dry-run');
     expect(dry.code, dry.out.text).toBe(0);
+    const file = endpointsFilePath(stack.stateDir);
+    expect(dry.out.lines).toContain(`  PG      sandbox, over its ledger table ${stack.tableName('SandboxPgLedger')}; chosen by ${file}`);
     expect(dry.out.text).toMatch(/PG answer {2}approved \(pgTransactionId sandbox_/);
     expect(dry.out.text).toMatch(/would commit READY -> APPROVED \(version 1 -> 2\) with event payment\.approved \(sequence 2\), closing the attempt \(approved\)/);
     expect(dry.out.text).toContain('nothing was written');

@@ -65,6 +65,7 @@ beforeAll(async () => {
     queues: {},
     tables: {},
     outboxTable: OUTBOX_TABLE,
+    paymentGateway: { kind: 'sandbox', from: '(test)' },
   };
   clients = createClients(target);
   const deadline = Date.now() + 30_000;

@@ -5,7 +5,7 @@ import { PgUnavailableError } from '../../lambdas/domain/errors';
 import type { VirtualAccount } from '../../lambdas/domain/payment';
 import type { PgAnswer, PgOperation } from '../../lambdas/domain/pg-attempt';
 import type { Clock } from '../../lambdas/ports/clock';
-import type { PaymentGateway } from '../../lambdas/ports/payment-gateway';
+import type { IssuedVirtualAccount, PaymentGateway } from '../../lambdas/ports/payment-gateway';
 
 const DECLINE_PREFIX = 'tok_decline';
 const DEPOSIT_WINDOW_MS = 3 * 24 * 60 * 60 * 1000;
@@ -53,6 +53,7 @@ export interface HeldCall {
  * `latencyMs` makes authorize/refund take time, so concurrent requests really interleave.
  */
 export class InMemoryPaymentGateway implements PaymentGateway {
+  readonly name: string = 'in-memory';
   /** Every call received, in order, including failed ones. */
   readonly calls: GatewayCall[] = [];
   private readonly answers = new Map<string, StoredAnswer>();
@@ -96,7 +97,7 @@ export class InMemoryPaymentGateway implements PaymentGateway {
     this.receive('authorize', request.paymentId, request.idempotencyKey);
     await this.waitIfHeld();
     const answer = this.once(request.idempotencyKey, () => {
-      if (request.cardToken.startsWith(DECLINE_PREFIX)) return { outcome: 'declined', reason: 'CARD_DECLINED' } as const;
+      if ((request.cardToken ?? request.paymentKey ?? '').startsWith(DECLINE_PREFIX)) return { outcome: 'declined', reason: 'CARD_DECLINED' } as const;
       const pgTransactionId = `pg_tx_${++this.transactions}`;
       const money = this.entry(request.paymentId);
       money.chargeCount++;
@@ -123,7 +124,7 @@ export class InMemoryPaymentGateway implements PaymentGateway {
     return answer as Awaited<ReturnType<PaymentGateway['refund']>>;
   }
 
-  async issueVirtualAccount(request: Parameters<PaymentGateway['issueVirtualAccount']>[0]): Promise<VirtualAccount> {
+  async issueVirtualAccount(request: Parameters<PaymentGateway['issueVirtualAccount']>[0]): Promise<IssuedVirtualAccount> {
     this.receive('issue-account', request.paymentId, request.idempotencyKey);
     const account = this.once(request.idempotencyKey, () => {
       const digits = BigInt(`0x${createHash('sha256').update(request.paymentId).digest('hex').slice(0, 15)}`)
@@ -137,7 +138,7 @@ export class InMemoryPaymentGateway implements PaymentGateway {
       };
     }, { operation: 'issue-account', paymentId: request.paymentId });
     this.maybeLoseAnswer();
-    return account as VirtualAccount;
+    return { account: account as VirtualAccount };
   }
 
   /** Accounts closed (payment ids), in order. */

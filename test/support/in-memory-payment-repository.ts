@@ -60,6 +60,14 @@ export class InMemoryPaymentRepository implements PaymentRepository, PgAttemptSt
     this.events.set(payment.paymentId, [...events, event]);
     if (record) this.idempotency.set(record.key, record);
     if (guard?.close) this.storeAttempt(guard.close);
+    if (guard?.callbackSecret !== undefined) this.callbackSecrets.set(payment.paymentId, guard.callbackSecret);
+  }
+
+  /** Deposit-callback secrets by payment id (AttemptGuard.callbackSecret). */
+  readonly callbackSecrets = new Map<string, string>();
+
+  async getCallbackSecret(paymentId: string): Promise<string | undefined> {
+    return this.callbackSecrets.get(paymentId);
   }
 
   allEvents(): EventEnvelope[] {

@@ -17,6 +17,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The synthesized PaymentOutboxStack template. */
     localTemplate: CfnTemplate;
+    /** The same app on Toss Payments (`paymentGateway: 'toss'`). */
+    localTossTemplate: CfnTemplate;
   }
 }
 
@@ -25,7 +27,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   assertJava();
   await stopTestLeftovers(log);
   const { template } = await loadTemplate(DEFAULT_STATE_DIR);
+  const { template: tossTemplate } = await loadTemplate(DEFAULT_STATE_DIR, { appStackPropsOverrides: { paymentGateway: 'toss' } });
   project.provide('localTemplate', template);
+  project.provide('localTossTemplate', tossTemplate);
   return async () => {
     const leftovers = await stopTestLeftovers(log);
     if (leftovers.length > 0) log.warn(`stopped ${leftovers.length} process(es) a test worker left running`);

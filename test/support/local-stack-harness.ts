@@ -72,7 +72,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Lo
     // The runner's webhook receiver (for the template's local webhook subscriber) on a free port.
     webhookReceiver: { port: 0 },
     ...options,
-    template: options.template ?? inject('localTemplate'),
+    template: options.template ?? inject(options.paymentGateway && options.paymentGateway.kind !== 'sandbox' ? 'localTossTemplate' : 'localTemplate'),
     stateDir: join(TEST_STATE_ROOT, `${process.pid}-${started}`),
   });
 }

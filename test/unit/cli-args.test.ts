@@ -139,13 +139,37 @@ describe('parseCommandLine', () => {
     expect(usageError(['attempts', 'reconcile', 'pay_1', '--pg-ledger-table', ''])).toBe('--pg-ledger-table needs a value');
   });
 
+  it('parses --pg sandbox|toss for attempts reconcile only', () => {
+    expect(parseCommandLine(['attempts', 'reconcile', 'pay_1', '--pg', 'toss', '--aws'])).toEqual({
+      name: 'attempts-reconcile',
+      target: { mode: 'aws', paymentGateway: 'toss' },
+      paymentId: 'pay_1',
+      dryRun: false,
+    });
+    expect(parseCommandLine(['attempts', 'reconcile', 'pay_1', '--pg=sandbox'])).toMatchObject({ target: { paymentGateway: 'sandbox' } });
+    expect(usageError(['attempts', 'reconcile', 'pay_1', '--pg', 'paypal'])).toBe('--pg must be one of sandbox, toss (got "paypal")');
+    expect(usageError(['attempts', 'reconcile', 'pay_1', '--pg', 'toss-local'])).toBe(
+      '--pg must be one of sandbox, toss (got "toss-local"); toss-local is npm start\'s: the CLI asks it as toss, from endpoints.json',
+    );
+    expect(usageError(['attempts', 'list', '--pg', 'toss'])).toBe('attempts list does not take --pg');
+    expect(usageError(['replay', '--payment', 'p', '--pg', 'toss'])).toBe('replay does not take --pg');
+  });
+
   it('keeps the store table flags to the attempts commands', () => {
     expect(usageError(['replay', '--payment', 'p', '--payments-table', 'P'])).toBe('replay does not take --payments-table');
     expect(usageError(['dlq', 'list', '--pg-attempts-table', 'A'])).toBe('dlq list does not take --pg-attempts-table');
   });
 
   it('documents the attempts commands and their flags in the usage text', () => {
-    for (const text of ['attempts list [--older-than', 'attempts reconcile <paymentId> [--dry-run]', '--pg-attempts-table', 'SANDBOX_PG_LEDGER_TABLE_NAME']) {
+    for (const text of [
+      'attempts list [--older-than',
+      'attempts reconcile <paymentId> [--dry-run] [--pg sandbox|toss]',
+      '--pg-attempts-table',
+      'SANDBOX_PG_LEDGER_TABLE_NAME',
+      'PAYMENT_GATEWAY (default sandbox)',
+      'TOSS_SECRET_KEY or TOSS_SECRET_KEY_ARN',
+      'endpoints.json "paymentGateway"',
+    ]) {
       expect(USAGE).toContain(text);
     }
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../cli/errors';
+import { requireReconcileSetup } from '../../cli/pg-attempt-deps';
 import { parseEndpointsFile, pickOutboxTable, requireStoreTables, resolveTarget, type TargetContext } from '../../cli/target';
 
 const FILE = '/repo/.local/endpoints.json';
@@ -30,6 +31,7 @@ describe('resolveTarget', () => {
       sqsEndpoint: 'http://127.0.0.1:4566',
       queues: { 'payment-events.fifo': 'http://sqs.us-east-1.localhost:4566/000000000000/payment-events.fifo' },
       tables: {},
+      paymentGateway: { kind: 'sandbox', from: `${FILE} (no "paymentGateway")` },
     });
   });
 
@@ -46,7 +48,14 @@ describe('resolveTarget', () => {
   it('uses AWS when there is no endpoints.json, naming table and queue from the handlers\' variables', () => {
     const target = resolveTarget({}, context({}, { AWS_REGION: 'ap-northeast-2', OUTBOX_TABLE_NAME: 'Outbox-1', PAYMENT_EVENTS_QUEUE_URL: 'https://sqs/q.fifo' }));
 
-    expect(target).toEqual({ kind: 'aws', region: 'ap-northeast-2', outboxTable: 'Outbox-1', paymentEventsQueueUrl: 'https://sqs/q.fifo', queues: {} });
+    expect(target).toEqual({
+      kind: 'aws',
+      region: 'ap-northeast-2',
+      outboxTable: 'Outbox-1',
+      paymentEventsQueueUrl: 'https://sqs/q.fifo',
+      queues: {},
+      paymentGateway: { kind: 'sandbox', from: 'PAYMENT_GATEWAY unset (the default)' },
+    });
   });
 
   it('lets --aws win over an existing endpoints.json and flags win over variables', () => {
@@ -59,7 +68,7 @@ describe('resolveTarget', () => {
   });
 
   it('leaves the AWS region to the SDK chain when none is given', () => {
-    expect(resolveTarget({ mode: 'aws' }, context({}))).toEqual({ kind: 'aws', queues: {} });
+    expect(resolveTarget({ mode: 'aws' }, context({}))).toEqual({ kind: 'aws', queues: {}, paymentGateway: { kind: 'sandbox', from: 'PAYMENT_GATEWAY unset (the default)' } });
   });
 
   it('reads --endpoints and LOCAL_STATE_DIR instead of the default file', () => {
@@ -98,7 +107,7 @@ describe('pickOutboxTable', () => {
   });
 });
 
-describe('requireStoreTables', () => {
+describe('requireStoreTables and requireReconcileSetup', () => {
   const localTables = {
     PaymentsTable: 'L-Payments',
     OutboxTable: 'L-Outbox',
@@ -123,7 +132,10 @@ describe('requireStoreTables', () => {
       outbox: 'L-Outbox',
       idempotency: 'L-Idempotency',
       pgAttempts: 'L-Attempts',
-      pgLedger: 'L-Ledger',
+    });
+    expect(requireReconcileSetup(resolveTarget({}, context(files)))).toEqual({
+      tables: { payments: 'L-Payments', outbox: 'L-Outbox', idempotency: 'L-Idempotency', pgAttempts: 'L-Attempts' },
+      pg: { kind: 'sandbox', from: `${FILE} (no "paymentGateway")`, ledgerTable: 'L-Ledger' },
     });
     expect(requireStoreTables(resolveTarget({ pgAttemptsTable: 'mine', outboxTable: 'O' }, context(files, awsEnv)))).toMatchObject({ pgAttempts: 'mine', outbox: 'O', payments: 'L-Payments' });
   });
@@ -134,10 +146,33 @@ describe('requireStoreTables', () => {
       outbox: 'E-Outbox',
       idempotency: 'E-Idempotency',
       pgAttempts: 'E-Attempts',
-      pgLedger: 'E-Ledger',
     });
     const flagged = resolveTarget({ mode: 'aws', paymentsTable: 'F-P', idempotencyTable: 'F-I', pgAttemptsTable: 'F-A', pgLedgerTable: 'F-L', outboxTable: 'F-O' }, context({}, awsEnv));
-    expect(requireStoreTables(flagged)).toEqual({ payments: 'F-P', outbox: 'F-O', idempotency: 'F-I', pgAttempts: 'F-A', pgLedger: 'F-L' });
+    expect(requireReconcileSetup(flagged)).toEqual({
+      tables: { payments: 'F-P', outbox: 'F-O', idempotency: 'F-I', pgAttempts: 'F-A' },
+      pg: { kind: 'sandbox', from: 'PAYMENT_GATEWAY unset (the default)', ledgerTable: 'F-L' },
+    });
+  });
+
+  it('needs no ledger table to list attempts, nor to reconcile on Toss', () => {
+    const { SANDBOX_PG_LEDGER_TABLE_NAME: _ledger, ...withoutLedger } = awsEnv;
+    const aws = resolveTarget({ mode: 'aws' }, context({}, { ...withoutLedger, PAYMENT_GATEWAY: 'toss', TOSS_SECRET_KEY: 'test_sk_x' }));
+
+    expect(requireStoreTables(aws)).toEqual({ payments: 'E-Payments', outbox: 'E-Outbox', idempotency: 'E-Idempotency', pgAttempts: 'E-Attempts' });
+    expect(requireReconcileSetup(aws)).toMatchObject({ tables: { pgAttempts: 'E-Attempts' }, pg: { kind: 'toss', baseUrl: 'https://api.tosspayments.com' } });
+    const local = resolveTarget(
+      {},
+      context({ [FILE]: endpoints({ tables: { ...localTables, SandboxPgLedgerTable: undefined }, paymentGateway: { kind: 'toss', baseUrl: 'http://127.0.0.1:4010', depositCallbackUrl: 'http://cb', local: { secretKey: 'test_sk_local_1', controlUrl: 'http://127.0.0.1:4010/_local' } } }) }),
+    );
+    expect(requireReconcileSetup(local)).toMatchObject({ tables: { payments: 'L-Payments' }, pg: { kind: 'toss', baseUrl: 'http://127.0.0.1:4010' } });
+  });
+
+  it('reports the PG\'s problem as a usage error when reconciling, and lets attempts list run without a PG', () => {
+    const aws = resolveTarget({ mode: 'aws' }, context({}, { ...awsEnv, PAYMENT_GATEWAY: 'toss' }));
+
+    expect(requireStoreTables(aws)).toMatchObject({ pgAttempts: 'E-Attempts' });
+    expect(() => requireReconcileSetup(aws)).toThrow(UsageError);
+    expect(() => requireReconcileSetup(aws)).toThrow(/^AWS mode on Toss \(PAYMENT_GATEWAY=toss\): the Toss secret key is missing: set TOSS_SECRET_KEY_ARN/);
   });
 
   it('names every missing table with its flag (and, on AWS, its variable) in a usage error', () => {
@@ -146,11 +181,17 @@ describe('requireStoreTables', () => {
     expect(() => requireStoreTables(aws)).toThrow(
       'AWS mode: table name(s) missing:\n' +
         '  IdempotencyTable: --idempotency-table <name> or IDEMPOTENCY_TABLE_NAME\n' +
+        '  PgAttemptsTable: --pg-attempts-table <name> or PG_ATTEMPTS_TABLE_NAME',
+    );
+    expect(() => requireReconcileSetup(aws)).toThrow(
+      'AWS mode: table name(s) missing:\n' +
+        '  IdempotencyTable: --idempotency-table <name> or IDEMPOTENCY_TABLE_NAME\n' +
         '  PgAttemptsTable: --pg-attempts-table <name> or PG_ATTEMPTS_TABLE_NAME\n' +
-        '  SandboxPgLedgerTable: --pg-ledger-table <name> or SANDBOX_PG_LEDGER_TABLE_NAME',
+        "  SandboxPgLedgerTable: --pg-ledger-table <name> or SANDBOX_PG_LEDGER_TABLE_NAME (the sandbox PG's; on a Toss stack set PAYMENT_GATEWAY=toss or pass --pg toss)",
     );
     const local = resolveTarget({}, context({ [FILE]: endpoints({ tables: { ...localTables, SandboxPgLedgerTable: undefined } }) }));
-    expect(() => requireStoreTables(local)).toThrow(`local mode: table name(s) missing from the "tables" of ${FILE}:\n  SandboxPgLedgerTable: --pg-ledger-table <name>`);
+    expect(requireStoreTables(local)).toMatchObject({ payments: 'L-Payments' });
+    expect(() => requireReconcileSetup(local)).toThrow(`local mode: table name(s) missing from the "tables" of ${FILE}:\n  SandboxPgLedgerTable: --pg-ledger-table <name>`);
   });
 
   it('rejects an OUTBOX_RETENTION_DAYS that is not a number of days', () => {

@@ -7,10 +7,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import { PgMisconfiguredError } from '../../domain/errors';
 import { ENV } from '../../platform/env-names';
 import { defineFunction, type Environment, type FunctionRuntime } from '../../platform/function-runtime';
 import { OUTBOX_METRICS } from '../../platform/metric-names';
-import { MetricUnit } from '../../platform/observability';
+import { MetricUnit, PG_MISCONFIGURED_LOG_MESSAGE } from '../../platform/observability';
 import { positiveIntEnv, requiredEnv } from '../../platform/required-env';
 import { reconcileAttempts } from '../../use-cases/reconcile-attempts';
 import { createPaymentService, paymentApiConfigFromEnv, type PaymentApiConfig } from '../shared/payment-api';
@@ -26,9 +27,11 @@ export interface PgReconcilerConfig extends PaymentApiConfig {
 
 export function pgReconcilerConfigFromEnv(env: Environment): PgReconcilerConfig {
   requiredEnv(ENV.pgAttemptsTable, env);
-  requiredEnv(ENV.sandboxPgLedgerTable, env);
+  const config = paymentApiConfigFromEnv(env);
+  // The sandbox answers lookups from its ledger; Toss from its API.
+  if (config.paymentGateway.kind === 'sandbox') requiredEnv(ENV.sandboxPgLedgerTable, env);
   return {
-    ...paymentApiConfigFromEnv(env),
+    ...config,
     graceSeconds: positiveIntEnv(ENV.reconcilerGraceSeconds, DEFAULT_RECONCILER_GRACE_SECONDS, env),
     limit: positiveIntEnv(ENV.reconcilerMaxAttempts, DEFAULT_RECONCILER_MAX_ATTEMPTS, env),
   };
@@ -53,7 +56,8 @@ export function createPgReconcilerHandler(config: PgReconcilerConfig, runtime: F
       const keys = { paymentId: result.attempt.paymentId, operation: result.attempt.operation, pgIdempotencyKey: result.attempt.pgIdempotencyKey };
       if ('failed' in result) {
         failed += 1;
-        logger.warn('PG attempt not reconciled; the next run tries again', { ...keys, reason: result.failed, ...(result.error instanceof Error && { error: result.error }) });
+        if (result.error instanceof PgMisconfiguredError) logger.error(PG_MISCONFIGURED_LOG_MESSAGE, { ...keys, pgMisconfigured: true, detail: result.error.detail });
+        else logger.warn('PG attempt not reconciled; the next run tries again', { ...keys, reason: result.failed, ...(result.error instanceof Error && { error: result.error }) });
       } else {
         reconciled += 1;
         logger.info('PG attempt reconciled', { ...keys, outcome: result.outcome, committed: result.committed });

@@ -1,0 +1,4 @@
+import { lambdaHandler } from '../../platform/lambda-entry';
+import { tossDepositCallback } from './toss-deposit-callback';
+
+export const handler = lambdaHandler(tossDepositCallback);
