@@ -98,6 +98,9 @@ describe('webhook receiver started by the runner', () => {
     expect(requests[1]?.line).toMatch(/attempt=2 accepted/);
     expect((requests[1]?.at ?? 0) - (requests[0]?.at ?? 0)).toBeGreaterThanOrEqual(RETRY_AFTER_SECONDS * 1000 - 250);
 
+    // The poller logs an invocation's report after the invocation returns, so after the record was written.
+    const delivered = new RegExp(`payment\\.created ${paymentId} seq=1 delivered`);
+    await eventually(async () => lines.filter((line) => line.includes(`webhook ${NOTIFICATIONS_SUBSCRIBER}`)), (found) => found.some((line) => delivered.test(line)), 'the delivered line');
     const dispatcherLines = lines.filter((line) => line.includes(`webhook ${NOTIFICATIONS_SUBSCRIBER}`));
     expect(dispatcherLines.join('\n')).toMatch(/batch of 1: 1 retrying \(\d+ ms\)/);
     expect(dispatcherLines.join('\n')).toMatch(new RegExp(`payment\\.created ${paymentId} seq=1 retrying \\(attempt 1: HTTP 503, next in \\d s\\)`));
