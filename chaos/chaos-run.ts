@@ -1,8 +1,10 @@
 /**
  * One chaos run: start the local stack in this process, drive payments through the HTTP API while
  * every fault kind is injected from one seed, stop injecting, recover (PG reconciler until no
- * attempt is open, final sweep, DLQ redrive with the outbox CLI), and check the tables (the
- * sandbox PG's ledger included) and what the webhook subscriber's receiver got. `npm run chaos`
+ * attempt is open, final sweep, DLQ redrive with the outbox CLI), and check the tables (the PG's
+ * ledger included: the sandbox's table, or toss-local's) and what the webhook subscriber's
+ * receiver got. The PG is the sandbox, or toss-local (`pg: 'toss-local'`: the stack is the app
+ * synthesized for Toss, and tools/toss-local runs in this process). `npm run chaos`
  * (chaos/run.ts) and the smaller run in `npm test` (test/integration/chaos.test.ts) both call
  * `runChaos`.
  */
@@ -11,14 +13,16 @@ import { join } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { destroyAwsClients } from '../lambdas/platform/aws-clients';
 import { createFunctionClients, LOCAL_CREDENTIALS } from '../local/clients';
+import { createLogger } from '../local/log';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../local/stack';
 import { loadTemplate } from '../local/template/template-cache';
 import { readTemplate, webhookSubscriberOf } from '../local/template/resolve';
 import type { CfnTemplate } from '../local/template/types';
+import type { TossLocalServer } from '../tools/toss-local/server';
 import { startWebhookReceiver, type WebhookReceiver } from '../tools/webhook-receiver/receiver';
 import { settledVersions, snapshotTables, verify, type Verification, type WebhookObservation } from './checks';
-import { drivePayments, planPayments, type DriveResult } from './driver';
+import { drivePayments, planPayments, sandboxGatewayDriver, tossLocalGatewayDriver, type DriveResult, type PaymentPlan, type PgKind } from './driver';
 import {
   ChaosFaults,
   chaosFunctionClients,
@@ -29,6 +33,7 @@ import {
   type InjectedPgFailure,
   type InjectedTransactionFailure,
 } from './faults/chaos-faults';
+import { attributeTossFaults, totalOf, TossRequestLog, withTossRequestLog, type TossFaultContext, type TossFaultTally } from './faults/toss-pg-faults';
 import { SeededRandom } from './random';
 import { PG_RECONCILER, queueDepth, settle, tallyReconcilerRuns, type SettleReport } from './recovery';
 import { CONSUMER_POLLER, PAYMENT_EVENTS_QUEUE, RELAY_POLLER, SweeperRace, sweeperDependencies, type SweeperRaceStats } from './sweeper';
@@ -54,9 +59,20 @@ async function receivedAtLeast(receiver: WebhookReceiver, count: number, timeout
   while (receiver.received.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
 }
 
+/**
+ * toss-local's DEPOSIT_CALLBACK resend schedule in a chaos run (ms before each resend): shorter
+ * than its default, so a callback answered 503 (an injected fault) is delivered within the drive.
+ */
+export const CHAOS_TOSS_CALLBACK_RETRY_DELAYS_MS: readonly number[] = [100, 200, 500, 1_000, 2_000, 5_000, 10_000];
+
 export interface ChaosOptions {
   readonly seed: number;
   readonly payments: number;
+  /**
+   * The PG: the sandbox (its ledger a table of the stack), or tools/toss-local started by the
+   * stack (the app synthesized with `paymentGateway: 'toss'`). @default 'sandbox'
+   */
+  readonly pg?: PgKind;
   /** Concurrent API callers (one payment's script at a time each). */
   readonly concurrency: number;
   /** Fault probabilities; missing ones take DEFAULT_RATES. */
@@ -124,6 +140,8 @@ export interface PipelineStats {
 
 export interface ChaosReport {
   readonly seed: number;
+  /** The PG the run drove. */
+  readonly pg: PgKind;
   readonly payments: number;
   readonly concurrency: number;
   readonly consumerConcurrency: number;
@@ -133,6 +151,8 @@ export interface ChaosReport {
   readonly faults: FaultCounts;
   readonly transactionFailures: readonly InjectedTransactionFailure[];
   readonly pgFailures: readonly InjectedPgFailure[];
+  /** toss-local's injected faults, counted from its request log (toss-local runs only). */
+  readonly tossFaults?: TossFaultTally;
   readonly race: SweeperRaceStats;
   readonly settle: SettleReport;
   readonly verification: Verification;
@@ -154,6 +174,25 @@ async function drainUnderFaults(stack: LocalStack, maxMs: number): Promise<void>
   }
 }
 
+/** What attributeTossFaults needs to know of the run: its payments, and when their deposit callbacks went out. */
+function tossFaultContext(server: TossLocalServer, plans: readonly PaymentPlan[], drive: DriveResult, rates: FaultRates): TossFaultContext {
+  const planByOrder = new Map(plans.map((plan) => [plan.orderId, plan]));
+  return {
+    payment: (paymentId) => {
+      const plan = planByOrder.get(drive.payments.get(paymentId)?.orderId ?? '');
+      return plan && { orderId: plan.orderId, method: plan.method, declines: plan.steps.includes('decline') };
+    },
+    depositCallbacks: (paymentId) => {
+      const sent = server.callbacks(paymentId).filter((c) => c.trigger === 'scheduled');
+      const firstAt = sent[0] && Date.parse(sent[0].at);
+      const delivered = sent.find((c) => c.status === 200);
+      return { ...(firstAt !== undefined && { firstAt }), ...(delivered && { deliveredAt: Date.parse(delivered.at) }) };
+    },
+    answerLostRate: rates.pgAnswerLost,
+    downRate: rates.pgDown,
+  };
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => {});
   const rates: FaultRates = { ...DEFAULT_RATES, ...options.rates };
@@ -162,9 +201,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const plans = planPayments(new SeededRandom(options.seed), options.payments, { raceRate: rates.confirmCancelRace });
   const reconcilerGraceSeconds = options.reconcilerGraceSeconds ?? CHAOS_RECONCILER_GRACE_SECONDS;
   const stateDir = options.stack?.stateDir ?? join(DEFAULT_STATE_DIR, 'chaos');
+  const pg: PgKind = options.pg ?? 'sandbox';
 
-  // The template cache `npm start` and the tests share (re-synthesized only when lib/ changed).
-  const template = options.stack?.template ?? (await loadTemplate(DEFAULT_STATE_DIR)).template;
+  // The template cache `npm start` and the tests share (re-synthesized only when lib/ changed), one file per PG.
+  const template =
+    options.stack?.template ?? (await loadTemplate(DEFAULT_STATE_DIR, pg === 'sandbox' ? {} : { appStackPropsOverrides: { paymentGateway: 'toss' } })).template;
+  // toss-local's faults are its own; they are counted from its request log (see toss-pg-faults.ts).
+  const tossRequests = pg === 'toss-local' ? new TossRequestLog() : undefined;
   // The webhook subscriber's receiver runs in this process, so the checks can read what it took in.
   const webhookSecret = randomBytes(32).toString('hex');
   const receiver = hasWebhookDispatcher(template, CHAOS_WEBHOOK_SUBSCRIBER)
@@ -195,6 +238,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       },
     }),
     ...options.stack,
+    ...(tossRequests && {
+      paymentGateway: { kind: 'toss-local', port: 0, webhookRetryDelaysMs: CHAOS_TOSS_CALLBACK_RETRY_DELAYS_MS },
+      logger: withTossRequestLog(options.stack?.logger ?? createLogger('local', { level: options.stack?.logLevel ?? 'error' }), tossRequests),
+    }),
     template,
     stateDir,
     functionEnvironment: {
@@ -205,9 +252,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     functionClients: (fn, clients) => chaosFunctionClients(fn, options.stack?.functionClients?.(fn, clients) ?? clients),
   });
   timings.stackStartMs = Date.now() - started;
+  const tossLocal = stack.tossLocal;
+  if (pg === 'toss-local' && !tossLocal) {
+    await stack.stop();
+    await receiver?.close();
+    throw new Error('the stack was started without toss-local');
+  }
   // Its scheduled runs during the drive close what callers gave up on; the report counts them.
   const reconcilerTally = tallyReconcilerRuns(stack);
-  log(`stack up in ${timings.stackStartMs} ms (API ${stack.apiUrl}); state in ${stateDir}`);
+  log(`stack up in ${timings.stackStartMs} ms (API ${stack.apiUrl}${tossLocal ? `, toss-local ${tossLocal.url}` : ''}); state in ${stateDir}`);
 
   // fauxqs serves SNS on the SQS port.
   const rawSns = new SNSClient({ region: stack.endpoints.region, endpoint: stack.endpoints.sqsEndpoint, credentials: LOCAL_CREDENTIALS });
@@ -230,7 +283,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let lastLog = Date.now();
     const drive = await drivePayments(plans, {
       apiUrl: stack.apiUrl,
-      pgCallbackSecret: stack.endpoints.pgCallbackSecret,
+      pg: tossLocal ? tossLocalGatewayDriver(stack.apiUrl, tossLocal) : sandboxGatewayDriver(stack.apiUrl, stack.endpoints.pgCallbackSecret),
       concurrency: options.concurrency,
       ...(options.retryAfterScale !== undefined && { retryAfterScale: options.retryAfterScale }),
       seed: options.seed,
@@ -290,11 +343,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const verifyStarted = Date.now();
     const tables = await snapshotTables(stack);
+    const toss = tossLocal && tossRequests ? attributeTossFaults(tossRequests, tossFaultContext(tossLocal, plans, drive, rates)) : undefined;
+    if (toss) {
+      faults.counts.pgAnswersLost = totalOf(toss.tally.answersLost);
+      faults.counts.pgDownCalls = totalOf(toss.tally.outages);
+    }
+    const pgFailures = [...faults.pgFailures, ...(toss?.pgFailures ?? [])];
     const verification = verify(tables, {
       drive,
       faultCounts: faults.counts,
       transactionFailures: faults.transactionFailures,
-      pgFailures: faults.pgFailures,
+      pgFailures,
+      ...(toss && { tossFaults: toss.tally }),
       race: race.stats,
       settle: settleReport,
       minEvents: options.minEvents ?? 0,
@@ -314,6 +374,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const { payments, ...driveSummary } = drive;
     return {
       seed: options.seed,
+      pg,
       payments: options.payments,
       concurrency: options.concurrency,
       consumerConcurrency: options.consumerConcurrency ?? 4,
@@ -322,7 +383,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       drive: { ...driveSummary, created: payments.size },
       faults: { ...faults.counts },
       transactionFailures: faults.transactionFailures,
-      pgFailures: faults.pgFailures,
+      pgFailures,
+      ...(toss && { tossFaults: toss.tally }),
       race: { ...race.stats },
       settle: settleReport,
       verification,

@@ -1,14 +1,17 @@
 /**
  * What a chaos run must prove, read from the tables after the pipeline settled: every committed
  * event applied exactly once, in order, per payment; nothing from a failed transaction; nothing
- * left pending or in the DLQ; money at the (sandbox) PG agreeing with the payments (its ledger:
- * every charge approved or refunded, none twice, no approved payment cancelled without its
- * refund, no PG attempt left open); and every fault kind actually injected.
+ * left pending or in the DLQ; money at the PG agreeing with the payments (the sandbox's ledger
+ * table, or toss-local's ledger of the money it moved: every charge approved or refunded, none
+ * twice, no approved payment cancelled without its refund, no PG attempt left open); and every
+ * fault kind actually injected.
  */
 import { PENDING_SHARD_ATTRIBUTE } from '../lambdas/domain/pending-shards';
 import type { LocalStack } from '../local/stack';
-import { EVENT_OF_STEP, STATUS_OF_STEP, type DrivenPayment, type DriveResult, type RaceStats } from './driver';
+import type { TossLedgerEntry } from '../tools/toss-local/server';
+import { EVENT_OF_STEP, STATUS_OF_STEP, type DrivenPayment, type DriveResult, type FailedWrite, type RaceStats } from './driver';
 import type { FaultCounts, InjectedPgFailure, InjectedTransactionFailure } from './faults/chaos-faults';
+import { totalOf, VIRTUAL_ACCOUNT_ISSUE, type TossFaultTally } from './faults/toss-pg-faults';
 import type { SettleReport } from './recovery';
 import type { SweeperRaceStats } from './sweeper';
 
@@ -32,6 +35,14 @@ export interface TableSnapshot {
   readonly attempts: Item[];
   /** The sandbox PG's ledger (`payment#<id>` money items, `key#<key>` answers); undefined without a sandbox PG. */
   readonly ledger?: Item[];
+  /** toss-local's ledger, one entry per order it knows (our payment ids); undefined without toss-local. */
+  readonly tossLedger?: TossLedgerItem[];
+}
+
+/** toss-local's ledger entry of an order, with the transaction keys of its payment's cancels. */
+export interface TossLedgerItem extends TossLedgerEntry {
+  /** Transaction keys of the payment's cancels (a refund, or the closing of a virtual account before its deposit). */
+  readonly cancelKeys: readonly string[];
 }
 
 /** Every item of the table, or undefined when the stack has no such table. */
@@ -50,6 +61,8 @@ export async function snapshotTables(stack: LocalStack): Promise<TableSnapshot> 
     scanIfPresent(stack, 'PgAttempts'),
     scanIfPresent(stack, 'SandboxPgLedger'),
   ]);
+  const toss = stack.tossLocal;
+  const tossLedger = toss?.ledgers().map((entry) => ({ ...entry, cancelKeys: (toss.payment(entry.orderId)?.cancels ?? []).map((c) => c.transactionKey) }));
   return {
     payments: payments as Item[],
     outbox: outbox as Item[],
@@ -57,6 +70,7 @@ export async function snapshotTables(stack: LocalStack): Promise<TableSnapshot> 
     idempotency: idempotency as Item[],
     attempts: attempts ?? [],
     ...(ledger && { ledger }),
+    ...(tossLedger && { tossLedger }),
   };
 }
 
@@ -105,15 +119,41 @@ export interface FaultKindRow {
   readonly note: string;
 }
 
-/** The PG boundary's fault kinds (each must be > 0): numbered after the webhook's. */
-export function pgFaultRows(counts: FaultCounts, races: RaceStats): FaultKindRow[] {
+/** `3 confirm, 1 cancel` for the callers a fault hit. */
+function byCaller(row: TossFaultTally['outages']): string {
+  return Object.entries(row)
+    .filter(([, n]) => n > 0)
+    .map(([caller, n]) => `${n} ${caller}`)
+    .join(', ');
+}
+
+/**
+ * The PG boundary's fault kinds (each must be > 0): numbered after the webhook's. With `toss` (a
+ * toss-local run), the lost answers and the outages are the server's, counted from its request log.
+ */
+export function pgFaultRows(counts: FaultCounts, races: RaceStats, toss?: TossFaultTally): FaultKindRow[] {
   const outcomes = Object.entries(races.outcomes)
     .filter(([, n]) => n > 0)
     .map(([outcome, n]) => `${n} ${outcome}`)
     .join(', ');
+  const [lost, down] = toss
+    ? [
+        {
+          injected: totalOf(toss.answersLost),
+          note: `toss-local executed the /v1 POST, then dropped the connection (503 PG_UNAVAILABLE, attempt left open; rate ${toss.answerLostRate} per POST): ${byCaller(toss.answersLost) || 'none'}`,
+        },
+        {
+          injected: totalOf(toss.outages),
+          note: `toss-local answered 500 without executing (503 PG_UNAVAILABLE; rate ${toss.downRate} per /v1 request, ${toss.requests} requests): ${byCaller(toss.outages) || 'none'}`,
+        },
+      ]
+    : [
+        { injected: counts.pgAnswersLost, note: 'ledger transaction committed, then TimeoutError (503 PG_UNAVAILABLE, attempt left open)' },
+        { injected: counts.pgDownCalls, note: 'ledger call failed before anything was written (503 PG_UNAVAILABLE)' },
+      ];
   return [
-    { fault: '10 PG answer lost after charging', injected: counts.pgAnswersLost, note: 'ledger transaction committed, then TimeoutError (503 PG_UNAVAILABLE, attempt left open)' },
-    { fault: '11 PG down', injected: counts.pgDownCalls, note: 'ledger call failed before anything was written (503 PG_UNAVAILABLE)' },
+    { fault: '10 PG answer lost after charging', ...lost },
+    { fault: '11 PG down', ...down },
     { fault: '12 function killed between the PG answer and the commit', injected: counts.pgKilledCommits, note: 'commit closing the attempt thrown before DynamoDB (500)' },
     { fault: '13 confirm/cancel races', injected: races.total, note: `cancel sent with the confirm${outcomes ? `: ${outcomes}` : ''}` },
   ];
@@ -167,6 +207,8 @@ export interface VerifyInput {
   readonly explain?: (eventKey: string) => string | undefined;
   /** What the webhook subscriber's receiver took in, when the stack has one (see WebhookObservation). */
   readonly webhook?: WebhookObservation;
+  /** toss-local's injected faults, when the run's PG is toss-local (their failures are in `pgFailures`). */
+  readonly tossFaults?: TossFaultTally;
 }
 
 /** A webhook subscriber as its receiver saw the run: events taken in (deduplicated by event id) and injected failures. */
@@ -315,11 +357,15 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
     ...input.transactionFailures.map((f) => `${f.orderId}#${f.eventType}`),
     ...input.pgFailures.map((f) => `${f.orderId}#${f.eventType}`),
   ].sort();
-  const answered = drive.failedWrites.map((f) => `${f.orderId}#${EVENT_OF_STEP[f.step]}`).sort();
+  const answered = drive.failedWrites.map(failedWriteKey).sort();
   const mismatch = injected.length !== answered.length || injected.some((key, i) => key !== answered[i]);
   checks.push(
     check('API 5xx answers = injected failures (transactions, PG boundary)', injected.length, answered.length, !mismatch, mismatch ? diff(injected, answered) : []),
   );
+  if (input.tossFaults && input.tossFaults.unattributed.length > 0) {
+    const { unattributed } = input.tossFaults;
+    checks.push(check('toss-local faults on requests the run cannot name', 0, unattributed.length, false, unattributed));
+  }
   checks.push(
     check('other API answers (4xx, 409, network, 5xx after retries)', 0, drive.unexpected.length, drive.unexpected.length === 0, drive.unexpected.map((u) => `${u.orderId} ${u.step}: ${u.status} ${u.body}`)),
   );
@@ -331,7 +377,7 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
     check('pipeline settled (all applied, queues empty)', 'yes', settle.settled ? 'yes' : `no: ${settle.unapplied} payments short, ${settle.mainQueueDepth} queued`, settle.settled),
   );
 
-  checks.push(...pgLedgerChecks(tables));
+  checks.push(...(tables.tossLedger ? tossLedgerChecks(tables) : pgLedgerChecks(tables)));
 
   const faults = faultRows(input.faultCounts, input.race, drive.failedCreates.length, input.transactionFailures);
   if (input.webhook) {
@@ -343,6 +389,7 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
     });
   }
   if (tables.ledger) faults.push(...pgFaultRows(input.faultCounts, drive.races));
+  else if (tables.tossLedger) faults.push(...pgFaultRows(input.faultCounts, drive.races, input.tossFaults));
   const zero = faults.filter((row) => row.injected === 0).map((row) => row.fault);
   checks.push(check('fault kinds never injected', 0, zero.length, zero.length === 0, zero));
 
@@ -359,7 +406,7 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
   if (reconciler.available && closedByReconciler !== drive.unresolved.length) {
     notes.push(`the PG reconciler closed ${closedByReconciler} attempt(s) (${reconciler.scheduled.closed} in scheduled runs), and ${drive.unresolved.length} step(s) were left to it`);
   }
-  if (!tables.ledger) notes.push('the stack has no sandbox PG ledger: the PG ledger rows checked nothing, and no PG boundary fault was injected');
+  if (!tables.ledger && !tables.tossLedger) notes.push('the stack has no sandbox PG ledger: the PG ledger rows checked nothing, and no PG boundary fault was injected');
   for (const step of drive.unresolved) {
     const stored = paymentById.get(step.paymentId);
     const driven = drive.payments.get(step.paymentId);
@@ -369,6 +416,17 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
     );
   }
   return { checks, notes, faults, eventsCommitted: tables.outbox.length, eventsApplied: appliedCount, order };
+}
+
+/**
+ * A 5xx answer, named as its injected failure is: by order and the event the write would have
+ * committed. A create answered 503 PG_UNAVAILABLE met the PG while a virtual account was issued
+ * (toss-local): its payment id was never answered, so it is named by VIRTUAL_ACCOUNT_ISSUE, as
+ * the faults of those issues are.
+ */
+function failedWriteKey(write: FailedWrite): string {
+  const orderId = write.step === 'create' && write.code === 'PG_UNAVAILABLE' ? VIRTUAL_ACCOUNT_ISSUE : write.orderId;
+  return `${orderId}#${EVENT_OF_STEP[write.step]}`;
 }
 
 function diff(expected: readonly string[], actual: readonly string[]): string[] {
@@ -476,5 +534,98 @@ export function pgLedgerChecks(tables: TableSnapshot): Check[] {
     count('PG ledger: payments refunded more than once', refundedTwice),
     count('PG ledger: refunds on payments not cancelled', refundsNotCancelled),
     count('PG ledger: approved card/easy-pay payments without their charge', withoutCharge),
+  ];
+}
+
+/**
+ * The money at toss-local (its ledger: charges, deposits and refunds per order, which is our
+ * payment id) against the payments and the PG attempts. The rows of `pgLedgerChecks`, with Toss's
+ * ids: a card/easy-pay payment's `pgTransactionId` is the Toss paymentKey its charge was made
+ * under, a cancellation's `refundId` the transaction key of the cancel that refunded it. Then the
+ * virtual accounts: no deposit on a payment that is not APPROVED (a deposit cannot be refunded
+ * here: Toss needs a refund account the API does not take), no approved virtual account without
+ * its deposit, no cancelled payment whose account still takes deposits; and every amount moved is
+ * the payment's.
+ */
+export function tossLedgerChecks(tables: TableSnapshot): Check[] {
+  const ledger = tables.tossLedger ?? [];
+  const paymentById = new Map(tables.payments.map((item) => [String(item.paymentId), item]));
+  const entryById = new Map(ledger.map((entry) => [entry.orderId, entry]));
+  /** Refunds are the cancels that moved money (the transaction keys of the ledger). */
+  const refundKeys = (entry: TossLedgerItem | undefined) => (entry ? entry.cancelKeys.filter((key) => entry.transactionKeys.includes(key)) : []);
+  const describe = (id: string) => {
+    const payment = paymentById.get(id);
+    const entry = entryById.get(id);
+    const at = entry ? `toss ${String(entry.status)}, charged ${entry.chargeCount}x, deposited ${entry.depositCount}x, refunded ${entry.refundCount}x` : 'unknown to toss-local';
+    return `${id}: ${payment ? `${String(payment.method)} ${String(payment.status)} v${String(payment.version)}` : 'no such payment'}, ${at}`;
+  };
+
+  const unsettledCharges: string[] = [];
+  const chargedTwice: string[] = [];
+  const refundedTwice: string[] = [];
+  const refundsNotCancelled: string[] = [];
+  const depositsNotApproved: string[] = [];
+  const otherAmounts: string[] = [];
+  for (const entry of ledger) {
+    const payment = paymentById.get(entry.orderId);
+    const status = payment?.status;
+    if (entry.chargeCount > 0 && status !== 'APPROVED' && entry.refundCount === 0) unsettledCharges.push(describe(entry.orderId));
+    if (entry.chargeCount > 1) chargedTwice.push(`${describe(entry.orderId)} (${entry.transactionKeys.join(', ')})`);
+    if (entry.refundCount > 1) refundedTwice.push(`${describe(entry.orderId)} (${refundKeys(entry).join(', ')})`);
+    if (entry.refundCount > 0 && status !== 'CANCELLED') refundsNotCancelled.push(describe(entry.orderId));
+    if (entry.depositCount > 0 && status !== 'APPROVED') depositsNotApproved.push(describe(entry.orderId));
+    const amount = Number(payment?.amount);
+    const moved = [
+      ['charged', entry.chargedAmount, entry.chargeCount],
+      ['deposited', entry.depositedAmount, entry.depositCount],
+      ['refunded', entry.refundedAmount, entry.refundCount],
+    ] as const;
+    for (const [what, total, count] of moved) {
+      if (count > 0 && total !== count * amount) otherAmounts.push(`${describe(entry.orderId)}: ${what} ${total} in ${count}, the payment is ${String(payment?.amount)}`);
+    }
+  }
+
+  const withoutCharge: string[] = [];
+  const cancelledUnrefunded: string[] = [];
+  const approvedWithoutDeposit: string[] = [];
+  const accountsStillOpen: string[] = [];
+  for (const [id, payment] of paymentById) {
+    const entry = entryById.get(id);
+    const charges = entry?.chargeCount ?? 0;
+    const card = payment.method === 'CARD' || payment.method === 'EASY_PAY';
+    const virtualAccount = payment.method === 'VIRTUAL_ACCOUNT';
+    // A virtual account has its Toss paymentKey from the issue on: only approvedAt tells it was approved.
+    const approvedBefore = payment.approvedAt !== undefined || payment.depositedAt !== undefined || (card && payment.pgTransactionId !== undefined);
+    if (card && approvedBefore && (charges === 0 || entry?.paymentKey !== payment.pgTransactionId)) {
+      withoutCharge.push(`${describe(id)}: pgTransactionId ${String(payment.pgTransactionId)}, toss paymentKey ${String(entry?.paymentKey)}`);
+    }
+    if (payment.status === 'CANCELLED' && (approvedBefore || (card && charges > 0))) {
+      const refundId = payment.refundId === undefined ? undefined : String(payment.refundId);
+      const refunds = refundKeys(entry);
+      if (refundId === undefined || !refunds.includes(refundId)) {
+        cancelledUnrefunded.push(`${describe(id)}, refundId ${refundId ?? 'none'}${refundId ? ' (no refund of toss-local)' : ''}`);
+      }
+    }
+    if (virtualAccount && (payment.status === 'APPROVED' || payment.depositedAt !== undefined) && (entry?.depositCount ?? 0) === 0) approvedWithoutDeposit.push(describe(id));
+    if (virtualAccount && payment.status === 'CANCELLED' && entry?.status === 'WAITING_FOR_DEPOSIT') accountsStillOpen.push(describe(id));
+  }
+
+  const open = tables.attempts.filter((item) => item.status === 'open');
+  const count = (name: string, problems: readonly string[]) => check(name, 0, problems.length, problems.length === 0, problems);
+  return [
+    count('PG ledger: charges on payments neither approved nor refunded', unsettledCharges),
+    count('PG ledger: payments charged more than once', chargedTwice),
+    count('PG ledger: approved payments cancelled without a refund', cancelledUnrefunded),
+    count(
+      'PG ledger: attempts still open after recovery',
+      open.map((a) => `${String(a.paymentId)} ${String(a.operation)} #${String(a.generation)} (key ${String(a.pgIdempotencyKey)}) open since ${String(a.startedAt)}`),
+    ),
+    count('PG ledger: payments refunded more than once', refundedTwice),
+    count('PG ledger: refunds on payments not cancelled', refundsNotCancelled),
+    count('PG ledger: approved card/easy-pay payments without their charge', withoutCharge),
+    count('PG ledger: virtual-account deposits on payments not approved', depositsNotApproved),
+    count('PG ledger: approved virtual-account payments without their deposit', approvedWithoutDeposit),
+    count('PG ledger: cancelled virtual-account payments whose account still takes deposits', accountsStillOpen),
+    count('PG ledger: amounts charged, deposited or refunded other than the payment\'s', otherAmounts),
   ];
 }

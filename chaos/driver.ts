@@ -19,6 +19,14 @@
  * outcome is "unresolved" by the driver and read from the store after recovery (see
  * `settledVersions` in checks.ts); the payment's script ends there.
  *
+ * The PG's part (what a confirm carries, how a buyer's deposit reaches the API) is a
+ * `PaymentGatewayDriver`: the sandbox's (a card token; the deposit webhook it signs, sent by the
+ * driver) or toss-local's (a payment session made at the server for the payment id, confirmed with
+ * its paymentKey; the deposit made at the server, whose DEPOSIT_CALLBACK the server resends until
+ * the API answers 200, then resends once more as a duplicate). On Toss the cancel of a deposited
+ * virtual account is refused (422 PG_REJECTED: Toss refunds a deposit only to a refund account the
+ * API does not take), and that refusal is the step's expected answer.
+ *
  * Confirm/cancel races: a share of the "approved, then cancelled" payments (keyed on the seed and
  * the order id, so the plan itself does not change) sends its cancel together with its confirm.
  * Either may win: the cancel of a READY payment (the confirm is then refused 409
@@ -28,9 +36,14 @@
  */
 import type { PaymentMethod } from '../lambdas/domain/payment';
 import { signPgBody } from '../lambdas/functions/pg-deposit-callback/pg-callback-signature';
+import type { TossLocalServer } from '../tools/toss-local/server';
 import { KeyedRandom, type SeededRandom } from './random';
 
 export type Step = 'confirm' | 'decline' | 'deposit' | 'cancel';
+
+/** The PGs a chaos run can drive: the sandbox, or tools/toss-local started by the local stack. */
+export const PG_KINDS = ['sandbox', 'toss-local'] as const;
+export type PgKind = (typeof PG_KINDS)[number];
 
 interface Script {
   readonly name: string;
@@ -49,9 +62,27 @@ export const SCRIPTS: readonly Script[] = [
   { name: 'virtual account cancelled before the deposit', method: 'VIRTUAL_ACCOUNT', steps: ['cancel'], weight: 6 },
 ];
 
-/** Events a plan of `payments` payments commits on average when nothing fails. */
-export const AVERAGE_EVENTS_PER_PAYMENT =
-  SCRIPTS.reduce((sum, script) => sum + script.weight * (1 + script.steps.length), 0) / SCRIPTS.reduce((sum, script) => sum + script.weight, 0);
+/**
+ * Whether `pg` refuses a script's cancel by design: Toss refunds a deposited virtual account only to
+ * a refund account the buyer names, which the API does not take (the payment stays APPROVED).
+ */
+export function cancelRefusedOn(pg: PgKind, method: PaymentMethod, charged: boolean): boolean {
+  return pg === 'toss-local' && method === 'VIRTUAL_ACCOUNT' && charged;
+}
+
+/** Events a script commits when nothing fails (its create included). */
+function eventsOfScript(script: Script, pg: PgKind): number {
+  const refused = script.steps.at(-1) === 'cancel' && cancelRefusedOn(pg, script.method, script.steps.includes('deposit'));
+  return 1 + script.steps.length - (refused ? 1 : 0);
+}
+
+/** Events a plan commits per payment on average on `pg` when nothing fails. */
+export function averageEventsPerPayment(pg: PgKind): number {
+  return SCRIPTS.reduce((sum, script) => sum + script.weight * eventsOfScript(script, pg), 0) / SCRIPTS.reduce((sum, script) => sum + script.weight, 0);
+}
+
+/** Events a plan of `payments` payments commits on average on the sandbox when nothing fails. */
+export const AVERAGE_EVENTS_PER_PAYMENT = averageEventsPerPayment('sandbox');
 
 export interface PaymentPlan {
   readonly index: number;
@@ -136,6 +167,8 @@ export interface FailedWrite {
   /** The version the write would have produced (in a race, the driver's best guess). */
   readonly version: number;
   readonly status: number;
+  /** The error code of the answer, when it had one (a create answered 503 PG_UNAVAILABLE met the PG). */
+  readonly code?: string;
 }
 
 /** A money-moving step answered 5xx after the last retry (see DrivenPayment.unresolved). */
@@ -187,13 +220,18 @@ export interface DriveResult {
   readonly pgUnavailable: number;
   /** Confirm/cancel races run and how they ended. */
   readonly races: RaceStats;
+  /** Steps the PG refused by design, with the answer expected for them (Toss: the cancel of a deposited virtual account, 422 PG_REJECTED). */
+  readonly refusedAsExpected: number;
+  /** Deposit callbacks the PG sent again after one was answered 200 (toss-local; each must answer 200 and change nothing). */
+  readonly duplicateDepositCallbacks: number;
   readonly requests: number;
   readonly durationMs: number;
 }
 
 export interface DriveOptions {
   readonly apiUrl: string;
-  readonly pgCallbackSecret: string;
+  /** The PG's part: sandboxGatewayDriver or tossLocalGatewayDriver. */
+  readonly pg: PaymentGatewayDriver;
   readonly concurrency: number;
   /** Attempts of a change answered 5xx (creates are never retried). @default 5 */
   readonly maxAttempts?: number;
@@ -207,12 +245,39 @@ export interface DriveOptions {
   readonly onProgress?: (done: number) => void;
 }
 
-interface Answer {
+/** An answer of the API (status 0: no HTTP answer, or none the step could use; `text` says why). */
+export interface Answer {
   readonly status: number;
   readonly text: string;
   readonly json: Record<string, unknown> | undefined;
   /** Seconds, from the Retry-After header. */
   readonly retryAfter?: number;
+}
+
+/** What a buyer's deposit came to at the API. */
+export interface DepositOutcome {
+  /** The answer that shows the deposit recorded (200 with the payment), or why there is none. */
+  readonly answer: Answer;
+  /** Statuses of the deliveries answered other than 200 before it (the PG resent them; 0: no HTTP answer): each is a failed write. */
+  readonly failedDeliveries: readonly number[];
+  /** Duplicate deliveries made after the one answered 200. */
+  readonly duplicates: number;
+  /** Requests made to the API. */
+  readonly requests: number;
+}
+
+/** The PG's part in a chaos run: what a confirm carries and how a deposit reaches the API. */
+export interface PaymentGatewayDriver {
+  readonly kind: PgKind;
+  /** The confirm request's body; one payment gets the same credential on every attempt (a retry resumes its PG attempt). */
+  confirmBody(plan: PaymentPlan, paymentId: string, outcome: 'approve' | 'decline'): string;
+  /** The buyer pays the virtual account of the payment; the PG tells the API. */
+  deposit(plan: PaymentPlan, paymentId: string): Promise<DepositOutcome>;
+}
+
+/** A step that could not be sent, as an answer the checks report as unexpected. */
+function noAnswer(text: string): Answer {
+  return { status: 0, text, json: undefined };
 }
 
 /** The error code of an error answer (`{ error: { code } }`). */
@@ -223,7 +288,7 @@ function codeOf(answer: Answer): string | undefined {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function call(apiUrl: string, method: string, path: string, body: string, headers: Record<string, string> = {}): Promise<Answer> {
+async function call(apiUrl: string, method: string, path: string, body: string | undefined, headers: Record<string, string> = {}): Promise<Answer> {
   try {
     const response = await fetch(`${apiUrl}${path}`, { method, body, headers: { 'Content-Type': 'application/json', ...headers } });
     const text = await response.text();
@@ -238,6 +303,66 @@ async function call(apiUrl: string, method: string, path: string, body: string, 
   } catch (error) {
     return { status: 0, text: `network error: ${error instanceof Error ? error.message : String(error)}`, json: undefined };
   }
+}
+
+/** The sandbox PG: a card token (`tok_decline_chaos` declines), and the HMAC-signed deposit webhook the driver sends as the PG would. */
+export function sandboxGatewayDriver(apiUrl: string, pgCallbackSecret: string): PaymentGatewayDriver {
+  return {
+    kind: 'sandbox',
+    confirmBody: (_plan, _paymentId, outcome) => JSON.stringify({ cardToken: outcome === 'approve' ? 'tok_visa' : 'tok_decline_chaos' }),
+    deposit: async (plan, paymentId) => {
+      const body = JSON.stringify({ pgTransactionId: `pg-${plan.orderId}`, paymentId, amount: plan.amount, depositedAt: new Date().toISOString() });
+      const answer = await call(apiUrl, 'POST', '/pg/webhooks/deposits', body, { 'X-PG-Signature': signPgBody(body, pgCallbackSecret) });
+      return { answer, failedDeliveries: [], duplicates: 0, requests: 1 };
+    },
+  };
+}
+
+/**
+ * toss-local, in the local stack's process: a confirm carries the paymentKey of a payment session
+ * made at the server for the payment id (Toss's orderId) and amount, declining for a decline
+ * script; a deposit is made at the server, whose DEPOSIT_CALLBACK to the API is resent until it is
+ * answered 200 (the answers before it are failed writes), then sent once more as a duplicate (it
+ * must answer 200); the payment is then read back for its version.
+ */
+export function tossLocalGatewayDriver(apiUrl: string, server: TossLocalServer): PaymentGatewayDriver {
+  const paymentKeys = new Map<string, string>();
+  const status = (delivered: number | 'error') => (delivered === 'error' ? 0 : delivered);
+  return {
+    kind: 'toss-local',
+    confirmBody: (plan, paymentId, outcome) => {
+      let paymentKey = paymentKeys.get(paymentId);
+      if (paymentKey === undefined) {
+        const method = plan.method === 'EASY_PAY' ? 'EASY_PAY' : 'CARD';
+        paymentKey = server.createPaymentSession({ orderId: paymentId, amount: plan.amount, method, outcome }).paymentKey;
+        paymentKeys.set(paymentId, paymentKey);
+      }
+      return JSON.stringify({ paymentKey });
+    },
+    deposit: async (_plan, paymentId) => {
+      let made;
+      try {
+        made = await server.deposit(paymentId);
+      } catch (error) {
+        return { answer: noAnswer(`toss-local refused the deposit: ${error instanceof Error ? error.message : String(error)}`), failedDeliveries: [], duplicates: 0, requests: 0 };
+      }
+      const delivery = await made.delivery;
+      const deliveries = server.callbacks(paymentId).filter((c) => c.transactionKey === made.transactionKey && c.trigger === 'scheduled');
+      const failedDeliveries = deliveries.filter((c) => c.status !== 200).map((c) => status(c.status));
+      const requests = deliveries.length;
+      if (delivery.outcome !== 'delivered') {
+        const statuses = deliveries.map((c) => String(c.status)).join(', ');
+        return { answer: noAnswer(`DEPOSIT_CALLBACK ${delivery.outcome} after ${delivery.attempts} deliveries (${statuses})`), failedDeliveries, duplicates: 0, requests };
+      }
+      // Read before the duplicate: a duplicate that changed anything leaves the payment past this version.
+      const read = await call(apiUrl, 'GET', `/payments/${paymentId}`, undefined);
+      const duplicate = await server.resendCallback(paymentId);
+      const counted = { failedDeliveries, duplicates: 1, requests: requests + 2 };
+      if (duplicate.status !== 200) return { ...counted, answer: noAnswer(`the duplicate DEPOSIT_CALLBACK was answered ${duplicate.status}${duplicate.error ? ` (${duplicate.error})` : ''}`) };
+      if (read.status !== 200 || read.json?.status !== 'APPROVED') return { ...counted, answer: noAnswer(`after its deposit callback was answered 200, GET answered ${read.status}: ${read.text.slice(0, 200)}`) };
+      return { ...counted, answer: read };
+    },
+  };
 }
 
 export async function drivePayments(plans: readonly PaymentPlan[], options: DriveOptions): Promise<DriveResult> {
@@ -258,23 +383,40 @@ export async function drivePayments(plans: readonly PaymentPlan[], options: Driv
       total: 0,
       outcomes: { 'cancel first, confirm refused': 0, 'confirm first, cancel refunded': 0, 'cancel refused while charging, then sent again': 0, unresolved: 0 },
     },
+    refusedAsExpected: 0,
+    duplicateDepositCallbacks: 0,
     requests: 0,
     durationMs: 0,
   };
   const unexpected = (plan: PaymentPlan, step: 'create' | Step, answer: Answer) =>
     result.unexpected.push({ orderId: plan.orderId, step, status: answer.status, body: answer.text.slice(0, 300) });
 
-  const runStep = (plan: PaymentPlan, paymentId: string, step: Step): Promise<Answer> => {
-    result.requests += 1;
+  const runStep = async (plan: PaymentPlan, payment: DrivenPayment, step: Step): Promise<Answer> => {
+    const { paymentId } = payment;
     switch (step) {
       case 'confirm':
-      case 'decline':
-        return call(options.apiUrl, 'POST', `/payments/${paymentId}/confirm`, JSON.stringify({ cardToken: step === 'confirm' ? 'tok_visa' : 'tok_decline_chaos' }));
+      case 'decline': {
+        let body: string;
+        try {
+          body = options.pg.confirmBody(plan, paymentId, step === 'confirm' ? 'approve' : 'decline');
+        } catch (error) {
+          return noAnswer(`no ${options.pg.kind} credential for the confirm: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        result.requests += 1;
+        return call(options.apiUrl, 'POST', `/payments/${paymentId}/confirm`, body);
+      }
       case 'cancel':
+        result.requests += 1;
         return call(options.apiUrl, 'POST', `/payments/${paymentId}/cancel`, JSON.stringify({ reason: 'chaos run' }));
       case 'deposit': {
-        const body = JSON.stringify({ pgTransactionId: `pg-${plan.orderId}`, paymentId, amount: plan.amount, depositedAt: new Date().toISOString() });
-        return call(options.apiUrl, 'POST', '/pg/webhooks/deposits', body, { 'X-PG-Signature': signPgBody(body, options.pgCallbackSecret) });
+        const deposited = await options.pg.deposit(plan, paymentId);
+        result.requests += deposited.requests;
+        result.duplicateDepositCallbacks += deposited.duplicates;
+        // Deliveries the PG resent after a failed answer: failed writes of this step, as a 5xx the driver retried would be.
+        for (const status of deposited.failedDeliveries) {
+          result.failedWrites.push({ orderId: plan.orderId, paymentId, step, version: payment.version + 1, status });
+        }
+        return deposited.answer;
       }
     }
   };
@@ -286,9 +428,10 @@ export async function drivePayments(plans: readonly PaymentPlan[], options: Driv
   const attemptStep = async (plan: PaymentPlan, payment: DrivenPayment, step: Step, movesMoney: boolean): Promise<Answer> => {
     let answer: Answer | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      answer = await runStep(plan, payment.paymentId, step);
+      answer = await runStep(plan, payment, step);
       if (answer.status < 500) return answer;
-      result.failedWrites.push({ orderId: plan.orderId, paymentId: payment.paymentId, step, version: payment.version + 1, status: answer.status });
+      const code = codeOf(answer);
+      result.failedWrites.push({ orderId: plan.orderId, paymentId: payment.paymentId, step, version: payment.version + 1, status: answer.status, ...(code !== undefined && { code }) });
       if (answer.status === 503 && codeOf(answer) === 'PG_UNAVAILABLE') result.pgUnavailable += 1;
       if (movesMoney && callers.chance('caller-gives-up', `${plan.orderId}#${step}@${attempt}`, options.giveUpRate ?? 0)) {
         gaveUp.add(`${plan.orderId}#${step}`);
@@ -354,8 +497,9 @@ export async function drivePayments(plans: readonly PaymentPlan[], options: Driv
       plan.idempotencyKey ? { 'Idempotency-Key': plan.idempotencyKey } : {},
     );
     if (created.status >= 500) {
+      const code = codeOf(created);
       result.failedCreates.push(plan.orderId);
-      result.failedWrites.push({ orderId: plan.orderId, step: 'create', version: 1, status: created.status });
+      result.failedWrites.push({ orderId: plan.orderId, step: 'create', version: 1, status: created.status, ...(code !== undefined && { code }) });
       return;
     }
     const paymentId = created.json?.paymentId;
@@ -373,6 +517,12 @@ export async function drivePayments(plans: readonly PaymentPlan[], options: Driv
       const answer = await attemptStep(plan, payment, step, movesMoney);
       if (answer.status >= 500 && movesMoney) {
         leaveUnresolved(plan, payment, step, answer);
+        return;
+      }
+      if (step === 'cancel' && cancelRefusedOn(options.pg.kind, plan.method, charged)) {
+        // Refused by design (see cancelRefusedOn): the payment stays where it was; anything else is unexpected.
+        if (answer.status === 422 && codeOf(answer) === 'PG_REJECTED') result.refusedAsExpected += 1;
+        else unexpected(plan, step, answer);
         return;
       }
       if (answer.status !== 200 || typeof answer.json?.version !== 'number') {

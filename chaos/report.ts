@@ -14,7 +14,7 @@ export function formatReport(report: ChaosReport): string[] {
     .join(', ');
   const lines: string[] = [];
   lines.push(
-    `Chaos run: seed ${report.seed}, ${n(report.payments)} payments planned, API concurrency ${report.concurrency}, ` +
+    `Chaos run: seed ${report.seed}, PG ${report.pg}, ${n(report.payments)} payments planned, API concurrency ${report.concurrency}, ` +
       `${report.consumerConcurrency} consumer receive loops${report.consumerOneAtATime ? ' (invocations one at a time)' : ''}`,
   );
   lines.push('');
@@ -53,6 +53,12 @@ export function formatReport(report: ChaosReport): string[] {
         ['final sweep: events republished', n(p.finalSweepRepublished)],
         ['DLQ redrive rounds / messages moved', `${n(p.redriveRounds)} / ${n(p.redrivenMessages)}`],
         ['503 PG_UNAVAILABLE answers (retried after Retry-After, scaled)', n(p.pgUnavailableAnswers)],
+        ...(report.pg === 'toss-local'
+          ? [
+              ['toss-local: /v1 requests / deposit callbacks sent again as duplicates', `${n(report.tossFaults?.requests ?? 0)} / ${n(drive.duplicateDepositCallbacks)}`],
+              ['cancels of deposited virtual accounts refused (422 PG_REJECTED, expected on Toss)', n(drive.refusedAsExpected)],
+            ]
+          : []),
         ['money-moving steps left to the reconciler: caller gave up / retries ran out', `${n(p.gaveUpSteps)} / ${n(p.unresolvedSteps - p.gaveUpSteps)}`],
         [
           'PG reconciler, scheduled during the run: runs / attempts closed',
@@ -87,8 +93,8 @@ export function formatReport(report: ChaosReport): string[] {
   lines.push('');
   lines.push(
     report.violations.length === 0
-      ? `PASSED: no violations (seed ${report.seed})`
-      : `FAILED: ${report.violations.length} violation(s): ${report.violations.join('; ')} (seed ${report.seed}; rerun with --seed ${report.seed})`,
+      ? `PASSED: no violations (seed ${report.seed}, PG ${report.pg})`
+      : `FAILED: ${report.violations.length} violation(s): ${report.violations.join('; ')} (seed ${report.seed}; rerun with${report.pg === 'sandbox' ? '' : ` --pg ${report.pg}`} --seed ${report.seed})`,
   );
   return lines;
 }

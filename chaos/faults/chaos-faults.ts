@@ -27,7 +27,8 @@ import {
   type InjectedTransactionError,
   type PaymentWrite,
 } from './transaction-faults';
-import { clearPgFaults, injectPgFaults, installPgFaults, type LedgerCall } from './pg-faults';
+import { clearPgFaults, injectPgFaults, installPgFaults, type LedgerCall, type PgFaultTables } from './pg-faults';
+import { clearTossFaults, injectTossFaults } from './toss-pg-faults';
 import { CONSUMER_POLLER, RELAY_POLLER } from '../sweeper';
 
 /**
@@ -90,9 +91,15 @@ export interface FaultRates {
   readonly duplicateMessage: number;
   /** Per webhook request to the webhook subscriber's receiver: answered 503 (the dispatcher retries with backoff). */
   readonly webhookFailure: number;
-  /** Per sandbox PG call of confirm/cancel (its ledger transaction): it commits, then its answer is lost (503). */
+  /**
+   * Per sandbox PG call of confirm/cancel (its ledger transaction): it commits, then its answer is
+   * lost (503). On toss-local: per `/v1` POST, the server's `loseAnswerRate` (see toss-pg-faults.ts).
+   */
   readonly pgAnswerLost: number;
-  /** Per sandbox PG call of confirm/cancel: the PG is down, nothing is written (503). */
+  /**
+   * Per sandbox PG call of confirm/cancel: the PG is down, nothing is written (503). On toss-local:
+   * per `/v1` request (lookups included), the server's `outageRate`.
+   */
   readonly pgDown: number;
   /** Per confirm/cancel commit that closes a PG attempt: the function dies before it reaches DynamoDB (500). */
   readonly pgKilledBeforeCommit: number;
@@ -141,7 +148,7 @@ export interface FaultCounts {
   /** Distinct events whose stream record was lost. */
   skippedStreamRecords: number;
   transactionFailures: number;
-  /** PG boundary faults (see pg-faults.ts). */
+  /** PG boundary faults (see pg-faults.ts; on toss-local counted from its request log after the run, see toss-pg-faults.ts). */
   pgAnswersLost: number;
   pgDownCalls: number;
   pgKilledCommits: number;
@@ -251,14 +258,18 @@ export class ChaosFaults {
     this.stack = stack;
     this.injecting = true;
     injectTransactionFaults(stack.tableName('Payments'), { failWrite: (write) => this.failWrite(write) });
-    const ledger = pgLedgerTable(stack);
-    if (ledger) {
-      const tables = { payments: stack.tableName('Payments'), outbox: stack.tableName('Outbox'), attempts: stack.tableName('PgAttempts'), ledger };
+    const tables = pgFaultTables(stack);
+    if (tables) {
+      // The sandbox's calls are its ledger's transactions (no ledger: only the commits are matched).
       injectPgFaults(tables, {
         downBeforeCall: (call) => this.pgCallFault('pg-down', call, this.options.rates.pgDown, 'pgDownCalls'),
         loseAnswer: (call) => this.pgCallFault('pg-answer-lost', call, this.options.rates.pgAnswerLost, 'pgAnswersLost'),
         killBeforeCommit: (write) => this.killBeforeCommit(write),
       });
+    }
+    // toss-local's calls are HTTP: the server loses answers and is down at the same rates.
+    if (stack.tossLocal) {
+      injectTossFaults(stack.tossLocal, { seed: this.options.seed, answerLostRate: this.options.rates.pgAnswerLost, downRate: this.options.rates.pgDown });
     }
     injectPublishFaults({
       failEntry: (entry) =>
@@ -324,6 +335,7 @@ export class ChaosFaults {
     this.injecting = false;
     clearTransactionFaults();
     clearPgFaults();
+    if (this.stack?.tossLocal) clearTossFaults(this.stack.tossLocal);
     clearPublishFaults();
     while (this.duplicateSends.size > 0) await Promise.allSettled([...this.duplicateSends]);
   }
@@ -473,11 +485,24 @@ export class ChaosFaults {
   }
 }
 
-/** The sandbox PG's ledger table, when the stack has one (no PG faults without it). */
-export function pgLedgerTable(stack: LocalStack): string | undefined {
+/** The table named by `fragment`, when the stack has one. */
+function tableIfPresent(stack: LocalStack, fragment: string): string | undefined {
   try {
-    return stack.tableName('SandboxPgLedger');
+    return stack.tableName(fragment);
   } catch {
     return undefined;
   }
+}
+
+/** The sandbox PG's ledger table, when the stack has one. */
+export function pgLedgerTable(stack: LocalStack): string | undefined {
+  return tableIfPresent(stack, 'SandboxPgLedger');
+}
+
+/** The tables the PG boundary middleware tells apart, when the stack has PG attempts (the ledger only on a sandbox stack). */
+export function pgFaultTables(stack: LocalStack): PgFaultTables | undefined {
+  const attempts = tableIfPresent(stack, 'PgAttempts');
+  if (attempts === undefined) return undefined;
+  const ledger = pgLedgerTable(stack);
+  return { payments: stack.tableName('Payments'), outbox: stack.tableName('Outbox'), attempts, ...(ledger !== undefined && { ledger }) };
 }

@@ -14,6 +14,9 @@
  *   `TransactWriteItems` that writes the Outbox and closes the attempt) throws before it reaches
  *   DynamoDB (500; the money moved, the attempt stays open, nothing of the commit exists).
  *
+ * On a stack without the sandbox ledger (Toss), only the last one applies: the PG calls are HTTP,
+ * and toss-local loses answers and is down by itself (see toss-pg-faults.ts).
+ *
  * Everything else passes untouched, and so does everything until `injectPgFaults` and after
  * `clearPgFaults`. Like the transaction faults, the middleware runs before the SDK's retry step:
  * one decision is one failed API request. Attributes are read as the document client has them or
@@ -28,7 +31,11 @@ export interface PgFaultTables {
   readonly payments: string;
   readonly outbox: string;
   readonly attempts: string;
-  readonly ledger: string;
+  /**
+   * The sandbox PG's ledger. Without it (a Toss stack: the PG is not a table), only the commits
+   * are matched: PG calls are HTTP, and toss-local injects their faults itself (toss-pg-faults.ts).
+   */
+  readonly ledger?: string;
 }
 
 /** One call of the sandbox PG made by confirm or cancel, as its ledger transaction shows it. */
@@ -98,7 +105,7 @@ export function installPgFaults(documents: DynamoDBDocumentClient): void {
       const command = context.commandName ?? '';
       if (!current || (command !== 'TransactWriteItemsCommand' && command !== 'TransactWriteCommand')) return next(args);
       const input = args.input as TransactWriteCommandInput;
-      const call = ledgerCallOf(input, current.tables.ledger);
+      const call = current.tables.ledger === undefined ? undefined : ledgerCallOf(input, current.tables.ledger);
       if (call) {
         if (current.faults.downBeforeCall(call)) throw pgDownError();
         const result = await next(args);

@@ -76,4 +76,32 @@ describe('chaos run (fixed seed)', () => {
       ['PG ledger: approved card/easy-pay payments without their charge', '0'],
     ]);
   }, 150_000);
+
+  it('on toss-local: the same proof with Toss\'s own faults (lost answers, outages) and its ledger agreeing with the payments', async () => {
+    const report = await runChaos({
+      seed: 20261201,
+      payments: 110,
+      concurrency: 16,
+      rates: SMALL_RUN_RATES,
+      settleTimeoutMs: 90_000,
+      pg: 'toss-local',
+      stack: {
+        template: inject('localTossTemplate'),
+        stateDir: join(TEST_STATE_ROOT, `${process.pid}-chaos-toss`),
+        logLevel: 'silent',
+      },
+    });
+
+    const printed = formatReport(report).join('\n');
+    if (process.env.CHAOS_TEST_REPORT) process.stdout.write(`${printed}\n`);
+    const failed = report.verification.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.actual} (expected ${c.expected}) ${c.details.join('; ')}`);
+    expect(failed, printed).toEqual([]);
+    expect(report.verification.eventsApplied).toBe(report.verification.eventsCommitted);
+    for (const fault of ['10 PG answer lost after charging', '11 PG down', '12 function killed between the PG answer and the commit', '13 confirm/cancel races']) {
+      expect(report.verification.faults.find((row) => row.fault === fault)?.injected, `${fault}\n${printed}`).toBeGreaterThan(0);
+    }
+    const ledgerRows = report.verification.checks.filter((c) => c.name.startsWith('PG ledger:'));
+    expect(ledgerRows.length, printed).toBeGreaterThanOrEqual(11);
+    expect(ledgerRows.filter((c) => c.actual !== '0').map((c) => c.name)).toEqual([]);
+  }, 150_000);
 });

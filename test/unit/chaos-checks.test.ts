@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { orderStats, settledVersions, verify, type TableSnapshot, type VerifyInput } from '../../chaos/checks';
 import type { DrivenPayment } from '../../chaos/driver';
+import { VIRTUAL_ACCOUNT_ISSUE } from '../../chaos/faults/toss-pg-faults';
 
 describe('chaos checks', () => {
   /** An approved card payment (charged `sandbox_<id>` at the PG), or any other state by `fields`. */
@@ -53,6 +54,8 @@ describe('chaos checks', () => {
       gaveUp: 0,
       pgUnavailable: 0,
       races: { total: 1, outcomes: { 'cancel first, confirm refused': 1, 'confirm first, cancel refunded': 0, 'cancel refused while charging, then sent again': 0, unresolved: 0 } },
+      refusedAsExpected: 0,
+      duplicateDepositCallbacks: 0,
       requests: 3,
       durationMs: 1,
     },
@@ -205,6 +208,16 @@ describe('chaos checks', () => {
         'API 5xx answers = injected failures (transactions, PG boundary)',
       ]);
       expect(violations(healthy(), { ...faulted, pgFailures: faulted.pgFailures?.slice(1) })).toEqual(['API 5xx answers = injected failures (transactions, PG boundary)']);
+    });
+
+    it('matches a create answered 503 PG_UNAVAILABLE with a fault of its virtual-account issue (toss-local), and only such a create', () => {
+      const issueFailed = (code?: string): Partial<VerifyInput> => ({
+        drive: { ...base.drive, failedWrites: [{ orderId: 'o9', step: 'create', version: 1, status: 503, ...(code !== undefined && { code }) }] },
+        transactionFailures: [],
+        pgFailures: [{ kind: 'pg-down', orderId: VIRTUAL_ACCOUNT_ISSUE, paymentId: 'p9', eventType: 'payment.created' }],
+      });
+      expect(violations(healthy(), issueFailed('PG_UNAVAILABLE'))).toEqual(['fault kinds never injected']);
+      expect(violations(healthy(), issueFailed())).toEqual(['API 5xx answers = injected failures (transactions, PG boundary)', 'fault kinds never injected']);
     });
 
     it('reports an event of a killed commit that exists anyway', () => {

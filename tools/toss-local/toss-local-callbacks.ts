@@ -11,6 +11,7 @@ import { request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TossLocalError } from './toss-local-errors';
 import { tossCallbackTime, tossDateTime, type VirtualAccountChange } from './toss-local-payments';
+import { setMaxListeners } from 'node:events';
 
 /** A fast local schedule: milliseconds to wait before each resend after a failed attempt. */
 export const DEFAULT_WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [200, 500, 1000, 2000, 5000, 10_000, 20_000];
@@ -84,6 +85,8 @@ export class DepositCallbackSender {
 
   constructor(private readonly options: DepositCallbackSenderOptions) {
     this.url = options.webhookUrl;
+    // Every pending send and resend wait listens to this one signal; there may be thousands.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   get webhookUrl(): string | undefined {
