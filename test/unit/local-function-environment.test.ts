@@ -40,4 +40,18 @@ describe('resolving a function’s environment locally', () => {
     );
     expect(env).toEqual({ SUBSCRIBER_NAME: 'shop', WEBHOOK_SECRET: 'sh0p', SUBSCRIBER_QUEUE_URL: 'http://sqs.us-east-1.localhost:4566/000000000000/q.fifo' });
   });
+
+  it('on Toss, replaces the secret key reference with the local key and the API URL with the local server', () => {
+    const spec = {
+      logicalId: 'Fn',
+      entry: 'lambdas/functions/confirm-payment/entry.ts',
+      exportName: 'handler',
+      shortName: 'confirm-payment',
+      timeoutSeconds: 10,
+      memoryMb: 256,
+      environment: { PAYMENT_GATEWAY: 'toss', TOSS_API_BASE_URL: 'https://api.tosspayments.com', TOSS_SECRET_KEY_ARN: { Ref: 'TossSecretKey' } },
+    };
+    const env = resolveFunctionEnvironment(spec, registry, { pgCallbackSecret: 'k3y', toss: { baseUrl: 'http://127.0.0.1:3002', secretKey: 'test_sk_local' } });
+    expect(env).toEqual({ PAYMENT_GATEWAY: 'toss', TOSS_API_BASE_URL: 'http://127.0.0.1:3002', TOSS_SECRET_KEY: 'test_sk_local' });
+  });
 });
