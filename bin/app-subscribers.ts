@@ -33,14 +33,53 @@ export function appSubscribers(notificationsWebhookUrl: string = DEFAULT_NOTIFIC
     // The example consumer's queue (lambdas/functions/example-consumer reads payment-events.fifo).
     { name: EXAMPLE_CONSUMER_SUBSCRIBER, delivery: { kind: 'queue' } },
     // A service that only offers an HTTP callback: signed POSTs, retried with backoff, then dead-lettered.
-    { name: 'notifications', delivery: { kind: 'webhook', url: notificationsWebhookUrl } },
+    { name: NOTIFICATIONS_SUBSCRIBER, delivery: { kind: 'webhook', url: notificationsWebhookUrl } },
   ];
 }
 
 /** The `notifications` webhook URL: context `notificationsWebhookUrl`, else the local receiver's. */
 export function notificationsWebhookUrl(app: App): string {
+  return notificationsWebhookUrlFromContext(app) ?? DEFAULT_NOTIFICATIONS_WEBHOOK_URL;
+}
+
+/** Context `notificationsWebhookUrl`, when given. */
+export function notificationsWebhookUrlFromContext(app: App): string | undefined {
   const value: unknown = app.node.tryGetContext(NOTIFICATIONS_WEBHOOK_URL_CONTEXT);
-  return typeof value === 'string' && value !== '' ? value : DEFAULT_NOTIFICATIONS_WEBHOOK_URL;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** The subscriber that exists only when its URL is given to a deployment. */
+export const NOTIFICATIONS_SUBSCRIBER = 'notifications';
+
+/**
+ * The subscribers `cdk deploy` creates: the `notifications` webhook only when `-c notificationsWebhookUrl`
+ * gives its URL (a dispatcher posting to the local receiver would dead-letter every event). The local
+ * runner and the tests use {@link appSubscribers}, which always has it, on the local receiver.
+ */
+export function deployedAppSubscribers(app: App): unknown[] {
+  const url = notificationsWebhookUrlFromContext(app);
+  return url === undefined
+    ? appSubscribers().filter((subscriber) => (subscriber as { name?: unknown }).name !== NOTIFICATIONS_SUBSCRIBER)
+    : appSubscribers(url);
+}
+
+/** Id of the synth message saying the `notifications` webhook was left out. */
+export const NOTIFICATIONS_NOT_DEPLOYED_INFO_ID = 'payment-outbox:notificationsWebhookNotDeployed';
+
+/**
+ * Says at synth time what {@link deployedAppSubscribers} decided: how to add the `notifications` webhook
+ * when it was left out, and a warning when its URL is the local receiver's.
+ */
+export function noteNotificationsWebhook(scope: IConstruct, app: App): void {
+  const url = notificationsWebhookUrlFromContext(app);
+  if (url !== undefined) {
+    warnOnLocalNotificationsUrl(scope, url);
+    return;
+  }
+  Annotations.of(scope).addInfo(
+    `[${NOTIFICATIONS_NOT_DEPLOYED_INFO_ID}] The notifications webhook subscriber is not deployed: it has no URL. ` +
+      `Add it with -c ${NOTIFICATIONS_WEBHOOK_URL_CONTEXT}=https://... (its receiver's HTTPS endpoint), or edit bin/app-subscribers.ts.`,
+  );
 }
 
 /** Id of the synth warning about the localhost default (acknowledgeable with `Annotations.acknowledgeWarning`). */
