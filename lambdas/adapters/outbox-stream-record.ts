@@ -1,7 +1,10 @@
 /**
  * Turns DynamoDB Streams records of the Outbox table into the relay's records. Only INSERTs are
- * events; the event source mapping filters the rest out on AWS, but TTL `REMOVE`s (and, on
- * DynamoDB Local, `UNKNOWN_TO_SDK_VERSION` records) must still be acknowledged without sending.
+ * events. The event source mapping only passes records whose new image carries the pending marker
+ * (DynamoDB mappings can filter on the `dynamodb` key only, not on `eventName`), which drops the
+ * MODIFY that marks an event published and TTL `REMOVE`s; anything else that is not an INSERT (a
+ * MODIFY that keeps the marker, a REMOVE or, on DynamoDB Local, an `UNKNOWN_TO_SDK_VERSION` record
+ * when no filter applies) is acknowledged here without sending.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';

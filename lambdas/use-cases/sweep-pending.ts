@@ -9,6 +9,14 @@
  * also brings any pending predecessor the index did not list, so a payment's events are sent in
  * sequence order from the first one not yet published. An event the relay published meanwhile
  * may still be sent again: same deduplication id, and consumers are idempotent.
+ *
+ * Runs may overlap (the function reserves no concurrency), and need no lease: each run sends a
+ * payment's event n + 1 only after the topic accepted n from it or its consistent read showed n
+ * published, every copy carries the event's own id as FIFO deduplication id (so the topic drops the
+ * other run's copy), and an event is marked only after the topic accepted this run's copy, with an
+ * idempotent update (`REMOVE pendingShard`, `publishedAt` kept from the first mark). An overlap costs
+ * duplicate publishes, never a lost, reordered or wrongly marked event
+ * (test/unit/outbox-sweeper-overlap.test.ts).
  */
 import type { EventEnvelope } from '../domain/event-envelope';
 import { PENDING_SHARDS } from '../domain/pending-shards';

@@ -5,6 +5,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PENDING_SHARD_ATTRIBUTE } from '../../lambdas/domain/pending-shards';
 import { ENV } from '../../lambdas/platform/env-names';
 import { PaymentFunction, type TableItemAction } from './payment-function';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
@@ -19,10 +20,23 @@ export const RELAY_ENTRY = 'lambdas/functions/outbox-relay/entry.ts';
  */
 export const RELAY_OUTBOX_ACTIONS: readonly TableItemAction[] = ['Query', 'UpdateItem'];
 
+/**
+ * The relay mapping's filter: records whose new image carries the pending marker (`pendingShard`, type S).
+ *
+ * DynamoDB event source mappings only filter on the `dynamodb` key (Lambda guide, "Using event filtering
+ * with a DynamoDB event source"), and `exists` only matches leaf nodes, hence the `S` level. A fresh
+ * outbox item has the marker; marking it published removes it (that MODIFY is dropped here) and a TTL
+ * `REMOVE` has no new image. A MODIFY that keeps the marker still passes: the relay acknowledges every
+ * record that is not an INSERT without publishing it (`toRelayRecord`).
+ */
+export const RELAY_STREAM_FILTER = lambda.FilterCriteria.filter({
+  dynamodb: { NewImage: { [PENDING_SHARD_ATTRIBUTE]: { S: lambda.FilterRule.exists() } } },
+});
+
 /** Props of {@link OutboxRelay}. */
 export interface OutboxRelayProps {
   /**
-   * The Outbox table. It must have a stream (NEW_IMAGE): the relay reads INSERT records from it. The relay
+   * The Outbox table. It must have a stream (NEW_IMAGE): the relay reads its INSERT records. The relay
    * also marks published events on it and queries a payment's pending predecessors (`OUTBOX_TABLE_NAME`).
    */
   readonly outboxTable: ITable;
@@ -84,8 +98,9 @@ export interface OutboxRelayProps {
 
 /**
  * The relay: a function reading the Outbox stream through an event source mapping configured for
- * ordered, at-least-once delivery (TRIM_HORIZON, INSERT only, parallelization factor 1, partial batch
- * responses, bisect on error, finite retries and record age), with a standard SQS queue
+ * ordered, at-least-once delivery (TRIM_HORIZON, only records whose new image still carries the pending
+ * marker ({@link RELAY_STREAM_FILTER}; the relay itself skips any that is not an INSERT), parallelization
+ * factor 1, partial batch responses, bisect on error, finite retries and record age), with a standard SQS queue
  * `relay-failures` as on-failure destination (a FIFO queue is not allowed there). Its alarms
  * (IteratorAge, records reaching the failure queue) are in OutboxObservability. Events go to the SNS FIFO
  * topic `payment-events.fifo`, one publish per event whatever the number of subscribers.
@@ -139,7 +154,7 @@ export class OutboxRelay extends Construct {
 
     this.eventSource = new DynamoEventSource(props.outboxTable, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-      filters: [lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.isEqual('INSERT') })],
+      filters: [RELAY_STREAM_FILTER],
       batchSize,
       maxBatchingWindow: props.maxBatchingWindow,
       parallelizationFactor: 1,

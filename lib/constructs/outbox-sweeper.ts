@@ -55,8 +55,9 @@ export interface OutboxSweeperProps {
   readonly interval?: Duration;
 
   /**
-   * Timeout of the sweeper function, between 1 second and `interval`: with reserved concurrency 1 a run
-   * should end before the next one is due.
+   * Timeout of the sweeper function, between 1 second and `interval`: a run normally ends before the
+   * next one is due. Runs may still overlap (nothing is reserved: an invocation can start late), which
+   * only costs duplicate publishes (see {@link OutboxSweeper}).
    *
    * @default Duration.seconds(60)
    */
@@ -69,10 +70,16 @@ export interface OutboxSweeperProps {
  * published, and emits `OldestPendingAgeSeconds`. It covers events the stream lost (24 h retention,
  * a disabled stream, records sent to the relay's on-failure queue) and relay bugs.
  *
- * Runs strictly one at a time: reserved concurrency 1, and an invocation that could not start within
- * one interval (because the previous run still holds the slot) is dropped rather than queued, so runs
- * never pile up; the next scheduled run is the retry. The EventBridge rule has a plain `rate(...)`
- * schedule and targets the function directly (the local runner plays it from the template).
+ * Reserves no concurrency: a new account's concurrency quota (10) leaves none to reserve once the
+ * unreserved minimum is kept, and a reservation would make `cdk deploy` roll back there. Two runs may
+ * therefore overlap (a late invocation, a slow run), and that is harmless: each run publishes a payment's
+ * events in sequence order from the first one its consistent read shows pending, with the event's own id
+ * as FIFO deduplication id (the topic drops the second copy within its 5-minute window, consumers drop
+ * it later), and marks an event published only after the topic accepted it, idempotently (`REMOVE
+ * pendingShard`, `publishedAt` kept from the first mark). An invocation that could not start within one
+ * interval (throttled) is dropped rather than retried, so runs do not pile up; the next scheduled run is
+ * the retry. The EventBridge rule has a plain `rate(...)` schedule and targets the function directly (the
+ * local runner plays it from the template).
  *
  * Grants: `dynamodb:Query` + `dynamodb:UpdateItem` on the Outbox table ARN, `dynamodb:Query` on the
  * `PendingEvents` index ARN, `sns:Publish` on the event topic. Nothing else.
@@ -116,8 +123,7 @@ export class OutboxSweeper extends Construct {
       entry: SWEEPER_ENTRY,
       description: 'Scheduled: republishes outbox events still pending after the grace period; oldest pending age',
       timeout,
-      // Two sweeps must not race each other over the same pending events.
-      reservedConcurrentExecutions: 1,
+      // No reserved concurrency (new accounts cannot reserve any): overlapping runs are harmless.
       environment: {
         [ENV.sweeperGraceSeconds]: String(this.gracePeriod.toSeconds()),
         [ENV.sweeperMaxEvents]: String(maxEventsPerRun),
@@ -129,8 +135,8 @@ export class OutboxSweeper extends Construct {
     });
     this.sweeperFunction.bindTopic(ENV.paymentEventsTopicArn, props.eventTopic, 'publish');
 
-    // A run that fails is not retried and one that waited a whole interval for the single slot is
-    // dropped: the next scheduled run does the same work.
+    // A run that fails is not retried and one that could not start within a whole interval (throttled)
+    // is dropped: the next scheduled run does the same work.
     this.sweeperFunction.function.configureAsyncInvoke({
       retryAttempts: 0,
       maxEventAge: this.interval,

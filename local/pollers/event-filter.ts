@@ -2,6 +2,8 @@
  * Lambda event filtering (FilterCriteria) for the local event source mappings: the
  * EventBridge-style pattern syntax Lambda documents (literal values, prefix, suffix,
  * anything-but, exists, numeric, equals-ignore-case). A record matches when any filter matches.
+ * Rules apply to leaf values only, so `exists` on an attribute of a DynamoDB image needs its type level:
+ * `{"dynamodb":{"NewImage":{"pendingShard":{"S":[{"exists":true}]}}}}`.
  */
 import { LocalStartupError } from '../errors';
 
@@ -24,7 +26,7 @@ export function compileFilters(patterns: readonly string[]): RecordFilter {
     validate(parsed as Pattern, text);
     return parsed as Pattern;
   });
-  return (record) => compiled.some((pattern) => matchesPattern(pattern, record));
+  return (record) => compiled.some((pattern) => matchesPattern(pattern, [record]));
 }
 
 const OPERATORS = new Set(['prefix', 'suffix', 'anything-but', 'exists', 'numeric', 'equals-ignore-case']);
@@ -43,19 +45,44 @@ function validate(pattern: Pattern, text: string): void {
   }
 }
 
-function matchesPattern(pattern: Pattern, value: unknown): boolean {
+/**
+ * The record is matched the way Lambda (like EventBridge) matches it: as a set of leaf values per
+ * path. Arrays are flattened (a key below an array is looked up in each element), and a rule list
+ * applies to the leaf values found at its path only; an object there is an intermediate node, which
+ * no rule matches (Lambda: "the Exists operator only works on leaf nodes").
+ */
+function matchesPattern(pattern: Pattern, values: readonly unknown[]): boolean {
   return Object.entries(pattern).every(([key, rule]) => {
-    const field = isObject(value) ? value[key] : undefined;
-    if (Array.isArray(rule)) return matchesRules(rule, field);
-    return matchesPattern(rule as Pattern, field);
+    const children = childValues(values, key);
+    if (Array.isArray(rule)) return matchesRules(rule, children.filter(isLeaf));
+    return matchesPattern(rule as Pattern, children);
   });
 }
 
-function matchesRules(rules: unknown[], field: unknown): boolean {
-  const values = Array.isArray(field) ? field : [field];
+function childValues(values: readonly unknown[], key: string): unknown[] {
+  const children: unknown[] = [];
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (isObject(value) && value[key] !== undefined) {
+      const child = value[key];
+      if (Array.isArray(child)) children.push(...flatten(child));
+      else children.push(child);
+    }
+  };
+  values.forEach(visit);
+  return children;
+}
+
+function flatten(values: readonly unknown[]): unknown[] {
+  return values.flatMap((value) => (Array.isArray(value) ? flatten(value) : [value]));
+}
+
+const isLeaf = (value: unknown): boolean => value !== undefined && !isObject(value);
+
+function matchesRules(rules: unknown[], leaves: readonly unknown[]): boolean {
   return rules.some((rule) => {
-    if (isObject(rule) && 'exists' in rule) return (field !== undefined) === Boolean(rule.exists);
-    return values.some((v) => v !== undefined && matchesRule(rule, v));
+    if (isObject(rule) && 'exists' in rule) return (leaves.length > 0) === Boolean(rule.exists);
+    return leaves.some((leaf) => matchesRule(rule, leaf));
   });
 }
 

@@ -11,6 +11,7 @@ import { LocalStartupError } from '../../local/errors';
 import { synthesizeTemplate } from '../../local/template/synthesize';
 import { readTemplate, type LocalModel } from '../../local/template/resolve';
 import type { CfnTemplate } from '../../local/template/types';
+import { RELAY_STREAM_FILTER } from '../../lib/constructs/outbox-relay';
 
 let template: CfnTemplate;
 let model: LocalModel;
@@ -38,7 +39,7 @@ describe('reading the synthesized template', () => {
     expect(mapping).toMatchObject({
       batchSize: cfn.BatchSize,
       startingPosition: 'TRIM_HORIZON',
-      filterPatterns: ['{"eventName":["INSERT"]}'],
+      filterPatterns: [RELAY_STREAM_FILTER.pattern],
       bisectBatchOnFunctionError: cfn.BisectBatchOnFunctionError,
       maximumRetryAttempts: cfn.MaximumRetryAttempts,
       maximumRecordAgeInSeconds: cfn.MaximumRecordAgeInSeconds,

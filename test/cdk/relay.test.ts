@@ -32,11 +32,22 @@ describe('outbox relay', () => {
     });
   });
 
-  it('only lets INSERT records through (TTL deletes and updates are not events)', () => {
+  it('filters on the dynamodb key only: the pending marker (a leaf, type S) exists in the new image', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': ['OutboxTable', 'StreamArn'] },
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { pendingShard: { S: [{ exists: true }] } } } }) }],
+      },
     });
+  });
+
+  it('has no filter on a top-level key other than dynamodb (DynamoDB mappings only support filtering on dynamodb)', () => {
+    const mapping = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).find(
+      (esm) => esm.Properties?.FunctionName.Ref === relayId,
+    );
+    const filters = (mapping?.Properties?.FilterCriteria?.Filters ?? []) as Array<{ Pattern: string }>;
+    expect(filters).toHaveLength(1);
+    for (const filter of filters) expect(Object.keys(JSON.parse(filter.Pattern) as object)).toEqual(['dynamodb']);
   });
 
   it('bisects failing batches, retries 10 times, gives up on records older than 12 h, reads 100 records per batch', () => {

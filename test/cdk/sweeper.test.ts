@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PENDING_EVENTS_INDEX_NAME } from '../../lambdas/domain/pending-shards';
 import { OutboxSweeper, SWEEPER_ENTRY } from '../../lib/constructs/outbox-sweeper';
@@ -14,9 +15,20 @@ describe('outbox sweeper', () => {
   const sweeperId = functionIdByEntry(template, SWEEPER_ENTRY);
   const sweeper = resourcesOfType(template, 'AWS::Lambda::Function')[sweeperId];
 
-  it('runs with a 60 s timeout and reserved concurrency 1, so two sweeps never race', () => {
+  it('runs with a 60 s timeout and reserves no concurrency (new accounts cannot; overlapping sweeps are harmless)', () => {
     expect(sweeper?.Properties?.Timeout).toBe(60);
-    expect(sweeper?.Properties?.ReservedConcurrentExecutions).toBe(1);
+    expect(sweeper?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SWEEPER_GRACE_SECONDS: Match.anyValue() }) },
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+  });
+
+  it('leaves the stack with no reserved concurrency anywhere, so it deploys on an account whose quota is 10', () => {
+    const reserving = Object.entries(resourcesOfType(template, 'AWS::Lambda::Function'))
+      .filter(([, fn]) => fn.Properties?.ReservedConcurrentExecutions !== undefined)
+      .map(([id]) => id);
+    expect(reserving).toEqual([]);
   });
 
   it('gets the Outbox table, the event topic (not a queue), a 120 s grace period and 1000 events per run from its environment', () => {

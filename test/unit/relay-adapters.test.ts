@@ -64,6 +64,11 @@ describe('toRelayRecord', () => {
 
   it.each([
     ['a TTL REMOVE', ttlRemoveRecord(envelope('A', 1)), 'REMOVE record'],
+    [
+      'a MODIFY whose new image still carries the pending marker',
+      { ...insertRecord(envelope('A', 1), { pendingShard: 'p03' }), eventName: 'MODIFY' as const },
+      'MODIFY record',
+    ],
     ['a DynamoDB Local TTL record', unknownRecord(envelope('A', 1)), 'UNKNOWN_TO_SDK_VERSION record'],
   ])('ignores %s', (_name, record, reason) => {
     expect(toRelayRecord(record)).toEqual({ kind: 'ignored', position: record.dynamodb?.SequenceNumber, reason });

@@ -179,6 +179,31 @@ describe('relay handler', () => {
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
   });
 
+  it('publishes nothing for a MODIFY whose new image still carries the pending marker (the stream filter lets it through)', async () => {
+    const event = envelope('A', 1);
+    outbox.put(event);
+    const modify: DynamoDBRecord = { ...insertRecord(event, { pendingShard: 'p03', touchedAt: '2026-11-25T00:00:02.000Z' }), eventName: 'MODIFY' };
+
+    const response = await relay([modify]);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(outbox.pendingLabels()).toEqual(['A-1']);
+  });
+
+  it('publishes an event once when its INSERT is followed by a MODIFY that keeps the marker in the same batch', async () => {
+    const a1 = envelope('A', 1);
+    const insert = insertRecord(a1, { pendingShard: 'p03' });
+    const modify: DynamoDBRecord = { ...insertRecord(a1, { pendingShard: 'p03', touchedAt: '2026-11-25T00:00:02.000Z' }), eventName: 'MODIFY' };
+
+    const response = await relay([insert, modify, insertRecord(envelope('B', 1))]);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(labels()).toEqual([['A-1', 'B-1']]);
+    expect(outbox.pendingLabels()).toEqual([]);
+  });
+
   it('sends a payment’s events in sequence order, never two of them in one call', async () => {
     const records = [
       insertRecord(envelope('A', 1)),
