@@ -13,6 +13,40 @@
  */
 import type { WebhookBackoff } from './subscribers';
 
+/**
+ * Messages of one payment a webhook subscriber's queue is assumed to hold at once, for its redrive
+ * backstop: a payment has at most 3 events (`payment.created`, `payment.approved`, `payment.cancelled`);
+ * the rest leaves room for copies a DLQ redrive or an outbox replay adds to the same message group.
+ */
+export const WEBHOOK_GROUP_DEPTH_BOUND = 10;
+
+/**
+ * Receives of a webhook message that reach no POST in its group, allowed on top of the ordering bound of
+ * {@link webhookMaxReceiveCount}: invocations that crash or time out, messages released for lack of time,
+ * delivery-log reads that fail (each such receive comes back after the queue's visibility timeout).
+ */
+export const WEBHOOK_REDRIVE_MARGIN = 20;
+
+/** The most receives SQS allows before redrive (RedrivePolicy maxReceiveCount). */
+export const SQS_MAX_RECEIVE_COUNT = 1000;
+
+/**
+ * The redrive backstop (SQS maxReceiveCount) of a webhook subscriber's queue:
+ * `min(1000, maxAttempts x WEBHOOK_GROUP_DEPTH_BOUND + WEBHOOK_REDRIVE_MARGIN)`, i.e. 100 receives for the
+ * default 8 attempts and 220 for the maximum of 20.
+ *
+ * The dispatcher counts each event's POSTs in the delivery log and dead-letters the event itself, with its
+ * reason, after `maxAttempts` of them; SQS's receive count is not that count. On AWS a receive returns a
+ * group's later messages together with its first one; when the first fails, the later ones are handed
+ * back without a POST, and each such receive counts. A message is therefore received at most once per POST
+ * of itself and of each message ahead of it in its group: at most `depth x maxAttempts` times, plus the
+ * receives that reach no POST. Only a message the dispatcher fails on again and again (a crash loop) gets
+ * that far, and only then does SQS move it to the DLQ without a reason.
+ */
+export function webhookMaxReceiveCount(maxAttempts: number): number {
+  return Math.min(SQS_MAX_RECEIVE_COUNT, maxAttempts * WEBHOOK_GROUP_DEPTH_BOUND + WEBHOOK_REDRIVE_MARGIN);
+}
+
 /** A retry never comes back sooner than this (no hot loop on a `Retry-After: 0`). */
 export const MIN_RETRY_DELAY_SECONDS = 1;
 

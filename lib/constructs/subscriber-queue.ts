@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -10,6 +11,12 @@ import {
   subscriberQueueName,
   type Subscriber,
 } from '../../lambdas/domain/subscribers';
+import {
+  SQS_MAX_RECEIVE_COUNT,
+  WEBHOOK_GROUP_DEPTH_BOUND,
+  WEBHOOK_REDRIVE_MARGIN,
+  webhookMaxReceiveCount,
+} from '../../lambdas/domain/webhook-delivery-policy';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 
 /** Visibility timeout = this factor x the consumer's timeout (AWS guidance for Lambda event sources). */
@@ -18,12 +25,27 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** Receives of a message before SQS moves it to the DLQ, for a queue subscriber. */
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 
+export { SQS_MAX_RECEIVE_COUNT, WEBHOOK_GROUP_DEPTH_BOUND, WEBHOOK_REDRIVE_MARGIN, webhookMaxReceiveCount };
+
 /**
- * A webhook subscriber's queue redrives after `maxAttempts` + this many receives. The dispatcher
- * dead-letters an event itself after `maxAttempts` POSTs (with the reason); SQS redrive is only the
- * backstop for receives that never reached a POST (crashes, timeouts, released messages).
+ * `<name>-sns-dlq.fifo`: the FIFO dead-letter queue of the subscriber's SNS subscription, holding the
+ * events SNS could not deliver to `<name>.fifo` (deleted queue, broken queue policy).
  */
-export const WEBHOOK_REDRIVE_MARGIN = 5;
+export function subscriptionDlqName(name: string): string {
+  return `${name}-sns-dlq.fifo`;
+}
+
+/**
+ * High-throughput FIFO (deduplication and the throughput quota per message group, i.e. per payment):
+ * every FIFO queue of a subscriber has it. Deduplication ids are event ids (or derived from them),
+ * each used in one group only, so deduplicating per group drops exactly the same copies.
+ */
+const HIGH_THROUGHPUT_FIFO = {
+  fifo: true,
+  contentBasedDeduplication: false,
+  deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+  fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+} as const;
 
 /**
  * `payment-events` -> `PaymentEvents`: the subscriber's name as a CloudFormation id part
@@ -46,9 +68,10 @@ export interface SubscriberQueueProps {
 
   /**
    * Receives before a message moves to the DLQ, an integer between 1 and 1000; for a webhook
-   * subscriber, more than its `maxAttempts` (the dispatcher dead-letters by itself first).
+   * subscriber, at least {@link webhookMaxReceiveCount} of its `maxAttempts` (the dispatcher
+   * dead-letters by itself first, and later events of a payment are received without a POST).
    *
-   * @default 5 for a queue subscriber, `maxAttempts` + 5 for a webhook subscriber
+   * @default 5 for a queue subscriber, `webhookMaxReceiveCount(maxAttempts)` for a webhook subscriber
    */
   readonly maxReceiveCount?: number;
 
@@ -77,6 +100,15 @@ export interface SubscriberQueueProps {
  * event types, a filter policy on the `eventType` attribute. The subscription adds the queue policy
  * letting SNS send from this topic only. Its alarms (DLQ depth, age of the oldest message) are in OutboxObservability.
  *
+ * The subscription redrives what SNS cannot deliver to the queue (the queue deleted, its policy broken,
+ * its encryption refused) into the FIFO queue `<name>-sns-dlq.fifo` (14 days, SQS-managed encryption,
+ * TLS-only; its policy lets SNS send from this topic only), so no event is dropped: SNS keeps the message
+ * group and deduplication id, and the events can be moved into the repaired queue in order.
+ *
+ * Every queue is in high-throughput FIFO mode (`DeduplicationScope: messageGroup`,
+ * `FifoThroughputLimit: perMessageGroupId`): the quota is per payment, not per queue. The DLQs are too: a
+ * subscriber that rejects everything, or a deleted queue, sends every event there at the fan-out rate.
+ *
  * Publishers set `MessageGroupId` = payment id and `MessageDeduplicationId` = event id, so
  * content-based deduplication is off.
  */
@@ -89,6 +121,13 @@ export class SubscriberQueue extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /** The queue's subscription to the topic. */
   public readonly subscription: sns.Subscription;
+  /**
+   * The FIFO dead-letter queue of the subscription (`<name>-sns-dlq.fifo`): events SNS could not deliver to
+   * {@link queue}. Alarm on its first message (see {@link subscriptionDeadLetterQueueDepth}).
+   */
+  public readonly subscriptionDeadLetterQueue: sqs.Queue;
+  /** ApproximateNumberOfMessagesVisible of {@link subscriptionDeadLetterQueue}, maximum over 1 minute (as the DLQ alarms use). */
+  public readonly subscriptionDeadLetterQueueDepth: cloudwatch.Metric;
   /** The consumer timeout the visibility timeout was computed from; give the consumer this timeout. */
   public readonly consumerTimeout: Duration;
   /** The queue's visibility timeout (6 x consumerTimeout). */
@@ -106,11 +145,12 @@ export class SubscriberQueue extends Construct {
     }
     if (isWebhookSubscriber(subscriber)) {
       const { maxAttempts } = subscriber.delivery;
-      this.maxReceiveCount = props.maxReceiveCount ?? maxAttempts + WEBHOOK_REDRIVE_MARGIN;
-      validateIntegerInRange(this, 'maxReceiveCount', this.maxReceiveCount, maxAttempts + 1, 1000);
+      const backstop = webhookMaxReceiveCount(maxAttempts);
+      this.maxReceiveCount = props.maxReceiveCount ?? backstop;
+      validateIntegerInRange(this, 'maxReceiveCount', this.maxReceiveCount, backstop, SQS_MAX_RECEIVE_COUNT);
     } else {
       this.maxReceiveCount = props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
-      validateIntegerInRange(this, 'maxReceiveCount', this.maxReceiveCount, 1, 1000);
+      validateIntegerInRange(this, 'maxReceiveCount', this.maxReceiveCount, 1, SQS_MAX_RECEIVE_COUNT);
     }
     this.consumerTimeout = props.consumerTimeout ?? Duration.seconds(30);
     validateDurationInRange(this, 'consumerTimeout', this.consumerTimeout, Duration.seconds(1), Duration.minutes(15));
@@ -120,8 +160,7 @@ export class SubscriberQueue extends Construct {
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       queueName: subscriberDlqName(subscriber.name),
-      fifo: true,
-      contentBasedDeduplication: false,
+      ...HIGH_THROUGHPUT_FIFO,
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -129,8 +168,7 @@ export class SubscriberQueue extends Construct {
 
     this.queue = new sqs.Queue(this, 'Queue', {
       queueName: subscriberQueueName(subscriber.name),
-      fifo: true,
-      contentBasedDeduplication: false,
+      ...HIGH_THROUGHPUT_FIFO,
       visibilityTimeout: this.visibilityTimeout,
       retentionPeriod,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -138,10 +176,24 @@ export class SubscriberQueue extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
     });
 
+    this.subscriptionDeadLetterQueue = new sqs.Queue(this, 'SubscriptionDeadLetterQueue', {
+      queueName: subscriptionDlqName(subscriber.name),
+      ...HIGH_THROUGHPUT_FIFO,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.subscriptionDeadLetterQueueDepth = this.subscriptionDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(1),
+    });
+
     const filterPolicy = snsFilterPolicy(subscriber);
     this.subscription = props.topic.addSubscription(
       new SqsSubscription(this.queue, {
         rawMessageDelivery: true,
+        // Adds the DLQ's policy statement: sqs:SendMessage for sns.amazonaws.com, aws:SourceArn = this topic.
+        deadLetterQueue: this.subscriptionDeadLetterQueue,
         filterPolicy: filterPolicy && {
           eventType: sns.SubscriptionFilter.stringFilter({ allowlist: [...filterPolicy.eventType] }),
         },
@@ -149,5 +201,13 @@ export class SubscriberQueue extends Construct {
     );
     // The filter applies to message attributes (the publishers' eventType attribute), said explicitly.
     (this.subscription.node.defaultChild as sns.CfnSubscription).filterPolicyScope = 'MessageAttributes';
+
+    Validations.of(this.subscriptionDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "The queue is a dead-letter queue: the SNS subscription's RedrivePolicy targets it (cdk-nag only counts SQS " +
+        'redrive policies). Nothing consumes it automatically; an alarm fires on its first message, and its events are ' +
+        "moved into the repaired subscriber queue.",
+    });
   }
 }

@@ -3,6 +3,11 @@
  * subscribes the template's queues to them with the subscription attributes the template sets:
  * raw message delivery, filter policy and its scope. Publishing to a FIFO topic then fans out to
  * the subscribed FIFO queues with the message group and deduplication ids, as on AWS.
+ *
+ * A subscription's RedrivePolicy (its dead-letter queue for what SNS cannot deliver) is not played:
+ * fauxqs 1.9.2 stores the attribute but never uses it (a notification to a missing queue is skipped),
+ * and locally the subscribed queues always exist. The dead-letter queue itself is created, like every
+ * queue of the template, so names and URLs match the deployed stack.
  */
 import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { LocalStartupError } from '../errors';

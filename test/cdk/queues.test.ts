@@ -1,18 +1,45 @@
-import { Duration } from 'aws-cdk-lib';
+import { type CfnElement, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
-import { parseSubscribers, type Subscriber } from '../../lambdas/domain/subscribers';
+import { parseSubscribers, WEBHOOK_DEFAULTS, WEBHOOK_LIMITS, type Subscriber } from '../../lambdas/domain/subscribers';
 import { EXAMPLE_CONSUMER_ENTRY } from '../../lib/constructs/example-consumer';
-import { SubscriberQueue, subscriberIdPart, type SubscriberQueueProps } from '../../lib/constructs/subscriber-queue';
+import {
+  SubscriberQueue,
+  subscriberIdPart,
+  webhookMaxReceiveCount,
+  WEBHOOK_GROUP_DEPTH_BOUND,
+  WEBHOOK_REDRIVE_MARGIN,
+  type SubscriberQueueProps,
+} from '../../lib/constructs/subscriber-queue';
 import { functionIdByEntry, newTestStack, resourcesOfType, synthStack } from '../support/cdk-stack';
 
 describe('payment-events subscriber queues', () => {
   // GIVEN the stack with default props
   const { template } = synthStack();
 
-  it('creates three queues by default: the payment-events FIFO queue, its FIFO DLQ and the standard relay-failures queue', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 3);
+  it('creates four queues by default: the payment-events FIFO queue, its FIFO DLQ, its subscription FIFO DLQ and the standard relay-failures queue', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 4);
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'payment-events-sns-dlq.fifo', FifoQueue: true });
+  });
+
+  it('puts payment-events.fifo, its DLQ and its subscription DLQ in high-throughput FIFO mode (deduplication and quota per message group)', () => {
+    for (const queueName of ['payment-events.fifo', 'payment-events-dlq.fifo', 'payment-events-sns-dlq.fifo']) {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: queueName,
+        FifoQueue: true,
+        DeduplicationScope: 'messageGroup',
+        FifoThroughputLimit: 'perMessageGroupId',
+      });
+    }
+  });
+
+  it('leaves relay-failures (a standard queue) without FIFO throughput settings', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'relay-failures',
+      DeduplicationScope: Match.absent(),
+      FifoThroughputLimit: Match.absent(),
+    });
   });
 
   it('makes payment-events.fifo a FIFO queue with explicit deduplication ids and a redrive policy to its DLQ after 5 receives', () => {
@@ -67,8 +94,11 @@ describe('payment-events subscriber queues', () => {
   });
 
   it('denies non-TLS access on every queue', () => {
-    template.resourceCountIs('AWS::SQS::QueuePolicy', 3);
-    for (const queueId of ['PaymentEventsQueue', 'PaymentEventsDlq', 'RelayFailuresQueue']) {
+    template.resourceCountIs('AWS::SQS::QueuePolicy', 4);
+    const snsDlqId = Object.entries(resourcesOfType(template, 'AWS::SQS::Queue')).find(
+      ([, queue]) => queue.Properties?.QueueName === 'payment-events-sns-dlq.fifo',
+    )?.[0];
+    for (const queueId of ['PaymentEventsQueue', 'PaymentEventsDlq', snsDlqId, 'RelayFailuresQueue']) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queueId }],
         PolicyDocument: {
@@ -136,14 +166,66 @@ describe('SubscriberQueue validation', () => {
     expect(create().visibilityTimeout.toSeconds()).toBe(270);
   });
 
-  it('redrives a webhook subscriber after maxAttempts + 5 receives by default', () => {
+  it('redrives a webhook subscriber after maxAttempts x 10 + 20 receives by default (4 attempts: 60)', () => {
     const { create } = arrange({ subscriber: webhookSubscriber });
-    expect(create().maxReceiveCount).toBe(9);
+    expect(create().maxReceiveCount).toBe(60);
+    expect(webhookMaxReceiveCount(4)).toBe(4 * WEBHOOK_GROUP_DEPTH_BOUND + WEBHOOK_REDRIVE_MARGIN);
   });
 
-  it('rejects a webhook maxReceiveCount that would redrive before the dispatcher dead-letters (<= maxAttempts)', () => {
-    const { create } = arrange({ subscriber: webhookSubscriber, maxReceiveCount: 4 });
-    expect(create).toThrow('ConstructTestStack/Events: maxReceiveCount must be an integer between 5 and 1000 (got 4)');
+  it('sizes the webhook backstop for every allowed maxAttempts within the SQS maximum of 1000 receives', () => {
+    expect(webhookMaxReceiveCount(WEBHOOK_DEFAULTS.maxAttempts)).toBe(100);
+    expect(webhookMaxReceiveCount(WEBHOOK_LIMITS.maxAttempts.max)).toBe(220);
+    expect(webhookMaxReceiveCount(WEBHOOK_LIMITS.maxAttempts.max)).toBeLessThanOrEqual(1000);
+  });
+
+  it('rejects a webhook maxReceiveCount below the backstop, which ordering alone could exhaust before the dispatcher dead-letters', () => {
+    const { create } = arrange({ subscriber: webhookSubscriber, maxReceiveCount: 9 });
+    expect(create).toThrow('ConstructTestStack/Events: maxReceiveCount must be an integer between 60 and 1000 (got 9)');
+  });
+
+  it("gives the subscription a redrive policy to the FIFO queue <name>-sns-dlq.fifo, which SNS may send to from this topic only", () => {
+    const { stack, create } = arrange();
+    const events = create();
+    const template = Template.fromStack(stack);
+    const dlqId = stack.getLogicalId(events.subscriptionDeadLetterQueue.node.defaultChild as CfnElement);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'ledger-sns-dlq.fifo',
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EventsQueue'), 'Arn'] },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: dlqId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Resource: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+            Condition: { ArnEquals: { 'aws:SourceArn': { Ref: Match.stringLikeRegexp('^Topic') } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('gives the subscription DLQ depth as a metric for its alarm: ApproximateNumberOfMessagesVisible, maximum over 1 minute', () => {
+    const { stack, create } = arrange();
+    const events = create();
+    const metric = events.subscriptionDeadLetterQueueDepth;
+    expect(metric).toMatchObject({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', statistic: 'Maximum' });
+    expect(metric.period.toSeconds()).toBe(60);
+    expect(stack.resolve(metric.dimensions?.QueueName)).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(events.subscriptionDeadLetterQueue.node.defaultChild as CfnElement), 'QueueName'] });
   });
 
   it('names the queues after the subscriber: <name>.fifo with the DLQ <name>-dlq.fifo', () => {

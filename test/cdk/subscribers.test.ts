@@ -16,7 +16,8 @@ describe('payment events topic', () => {
   const { template } = synthStack();
 
   it('is one SNS FIFO topic payment-events.fifo with explicit deduplication ids, encrypted with the AWS managed SNS key', () => {
-    template.resourceCountIs('AWS::SNS::Topic', 1);
+    // One FIFO topic for the events (the alarm topic, a standard topic, is another matter).
+    template.resourcePropertiesCountIs('AWS::SNS::Topic', { FifoTopic: true }, 1);
     template.templateMatches({
       Resources: {
         PaymentEventsTopic: {
@@ -55,6 +56,7 @@ describe('payment events topic', () => {
             Endpoint: { 'Fn::GetAtt': ['PaymentEventsQueue', 'Arn'] },
             RawMessageDelivery: true,
             FilterPolicyScope: 'MessageAttributes',
+            RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PaymentEventsSubscriberSubscriptionDeadLetterQueue'), 'Arn'] } },
           },
         },
       },
@@ -112,23 +114,64 @@ describe('subscribers from configuration', () => {
       expect(queues[`${part}Queue`]?.Properties?.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [`${part}Dlq`, 'Arn'] });
       expect(queues[`${part}Dlq`]?.Properties?.RedrivePolicy).toBeUndefined();
     }
-    expect(Object.keys(queues)).toHaveLength(7);
+    expect(Object.keys(queues)).toHaveLength(10);
   });
 
-  it('redrives queue subscribers after 5 receives and a webhook subscriber after maxAttempts (8) + 5', () => {
+  it('redrives queue subscribers after 5 receives and a webhook subscriber after maxAttempts (8) x 10 + 20', () => {
     expect(queues.PaymentEventsQueue?.Properties?.RedrivePolicy.maxReceiveCount).toBe(5);
     expect(queues.LedgerQueue?.Properties?.RedrivePolicy.maxReceiveCount).toBe(5);
-    expect(queues.ShopQueue?.Properties?.RedrivePolicy.maxReceiveCount).toBe(13);
+    expect(queues.ShopQueue?.Properties?.RedrivePolicy.maxReceiveCount).toBe(100);
+  });
+
+  it('puts every subscriber queue, DLQ and subscription DLQ in high-throughput FIFO mode', () => {
+    const fifo = Object.values(queues).filter((queue) => queue.Properties?.FifoQueue === true);
+    expect(fifo).toHaveLength(9);
+    for (const queue of fifo) {
+      expect(queue.Properties, queue.Properties?.QueueName).toMatchObject({ DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' });
+    }
+  });
+
+  it("redrives each subscription into its own FIFO queue <name>-sns-dlq.fifo, which SNS may send to from this topic only", () => {
+    const subscriptions = resourcesOfType(template, 'AWS::SNS::Subscription');
+    for (const [part, name] of [
+      ['PaymentEvents', 'payment-events'],
+      ['Ledger', 'ledger'],
+      ['Shop', 'shop'],
+    ] as const) {
+      const target = (subscriptions[`${part}Subscription`]?.Properties?.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } })
+        .deadLetterTargetArn['Fn::GetAtt'];
+      expect(target[1]).toBe('Arn');
+      expect(queues[target[0]]?.Properties).toMatchObject({
+        QueueName: `${name}-sns-dlq.fifo`,
+        FifoQueue: true,
+        ContentBasedDeduplication: false,
+        MessageRetentionPeriod: 14 * 24 * 3600,
+        SqsManagedSseEnabled: true,
+      });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: target[0] }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Action: 'sqs:SendMessage',
+              Principal: { Service: 'sns.amazonaws.com' },
+              Condition: { ArnEquals: { 'aws:SourceArn': { Ref: 'PaymentEventsTopic' } } },
+            }),
+          ]),
+        },
+      });
+    }
   });
 
   it('applies the stack maxReceiveCount to queue subscribers only', () => {
     const { template: custom } = synthStack({ subscribers: SUBSCRIBERS, maxReceiveCount: 2 });
     const customQueues = resourcesOfType(custom, 'AWS::SQS::Queue');
     expect(customQueues.LedgerQueue?.Properties?.RedrivePolicy.maxReceiveCount).toBe(2);
-    expect(customQueues.ShopQueue?.Properties?.RedrivePolicy.maxReceiveCount).toBe(13);
+    expect(customQueues.ShopQueue?.Properties?.RedrivePolicy.maxReceiveCount).toBe(100);
   });
 
-  it('lets SNS send to each subscriber queue from this topic only, and to no DLQ', () => {
+  it('lets SNS send to each subscriber queue from this topic only, and to no subscriber DLQ', () => {
     const snsStatement = Match.objectLike({
       Effect: 'Allow',
       Action: 'sqs:SendMessage',

@@ -14,7 +14,7 @@ import {
 import { ATTEMPT_OVERHEAD_MS } from '../../lambdas/functions/webhook-dispatcher/webhook-dispatcher';
 import { parseSubscribers, WEBHOOK_DEFAULTS, type WebhookSubscriber } from '../../lambdas/domain/subscribers';
 import { webhookDispatcherEnvironment } from '../../lambdas/functions/webhook-dispatcher/config';
-import { SubscriberQueue } from '../../lib/constructs/subscriber-queue';
+import { SubscriberQueue, webhookMaxReceiveCount } from '../../lib/constructs/subscriber-queue';
 import {
   DISPATCHER_ATTEMPT_OVERHEAD_SECONDS,
   WEBHOOK_DISPATCHER_ENTRY,
@@ -89,13 +89,16 @@ describe('webhook dispatcher of the app (notifications)', () => {
     expect(DISPATCHER_ATTEMPT_OVERHEAD_SECONDS * 1000).toBe(ATTEMPT_OVERHEAD_MS);
   });
 
-  it('redrives its queue after maxAttempts + 5 receives, into notifications-dlq.fifo', () => {
+  it('redrives its queue only after maxAttempts x 10 + 20 receives (a backstop ordering cannot reach), into notifications-dlq.fifo', () => {
     const queues = resourcesOfType(template, 'AWS::SQS::Queue');
     expect(queues.NotificationsQueue?.Properties).toMatchObject({
       QueueName: 'notifications.fifo',
       FifoQueue: true,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['NotificationsDlq', 'Arn'] }, maxReceiveCount: WEBHOOK_DEFAULTS.maxAttempts + 5 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['NotificationsDlq', 'Arn'] }, maxReceiveCount: webhookMaxReceiveCount(WEBHOOK_DEFAULTS.maxAttempts) },
     });
+    expect(queues.NotificationsQueue?.Properties?.RedrivePolicy.maxReceiveCount).toBe(100);
+    expect(queues.NotificationsQueue?.Properties).toMatchObject({ DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' });
+    expect(queues.NotificationsDlq?.Properties).toMatchObject({ DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' });
     expect(queues.NotificationsDlq?.Properties).toMatchObject({ QueueName: 'notifications-dlq.fifo', FifoQueue: true });
   });
 
@@ -192,7 +195,7 @@ describe('webhook subscribers from configuration', () => {
     expect(fn?.Properties?.Environment.Variables).toMatchObject({ WEBHOOK_TIMEOUT_SECONDS: '20', WEBHOOK_MAX_ATTEMPTS: '3' });
     const queue = resourcesOfType(template, 'AWS::SQS::Queue').SlowQueue;
     expect(queue?.Properties?.VisibilityTimeout).toBe(6 * (5 * 23 + 10));
-    expect(queue?.Properties?.RedrivePolicy.maxReceiveCount).toBe(8);
+    expect(queue?.Properties?.RedrivePolicy.maxReceiveCount).toBe(3 * 10 + 20);
   });
 
   it('gives two webhook subscribers their own dispatcher, secret and queue', () => {

@@ -27,8 +27,10 @@ const PAYMENTS = 6;
 /** create, confirm (approved), cancel: three events per payment. */
 const EVENTS_PER_PAYMENT = 3;
 
-type Hook = 'flaky' | 'down' | 'slow' | 'rejecting' | 'healthy' | 'approved-only' | 'unreachable';
-const HOOKS: readonly Hook[] = ['flaky', 'down', 'slow', 'rejecting', 'healthy', 'approved-only', 'unreachable'];
+type Hook = 'flaky' | 'down' | 'slow' | 'rejecting' | 'healthy' | 'approved-only' | 'unreachable' | 'exhausted';
+const HOOKS: readonly Hook[] = ['flaky', 'down', 'slow', 'rejecting', 'healthy', 'approved-only', 'unreachable', 'exhausted'];
+/** Attempts of the subscriber whose receiver stays down (503) past every event's last attempt. */
+const EXHAUSTED_MAX_ATTEMPTS = 3;
 const subscriberName = (hook: Hook) => `hook-${hook}`;
 
 let stack: LocalStack;
@@ -61,6 +63,8 @@ function subscribers() {
     hook('approved-only', { eventTypes: ['payment.approved'] }),
     // Nothing ever listens on its port: retried far longer than this test runs.
     hook('unreachable', {}, { maxAttempts: 20, backoff: { baseSeconds: 1, maxSeconds: 30 } }),
+    // Answers 503 to everything: each event of a payment is handed back behind the failing one before its own turn.
+    hook('exhausted', {}, { maxAttempts: EXHAUSTED_MAX_ATTEMPTS, backoff: { baseSeconds: 1, maxSeconds: 2 } }),
   ];
 }
 
@@ -82,6 +86,7 @@ beforeAll(async () => {
   await start('rejecting', { status: 400 });
   await start('healthy');
   await start('approved-only');
+  await start('exhausted', { status: 503 });
 
   const paymentIds = await Promise.all(
     Array.from({ length: PAYMENTS }, async () => {
@@ -216,6 +221,51 @@ describe('webhook delivery', () => {
     expect(rejecting?.events[0]).toMatchObject({ reason: 'rejected', lastStatusCode: 400, attempts: 1 });
   });
 
+  it("a receiver down past the first event's last attempt: every event of the payment still gets its maxAttempts POSTs, then the DLQ with its reason", async () => {
+    const hook = 'exhausted';
+    const dlq = `${subscriberName(hook)}-dlq.fifo`;
+    await eventually(async () => ((await queueDepth(dlq)) >= committed.length ? true : undefined), 90_000, `${committed.length} messages in ${dlq}`);
+    // Every event, the later ones of each payment included, got exactly maxAttempts POSTs, all answered 503.
+    for (const event of committed) {
+      expect(receiver(hook).attemptsByEvent.get(event.eventId)?.map((a) => a.status), `${event.type} ${event.aggregateId}`).toEqual(
+        Array(EXHAUSTED_MAX_ATTEMPTS).fill(503),
+      );
+    }
+    expect(receiver(hook).received).toEqual([]);
+    // Each payment's events were tried in order: event n + 1's first POST after event n's last one.
+    for (const paymentId of new Set(committed.map((e) => e.aggregateId))) {
+      const ofPayment = committed.filter((e) => e.aggregateId === paymentId).sort((a, b) => a.sequence - b.sequence);
+      const spans = ofPayment.map((e) => receiver(hook).attemptsByEvent.get(e.eventId) as readonly ReceiverAttempt[]);
+      for (let i = 1; i < spans.length; i += 1) expect(spans[i]?.[0]?.at).toBeGreaterThanOrEqual(spans[i - 1]?.at(-1)?.at as number);
+    }
+    // All of them reached the DLQ through the dispatcher (not SQS redrive): each carries its reason.
+    const dead = await dlqMessages(dlq);
+    expect(dead.map((m) => m.envelope.eventId).sort()).toEqual(committed.map((e) => e.eventId).sort());
+    for (const message of dead) {
+      expect(message.attributes).toMatchObject({
+        deadLetterReason: 'attempts-exhausted',
+        attempts: String(EXHAUSTED_MAX_ATTEMPTS),
+        lastStatusCode: '503',
+        subscriber: subscriberName(hook),
+        eventId: message.envelope.eventId,
+        sequence: String(message.envelope.sequence),
+      });
+    }
+    expect(await queueDepth(`${subscriberName(hook)}.fifo`)).toBe(0);
+    // GET /deliveries says so for every event.
+    for (const paymentId of new Set(committed.map((e) => e.aggregateId))) {
+      const view = (await deliveries(paymentId)).subscribers.find((s) => s.name === subscriberName(hook));
+      expect(view?.events.map((e) => [e.sequence, e.state])).toEqual([
+        [1, 'dead-lettered'],
+        [2, 'dead-lettered'],
+        [3, 'dead-lettered'],
+      ]);
+      for (const event of view?.events ?? []) {
+        expect(event).toMatchObject({ reason: 'attempts-exhausted', attempts: EXHAUSTED_MAX_ATTEMPTS, lastStatusCode: 503 });
+      }
+    }
+  });
+
   it('a filtered subscriber gets only the event types it asked for', async () => {
     const approved = committed.filter((e) => e.type === 'payment.approved');
     await receivedAll('approved-only', approved.length);
@@ -255,6 +305,24 @@ async function queueDepth(queue: string): Promise<number> {
     new GetQueueAttributesCommand({ QueueUrl: stack.queueUrl(queue), AttributeNames: ['ApproximateNumberOfMessages'] }),
   );
   return Number(Attributes.ApproximateNumberOfMessages ?? 0);
+}
+
+/** The messages of a FIFO DLQ (envelope and string message attributes), each deleted once read. */
+async function dlqMessages(queue: string): Promise<Array<{ envelope: EventEnvelope; attributes: Record<string, string> }>> {
+  const seen: Array<{ envelope: EventEnvelope; attributes: Record<string, string> }> = [];
+  for (let round = 0; round < 30 && seen.length < committed.length; round += 1) {
+    const { Messages = [] } = await stack.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queueUrl(queue), MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+    );
+    for (const message of Messages) {
+      const attributes = Object.fromEntries(
+        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue ?? '']),
+      );
+      seen.push({ envelope: JSON.parse(message.Body ?? '{}') as EventEnvelope, attributes });
+      await stack.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl(queue), ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+  return seen;
 }
 
 /** The envelopes in a FIFO DLQ in the order it hands them out (each deleted once read, so a group's next one comes). */
