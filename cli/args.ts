@@ -40,6 +40,12 @@ export type ReplaySelection =
   /** `occurredAt` in [from, to), both normalized to `Date#toISOString()` form. */
   | { readonly kind: 'range'; readonly from: string; readonly to: string };
 
+/** The messages `dlq delete` removes. */
+export type DeleteSelection =
+  | { readonly kind: 'messages'; readonly messageIds: readonly string[] }
+  /** A group's messages: the ones with these sequences, or (no sequences) all of them. */
+  | { readonly kind: 'group'; readonly groupId: string; readonly sequences?: readonly number[] };
+
 export type Command =
   | { readonly name: 'help'; readonly topic?: string }
   | {
@@ -70,6 +76,20 @@ export type Command =
       readonly dryRun: boolean;
       readonly runId?: string;
       readonly holdSeconds: number;
+      /** `--inbox-table`: the source queue's consumer keeps its Inbox there (the example consumer): sequences it applied are dropped as delivered. */
+      readonly inboxTable?: string;
+    }
+  | {
+      readonly name: 'dlq-delete';
+      readonly target: TargetOptions;
+      /** The DLQ, by name or URL (positional: deleting names its queue explicitly). */
+      readonly queue: string;
+      readonly selection: DeleteSelection;
+      /** `--yes`: do not ask for confirmation on stdin. */
+      readonly yes: boolean;
+      readonly holdSeconds: number;
+      /** Most messages received while looking for the chosen ones. */
+      readonly max: number;
     }
   | {
       readonly name: 'attempts-list';
@@ -106,10 +126,16 @@ const OPTIONS = {
   'pg-attempts-table': { type: 'string' },
   'pg-ledger-table': { type: 'string' },
   pg: { type: 'string' },
+  'inbox-table': { type: 'string' },
+  'message-id': { type: 'string', multiple: true },
+  sequence: { type: 'string', multiple: true },
+  yes: { type: 'boolean', short: 'y' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
-type Values = { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type Values = {
+  [K in OptionName]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 const TARGET_OPTIONS: readonly OptionName[] = ['help', 'local', 'aws', 'endpoints', 'region', 'outbox-table', 'queue-url'];
 /** The payment store's tables besides the Outbox: the attempts commands only. */
@@ -118,7 +144,8 @@ const ALLOWED: Record<Exclude<Command['name'], 'help'>, readonly OptionName[]> =
   replay: ['payment', 'from', 'to', 'queue', 'dry-run', 'run-id'],
   'dlq-list': ['queue', 'max', 'hold-seconds'],
   'dlq-show': ['queue', 'max', 'hold-seconds'],
-  'dlq-redrive': ['queue', 'to', 'group', 'dry-run', 'run-id', 'hold-seconds'],
+  'dlq-redrive': ['queue', 'to', 'group', 'dry-run', 'run-id', 'hold-seconds', 'inbox-table'],
+  'dlq-delete': ['message-id', 'group', 'sequence', 'yes', 'hold-seconds', 'max'],
   'attempts-list': ['older-than', 'max', ...STORE_TABLE_OPTIONS],
   'attempts-reconcile': ['dry-run', 'pg', ...STORE_TABLE_OPTIONS],
 };
@@ -135,7 +162,14 @@ Commands
   dlq show <messageId> [--queue <dlq>] [--max <n>] [--hold-seconds <s>]
       Full body and attributes of one DLQ message.
   dlq redrive [--queue <dlq>] [--to <queue>] [--group <id>] [--dry-run] [--run-id <id>] [--hold-seconds <s>]
-      Move DLQ messages back to their source queue, a group at a time, in sequence order.
+              [--inbox-table <name>]
+      Move DLQ messages back to their source queue, a group at a time, in sequence order, in one
+      round: copies of events already moved (same eventId or sequence, or older than a moved one)
+      are deleted from the DLQ, each named. --inbox-table: the source's consumer keeps this Inbox
+      (the example consumer's); sequences it has applied are dropped as already delivered.
+  dlq delete <dlq> (--message-id <id> ... | --group <id> [--sequence <n> ...]) [--yes] [--hold-seconds <s>] [--max <n>]
+      Delete chosen messages from a DLQ (a queue another queue's RedrivePolicy names), after showing
+      them and asking y/N on stdin (--yes: do not ask). --group without --sequence: the whole group.
   attempts list [--older-than <duration, e.g. 90s, 2m, 1h>] [--max <n>]
       Open PG attempts (money movements whose outcome is not committed yet), oldest first.
   attempts reconcile <paymentId> [--dry-run] [--pg sandbox|toss]
@@ -159,7 +193,7 @@ Target (default: --local when .local/endpoints.json exists, else --aws)
 
 Defaults: replay --queue ${DEFAULT_REPLAY_QUEUE_NAME}; dlq --queue ${DEFAULT_DLQ_NAME};
 redrive --to: the DLQ name without "-dlq" (x-dlq.fifo -> x.fifo), else the queue whose RedrivePolicy names the DLQ.
-Exit status: 0 done, 1 error, 2 refused (nothing was sent or moved; the reason is printed).
+Exit status: 0 done, 1 error, 2 refused (nothing was sent, moved or deleted; the reason is printed).
 attempts reconcile: 0 every open attempt closed, 2 none open or one not closed (why is printed), 1 error.`;
 
 /** Parses `argv` (without node and script). @throws UsageError */
@@ -211,6 +245,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
         const to = nonEmpty(values.to, '--to');
         const group = nonEmpty(values.group, '--group');
         const runId = values['run-id'] === undefined ? undefined : validRunId(values['run-id']);
+        const inboxTable = nonEmpty(values['inbox-table'], '--inbox-table');
         return {
           name: 'dlq-redrive',
           target: target(values),
@@ -220,12 +255,30 @@ export function parseCommandLine(argv: readonly string[]): Command {
           dryRun: values['dry-run'] ?? false,
           ...(runId !== undefined && { runId }),
           holdSeconds: holdSeconds(values, 300),
+          ...(inboxTable !== undefined && { inboxTable }),
+        };
+      }
+      case 'delete': {
+        const [queue, ...more] = rest;
+        if (queue === undefined || queue.trim() === '') {
+          throw new UsageError('dlq delete needs the DLQ: dlq delete <queue> (--message-id <id> ... | --group <id> [--sequence <n> ...])');
+        }
+        noExtra(more, 'dlq delete');
+        allowOnly(values, 'dlq-delete');
+        return {
+          name: 'dlq-delete',
+          target: target(values),
+          queue,
+          selection: deleteSelection(values),
+          yes: values.yes ?? false,
+          holdSeconds: holdSeconds(values, 60),
+          max: positiveInteger(values.max, '--max', 1000),
         };
       }
       case undefined:
-        throw new UsageError('dlq needs a subcommand: list, show or redrive');
+        throw new UsageError('dlq needs a subcommand: list, show, redrive or delete');
       default:
-        throw new UsageError(`unknown dlq subcommand "${second}" (list, show, redrive)`);
+        throw new UsageError(`unknown dlq subcommand "${second}" (list, show, redrive, delete)`);
     }
   }
   if (first === 'attempts') {
@@ -284,6 +337,23 @@ function replay(values: Values): Command {
     dryRun: values['dry-run'] ?? false,
     ...(runId !== undefined && { runId }),
   };
+}
+
+/** `--message-id` (repeatable), or `--group` with optional repeatable `--sequence`. */
+function deleteSelection(values: Values): DeleteSelection {
+  const messageIds = values['message-id'] ?? [];
+  const groupId = nonEmpty(values.group, '--group');
+  const sequences = values.sequence ?? [];
+  if (messageIds.length > 0 && groupId !== undefined) throw new UsageError('dlq delete takes either --message-id or --group, not both');
+  if (messageIds.length > 0) {
+    if (sequences.length > 0) throw new UsageError('--sequence goes with --group, not --message-id');
+    messageIds.forEach((id) => nonEmpty(id, '--message-id'));
+    return { kind: 'messages', messageIds: [...new Set(messageIds)] };
+  }
+  if (groupId === undefined) throw new UsageError('dlq delete needs --message-id <id> (repeatable) or --group <id> [--sequence <n> ...]');
+  if (sequences.length === 0) return { kind: 'group', groupId };
+  const numbers = sequences.map((value) => positiveInteger(value, '--sequence', 0));
+  return { kind: 'group', groupId, sequences: [...new Set(numbers)] };
 }
 
 function target(values: Values): TargetOptions {

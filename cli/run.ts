@@ -1,5 +1,6 @@
 /** Runs one parsed command against a target and turns its outcome into output and an exit code. */
 import type { Command } from './args';
+import { dlqDelete, type Confirm } from './commands/dlq-delete';
 import { dlqList } from './commands/dlq-list';
 import { dlqRedrive } from './commands/dlq-redrive';
 import { attemptsList } from './commands/attempts-list';
@@ -9,7 +10,13 @@ import { replay } from './commands/replay';
 import type { CommandContext } from './context';
 import { EXIT, QueueNotFoundError, RefusedError, UsageError, type ExitCode } from './errors';
 
-export async function runCommand(command: Exclude<Command, { name: 'help' }>, ctx: CommandContext): Promise<ExitCode> {
+/** How a command asks the operator (`dlq delete`'s confirmation); tests answer for them. */
+export interface Interaction {
+  /** @default the answer read from stdin */
+  readonly confirm?: Confirm;
+}
+
+export async function runCommand(command: Exclude<Command, { name: 'help' }>, ctx: CommandContext, interaction: Interaction = {}): Promise<ExitCode> {
   try {
     switch (command.name) {
       case 'replay':
@@ -20,6 +27,8 @@ export async function runCommand(command: Exclude<Command, { name: 'help' }>, ct
         return await dlqShow(command, ctx);
       case 'dlq-redrive':
         return await dlqRedrive(command, ctx);
+      case 'dlq-delete':
+        return await dlqDelete(command, ctx, interaction.confirm);
       case 'attempts-list':
         return await attemptsList(command, ctx);
       case 'attempts-reconcile':

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -359,7 +359,7 @@ describe('dlq list, show and redrive', () => {
 
     expect(code).toBe(0);
     expect(out.text).toMatch(/pay_dry\s+1\s+1\s+\S+/);
-    expect(out.text).toContain('Dry run: nothing was moved.');
+    expect(out.text).toContain('Dry run: nothing was moved or dropped.');
     expect(await counts(pair.dlq)).toEqual({ visible: 3, inFlight: 0 });
     expect(await counts(pair.source)).toEqual({ visible: 0, inFlight: 0 });
   });
@@ -418,7 +418,26 @@ describe('dlq list, show and redrive', () => {
     expect((await drain(source)).map(label)).toEqual(['pay_policy#1']);
   });
 
-  it('halts when a group turns out not to be in ascending order behind its head (hidden until the head moved)', async () => {
+  it('redrives a group with older duplicate copies behind it in one round, in order, dropping the copies', async () => {
+    const pair = await createQueuePair('redrive-copies');
+    const events = paymentEvents('pay_copies', 3);
+    // The originals, then a replay's copies of #1 and #2 (same eventIds, their own dedup ids) behind them.
+    for (const event of events) await sendRaw(pair.dlq, 'pay_copies', JSON.stringify(event), event.eventId);
+    const copyIds: string[] = [];
+    for (const event of events.slice(0, 2)) copyIds.push(await sendRaw(pair.dlq, 'pay_copies', JSON.stringify(event), `${event.eventId}:replay:r0`));
+
+    const { code, out } = await run(['dlq', 'redrive', '--queue', 'redrive-copies-dlq.fifo'], 'run-c');
+
+    expect(code).toBe(0);
+    expect(out.text).toContain(`dropped message ${copyIds[0]} (pay_copies #1, event ${events[0]?.eventId}): a copy of event ${events[0]?.eventId}, already moved`);
+    expect(out.text).toContain(`dropped message ${copyIds[1]} (pay_copies #2, event ${events[1]?.eventId}): a copy of event ${events[1]?.eventId}, already moved`);
+    expect(out.text).toContain('moved group pay_copies: 3 message(s), sequences 1..3; dropped 2 message(s) the subscriber already has');
+    expect(out.text).toContain('Dropped 2 message(s) from redrive-copies-dlq.fifo');
+    expect((await drain(pair.source)).map((m) => bodyOf(m))).toEqual(events);
+    expect(await counts(pair.dlq)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('drops an older event found behind a later one (hidden until the later one moved) instead of halting', async () => {
     const pair = await createQueuePair('redrive-order');
     const events = paymentEvents('pay_order', 2);
     await sendRaw(pair.dlq, 'pay_order', JSON.stringify(events[1]), 'o-2');
@@ -427,12 +446,37 @@ describe('dlq list, show and redrive', () => {
     const { code, out } = await run(['dlq', 'redrive', '--queue', 'redrive-order-dlq.fifo']);
 
     // fauxqs shows one message per group per receive, so the pre-check saw only sequence 2.
-    expect(code).toBe(2);
-    expect(out.warnings[0]).toBe(
-      `Refused: redrive halted at message ${lateId} (group pay_order): sequence 1 follows sequence 2: the group is not in ascending sequence order`,
-    );
+    expect(code).toBe(0);
+    expect(out.text).toContain(`dropped message ${lateId} (pay_order #1, event ${events[0]?.eventId}): older than sequence 2, already moved`);
     expect((await drain(pair.source)).map(label)).toEqual(['pay_order#2']);
-    expect((await drain(pair.dlq)).map(label)).toEqual(['pay_order#1']);
+    expect(await counts(pair.dlq)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('with --inbox-table, drops what the consumer has applied (already delivered) and moves the rest', async () => {
+    const pair = await createQueuePair('redrive-inbox');
+    const inbox = 'cli-tools-inbox';
+    await clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: inbox,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await clients.documents.send(new PutCommand({ TableName: inbox, Item: { pk: 'payment#pay_inbox', lastSequence: 2 } }));
+    const events = paymentEvents('pay_inbox', 3);
+    await publishLikeTheRelay(pair.source, events);
+    await failIntoDlq(pair, 3);
+
+    const { code, out } = await run(['dlq', 'redrive', '--queue', 'redrive-inbox-dlq.fifo', '--inbox-table', inbox]);
+
+    expect(code).toBe(0);
+    expect(out.text).toContain(`already delivered: read from Inbox table ${inbox}`);
+    expect(out.text).toContain(`(pay_inbox #1, event ${events[0]?.eventId}): event ${events[0]?.eventId} already delivered: Inbox table ${inbox} shows pay_inbox applied up to sequence 2`);
+    expect(out.text).toMatch(/dropped message \S+ \(pay_inbox #2, /);
+    expect(out.text).toContain('moved group pay_inbox: 1 message(s), sequences 3; dropped 2 message(s)');
+    expect((await drain(pair.source)).map(label)).toEqual(['pay_inbox#3']);
+    expect(await counts(pair.dlq)).toEqual({ visible: 0, inFlight: 0 });
   });
 
   it('halts at a malformed message hidden behind a valid head: the valid prefix moved in order, the rest stays', async () => {
@@ -487,13 +531,60 @@ describe('dlq redrive with holds shorter than the run', () => {
   });
 });
 
+describe('dlq delete', () => {
+  it('deletes one message by id with --yes and leaves every other message in the DLQ', async () => {
+    const pair = await createQueuePair('delete-one');
+    await publishLikeTheRelay(pair.source, [...paymentEvents('pay_del_1', 2), ...paymentEvents('pay_del_2', 1)]);
+    await failIntoDlq(pair, 3);
+    const list = await run(['dlq', 'list', '--queue', 'delete-one-dlq.fifo']);
+    const messageId = /^(\S+)\s+pay_del_2\s/m.exec(list.out.text)?.[1] ?? '';
+
+    const { code, out } = await run(['dlq', 'delete', 'delete-one-dlq.fifo', '--message-id', messageId, '--yes']);
+
+    expect(code).toBe(0);
+    expect(out.text).toMatch(new RegExp(`${messageId}\\s+pay_del_2\\s+1\\s+\\S+\\s+payment.created\\s+\\d+`));
+    expect(out.text).toContain(`removed message ${messageId} (group pay_del_2, sequence 1,`);
+    expect(out.text).toContain('Removed 1 message(s) from delete-one-dlq.fifo.');
+    expect(await counts(pair.dlq)).toEqual({ visible: 2, inFlight: 0 });
+    expect((await drain(pair.dlq)).map(label)).toEqual(['pay_del_1#1', 'pay_del_1#2']);
+  });
+
+  it('deletes a whole group, each message as it appears behind the one deleted before it, and reports a sequence it could not find', async () => {
+    const pair = await createQueuePair('delete-group');
+    await publishLikeTheRelay(pair.source, [...paymentEvents('pay_dg_1', 3), ...paymentEvents('pay_dg_2', 1)]);
+    await failIntoDlq(pair, 4);
+
+    const whole = await run(['dlq', 'delete', 'delete-group-dlq.fifo', '--group', 'pay_dg_1', '--yes']);
+    const missing = await run(['dlq', 'delete', 'delete-group-dlq.fifo', '--group', 'pay_dg_2', '--sequence', '1', '--sequence', '7', '--yes']);
+
+    expect(whole.code).toBe(0);
+    expect(whole.out.text).toContain('Removed 3 message(s) from delete-group-dlq.fifo.');
+    expect(missing.code).toBe(1);
+    expect(missing.out.text).toContain('Removed 1 message(s) from delete-group-dlq.fifo.');
+    expect(missing.out.warnings[0]).toBe('Not found (nothing deleted for these): group pay_dg_2 sequence 7.');
+    expect(await counts(pair.dlq)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('refuses a queue that is not a DLQ, deleting nothing', async () => {
+    const pair = await createQueuePair('delete-source');
+    const id = await sendRaw(pair.source, 'pay_src', JSON.stringify(envelope('pay_src', 1)), 's-1');
+
+    const { code, out } = await run(['dlq', 'delete', 'delete-source.fifo', '--message-id', id, '--yes']);
+
+    expect(code).toBe(2);
+    expect(out.warnings[0]).toBe("Refused: delete-source.fifo is not a DLQ: no queue's RedrivePolicy names it, and dlq delete only deletes from DLQs; nothing was deleted");
+    expect(await counts(pair.source)).toEqual({ visible: 1, inFlight: 0 });
+  });
+});
+
 describe('npm run outbox (the entry point, as a process)', () => {
   const tsx = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const runCli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+  const runCli = (args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolveRun) => {
-      execFile(process.execPath, [tsx, 'cli/outbox.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, LOCAL_STATE_DIR: '/nonexistent' } }, (error, stdout, stderr) => {
+      const child = execFile(process.execPath, [tsx, 'cli/outbox.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, LOCAL_STATE_DIR: '/nonexistent' } }, (error, stdout, stderr) => {
         resolveRun({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
       });
+      child.stdin?.end(stdin);
     });
 
   it('reads the local runner\'s endpoints.json and exits 0, 2 (refused) and 1 (usage) as documented', async () => {
@@ -520,11 +611,18 @@ describe('npm run outbox (the entry point, as a process)', () => {
       const list = await runCli(['dlq', 'list', '--endpoints', file, '--queue', 'entry-dlq.fifo']);
       const refused = await runCli(['dlq', 'redrive', '--endpoints', file, '--queue', 'entry-dlq.fifo', '--to', 'nowhere.fifo']);
       const usage = await runCli(['dlq', 'redrive', '--payment', 'p']);
+      const declined = await runCli(['dlq', 'delete', 'entry-dlq.fifo', '--endpoints', file, '--group', 'pay_entry'], 'n\n');
 
       expect(list).toMatchObject({ code: 0, stdout: expect.stringContaining('pay_entry') });
       expect(list.stderr).toContain(`target: local stack (${file})`);
       expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('Refused: the source queue nowhere.fifo does not exist') });
       expect(usage).toMatchObject({ code: 1, stderr: expect.stringContaining('dlq redrive does not take --payment') });
+      // dlq delete without --yes reads its answer from stdin: "n" deletes nothing (exit 2).
+      expect(declined).toMatchObject({ code: 2, stdout: expect.stringContaining('pay_entry') });
+      expect(declined.stderr).toContain(
+        'Delete 1 message(s) from entry-dlq.fifo, and every later message of group pay_entry as it becomes visible? This cannot be undone. [y/N] \nRefused: not confirmed',
+      );
+      expect(declined.stderr).toContain('Refused: not confirmed; nothing was deleted');
       expect(await counts(pair.dlq)).toEqual({ visible: 1, inFlight: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });

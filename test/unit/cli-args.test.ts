@@ -76,7 +76,7 @@ describe('parseCommandLine', () => {
     expect(usageError(['replay', '--payment', 'p', '--group', 'g'])).toBe('replay does not take --group');
     expect(usageError(['dlq', 'list', '--bogus'])).toMatch(/bogus/);
     expect(usageError(['dlq', 'show'])).toMatch(/needs a message id/);
-    expect(usageError(['dlq'])).toMatch(/list, show or redrive/);
+    expect(usageError(['dlq'])).toMatch(/list, show, redrive or delete/);
     expect(usageError(['dlq', 'purge'])).toMatch(/unknown dlq subcommand "purge"/);
     expect(usageError(['drain'])).toMatch(/unknown command "drain" \(replay, dlq, attempts\)/);
     expect(usageError(['dlq', 'list', 'extra'])).toMatch(/unexpected argument "extra"/);
@@ -170,6 +170,47 @@ describe('parseCommandLine', () => {
       'TOSS_SECRET_KEY or TOSS_SECRET_KEY_ARN',
       'endpoints.json "paymentGateway"',
     ]) {
+      expect(USAGE).toContain(text);
+    }
+  });
+
+  it('parses dlq redrive --inbox-table', () => {
+    expect(parseCommandLine(['dlq', 'redrive', '--inbox-table', 'Inbox-1'])).toMatchObject({ name: 'dlq-redrive', inboxTable: 'Inbox-1' });
+    expect(usageError(['dlq', 'redrive', '--inbox-table', ' '])).toBe('--inbox-table needs a value');
+    expect(usageError(['dlq', 'list', '--inbox-table', 'Inbox-1'])).toBe('dlq list does not take --inbox-table');
+  });
+
+  it('parses dlq delete by message ids (repeatable, deduplicated) and by group with sequences, asking unless --yes', () => {
+    expect(parseCommandLine(['dlq', 'delete', 'x-dlq.fifo', '--message-id', 'm-1', '--message-id', 'm-2', '--message-id', 'm-1'])).toEqual({
+      name: 'dlq-delete',
+      target: {},
+      queue: 'x-dlq.fifo',
+      selection: { kind: 'messages', messageIds: ['m-1', 'm-2'] },
+      yes: false,
+      holdSeconds: 60,
+      max: 1000,
+    });
+    expect(parseCommandLine(['dlq', 'delete', 'x-dlq.fifo', '--group', 'pay_1', '--sequence', '2', '--sequence', '4', '--yes', '--hold-seconds', '30'])).toMatchObject({
+      selection: { kind: 'group', groupId: 'pay_1', sequences: [2, 4] },
+      yes: true,
+      holdSeconds: 30,
+    });
+    expect(parseCommandLine(['dlq', 'delete', 'x-dlq.fifo', '--group', 'pay_1', '-y'])).toMatchObject({ selection: { kind: 'group', groupId: 'pay_1' }, yes: true });
+  });
+
+  it('rejects a dlq delete without its queue, without a selection, or with a mixed or malformed one', () => {
+    expect(usageError(['dlq', 'delete', '--message-id', 'm-1'])).toMatch(/dlq delete needs the DLQ/);
+    expect(usageError(['dlq', 'delete', 'x-dlq.fifo'])).toMatch(/needs --message-id <id> \(repeatable\) or --group/);
+    expect(usageError(['dlq', 'delete', 'x-dlq.fifo', '--message-id', 'm-1', '--group', 'g'])).toBe('dlq delete takes either --message-id or --group, not both');
+    expect(usageError(['dlq', 'delete', 'x-dlq.fifo', '--message-id', 'm-1', '--sequence', '1'])).toBe('--sequence goes with --group, not --message-id');
+    expect(usageError(['dlq', 'delete', 'x-dlq.fifo', '--group', 'g', '--sequence', '0'])).toMatch(/--sequence must be a positive integer/);
+    expect(usageError(['dlq', 'delete', 'x-dlq.fifo', 'extra', '--group', 'g'])).toMatch(/unexpected argument "extra"/);
+    expect(usageError(['dlq', 'delete', 'x-dlq.fifo', '--group', 'g', '--dry-run'])).toBe('dlq delete does not take --dry-run');
+    expect(usageError(['dlq', 'redrive', '--yes'])).toBe('dlq redrive does not take --yes');
+  });
+
+  it('documents dlq delete and the redrive drops in the usage text', () => {
+    for (const text of ['dlq delete <dlq> (--message-id <id> ... | --group <id> [--sequence <n> ...]) [--yes]', '[--inbox-table <name>]', 'in one\n      round']) {
       expect(USAGE).toContain(text);
     }
   });

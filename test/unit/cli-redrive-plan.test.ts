@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReceivedMessage } from '../../cli/messages';
 import { sourceNameForDlq } from '../../cli/queues';
-import { checkNext, planRedrive, type QueueFacts, type RedriveInput } from '../../cli/redrive-plan';
+import { planRedrive, RedriveLedger, type QueueFacts, type RedriveInput } from '../../cli/redrive-plan';
 import { envelope } from '../support/stream-events';
 
 const DLQ: QueueFacts = { name: 'payment-events-dlq.fifo', url: 'http://sqs/000/payment-events-dlq.fifo', fifo: true };
@@ -29,8 +29,17 @@ const input = (messages: ReceivedMessage[], extra: Partial<RedriveInput> = {}): 
   ...extra,
 });
 
+/** A DLQ message holding event `sequence` of `group` under its own eventId (not a copy of the default one). */
+const otherEvent = (group: string, sequence: number, eventId: string): ReceivedMessage =>
+  dlqMessage(group, sequence, JSON.stringify(envelope(group, sequence, { eventId })));
+
+/** The sequences each group moves (drops left out). */
 const plannedGroups = (plan: ReturnType<typeof planRedrive>) =>
-  plan.kind === 'plan' ? plan.groups.map((g) => [g.groupId, g.messages.map((m) => m.envelope.sequence)]) : plan;
+  plan.kind === 'plan' ? plan.groups.map((g) => [g.groupId, g.messages.filter((m) => m.decision.kind === 'move').map((m) => m.envelope.sequence)]) : plan;
+
+/** Each planned message as `<sequence>:<move|drop reason>`. */
+const steps = (plan: ReturnType<typeof planRedrive>) =>
+  plan.kind === 'plan' ? plan.groups.flatMap((g) => g.messages.map((m) => `${m.envelope.sequence}:${m.decision.kind === 'drop' ? `drop ${m.decision.reason}` : 'move'}`)) : plan;
 
 describe('planRedrive', () => {
   it('plans every group in first-seen order, each in the order SQS returned it', () => {
@@ -94,16 +103,61 @@ describe('planRedrive', () => {
     ]);
   });
 
-  it('refuses a group whose messages are not in ascending sequence', () => {
-    const plan = planRedrive(input([dlqMessage('pay_a', 3), dlqMessage('pay_a', 2)]));
+  it('plans to drop a later copy of an event (same eventId) instead of refusing the group, and moves the rest in order', () => {
+    // A replay's copies behind the originals: 1, 2, 3, 1, 2, 3.
+    const plan = planRedrive(input([1, 2, 3, 1, 2, 3].map((n) => dlqMessage('pay_a', n))));
 
-    expect(plan.kind === 'refused' && plan.details[0]).toMatch(/group pay_a\): sequence 2 follows sequence 3: the group is not in ascending sequence order/);
+    expect(plannedGroups(plan)).toEqual([['pay_a', [1, 2, 3]]]);
+    expect(steps(plan)).toEqual([
+      '1:move',
+      '2:move',
+      '3:move',
+      '1:drop a copy of event evt-pay_a-1, already moved',
+      '2:drop a copy of event evt-pay_a-2, already moved',
+      '3:drop a copy of event evt-pay_a-3, already moved',
+    ]);
   });
 
-  it('refuses a repeated sequence in a group', () => {
-    const plan = planRedrive(input([dlqMessage('pay_a', 2), dlqMessage('pay_a', 2)]));
+  it('plans to drop an older sequence behind a later one, and a repeated sequence under another eventId', () => {
+    const plan = planRedrive(input([dlqMessage('pay_a', 3), otherEvent('pay_a', 2, 'e-two'), otherEvent('pay_a', 3, 'e-three-again')]));
+
+    expect(plannedGroups(plan)).toEqual([['pay_a', [3]]]);
+    expect(steps(plan)).toEqual([
+      '3:move',
+      "2:drop older than sequence 3, already moved: the consumers' sequence guard skips it (the Outbox still has event e-two: replay --payment pay_a)",
+      "3:drop sequence 3 of pay_a was already moved as event evt-pay_a-3; the consumers' sequence guard skips a repeated sequence",
+    ]);
+  });
+
+  it('plans to drop what the Inbox shows as applied, and moves what follows', () => {
+    const plan = planRedrive(
+      input([dlqMessage('pay_a', 2), dlqMessage('pay_a', 3), dlqMessage('pay_b', 1)], {
+        delivered: { source: 'Inbox table inbox-1', lastSequence: new Map([['pay_a', 2]]) },
+      }),
+    );
+
+    expect(plannedGroups(plan)).toEqual([
+      ['pay_a', [3]],
+      ['pay_b', [1]],
+    ]);
+    expect((steps(plan) as string[])[0]).toBe('2:drop event evt-pay_a-2 already delivered: Inbox table inbox-1 shows pay_a applied up to sequence 2');
+  });
+
+  it('refuses an eventId that shows up under two payments or two sequences, moving nothing', () => {
+    const plan = planRedrive(input([dlqMessage('pay_a', 1), otherEvent('pay_b', 1, 'evt-pay_a-1'), otherEvent('pay_a', 2, 'evt-pay_a-1')]));
 
     expect(plan.kind).toBe('refused');
+    expect(plan.kind === 'refused' && plan.reason).toBe('2 messages cannot be redriven; nothing was moved');
+    expect(plan.kind === 'refused' && plan.details.slice(0, 2)).toEqual([
+      expect.stringMatching(/\(group pay_b\): event evt-pay_a-1 was already moved as pay_a #1, and this message says pay_b #1: one eventId for two events$/),
+      expect.stringMatching(/\(group pay_a\): event evt-pay_a-1 was already moved as pay_a #1, and this message says pay_a #2/),
+    ]);
+  });
+
+  it('still refuses the whole redrive for an invalid envelope, whatever copies it could drop', () => {
+    const plan = planRedrive(input([dlqMessage('pay_a', 1), dlqMessage('pay_a', 1), dlqMessage('pay_b', 1, 'garbage')]));
+
+    expect(plan).toMatchObject({ kind: 'refused', reason: '1 message cannot be redriven; nothing was moved' });
   });
 
   it('accepts a gap within a group (the missing event may be replayed from the Outbox)', () => {
@@ -115,14 +169,31 @@ describe('planRedrive', () => {
   });
 });
 
-describe('checkNext', () => {
-  it('accepts the first message of a group and any higher sequence after', () => {
-    expect(checkNext(dlqMessage('pay_a', 7), undefined)).toMatchObject({ ok: true, envelope: { sequence: 7 } });
-    expect(checkNext(dlqMessage('pay_a', 8), 7)).toMatchObject({ ok: true });
+describe('RedriveLedger', () => {
+  it('moves a message whose event was not moved yet: a copy is only dropped once the message it copies reached the source', () => {
+    const ledger = new RedriveLedger();
+    const first = envelope('pay_a', 1);
+
+    expect(ledger.decide(first)).toEqual({ kind: 'move' });
+    expect(ledger.decide(first)).toEqual({ kind: 'move' });
+    ledger.moved(first);
+    expect(ledger.decide(first)).toEqual({ kind: 'drop', reason: 'a copy of event evt-pay_a-1, already moved' });
   });
 
-  it('rejects a sequence at or below the last one moved', () => {
-    expect(checkNext(dlqMessage('pay_a', 7), 7)).toEqual({ ok: false, problem: expect.stringMatching(/sequence 7 follows sequence 7/) });
+  it('keeps groups apart: a sequence moved in one payment does not drop another payment\'s', () => {
+    const ledger = new RedriveLedger();
+    ledger.moved(envelope('pay_a', 5));
+
+    expect(ledger.decide(envelope('pay_b', 1))).toEqual({ kind: 'move' });
+    expect(ledger.decide(envelope('pay_a', 6))).toEqual({ kind: 'move' });
+    expect(ledger.decide(envelope('pay_a', 4, { eventId: 'e-4' }))).toMatchObject({ kind: 'drop', reason: expect.stringMatching(/^older than sequence 5, already moved/) });
+  });
+
+  it('accepts a gap (the missing event may be replayed from the Outbox)', () => {
+    const ledger = new RedriveLedger();
+    ledger.moved(envelope('pay_a', 2));
+
+    expect(ledger.decide(envelope('pay_a', 4))).toEqual({ kind: 'move' });
   });
 });
 
