@@ -2,12 +2,14 @@ import { CfnOutput, type CfnResource, Duration, RemovalPolicy, Stack, type Stack
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct, IConstruct } from 'constructs';
 import { isWebhookSubscriber, parseSubscribers, type Subscriber } from '../lambdas/domain/subscribers';
+import { AlarmTopic } from './constructs/alarm-topic';
 import { ExampleConsumer } from './constructs/example-consumer';
 import { OutboxObservability, type OutboxObservabilityProps } from './constructs/outbox-observability';
 import { OutboxRelay, type OutboxRelayProps } from './constructs/outbox-relay';
 import { OutboxSweeper, type OutboxSweeperProps } from './constructs/outbox-sweeper';
 import { PaymentApi, TOSS_DEPOSIT_CALLBACK_PATH } from './constructs/payment-api';
 import { PaymentEventTopic } from './constructs/payment-event-topic';
+import { PaymentFunction } from './constructs/payment-function';
 import {
   DEFAULT_PAYMENT_GATEWAY,
   type IPaymentGateway,
@@ -42,6 +44,9 @@ export type AlarmThresholds = Pick<
   | 'oldestPendingAgeAlarmThreshold'
   | 'subscriberBacklogAgeAlarmThreshold'
   | 'oldestOpenPgAttemptAgeAlarmThreshold'
+  | 'apiServerErrorAlarmThreshold'
+  | 'functionErrorAlarmThreshold'
+  | 'functionThrottleAlarmThreshold'
 >;
 
 /** Props of {@link PaymentOutboxStack}. */
@@ -74,7 +79,7 @@ export interface PaymentOutboxStackProps extends StackProps {
 
   /**
    * Receives of a payment event before it moves to a queue subscriber's DLQ (`<name>-dlq.fifo`), an
-   * integer between 1 and 1000. Webhook subscribers redrive after their `maxAttempts` + 5 receives instead.
+   * integer between 1 and 1000. Webhook subscribers redrive after `min(1000, maxAttempts × 10 + 20)` receives instead (a payment's later events are received each time an earlier one is tried; the dispatcher counts the attempts).
    *
    * @default 5
    */
@@ -134,7 +139,7 @@ export interface PaymentOutboxStackProps extends StackProps {
    * Alarm thresholds.
    *
    * @default - relay IteratorAge 60 s, oldest pending event age 10 minutes, subscriber queue oldest message age 15 minutes,
-   *   oldest open PG attempt age 10 minutes
+   *   oldest open PG attempt age 10 minutes, 5 API 5xx responses in 5 minutes, 1 error and 1 throttle of a function in 5 minutes
    */
   readonly alarmThresholds?: AlarmThresholds;
 
@@ -153,10 +158,32 @@ export interface PaymentOutboxStackProps extends StackProps {
   readonly apiGatewayCloudWatchRole?: boolean;
 
   /**
-   * Actions (e.g. an SNS topic) for every alarm: DLQ depth, subscriber queue backlog age, fan-out delivery failures,
-   * relay IteratorAge, relay failures, oldest pending event age, oldest open PG attempt age, PG misconfigured.
+   * Associate a regional WAF web ACL with the API stage, with a rate-based rule per client IP on the PG's deposit
+   * callback path (see PaymentApiProps.pgWebAcl). `-c pgWebAcl=true`.
    *
-   * @default - alarms without actions
+   * @default false
+   */
+  readonly pgWebAcl?: boolean;
+
+  /**
+   * ARN of an existing standard SNS topic every alarm notifies (on ALARM and on OK), instead of the topic the stack
+   * creates; its access policy must let `cloudwatch.amazonaws.com` publish (see {@link AlarmTopic}). Output `AlarmTopicArn`.
+   *
+   * @default - a new encrypted, TLS-only topic (`AlarmTopic`)
+   */
+  readonly alarmTopicArn?: string;
+
+  /**
+   * An email address subscribed to the alarm topic (AWS mails it a confirmation link first).
+   *
+   * @default - no subscription: subscribe someone to the AlarmTopicArn output
+   */
+  readonly alarmEmail?: string;
+
+  /**
+   * Further actions for every alarm (on ALARM and on OK), besides the alarm topic.
+   *
+   * @default - the alarm topic only
    */
   readonly alarmActions?: readonly IAlarmAction[];
 }
@@ -176,7 +203,7 @@ export const DEFAULT_EXAMPLE_CONSUMER_SUBSCRIBER = EXAMPLE_CONSUMER_SUBSCRIBER;
  * subscribed to it, a webhook dispatcher (with its signing secret) per webhook subscriber, the Deliveries
  * table and the delivery status route, the PG attempts table, the PG's own resources (the sandbox PG's ledger
  * and callback HMAC secret, or the Toss secret key), the scheduled PG reconciler, an example consumer, and
- * the alarms and dashboard.
+ * the alarms (each notifying the alarm topic on ALARM and on OK) and dashboard.
  * Composition only; the constructs own the resources.
  * Environment-agnostic: synthesizes without credentials.
  */
@@ -207,6 +234,8 @@ export class PaymentOutboxStack extends Stack {
   public readonly reconciler: PgReconciler;
   /** The example consumer, when its subscriber exists. */
   public readonly exampleConsumer: ExampleConsumer | undefined;
+  /** The SNS topic every alarm notifies (created, or the one of `alarmTopicArn`). */
+  public readonly alarmTopic: AlarmTopic;
   /** Alarms and dashboard. */
   public readonly observability: OutboxObservability;
 
@@ -295,6 +324,7 @@ export class PaymentOutboxStack extends Stack {
       throttlingRateLimit: props.apiThrottling?.rateLimit,
       throttlingBurstLimit: props.apiThrottling?.burstLimit,
       cloudWatchRole: props.apiGatewayCloudWatchRole,
+      pgWebAcl: props.pgWebAcl,
       secretRemovalPolicy: removalPolicy,
     });
     // A confirm or cancel may still be talking to the PG until its function times out; the reconciler
@@ -314,6 +344,8 @@ export class PaymentOutboxStack extends Stack {
         inboxTable: this.tables.inbox,
         timeout: consumerQueue.consumerTimeout,
       });
+
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', { topicArn: props.alarmTopicArn, email: props.alarmEmail });
 
     this.observability = new OutboxObservability(this, 'Observability', {
       ...props.alarmThresholds,
@@ -337,7 +369,22 @@ export class PaymentOutboxStack extends Stack {
         subscriber,
         dispatcherFunction: dispatcher.dispatcherFunction,
       })),
-      alarmActions: props.alarmActions,
+      apiFunctions: this.api.functions,
+      apiStage: this.api.api.deploymentStage,
+      alarmActions: [this.alarmTopic.action, ...(props.alarmActions ?? [])],
+    });
+    // Every function of the stack has its Errors and Throttles alarms: one added without them (here or later) fails synthesis.
+    this.node.addValidation({
+      validate: () => {
+        const watched = new Set(Object.values(this.observability.functions).map((observed) => observed.function));
+        const unwatched = this.node.findAll().filter((construct) => construct instanceof PaymentFunction && !watched.has(construct));
+        return unwatched.length === 0
+          ? []
+          : [
+              `functions without Errors and Throttles alarms: ${unwatched.map((construct) => construct.node.path).join(', ')}; ` +
+                'give them to OutboxObservability',
+            ];
+      },
     });
 
     // Stateful resources keep short, fixed logical ids: readable in the template (the local runner names
@@ -354,6 +401,9 @@ export class PaymentOutboxStack extends Stack {
       ...(this.api.pgCallbackSecret && { PgWebhookSecret: this.api.pgCallbackSecret }),
       ...(this.tossPaymentGateway?.createdSecretKey && { TossSecretKey: this.tossPaymentGateway.createdSecretKey }),
       PaymentEventsTopic: this.paymentEventsTopic.topic,
+      // A replaced alarm topic would lose its confirmed email subscription.
+      ...(this.alarmTopic.key && { AlarmTopic: this.alarmTopic.topic, AlarmTopicKey: this.alarmTopic.key }),
+      ...(this.alarmTopic.emailSubscription && { AlarmEmailSubscription: this.alarmTopic.emailSubscription }),
       ...Object.fromEntries(
         this.subscribers.flatMap((subscriber) => {
           const queues = subscriberQueues[subscriber.name]!;
@@ -361,6 +411,7 @@ export class PaymentOutboxStack extends Stack {
           return [
             [own.queue, queues.queue],
             [own.dlq, queues.deadLetterQueue],
+            [own.snsDlq, queues.subscriptionDeadLetterQueue],
             [own.subscription, queues.subscription],
             ...(webhookDispatchers[subscriber.name] ? [[own.webhookSecret, webhookDispatchers[subscriber.name]!.secret]] : []),
           ];
@@ -402,6 +453,10 @@ export class PaymentOutboxStack extends Stack {
       }
     }
     new CfnOutput(this, 'RelayFailuresQueueUrl', { value: this.relay.failureQueue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarmTopic.topic.topicArn,
+      description: 'SNS topic every alarm notifies (ALARM and OK): subscribe on-call to it (or deploy with -c alarmEmail=...)',
+    });
     if (this.api.pgCallbackSecret) {
       new CfnOutput(this, 'PgCallbackSecretArn', {
         value: this.api.pgCallbackSecret.secretArn,
@@ -441,6 +496,8 @@ function exampleConsumerSubscriber(subscribers: readonly Subscriber[], requested
 interface SubscriberIds {
   readonly queue: string;
   readonly dlq: string;
+  /** The SNS subscription's dead-letter queue (`<name>-sns-dlq.fifo`). */
+  readonly snsDlq: string;
   readonly subscription: string;
   readonly webhookSecret: string;
   readonly queueUrlOutput: string;
@@ -477,6 +534,10 @@ const FIXED_IDS = [
   'TossDepositCallbackUrl',
   'PaymentEventsTopicArn',
   'PaymentGateway',
+  'AlarmTopic',
+  'AlarmTopicKey',
+  'AlarmEmailSubscription',
+  'AlarmTopicArn',
 ];
 
 /**
@@ -493,6 +554,7 @@ function subscriberLogicalIds(subscribers: readonly Subscriber[]): Map<string, S
     const ids: SubscriberIds = {
       queue: `${part}Queue`,
       dlq: `${part}Dlq`,
+      snsDlq: `${part}SnsDlq`,
       subscription: `${part}Subscription`,
       webhookSecret: `${part}WebhookSecret`,
       queueUrlOutput: `${part}QueueUrl`,

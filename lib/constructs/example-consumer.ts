@@ -4,11 +4,21 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/platform/env-names';
-import { PaymentFunction } from './payment-function';
+import { PaymentFunction, type TableItemAction } from './payment-function';
 import { validateIntegerInRange } from './validation';
 
 /** Handler entry of the example consumer. */
 export const EXAMPLE_CONSUMER_ENTRY = 'lambdas/functions/example-consumer/entry.ts';
+
+/**
+ * What the consumer does to its Inbox table (lambdas/adapters/dynamodb-inbox.ts, through the consumer guard):
+ * no Query, Scan, DeleteItem or batch call. A TransactWriteItems needs the action of each of its items.
+ */
+export const EXAMPLE_CONSUMER_INBOX_ACTIONS: readonly TableItemAction[] = [
+  'GetItem', // lastAppliedSequence: consistent read of the payment's projection (`payment#<id>`)
+  'PutItem', // commit: the transaction's Put of the inbox record (`event#<id>`, conditioned on not existing)
+  'UpdateItem', // commit: the transaction's Update of the projection (conditioned on the previous sequence)
+];
 
 /** Props of {@link ExampleConsumer}. */
 export interface ExampleConsumerProps {
@@ -36,7 +46,7 @@ export interface ExampleConsumerProps {
 
 /**
  * An example subscriber of payment events: a function on the FIFO queue with partial batch
- * responses, idempotent through its inbox table (read/write, `INBOX_TABLE_NAME`).
+ * responses, idempotent through its inbox table (`INBOX_TABLE_NAME`: GetItem, PutItem, UpdateItem only).
  */
 export class ExampleConsumer extends Construct {
   /** The consumer function. */
@@ -56,7 +66,7 @@ export class ExampleConsumer extends Construct {
       description: 'Example subscriber of payment-events.fifo (inbox + per-payment sequence check)',
       timeout: props.timeout ?? Duration.seconds(30),
     });
-    this.consumerFunction.bindTable(ENV.inboxTable, props.inboxTable, 'readWrite');
+    this.consumerFunction.bindTable(ENV.inboxTable, props.inboxTable, { actions: EXAMPLE_CONSUMER_INBOX_ACTIONS });
     this.consumerFunction.function.addEventSource(
       new SqsEventSource(props.queue, { batchSize, reportBatchItemFailures: true }),
     );

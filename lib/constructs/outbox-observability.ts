@@ -1,15 +1,16 @@
 import { Duration } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PG_MISCONFIGURED_LOG_FIELD } from '../../lambdas/platform/payment-gateways';
-import { subscriberQueueName } from '../../lambdas/domain/subscribers';
+import { subscriberDlqName, subscriberQueueName } from '../../lambdas/domain/subscribers';
 import { METRIC_DIMENSIONS, OUTBOX_METRICS } from '../../lambdas/platform/metric-names';
 import type { PaymentFunction } from './payment-function';
 import { subscriberIdPart } from './subscriber-queue';
-import { validateDurationInRange } from './validation';
+import { validateDurationInRange, validateIntegerInRange } from './validation';
 
 export { OUTBOX_METRICS };
 
@@ -100,11 +101,52 @@ export interface OutboxObservabilityProps {
   readonly consumerFunction?: PaymentFunction;
 
   /**
-   * The webhook dispatchers, for their delivered / retried / dead-lettered counts and delivery latency on the dashboard.
+   * The webhook dispatchers, for their delivered / retried / dead-lettered counts and delivery latency on the
+   * dashboard, and their Errors and Throttles alarms (`<PascalName>WebhookDispatcher`).
    *
    * @default - no webhook widgets
    */
   readonly webhookDispatchers?: readonly WebhookDispatcherMetricsSource[];
+
+  /**
+   * The API's route functions, by route id (PascalCase, e.g. `CreatePayment`): an Errors and a Throttles alarm each,
+   * like every other function given here (relay, sweeper, reconciler, consumer, webhook dispatchers).
+   *
+   * @default - no API functions
+   */
+  readonly apiFunctions?: Readonly<Record<string, PaymentFunction>>;
+
+  /**
+   * The REST API's stage: alarm on its `5XXError` count (sum over 5 minutes) reaching `apiServerErrorAlarmThreshold`.
+   *
+   * @default - no API alarm
+   */
+  readonly apiStage?: apigateway.Stage;
+
+  /**
+   * Alarm when the API stage answers this many 5xx responses (500 our fault, 502/504 a function crashed or timed
+   * out, 503 the PG is unavailable) in 5 minutes; an integer between 1 and 100000.
+   *
+   * @default 5
+   */
+  readonly apiServerErrorAlarmThreshold?: number;
+
+  /**
+   * Alarm when one function fails this many invocations (Lambda `Errors`: a thrown error, a timeout, a crash) in 5
+   * minutes; an integer between 1 and 100000. Failures a function reports itself (partial batch responses, API
+   * error responses) are not Lambda errors.
+   *
+   * @default 1
+   */
+  readonly functionErrorAlarmThreshold?: number;
+
+  /**
+   * Alarm when Lambda throttles this many invocations of one function (`Throttles`) in 5 minutes; an integer
+   * between 1 and 100000.
+   *
+   * @default 1
+   */
+  readonly functionThrottleAlarmThreshold?: number;
 
   /**
    * Alarm when the relay's IteratorAge (maximum over one minute) exceeds this, between 1 second and 24 hours.
@@ -141,7 +183,8 @@ export interface OutboxObservabilityProps {
   readonly oldestOpenPgAttemptAgeAlarmThreshold?: Duration;
 
   /**
-   * Actions (e.g. an SNS topic) of every alarm.
+   * Actions (e.g. an SNS topic) of every alarm, both when it goes into ALARM and when it returns to OK (so a
+   * recovery is seen too).
    *
    * @default - alarms without actions
    */
@@ -164,6 +207,25 @@ export const FAN_OUT_ALARM_PERIOD = Duration.minutes(5);
 /** Shortest period of the oldest open PG attempt alarm (maximum); the reconciler's interval when that is longer. */
 export const OLDEST_OPEN_PG_ATTEMPT_ALARM_PERIOD = Duration.minutes(5);
 
+/** Period of the API 5xx alarm and of every function's Errors and Throttles alarms (sums). */
+export const ERROR_ALARM_PERIOD = Duration.minutes(5);
+
+/** Words every alarm description uses to introduce the first thing to do (the runbook's second column). */
+export const FIRST_STEP = 'First step:';
+
+/** What a function does, for the wording of its Errors and Throttles alarms. */
+export type ObservedFunctionRole = 'api' | 'relay' | 'sweeper' | 'reconciler' | 'consumer' | 'webhookDispatcher';
+
+/** A function watched by an Errors and a Throttles alarm. */
+export interface ObservedFunction {
+  /** The function. */
+  readonly function: PaymentFunction;
+  /** What it does. */
+  readonly role: ObservedFunctionRole;
+  /** Who it is, in a description (`the CreatePayment API function`, `the relay`). */
+  readonly title: string;
+}
+
 /**
  * Alarms and the dashboard of the outbox pipeline.
  *
@@ -173,20 +235,24 @@ export const OLDEST_OPEN_PG_ATTEMPT_ALARM_PERIOD = Duration.minutes(5);
  * topic (SNS could not deliver to a subscriber queue: a deleted queue or a broken queue policy; those events
  * never reach that queue and are replayed from the Outbox table); relay IteratorAge above its threshold; a
  * record in relay-failures; OldestPendingAgeSeconds above its threshold for 3 sweeper intervals;
- * OldestOpenPgAttemptAgeSeconds (maximum over 5 minutes) above its threshold; PgMisconfigured, a log line
+ * OldestOpenPgAttemptAgeSeconds (maximum over 5 minutes) above its threshold; the API stage's 5XXError count (sum over
+ * 5 minutes) at its threshold; for every function (API routes, relay, sweeper, reconciler, consumer, webhook
+ * dispatchers) its Lambda Errors and its Throttles (sums over 5 minutes) at their thresholds; PgMisconfigured, a log line
  * `{"pgMisconfigured": true}` of a function that calls the PG in 5 minutes (the PG refused our own secret key
  * or request: every payment fails until the configuration is fixed; on the sandbox only a code bug can do it).
  * OldestPendingEventTooOld and OldestOpenPgAttemptTooOld treat missing data as breaching: the sweeper and the
  * reconciler emit their metric on every run (0 when nothing is pending or open), so no data means the recovery
  * path itself is not running. All the others treat it as not breaching (SQS and SNS publish nothing for an idle
- * queue or topic, a metric filter nothing while no line matches).
+ * queue or topic, a metric filter nothing while no line matches, Lambda and API Gateway nothing while idle).
+ * Every alarm's description says what it means and, after {@link FIRST_STEP}, what to do first; every alarm
+ * carries `alarmActions` as its ALARM and its OK actions.
  *
  * Dashboard: events published and publish failures, relay lag p50/p99, oldest pending age, sweeper
  * republishes and failures, gap-filled events, mark-published failures, oldest open PG attempt age,
  * reconciler reconciled and failures, DLQ and relay-failures depth,
  * subscriber queue oldest message age, SNS notifications failed, relay IteratorAge, consumer applied /
- * skipped / gaps, webhook deliveries per subscriber (delivered, retries, dead-lettered, latency p50/p99),
- * and the alarms' states.
+ * skipped / gaps, the alarms' states, API 5xx and 4xx responses, each function's errors and throttles, webhook
+ * deliveries per subscriber (delivered, retries, dead-lettered, latency p50/p99).
  */
 export class OutboxObservability extends Construct {
   /** Alarms, by subscriber name: the subscriber's DLQ holds a message. */
@@ -205,6 +271,14 @@ export class OutboxObservability extends Construct {
   public readonly oldestOpenPgAttemptAgeAlarm: cloudwatch.Alarm;
   /** Alarm: a function that calls the PG logged that the PG refused this service's own credentials or request. */
   public readonly pgMisconfiguredAlarm: cloudwatch.Alarm;
+  /** Alarm: the API stage answered `apiServerErrorAlarmThreshold` 5xx responses in 5 minutes; undefined without `apiStage`. */
+  public readonly apiServerErrorAlarm: cloudwatch.Alarm | undefined;
+  /** Every function watched by an Errors and a Throttles alarm, by its PascalCase name (`CreatePayment`, `Relay`, ...). */
+  public readonly functions: Readonly<Record<string, ObservedFunction>>;
+  /** Alarms, by function name: the function failed invocations (Lambda Errors). */
+  public readonly functionErrorAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /** Alarms, by function name: Lambda throttled invocations of the function. */
+  public readonly functionThrottleAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** The metric filters counting `pgMisconfigured` log lines, by the name given in `pgFunctions`. */
   public readonly pgMisconfiguredFilters: Readonly<Record<string, logs.MetricFilter>>;
   /** Every alarm above. */
@@ -257,6 +331,18 @@ export class OutboxObservability extends Construct {
           `${pgFunctions[0]![0]} ${pgMetricsNamespace})`,
       );
     }
+    const apiServerErrorThreshold = props.apiServerErrorAlarmThreshold ?? 5;
+    validateIntegerInRange(this, 'apiServerErrorAlarmThreshold', apiServerErrorThreshold, 1, 100_000);
+    const functionErrorThreshold = props.functionErrorAlarmThreshold ?? 1;
+    validateIntegerInRange(this, 'functionErrorAlarmThreshold', functionErrorThreshold, 1, 100_000);
+    const functionThrottleThreshold = props.functionThrottleAlarmThreshold ?? 1;
+    validateIntegerInRange(this, 'functionThrottleAlarmThreshold', functionThrottleThreshold, 1, 100_000);
+    for (const name of Object.keys(props.apiFunctions ?? {})) {
+      if (!/^[A-Z][A-Za-z0-9]{0,63}$/.test(name)) {
+        throw new Error(`${this.node.path}: apiFunctions names must be PascalCase letters and digits, at most 64 (got ${name})`);
+      }
+    }
+    this.functions = observedFunctions(this, props);
     if (props.dashboardName !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
       throw new Error(`${this.node.path}: dashboardName must be 1-255 characters of [A-Za-z0-9_-] (got ${props.dashboardName})`);
     }
@@ -303,8 +389,9 @@ export class OutboxObservability extends Construct {
     for (const { subscriber, metric } of dlqDepths) {
       dlqAlarms[subscriber] = new cloudwatch.Alarm(this, `${subscriberIdPart(subscriber)}DeadLetterQueueNotEmpty`, {
         alarmDescription:
-          `The ${subscriber} DLQ holds events its consumer or webhook dispatcher kept failing on: ` +
-          'inspect and redrive them (npm run outbox -- dlq).',
+          `The ${subscriber} DLQ holds events its consumer or webhook dispatcher kept failing on: the subscriber misses them until they are redriven. ` +
+          `${FIRST_STEP} inspect them (npm run outbox -- dlq list --queue ${subscriberDlqName(subscriber)}, then dlq show), fix the cause, ` +
+          'then redrive them (npm run outbox -- dlq redrive).',
         metric,
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -319,7 +406,8 @@ export class OutboxObservability extends Construct {
       backlogAlarms[subscriber] = new cloudwatch.Alarm(this, `${subscriberIdPart(subscriber)}SubscriberBacklog`, {
         alarmDescription:
           `The oldest message in the ${subscriber} queue is older than ${backlogThreshold.toHumanString()}: the subscriber falls ` +
-          'behind (its consumer stopped or fails on every event, or its webhook endpoint is down). Fix it; events the queue drops at its retention ' +
+          'behind (its consumer stopped or fails on every event, or its webhook endpoint is down). ' +
+          `${FIRST_STEP} check its consumer's or dispatcher's Errors alarm and logs (or the webhook endpoint) and fix it; events the queue drops at its retention ` +
           `are replayed from the Outbox table (npm run outbox -- replay --queue ${subscriberQueueName(subscriber)}) before the outbox retention runs out.`,
         metric,
         threshold: backlogThreshold.toSeconds(),
@@ -333,7 +421,7 @@ export class OutboxObservability extends Construct {
     this.fanOutDeliveryFailureAlarm = new cloudwatch.Alarm(this, 'FanOutDeliveryFailures', {
       alarmDescription:
         'SNS could not deliver payment events from the topic to a subscriber queue (deleted queue, broken queue policy): ' +
-        'those events never reach it. Repair the queue or its subscription, then replay the window into that ' +
+        `those events never reach it. ${FIRST_STEP} repair the queue or its subscription, then replay the window into that ` +
         "subscriber's queue from the Outbox table (npm run outbox -- replay --from <ISO> --to <ISO> --queue <name>.fifo).",
       metric: notificationsFailed,
       threshold: 0,
@@ -343,7 +431,10 @@ export class OutboxObservability extends Construct {
     });
 
     this.iteratorAgeAlarm = new cloudwatch.Alarm(this, 'RelayIteratorAgeHigh', {
-      alarmDescription: 'The relay lags behind the Outbox stream: events reach subscribers late.',
+      alarmDescription:
+        `The relay lags more than ${iteratorAgeThreshold.toHumanString()} behind the Outbox stream: events reach subscribers late ` +
+        '(stream records older than 24 hours are lost and left to the sweeper). ' +
+        `${FIRST_STEP} check the relay's Errors and Throttles alarms and its PublishFailures metric on the dashboard; a failing or throttled relay is the usual cause.`,
       metric: iteratorAge,
       threshold: iteratorAgeThreshold.toMilliseconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -353,7 +444,9 @@ export class OutboxObservability extends Construct {
 
     this.relayFailureQueueAlarm = new cloudwatch.Alarm(this, 'RelayFailureQueueNotEmpty', {
       alarmDescription:
-        'The relay gave up on Outbox stream records (their metadata is in relay-failures); the sweeper republishes the events from the Outbox table.',
+        'The relay gave up on Outbox stream records (their metadata is in relay-failures); the sweeper republishes the events from the Outbox table. ' +
+        `${FIRST_STEP} check that OldestPendingEventTooOld stays OK (the sweeper caught up), then read the relay's ERROR lines for why it gave up ` +
+        'and delete the relay-failures messages once understood (they hold only stream metadata).',
       metric: relayFailuresDepth,
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -364,7 +457,8 @@ export class OutboxObservability extends Construct {
     this.oldestPendingAgeAlarm = new cloudwatch.Alarm(this, 'OldestPendingEventTooOld', {
       alarmDescription:
         `An outbox event committed more than ${oldestPendingThreshold.toHumanString()} ago is still not confirmed published, ` +
-        'or the sweeper reported no age (it is not running): subscribers are missing events.',
+        'or the sweeper reported no age (it is not running): subscribers are missing events. ' +
+        `${FIRST_STEP} check the sweeper's Errors alarm, its schedule (enabled?) and its SweeperFailures metric, then the relay's PublishFailures.`,
       metric: oldestPendingAge,
       threshold: oldestPendingThreshold.toSeconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -377,7 +471,8 @@ export class OutboxObservability extends Construct {
       alarmDescription:
         `A PG attempt started more than ${oldestOpenAttemptThreshold.toHumanString()} ago is still open, or the reconciler ` +
         'reported no age (it is not running): money may have moved at the PG without the payment or its event. ' +
-        "Read the reconciler's logs (its PgReconcileFailures warnings say why an attempt stays open) and check the payment at the PG.",
+        `${FIRST_STEP} read the reconciler's logs (its PgReconcileFailures warnings say why an attempt stays open), list the open attempts ` +
+        '(npm run outbox -- attempts list) and check each payment at the PG.',
       metric: oldestOpenAttemptAge,
       threshold: oldestOpenAttemptThreshold.toSeconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -400,7 +495,7 @@ export class OutboxObservability extends Construct {
     this.pgMisconfiguredAlarm = new cloudwatch.Alarm(this, 'PgMisconfigured', {
       alarmDescription:
         "The payment gateway refused this service's own credentials or request (a wrong, revoked or placeholder secret key, " +
-        `a test key against live payments, a bad API base URL): payments that reach the PG fail. Find the ERROR lines with ${PG_MISCONFIGURED_LOG_FIELD}=true ` +
+        `a test key against live payments, a bad API base URL): payments that reach the PG fail. ${FIRST_STEP} find the ERROR lines with ${PG_MISCONFIGURED_LOG_FIELD}=true ` +
         'in the logs of the functions that call the PG, fix the key (put-secret-value on the PG secret) or the configuration; on the sandbox PG this is a bug.',
       metric: new cloudwatch.Metric({
         namespace: pgMetricsNamespace,
@@ -414,6 +509,44 @@ export class OutboxObservability extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    this.apiServerErrorAlarm =
+      props.apiStage &&
+      new cloudwatch.Alarm(this, 'ApiServerErrors', {
+        alarmDescription:
+          `The payment API answered ${apiServerErrorThreshold} or more 5xx responses in 5 minutes: 500 INTERNAL_ERROR (our fault), ` +
+          '503 PG_UNAVAILABLE (the PG is down or slow), 502/504 (a route function crashed or timed out); callers may retry with the same ' +
+          `Idempotency-Key. ${FIRST_STEP} query the stage's access log group for status >= 500 to find the route and the code, then read ` +
+          "that route function's ERROR lines (a 503 burst: check the PG's status; a 502/504: that function's Errors alarm says which).",
+        metric: props.apiStage.metricServerError({ statistic: cloudwatch.Stats.SUM, period: ERROR_ALARM_PERIOD }),
+        threshold: apiServerErrorThreshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+
+    const functionErrorAlarms: Record<string, cloudwatch.Alarm> = {};
+    const functionThrottleAlarms: Record<string, cloudwatch.Alarm> = {};
+    for (const [name, observed] of Object.entries(this.functions)) {
+      functionErrorAlarms[name] = new cloudwatch.Alarm(this, `${name}FunctionErrors`, {
+        alarmDescription: functionErrorsDescription(observed, functionErrorThreshold),
+        metric: observed.function.function.metricErrors({ statistic: cloudwatch.Stats.SUM, period: ERROR_ALARM_PERIOD }),
+        threshold: functionErrorThreshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      functionThrottleAlarms[name] = new cloudwatch.Alarm(this, `${name}FunctionThrottles`, {
+        alarmDescription: functionThrottlesDescription(observed, functionThrottleThreshold),
+        metric: observed.function.function.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: ERROR_ALARM_PERIOD }),
+        threshold: functionThrottleThreshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    this.functionErrorAlarms = functionErrorAlarms;
+    this.functionThrottleAlarms = functionThrottleAlarms;
+
     this.alarms = [
       ...Object.values(dlqAlarms),
       ...Object.values(backlogAlarms),
@@ -423,8 +556,14 @@ export class OutboxObservability extends Construct {
       this.oldestPendingAgeAlarm,
       this.oldestOpenPgAttemptAgeAlarm,
       this.pgMisconfiguredAlarm,
+      ...(this.apiServerErrorAlarm ? [this.apiServerErrorAlarm] : []),
+      ...Object.values(functionErrorAlarms),
+      ...Object.values(functionThrottleAlarms),
     ];
-    for (const alarm of this.alarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
+    for (const alarm of this.alarms) {
+      alarm.addAlarmAction(...(props.alarmActions ?? []));
+      alarm.addOkAction(...(props.alarmActions ?? []));
+    }
 
     // --- dashboard -------------------------------------------------------------------------------
     const width = 8;
@@ -552,6 +691,41 @@ export class OutboxObservability extends Construct {
         : []),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width, height, alarms: [...this.alarms] }),
     );
+    const watchedFunctions = Object.entries(this.functions);
+    this.dashboard.addWidgets(
+      ...(props.apiStage
+        ? [
+            new cloudwatch.GraphWidget({
+              title: 'API: 5xx / 4xx responses',
+              width,
+              height,
+              left: [
+                props.apiStage.metricServerError({ label: '5xx responses', statistic: cloudwatch.Stats.SUM, period: ERROR_ALARM_PERIOD }),
+                props.apiStage.metricClientError({ label: '4xx responses', statistic: cloudwatch.Stats.SUM, period: ERROR_ALARM_PERIOD }),
+              ],
+              leftAnnotations: [{ value: apiServerErrorThreshold, label: '5xx alarm' }],
+            }),
+          ]
+        : []),
+      new cloudwatch.GraphWidget({
+        title: 'Functions: errors',
+        width,
+        height,
+        left: watchedFunctions.map(([name, observed]) =>
+          observed.function.function.metricErrors({ label: name, statistic: cloudwatch.Stats.SUM, period: ERROR_ALARM_PERIOD }),
+        ),
+        leftAnnotations: [{ value: functionErrorThreshold, label: 'alarm' }],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Functions: throttles',
+        width,
+        height,
+        left: watchedFunctions.map(([name, observed]) =>
+          observed.function.function.metricThrottles({ label: name, statistic: cloudwatch.Stats.SUM, period: ERROR_ALARM_PERIOD }),
+        ),
+        leftAnnotations: [{ value: functionThrottleThreshold, label: 'alarm' }],
+      }),
+    );
     const webhooks = props.webhookDispatchers ?? [];
     if (webhooks.length > 0) {
       const webhookMetric = (source: WebhookDispatcherMetricsSource, name: string, options: cloudwatch.MetricOptions) =>
@@ -605,4 +779,98 @@ function customMetric(fn: PaymentFunction, metricName: string, options: cloudwat
 
 function sameMetricSource(a: PaymentFunction, b: PaymentFunction): boolean {
   return a.metricsNamespace === b.metricsNamespace && a.serviceName === b.serviceName;
+}
+
+/**
+ * Every function of `props` by its alarm name: the API's route functions (by route id), `Relay`, `Sweeper`,
+ * `Reconciler`, `ExampleConsumer` (the consumer, when given) and `<PascalName>WebhookDispatcher` per webhook
+ * subscriber. A function given twice is watched once (under its first name); two functions under one name fail.
+ */
+function observedFunctions(scope: Construct, props: OutboxObservabilityProps): Record<string, ObservedFunction> {
+  const candidates: [string, ObservedFunction][] = [
+    ...Object.entries(props.apiFunctions ?? {}).map(
+      ([name, fn]): [string, ObservedFunction] => [name, { function: fn, role: 'api', title: `the ${name} API function` }],
+    ),
+    ['Relay', { function: props.relayFunction, role: 'relay', title: 'the relay' }],
+    ['Sweeper', { function: props.sweeperFunction, role: 'sweeper', title: 'the outbox sweeper' }],
+    ['Reconciler', { function: props.reconcilerFunction, role: 'reconciler', title: 'the PG reconciler' }],
+    ...(props.consumerFunction
+      ? [['ExampleConsumer', { function: props.consumerFunction, role: 'consumer', title: 'the example consumer' }] as [string, ObservedFunction]]
+      : []),
+    ...(props.webhookDispatchers ?? []).map(({ subscriber, dispatcherFunction }): [string, ObservedFunction] => [
+      `${subscriberIdPart(subscriber)}WebhookDispatcher`,
+      { function: dispatcherFunction, role: 'webhookDispatcher', title: `the ${subscriber} webhook dispatcher` },
+    ]),
+  ];
+  const result: Record<string, ObservedFunction> = {};
+  const seen = new Set<PaymentFunction>();
+  for (const [name, observed] of candidates) {
+    if (seen.has(observed.function)) continue;
+    if (result[name]) throw new Error(`${scope.node.path}: two functions would share the alarm name ${name}FunctionErrors; rename one`);
+    seen.add(observed.function);
+    result[name] = observed;
+  }
+  return result;
+}
+
+/** What a failed invocation of a function in `role` does, and what to read first. */
+const ERROR_CONSEQUENCES: Readonly<Record<ObservedFunctionRole, { readonly means: string; readonly first: string }>> = {
+  api: {
+    means:
+      'API Gateway answered 502 (or 504 on a timeout) for those requests, and the caller does not know whether the change was committed; ' +
+      'a retry with the same Idempotency-Key is safe',
+    first: "read the function's ERROR and \"Task timed out\" lines in its log group (the function is the alarm's FunctionName dimension)",
+  },
+  relay: {
+    means:
+      'the Outbox stream batch is retried (bisected) and events reach subscribers late; records that exhaust the retries go to relay-failures ' +
+      'and are left to the sweeper',
+    first: "read the relay's ERROR lines (a publish the topic policy or KMS denies, a malformed outbox item, a timeout) and check RelayIteratorAgeHigh",
+  },
+  sweeper: {
+    means: 'events the relay missed are not republished until a run succeeds (OldestPendingEventTooOld follows)',
+    first:
+      "read the sweeper's ERROR and \"Task timed out\" lines; a timeout means more pending events than a run can take (lower maxEventsPerRun or raise its timeout)",
+  },
+  reconciler: {
+    means: 'PG attempts left open (money may have moved at the PG) stay unreconciled until a run succeeds (OldestOpenPgAttemptTooOld follows)',
+    first: "read the reconciler's ERROR lines (the PG unreachable, a refused key: see PgMisconfigured); npm run outbox -- attempts list shows the open attempts",
+  },
+  consumer: {
+    means: 'its whole batch of the payment-events queue comes back after the visibility timeout and, after maxReceiveCount receives, moves to the DLQ',
+    first: "read the consumer's ERROR lines and fix the cause before redriving anything (npm run outbox -- dlq list)",
+  },
+  webhookDispatcher: {
+    means:
+      "its batch comes back after the visibility timeout and, past the queue's redrive limit, moves to the DLQ without a dead-letter reason " +
+      '(failed POSTs are not errors: the dispatcher retries those itself)',
+    first: "read the dispatcher's ERROR and \"Task timed out\" lines (the Deliveries table, the signing secret, a receiver slower than the timeout)",
+  },
+};
+
+/** What a throttled invocation of a function in `role` delays. */
+const THROTTLE_CONSEQUENCES: Readonly<Record<ObservedFunctionRole, string>> = {
+  api: 'those requests failed with a 5xx',
+  relay: 'the Outbox stream batch waits and is retried: events reach subscribers late',
+  sweeper: 'scheduled sweeps are delayed: missed events wait longer',
+  reconciler: 'scheduled reconciliations are delayed: open PG attempts wait longer',
+  consumer: 'its queue is read more slowly: the subscriber falls behind',
+  webhookDispatcher: 'its queue is read more slowly: webhook deliveries fall behind',
+};
+
+function functionErrorsDescription(observed: ObservedFunction, threshold: number): string {
+  const { means, first } = ERROR_CONSEQUENCES[observed.role];
+  return `${capitalize(observed.title)} failed ${threshold} or more invocations in 5 minutes (a thrown error, a timeout, a crash): ${means}. ${FIRST_STEP} ${first}.`;
+}
+
+function functionThrottlesDescription(observed: ObservedFunction, threshold: number): string {
+  return (
+    `Lambda throttled ${threshold} or more invocations of ${observed.title} in 5 minutes: the account's concurrency in this region is used up ` +
+    `(new accounts have 10): ${THROTTLE_CONSEQUENCES[observed.role]}. ${FIRST_STEP} compare the account's Lambda ConcurrentExecutions with its ` +
+    "quota (Service Quotas, Lambda concurrent executions), find the function using it, and ask for a higher quota if the load is real."
+  );
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -3,11 +3,12 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/platform/env-names';
 import { serializeSubscribers, type Subscriber } from '../../lambdas/domain/subscribers';
 import type { IPaymentGateway, PaymentGatewayKind } from './payment-gateway';
-import { PaymentFunction, type TableAccess } from './payment-function';
+import { type NarrowTableAccess, PaymentFunction, type TableItemAction } from './payment-function';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 
 /** How a route authenticates its caller. */
@@ -54,8 +55,19 @@ export interface PaymentApiRoute {
   readonly entry: string;
   /** Caller authentication. */
   readonly auth: RouteAuth;
-  /** The tables the function is bound to (name variable + grant), with its access to each; no other table. */
-  readonly tables: Readonly<Partial<Record<RouteTable, TableAccess>>>;
+  /**
+   * The tables the function is bound to (name variable + grant), each with exactly the item actions its code
+   * calls (no `read`/`readWrite` preset); no other table.
+   */
+  readonly tables: Readonly<Partial<Record<RouteTable, NarrowTableAccess>>>;
+  /**
+   * Tables whose name variable the handler's configuration requires (lambdas/functions/shared/payment-api.ts
+   * reads all three payment tables) but that the function never reads or writes: the name is set, nothing is
+   * granted.
+   *
+   * @default - none
+   */
+  readonly tableNamesOnly?: readonly RouteTable[];
   /** Whether the function gets the subscriber list (`SUBSCRIBERS_JSON`). */
   readonly subscribers?: boolean;
   /**
@@ -65,18 +77,64 @@ export interface PaymentApiRoute {
   readonly callsPg?: boolean;
 }
 
-/** The same access to the Payments, Outbox and Idempotency tables: what the payment command and query routes use. */
-const paymentTables = (access: TableAccess) => ({ payments: access, outbox: access, idempotency: access });
+/*
+ * The DynamoDB item actions of each route, read off its code path (lambdas/functions/<route>/ → use case →
+ * lambdas/adapters/dynamodb-payment-repository.ts). A TransactWriteItems is authorized item by item: a `Put`
+ * needs dynamodb:PutItem, an `Update` dynamodb:UpdateItem, a `ConditionCheck` dynamodb:ConditionCheckItem
+ * ("Using IAM with DynamoDB transactions", DynamoDB developer guide); the transaction itself has no action.
+ * Nothing here uses Scan, DeleteItem, BatchGetItem or BatchWriteItem, and no route updates an item in place
+ * (every write is a conditioned Put). test/integration/iam-grants.test.ts records the calls each function
+ * really makes on the local stack and checks them against these grants, both ways.
+ */
+
+/** Payments, for a change (commitWithRetries in lambdas/use-cases/apply-change.ts). */
+const CHANGE_PAYMENTS = [
+  'GetItem', // repository.getPayment: consistent read of the payment, every round
+  'PutItem', // repository.commit: the transaction's Put of the payment (conditioned on its version)
+] as const;
+
+/** Outbox, for a change. */
+const CHANGE_OUTBOX = [
+  'PutItem', // repository.commit: the transaction's Put of the event (conditioned on not existing)
+] as const;
+
+/** Idempotency, for a change keyed by an Idempotency-Key or a PG transaction id. */
+const CHANGE_IDEMPOTENCY = [
+  'GetItem', // repository.getIdempotencyRecord: the replay check, every round (create also before calling the PG)
+  'PutItem', // repository.commit: the transaction's Put of the record (conditioned on not existing)
+] as const;
+
+/** Payments, for a change that opens a PG attempt (confirm; cancel with a refund). */
+const MONEY_CHANGE_PAYMENTS = [
+  ...CHANGE_PAYMENTS,
+  'ConditionCheckItem', // repository.openAttempt: the transaction's ConditionCheck of the payment's version
+] as const;
 
 /**
- * Access to the PG attempts table of the routes that move money at the PG (confirm: authorize; cancel: refund).
- * They read a payment's attempts (GetItem, Query of its partition), record a new one (PutItem) and close it
- * (UpdateItem) inside the TransactWriteItems that also commits the payment and its outbox event; a
- * transaction needs the action of each of its items, ConditionCheckItem included. No DeleteItem, BatchWriteItem
- * or Scan: attempts are the audit trail of the money, never deleted, and nothing lists them but the
- * reconciler (through the OpenAttempts index).
+ * PG attempts of confirm (authorize). No GetItem, UpdateItem, DeleteItem, BatchWriteItem or Scan: attempts are
+ * listed per payment, written whole, never deleted, and nothing lists them all but the reconciler (through
+ * the OpenAttempts index).
  */
-const PG_ATTEMPTS_ACCESS: TableAccess = { actions: ['ConditionCheckItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'] };
+const CONFIRM_PG_ATTEMPTS = [
+  'PutItem', // repository.openAttempt (transaction Put), closeAttempt (PutItem), commit's Put closing the attempt
+  'Query', // repository.listAttempts: consistent Query of the payment's partition
+] as const;
+
+/** PG attempts of cancel (refund, or a cancel that calls no PG). */
+const CANCEL_PG_ATTEMPTS = [
+  ...CONFIRM_PG_ATTEMPTS,
+  'ConditionCheckItem', // repository.commit: a cancel without refund checks that no attempt is open (AttemptGuard.noneOpen)
+] as const;
+
+/** A route's access to one table: exactly these item actions on the table ARN, no index. */
+const actions = (list: readonly TableItemAction[]): NarrowTableAccess => ({ actions: list });
+
+/** Default {@link PaymentApiProps.pgCallbackThrottlingRateLimit}. */
+export const DEFAULT_PG_CALLBACK_RATE_LIMIT = 10;
+/** Default {@link PaymentApiProps.pgCallbackThrottlingBurstLimit}. */
+export const DEFAULT_PG_CALLBACK_BURST_LIMIT = 20;
+/** Default {@link PaymentApiProps.pgWebAclRateLimit}. */
+export const DEFAULT_PG_WEB_ACL_RATE_LIMIT = 1_500;
 
 /** Path of the sandbox PG's deposit callback route (HMAC-signed). */
 export const SANDBOX_DEPOSIT_CALLBACK_PATH = '/pg/webhooks/deposits';
@@ -91,6 +149,14 @@ export const TOSS_DEPOSIT_CALLBACK_PATH = '/pg/webhooks/toss';
  * TossDepositCallback) on Toss.
  */
 export function paymentApiRoutes(gateway: PaymentGatewayKind): readonly PaymentApiRoute[] {
+  /** What every change commits: the payment, its event and (with a key) the idempotency record. */
+  const changeTables = {
+    payments: actions(CHANGE_PAYMENTS),
+    outbox: actions(CHANGE_OUTBOX),
+    idempotency: actions(CHANGE_IDEMPOTENCY),
+  } as const;
+  /** What a change that moves money commits, with its attempt. */
+  const moneyChangeTables = { ...changeTables, payments: actions(MONEY_CHANGE_PAYMENTS) } as const;
   return [
     {
       id: 'CreatePayment',
@@ -99,18 +165,37 @@ export function paymentApiRoutes(gateway: PaymentGatewayKind): readonly PaymentA
       entry: 'lambdas/functions/create-payment/entry.ts',
       auth: 'iam',
       // Issues virtual accounts at the PG. Moves no money, so no attempt; on Toss, the callback secret Toss
-      // issues with a virtual account is written to the PG attempts table inside the create transaction (a Put).
-      tables: { ...paymentTables('readWrite'), ...(gateway === 'toss' && { pgAttempts: { actions: ['PutItem'] } }) },
+      // issues with a virtual account is written to the PG attempts table inside the create transaction.
+      tables: {
+        ...changeTables,
+        ...(gateway === 'toss' && {
+          pgAttempts: actions([
+            'PutItem', // repository.commit: the transaction's Put of the `callback-secret` item (AttemptGuard.callbackSecret)
+          ]),
+        }),
+      },
       callsPg: true,
     },
-    { id: 'GetPayment', method: 'GET', path: '/payments/{paymentId}', entry: 'lambdas/functions/get-payment/entry.ts', auth: 'iam', tables: paymentTables('read') },
+    {
+      id: 'GetPayment',
+      method: 'GET',
+      path: '/payments/{paymentId}',
+      entry: 'lambdas/functions/get-payment/entry.ts',
+      auth: 'iam',
+      tables: {
+        payments: actions([
+          'GetItem', // getPaymentUseCase → repository.getPayment
+        ]),
+      },
+      tableNamesOnly: ['outbox', 'idempotency'],
+    },
     {
       id: 'ConfirmPayment',
       method: 'POST',
       path: '/payments/{paymentId}/confirm',
       entry: 'lambdas/functions/confirm-payment/entry.ts',
       auth: 'iam',
-      tables: { ...paymentTables('readWrite'), pgAttempts: PG_ATTEMPTS_ACCESS },
+      tables: { ...moneyChangeTables, pgAttempts: actions(CONFIRM_PG_ATTEMPTS) },
       callsPg: true,
     },
     {
@@ -119,18 +204,42 @@ export function paymentApiRoutes(gateway: PaymentGatewayKind): readonly PaymentA
       path: '/payments/{paymentId}/cancel',
       entry: 'lambdas/functions/cancel-payment/entry.ts',
       auth: 'iam',
-      tables: { ...paymentTables('readWrite'), pgAttempts: PG_ATTEMPTS_ACCESS },
+      tables: { ...moneyChangeTables, pgAttempts: actions(CANCEL_PG_ATTEMPTS) },
       callsPg: true,
     },
-    { id: 'ListPaymentEvents', method: 'GET', path: '/payments/{paymentId}/events', entry: 'lambdas/functions/list-payment-events/entry.ts', auth: 'iam', tables: paymentTables('read') },
+    {
+      id: 'ListPaymentEvents',
+      method: 'GET',
+      path: '/payments/{paymentId}/events',
+      entry: 'lambdas/functions/list-payment-events/entry.ts',
+      auth: 'iam',
+      tables: {
+        payments: actions([
+          'GetItem', // listPaymentEventsUseCase → repository.getPayment (404 when absent)
+        ]),
+        outbox: actions([
+          'Query', // repository.listEvents → queryOutboxPartition: consistent Query of the payment's partition
+        ]),
+      },
+      tableNamesOnly: ['idempotency'],
+    },
     {
       id: 'ListPaymentDeliveries',
       method: 'GET',
       path: '/payments/{paymentId}/deliveries',
       entry: 'lambdas/functions/list-payment-deliveries/entry.ts',
       auth: 'iam',
-      // Does the payment exist (GetItem), its events (consistent Query of its Outbox partition), its delivery records (Query).
-      tables: { payments: { actions: ['GetItem'] }, outbox: { actions: ['Query'] }, deliveries: { actions: ['Query'] } },
+      tables: {
+        payments: actions([
+          'GetItem', // DynamoDbPaymentEventsReader.paymentExists
+        ]),
+        outbox: actions([
+          'Query', // DynamoDbPaymentEventsReader.listPublishedEvents → queryOutboxPartition
+        ]),
+        deliveries: actions([
+          'Query', // DynamoDbDeliveryLog: the payment's delivery records
+        ]),
+      },
       subscribers: true,
     },
     gateway === 'toss'
@@ -140,9 +249,13 @@ export function paymentApiRoutes(gateway: PaymentGatewayKind): readonly PaymentA
           path: TOSS_DEPOSIT_CALLBACK_PATH,
           entry: 'lambdas/functions/toss-deposit-callback/entry.ts',
           auth: 'pg-secret',
-          // Commits the deposit like PgDepositCallback; reads the payment's callback secret (GetItem of its
-          // `callback-secret` item in the PG attempts table, nothing else there) and looks the payment up at Toss.
-          tables: { ...paymentTables('readWrite'), pgAttempts: { actions: ['GetItem'] } },
+          // Commits the deposit like PgDepositCallback and looks the payment up at Toss.
+          tables: {
+            ...changeTables,
+            pgAttempts: actions([
+              'GetItem', // repository.getCallbackSecret: the payment's `callback-secret` item, nothing else there
+            ]),
+          },
           callsPg: true,
         }
       : {
@@ -151,7 +264,8 @@ export function paymentApiRoutes(gateway: PaymentGatewayKind): readonly PaymentA
           path: SANDBOX_DEPOSIT_CALLBACK_PATH,
           entry: 'lambdas/functions/pg-deposit-callback/entry.ts',
           auth: 'hmac',
-          tables: paymentTables('readWrite'),
+          // recordDepositUseCase: a change keyed by the PG transaction id.
+          tables: changeTables,
         },
   ];
 }
@@ -202,6 +316,50 @@ export interface PaymentApiProps {
   readonly throttlingBurstLimit?: number;
 
   /**
+   * Steady-state request rate limit (requests per second) of the PG's deposit callback method
+   * (`POST /pg/webhooks/deposits` on the sandbox, `POST /pg/webhooks/toss` on Toss), an integer between 1
+   * and {@link throttlingRateLimit}. The route is open to the internet (no IAM), so it gets a cap of its own,
+   * below the callers': a flood of unauthenticated callbacks then spends at most this much of the account's
+   * API Gateway quota and Lambda concurrency. A throttled callback loses nothing: the PG gets 429, not 200,
+   * and resends it on its schedule. 10 per second is 864,000 callbacks a day, far above one deposit callback
+   * (plus resends) per virtual-account payment, while a flood then keeps only a few Lambda executions busy
+   * (10/s times a callback's fraction of a second), leaving the account's concurrency to the callers.
+   *
+   * @default 10, or throttlingRateLimit when that is lower
+   */
+  readonly pgCallbackThrottlingRateLimit?: number;
+
+  /**
+   * Burst limit (requests) of the PG's deposit callback method, an integer between 1 and
+   * {@link throttlingBurstLimit}: room for a PG flushing the resends it queued while it (or we) was down,
+   * two seconds' worth of the rate at once; beyond it the PG gets 429 and resends later.
+   *
+   * @default 20, or throttlingBurstLimit when that is lower
+   */
+  readonly pgCallbackThrottlingBurstLimit?: number;
+
+  /**
+   * Associate a regional WAF web ACL with the stage, whose rate-based rule blocks any client IP that sends
+   * more than {@link pgWebAclRateLimit} requests to the PG's deposit callback path in 5 minutes (other paths
+   * are not counted; every request the rule does not block is allowed). Costs a web ACL and a rule per month,
+   * plus requests.
+   *
+   * @default false
+   */
+  readonly pgWebAcl?: boolean;
+
+  /**
+   * Requests one client IP may send to the PG's deposit callback path in 5 minutes before the web ACL blocks
+   * it (for the rest of the window), an integer between 10 and 2000000000. Only with {@link pgWebAcl}.
+   * A PG calls from a few addresses, one call per deposit plus resends; the default, 1500 (5 per second
+   * sustained from one address), stays above a PG's traffic at the callback throttle's own rate split over
+   * two addresses, and stops a single flooding client long before the method's throttle is all it gets.
+   *
+   * @default 1500
+   */
+  readonly pgWebAclRateLimit?: number;
+
+  /**
    * Timeout of each route's function, between 1 and 29 seconds (API Gateway's integration limit).
    *
    * @default Duration.seconds(10)
@@ -240,7 +398,8 @@ export interface PaymentApiProps {
  * with Toss before recording it. Every route that calls the PG is bound to the payment gateway.
  *
  * Request bodies are not validated by API Gateway: handlers validate them and answer 400/413 in the
- * API's own error format. The stage has access logging, ERROR execution logging, X-Ray tracing and throttling.
+ * API's own error format. The stage has access logging, ERROR execution logging, X-Ray tracing and throttling;
+ * the PG's callback method has a lower throttle of its own, and with `pgWebAcl` a WAF web ACL limits it per client IP.
  */
 export class PaymentApi extends Construct {
   /** The REST API. */
@@ -255,6 +414,8 @@ export class PaymentApi extends Construct {
   public readonly pgFunctions: Readonly<Record<string, PaymentFunction>>;
   /** The access log group of the stage. */
   public readonly accessLogGroup: logs.LogGroup;
+  /** The web ACL associated with the stage, when {@link PaymentApiProps.pgWebAcl} is on. */
+  public readonly pgWebAcl: wafv2.CfnWebACL | undefined;
   /** Validated timeout of every route function. */
   public readonly functionTimeout: Duration;
 
@@ -265,6 +426,15 @@ export class PaymentApi extends Construct {
     validateIntegerInRange(this, 'throttlingRateLimit', throttlingRateLimit, 1, 10_000);
     const throttlingBurstLimit = props.throttlingBurstLimit ?? 200;
     validateIntegerInRange(this, 'throttlingBurstLimit', throttlingBurstLimit, 1, 5_000);
+    const pgCallbackThrottlingRateLimit = props.pgCallbackThrottlingRateLimit ?? Math.min(DEFAULT_PG_CALLBACK_RATE_LIMIT, throttlingRateLimit);
+    validateIntegerInRange(this, 'pgCallbackThrottlingRateLimit', pgCallbackThrottlingRateLimit, 1, throttlingRateLimit);
+    const pgCallbackThrottlingBurstLimit = props.pgCallbackThrottlingBurstLimit ?? Math.min(DEFAULT_PG_CALLBACK_BURST_LIMIT, throttlingBurstLimit);
+    validateIntegerInRange(this, 'pgCallbackThrottlingBurstLimit', pgCallbackThrottlingBurstLimit, 1, throttlingBurstLimit);
+    const pgWebAclRateLimit = props.pgWebAclRateLimit ?? DEFAULT_PG_WEB_ACL_RATE_LIMIT;
+    if (props.pgWebAclRateLimit !== undefined && props.pgWebAcl !== true) {
+      throw new Error(`${this.node.path}: pgWebAclRateLimit is set but pgWebAcl is not: set pgWebAcl: true to create the web ACL`);
+    }
+    validateIntegerInRange(this, 'pgWebAclRateLimit', pgWebAclRateLimit, 10, 2_000_000_000);
     const functionTimeout = props.functionTimeout ?? Duration.seconds(10);
     validateDurationInRange(this, 'functionTimeout', functionTimeout, Duration.seconds(1), Duration.seconds(29));
     this.functionTimeout = functionTimeout;
@@ -284,6 +454,7 @@ export class PaymentApi extends Construct {
       pgAttempts: props.pgAttemptsTable,
     };
     this.routes = paymentApiRoutes(props.paymentGateway.kind);
+    const pgCallbackRoutes = this.routes.filter((route) => route.auth !== 'iam');
 
     // The construct id predates the "PG callback" name; it stays, since a new id would replace the
     // secret and the key the PG signs with.
@@ -320,6 +491,20 @@ export class PaymentApi extends Construct {
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
+        // The PG's callback is open to the internet: its own, lower cap. A method setting replaces the stage's
+        // default for that method, so it repeats the logging and metrics settings.
+        methodOptions: Object.fromEntries(
+          pgCallbackRoutes.map((route) => [
+            `${route.path}/${route.method}`,
+            {
+              throttlingRateLimit: pgCallbackThrottlingRateLimit,
+              throttlingBurstLimit: pgCallbackThrottlingBurstLimit,
+              loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+              dataTraceEnabled: false,
+              metricsEnabled: true,
+            },
+          ]),
+        ),
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
       },
@@ -340,8 +525,11 @@ export class PaymentApi extends Construct {
           ...(route.subscribers && { [ENV.subscribersJson]: subscribersJson }),
         },
       });
-      for (const [name, access] of Object.entries(route.tables) as [RouteTable, TableAccess][]) {
+      for (const [name, access] of Object.entries(route.tables) as [RouteTable, NarrowTableAccess][]) {
         fn.bindTable(ROUTE_TABLE_ENV[name], tables[name], access);
+      }
+      for (const name of route.tableNamesOnly ?? []) {
+        fn.bindEnvironment(ROUTE_TABLE_ENV[name], tables[name].tableName);
       }
       if (route.callsPg) {
         props.paymentGateway.bind(fn, 'call');
@@ -377,6 +565,8 @@ export class PaymentApi extends Construct {
     this.functions = functions;
     this.pgFunctions = pgFunctions;
 
+    this.pgWebAcl = props.pgWebAcl === true ? this.createPgWebAcl(pgCallbackRoutes, pgWebAclRateLimit) : undefined;
+
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG2',
       reason:
@@ -389,12 +579,14 @@ export class PaymentApi extends Construct {
         'Callers are services, authorized with IAM (SigV4, execute-api:Invoke) rather than Cognito user pools; ' +
         'the PG callback is authenticated by HMAC signature (sandbox) or the per-payment callback secret (Toss).',
     });
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'Every route is authenticated (IAM, or the PG callback by HMAC or callback secret) and the stage is throttled; a WAF web ACL is an account-level ' +
-        'choice (shared ACLs, cost) attached at deployment, not part of this stack.',
-    });
+    if (!this.pgWebAcl) {
+      Validations.of(this.api).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'Every route is authenticated (IAM, or the PG callback by HMAC or callback secret), the stage is throttled and the PG callback has a ' +
+          'lower throttle of its own; the web ACL is opt-in (pgWebAcl, -c pgWebAcl=true) since it costs per month and accounts often share one.',
+      });
+    }
     if (props.cloudWatchRole ?? true) {
       Validations.of(this.api).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -403,5 +595,44 @@ export class PaymentApi extends Construct {
           'uses to write execution and access logs; API Gateway picks the log groups, so it cannot be narrowed here.',
       });
     }
+  }
+
+  /** The web ACL of {@link PaymentApiProps.pgWebAcl}, associated with the stage. */
+  private createPgWebAcl(pgCallbackRoutes: readonly PaymentApiRoute[], limit: number): wafv2.CfnWebACL {
+    const metric = (name: string) => ({ cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true });
+    // The path as WAF sees it ends with the route's path (`/<stage>/pg/webhooks/...` on the execute-api host,
+    // or a custom domain's base path before it); a route path has no uppercase, so compare lowercased.
+    const onPath = (route: PaymentApiRoute): wafv2.CfnWebACL.StatementProperty => ({
+      byteMatchStatement: {
+        fieldToMatch: { uriPath: {} },
+        positionalConstraint: 'ENDS_WITH',
+        searchString: route.path.toLowerCase(),
+        textTransformations: [{ priority: 0, type: 'LOWERCASE' }],
+      },
+    });
+    const scopeDown =
+      pgCallbackRoutes.length === 1 ? onPath(pgCallbackRoutes[0]!) : { orStatement: { statements: pgCallbackRoutes.map(onPath) } };
+    const webAcl = new wafv2.CfnWebACL(this, 'PgWebAcl', {
+      scope: 'REGIONAL',
+      description: 'Rate limit per client IP on the PG deposit callback of the payment API',
+      defaultAction: { allow: {} },
+      visibilityConfig: metric('PaymentApiWebAcl'),
+      rules: [
+        {
+          name: 'PgCallbackRatePerIp',
+          priority: 0,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: { limit, evaluationWindowSec: 300, aggregateKeyType: 'IP', scopeDownStatement: scopeDown },
+          },
+          visibilityConfig: metric('PgCallbackRatePerIp'),
+        },
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'PgWebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: webAcl.attrArn,
+    });
+    return webAcl;
   }
 }

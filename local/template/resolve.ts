@@ -174,8 +174,10 @@ export function readTemplate(template: CfnTemplate): LocalModel {
     .map(([id, r]) => readTable(id, r));
   const queues = orderDeadLetterQueuesFirst(byType('AWS::SQS::Queue').map(([id, r]) => readQueue(id, r, resources)));
 
-  const topics = byType('AWS::SNS::Topic').map(([id, r]) => readTopic(id, r));
-  const subscriptions = byType('AWS::SNS::Subscription').map(([id, r]) => readSubscription(id, r, resources));
+  // Subscriptions that notify people (the alarm topic's email) are not played locally.
+  const subscriptions = byType('AWS::SNS::Subscription')
+    .filter(([, r]) => props(r).Protocol !== 'email' && props(r).Protocol !== 'email-json')
+    .map(([id, r]) => readSubscription(id, r, resources));
 
   const functions: FunctionSpec[] = [];
   const skippedFunctions: string[] = [];
@@ -193,6 +195,16 @@ export function readTemplate(template: CfnTemplate): LocalModel {
     if ('tableLogicalId' in mapping) streamMappings.push(mapping);
     else queueMappings.push(mapping);
   }
+
+  // Only the topics something here uses (a function publishes to, a queue subscribes to): the alarm
+  // topic, which only CloudWatch alarms notify, has no local role.
+  const usedTopics = new Set([
+    ...subscriptions.map((subscription) => subscription.topicLogicalId),
+    ...functions.flatMap((fn) => Object.values(fn.environment).map((value) => referencedLogicalId(value)).filter((id): id is string => id !== undefined)),
+  ]);
+  const topics = byType('AWS::SNS::Topic')
+    .filter(([id]) => usedTopics.has(id))
+    .map(([id, r]) => readTopic(id, r));
 
   const routes = readRoutes(resources, functionIds);
   const stage = byType('AWS::ApiGateway::Stage')[0]?.[1].Properties?.StageName;

@@ -1,13 +1,140 @@
 import { describe, expect, it } from 'vitest';
 import { PENDING_EVENTS_INDEX_NAME } from '../../lambdas/domain/pending-shards';
 import { OPEN_ATTEMPTS_INDEX } from '../../lambdas/domain/pg-attempt-keys';
-import { actionsOf, type PolicyStatementJson, resourcesOf, resourcesOfType, synthAppStack } from '../support/cdk-stack';
+import {
+  actionsOf,
+  actionsOnResource,
+  functionIdByEntry,
+  type PolicyStatementJson,
+  resourcesOf,
+  resourcesOfType,
+  statementsOfFunction,
+  synthAppStack,
+} from '../support/cdk-stack';
 
 /**
  * Actions that support no resource-level permissions and that CDK itself grants on "*":
  * X-Ray for active tracing, dynamodb:ListStreams for a stream event source. Nothing else may use "*".
  */
 const UNSCOPABLE_ACTIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']);
+
+/** The tables a route or the example consumer may be granted on. */
+const TABLES = ['PaymentsTable', 'OutboxTable', 'IdempotencyTable', 'DeliveriesTable', 'PgAttemptsTable', 'InboxTable', 'SandboxPgLedgerTable'] as const;
+type TableId = (typeof TABLES)[number];
+
+const dynamodb = (...actions: string[]) => actions.map((action) => `dynamodb:${action}`).sort();
+
+/** The sandbox PG's ledger, as SandboxPaymentGateway grants it to a function that calls the PG (`readWrite`, not narrowed here). */
+const SANDBOX_LEDGER_CALL = dynamodb('BatchGetItem', 'BatchWriteItem', 'ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'Scan', 'UpdateItem');
+
+/**
+ * What a payment change does (commitWithRetries): consistent GetItem of the payment and of the idempotency
+ * record; one TransactWriteItems whose items are Puts (payment, event, idempotency record).
+ */
+const CHANGE: Partial<Record<TableId, string[]>> = {
+  PaymentsTable: dynamodb('GetItem', 'PutItem'),
+  OutboxTable: dynamodb('PutItem'),
+  IdempotencyTable: dynamodb('GetItem', 'PutItem'),
+};
+
+/** Per route (and the example consumer): exactly the actions its role has on each table, on each PG. Absent = none. */
+function expectedTableActions(paymentGateway: 'sandbox' | 'toss'): Record<string, Partial<Record<TableId, string[]>>> {
+  const ledger = paymentGateway === 'sandbox' ? { SandboxPgLedgerTable: SANDBOX_LEDGER_CALL } : {};
+  return {
+    'lambdas/functions/create-payment/entry.ts': {
+      ...CHANGE,
+      ...ledger,
+      // Toss: the virtual account's callback secret, a Put in the create transaction.
+      ...(paymentGateway === 'toss' && { PgAttemptsTable: dynamodb('PutItem') }),
+    },
+    'lambdas/functions/get-payment/entry.ts': { PaymentsTable: dynamodb('GetItem') },
+    'lambdas/functions/confirm-payment/entry.ts': {
+      ...CHANGE,
+      // + the ConditionCheck of the payment's version when the attempt is opened
+      PaymentsTable: dynamodb('ConditionCheckItem', 'GetItem', 'PutItem'),
+      // Query the payment's attempts; open (transaction Put), close (PutItem, or the commit's Put)
+      PgAttemptsTable: dynamodb('PutItem', 'Query'),
+      ...ledger,
+    },
+    'lambdas/functions/cancel-payment/entry.ts': {
+      ...CHANGE,
+      PaymentsTable: dynamodb('ConditionCheckItem', 'GetItem', 'PutItem'),
+      // + a cancel without refund checks that no attempt is open (ConditionCheck items)
+      PgAttemptsTable: dynamodb('ConditionCheckItem', 'PutItem', 'Query'),
+      ...ledger,
+    },
+    'lambdas/functions/list-payment-events/entry.ts': { PaymentsTable: dynamodb('GetItem'), OutboxTable: dynamodb('Query') },
+    'lambdas/functions/list-payment-deliveries/entry.ts': {
+      PaymentsTable: dynamodb('GetItem'),
+      OutboxTable: dynamodb('Query'),
+      DeliveriesTable: dynamodb('Query'),
+    },
+    ...(paymentGateway === 'sandbox'
+      ? { 'lambdas/functions/pg-deposit-callback/entry.ts': CHANGE }
+      : { 'lambdas/functions/toss-deposit-callback/entry.ts': { ...CHANGE, PgAttemptsTable: dynamodb('GetItem') } }),
+    // lastAppliedSequence (GetItem); commit = TransactWriteItems of a Put (inbox) and an Update (projection)
+    'lambdas/functions/example-consumer/entry.ts': { InboxTable: dynamodb('GetItem', 'PutItem', 'UpdateItem') },
+  };
+}
+
+/** What every function's role has besides its bindings: its log group's streams, and X-Ray for active tracing. */
+const BASE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+/** Read access to a secret (the sandbox's HMAC key, Toss's secret key). */
+const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+/** An SQS event source: receive, delete, and what the poller reads about the queue. */
+const SQS_EVENT_SOURCE = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
+
+/** Every action of the role, besides the DynamoDB actions of expectedTableActions. */
+function expectedOtherActions(paymentGateway: 'sandbox' | 'toss'): Record<string, string[]> {
+  const pgCall = paymentGateway === 'toss' ? SECRET_READ : [];
+  return {
+    'lambdas/functions/create-payment/entry.ts': pgCall,
+    'lambdas/functions/get-payment/entry.ts': [],
+    'lambdas/functions/confirm-payment/entry.ts': pgCall,
+    'lambdas/functions/cancel-payment/entry.ts': pgCall,
+    'lambdas/functions/list-payment-events/entry.ts': [],
+    'lambdas/functions/list-payment-deliveries/entry.ts': [],
+    ...(paymentGateway === 'sandbox'
+      ? { 'lambdas/functions/pg-deposit-callback/entry.ts': SECRET_READ }
+      : { 'lambdas/functions/toss-deposit-callback/entry.ts': SECRET_READ }),
+    'lambdas/functions/example-consumer/entry.ts': SQS_EVENT_SOURCE,
+  };
+}
+
+describe.each(['sandbox', 'toss'] as const)('exact grants of the API routes and the example consumer on the %s PG', (paymentGateway) => {
+  // GIVEN the stack as the app builds it, on each PG
+  const { template } = synthAppStack({ paymentGateway });
+  const expectedTables = expectedTableActions(paymentGateway);
+  const expectedOthers = expectedOtherActions(paymentGateway);
+
+  it.each(Object.keys(expectedTables))('%s has exactly its actions on each table', (entry) => {
+    const id = functionIdByEntry(template, entry);
+    const granted = Object.fromEntries(
+      TABLES.map((table) => [table, actionsOnResource(template, id, table)] as const).filter(([, actions]) => actions.length > 0),
+    );
+    expect(granted).toEqual(expectedTables[entry]);
+  });
+
+  it.each(Object.keys(expectedTables))('%s has exactly this sorted action list in its role', (entry) => {
+    const id = functionIdByEntry(template, entry);
+    const all = [...new Set(statementsOfFunction(template, id).flatMap(actionsOf))].sort();
+    const tableActions = Object.values(expectedTables[entry] ?? {}).flat();
+    expect(all).toEqual([...new Set([...BASE_ACTIONS, ...(expectedOthers[entry] ?? []), ...tableActions])].sort());
+  });
+
+  it('grants no route and not the consumer Scan, DeleteItem, BatchGetItem or BatchWriteItem on any table but the sandbox ledger', () => {
+    const broad = ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'];
+    const offending = Object.keys(expectedTables).flatMap((entry) => {
+      const id = functionIdByEntry(template, entry);
+      return TABLES.filter((table) => table !== 'SandboxPgLedgerTable').flatMap((table) =>
+        actionsOnResource(template, id, table)
+          .filter((action) => broad.includes(action))
+          .map((action) => `${entry}: ${action} on ${table}`),
+      );
+    });
+    expect(offending).toEqual([]);
+  });
+});
 
 describe.each(['sandbox', 'toss'] as const)('least privilege on the %s PG', (paymentGateway) => {
   // GIVEN the stack as the app builds it (one queue subscriber, one webhook subscriber), on each PG

@@ -94,13 +94,15 @@ describe('cdk-nag AwsSolutions', () => {
     expect(onTopic).toEqual([]);
   });
 
-  it('acknowledges SQS3 (no DLQ) on relay-failures only, not on any subscriber queue', () => {
+  it('acknowledges SQS3 (no DLQ) only on the dead-letter queues that are not SQS redrive sources: relay-failures and the SNS subscription DLQs', () => {
     const app = newTestApp();
     const stack = new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers() });
     const paths = acknowledgements(stack)
       .filter((ack) => ack.id === 'AwsSolutions-SQS3')
       .map((ack) => ack.path);
-    expect(paths).toEqual(['NagStack/Relay/FailureQueue']);
+    expect([...paths].sort()).toEqual(
+      ['NagStack/NotificationsSubscriber/SubscriptionDeadLetterQueue', 'NagStack/PaymentEventsSubscriber/SubscriptionDeadLetterQueue', 'NagStack/Relay/FailureQueue'].sort(),
+    );
   });
 
   it('reports no unacknowledged finding on a stack on Toss Payments, with a created or an imported secret key', () => {
@@ -140,6 +142,31 @@ describe('cdk-nag AwsSolutions', () => {
       toss: { secretKeyArn: 'arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:toss-sk-AbC123' },
     });
     expect(acknowledgements(stack).filter((ack) => ack.path.startsWith('NagStack/TossPaymentGateway'))).toEqual([]);
+  });
+
+  it.each(['sandbox', 'toss'] as const)(
+    'reports no unacknowledged finding with the PG web ACL on (%s), and then needs no APIG3 acknowledgement',
+    (paymentGateway) => {
+      // GIVEN the app's stack with pgWebAcl, with the pack registered
+      const app = newTestApp();
+      const stack = new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers(), paymentGateway, pgWebAcl: true });
+      const pack = new AwsSolutionsChecks(app);
+      Validations.of(app).addPlugins(pack);
+      // WHEN
+      const assembly = app.synth();
+      // THEN: the stage has a web ACL, so APIG3 passes on its own
+      expect(findings(pack, app)).toEqual([]);
+      expect(acknowledgements(stack).filter((ack) => ack.id === 'AwsSolutions-APIG3')).toEqual([]);
+      expect(assembly.getStackByName('NagStack').template).toBeDefined();
+    },
+  );
+
+  it('acknowledges APIG3 (no web ACL) on the REST API when pgWebAcl is off, pointing at the option', () => {
+    const app = newTestApp();
+    const stack = new PaymentOutboxStack(app, 'NagStack', { subscribers: appSubscribers() });
+    const apig3 = acknowledgements(stack).filter((ack) => ack.id === 'AwsSolutions-APIG3');
+    expect(apig3.map((ack) => ack.path)).toEqual(['NagStack/Api/RestApi']);
+    expect(apig3[0]?.reason).toMatch(/pgWebAcl/);
   });
 
   it('does report findings when a construct breaks a rule (the check is not vacuous)', () => {

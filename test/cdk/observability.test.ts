@@ -212,7 +212,7 @@ describe('observability: alarms', () => {
     }).toEqual(emitted);
   });
 
-  it('gives every alarm the actions from the stack props', () => {
+  it('gives every alarm the actions from the stack props after the alarm topic, on ALARM and on OK', () => {
     // GIVEN an alarm action (an SNS topic, say)
     const topicArn = 'arn:aws:sns:eu-west-1:123456789012:payments-oncall';
     const action: IAlarmAction = { bind: () => ({ alarmActionArn: topicArn }) };
@@ -220,15 +220,19 @@ describe('observability: alarms', () => {
     const { template: withActions } = synthStack({ alarmActions: [action] });
     // THEN
     const alarms = Object.values(resourcesOfType(withActions, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(31);
     expect(alarms.filter((alarm) => alarm.Properties?.MetricName === 'OldestOpenPgAttemptAgeSeconds')).toHaveLength(1);
     expect(alarms.filter((alarm) => alarm.Properties?.MetricName === PG_MISCONFIGURED_METRIC)).toHaveLength(1);
-    for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([topicArn]);
+    for (const alarm of alarms) {
+      expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }, topicArn]);
+      expect(alarm.Properties?.OKActions).toEqual([{ Ref: 'AlarmTopic' }, topicArn]);
+    }
   });
 
-  it('has no alarm actions by default', () => {
+  it('notifies the alarm topic only by default, on ALARM and on OK', () => {
     for (const alarm of Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))) {
-      expect(alarm.Properties?.AlarmActions).toBeUndefined();
+      expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(alarm.Properties?.OKActions).toEqual([{ Ref: 'AlarmTopic' }]);
     }
   });
 
@@ -340,15 +344,35 @@ describe('observability: dashboard', () => {
     expect([counts.x, counts.y]).toEqual([oldestOpen.x + 8, oldestOpen.y]);
   });
 
-  it('shows the state of all eight alarms', () => {
+  it('shows the state of all 31 alarms', () => {
     const alarmIds = Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).sort();
-    expect(alarmIds).toHaveLength(8);
+    expect(alarmIds).toHaveLength(31);
     const shown = body.widgets
       .filter((widget) => widget.type === 'alarm')
       .flatMap((widget) => widget.properties.alarms ?? [])
       .map((arn) => /<GetAtt (\w+)\.Arn>/.exec(arn)?.[1])
       .sort();
     expect(shown).toEqual(alarmIds);
+  });
+
+  it('shows the API 5xx and 4xx responses with the 5xx alarm threshold', () => {
+    const widget = body.widgets.find((candidate) => candidate.properties.title === 'API: 5xx / 4xx responses');
+    const lines = metricLines({ widgets: widget ? [widget] : [] });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^AWS\/ApiGateway\/5XXError\/ApiName\/[^/]+\/Stage\/<Ref ApiRestApiDeploymentStage\w+> Sum$/);
+    expect(lines[1]).toMatch(/^AWS\/ApiGateway\/4XXError\/ApiName\/[^/]+\/Stage\/<Ref ApiRestApiDeploymentStage\w+> Sum$/);
+    expect(widget?.properties.annotations?.horizontal).toEqual([{ value: 5, label: '5xx alarm', yAxis: 'left' }]);
+  });
+
+  it.each([
+    ['Functions: errors', 'Errors'],
+    ['Functions: throttles', 'Throttles'],
+  ])('shows %s, one line per function of the stack', (title, metric) => {
+    const widget = body.widgets.find((candidate) => candidate.properties.title === title);
+    const functions = Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'));
+    expect(metricLines({ widgets: widget ? [widget] : [] }).sort()).toEqual(
+      functions.map((id) => `AWS/Lambda/${metric}/FunctionName/<Ref ${id}> Sum`).sort(),
+    );
   });
 
   it('reads every custom metric with the service dimension only (as Powertools emits them)', () => {
@@ -442,11 +466,13 @@ describe('observability: subscriber backlog and fan-out delivery alarms', () => 
       expect.arrayContaining([observability.fanOutDeliveryFailureAlarm, ...Object.values(observability.subscriberBacklogAlarms)]),
     );
     // 2 DLQs + 2 backlogs + fan-out + IteratorAge + relay-failures + oldest pending + oldest open PG attempt + PG misconfigured
+    // + API 5xx + Errors and Throttles of 12 functions (7 routes, relay, sweeper, reconciler, consumer, notifications dispatcher)
     expect(observability.alarms).toContain(observability.oldestOpenPgAttemptAgeAlarm);
     expect(observability.alarms).toContain(observability.pgMisconfiguredAlarm);
-    expect(observability.alarms).toHaveLength(10);
-    expect(new Set(observability.alarms).size).toBe(10);
-    expect(Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))).toHaveLength(10);
+    expect(observability.alarms).toContain(observability.apiServerErrorAlarm);
+    expect(observability.alarms).toHaveLength(10 + 1 + 2 * 12);
+    expect(new Set(observability.alarms).size).toBe(35);
+    expect(Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))).toHaveLength(35);
   });
 
   it('gives the backlog and fan-out alarms the actions from the stack props', () => {
@@ -458,7 +484,7 @@ describe('observability: subscriber backlog and fan-out delivery alarms', () => 
     // THEN
     const alarms = [...alarmsOn(withActions, 'ApproximateAgeOfOldestMessage'), ...alarmsOn(withActions, 'NumberOfNotificationsFailed')];
     expect(alarms).toHaveLength(3);
-    for (const [id, alarm] of alarms) expect(alarm.Properties?.AlarmActions, id).toEqual([topicArn]);
+    for (const [id, alarm] of alarms) expect(alarm.Properties?.AlarmActions, id).toEqual([{ Ref: 'AlarmTopic' }, topicArn]);
   });
 
   it('shows the backlog ages (with the alarm threshold) and the failed notifications next to the DLQ depths on the dashboard', () => {

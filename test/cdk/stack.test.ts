@@ -22,12 +22,14 @@ describe('PaymentOutboxStack', () => {
     ['RelayFailuresQueueUrl'],
     ['PgCallbackSecretArn'],
     ['PaymentGateway'],
+    ['AlarmTopicArn'],
   ])('outputs %s', (name) => {
     expect(Object.keys(template.findOutputs(name))).toEqual([name]);
   });
 
   it('has no other outputs', () => {
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual([
+      'AlarmTopicArn',
       'ApiUrl',
       'DeliveriesTableName',
       'InboxTableName',
@@ -82,12 +84,14 @@ describe('PaymentOutboxStack', () => {
       ...Object.keys(resourcesOfType(template, 'AWS::SecretsManager::Secret')),
     ].sort();
     expect(ids).toEqual([
+      'AlarmTopic',
       'DeliveriesTable',
       'IdempotencyTable',
       'InboxTable',
       'OutboxTable',
       'PaymentEventsDlq',
       'PaymentEventsQueue',
+      'PaymentEventsSnsDlq',
       'PaymentEventsSubscription',
       'PaymentEventsTopic',
       'PaymentsTable',
@@ -98,8 +102,15 @@ describe('PaymentOutboxStack', () => {
     ]);
   });
 
-  it('has the eight alarms: DLQ depth, subscriber backlog age, fan-out delivery failures, relay IteratorAge, relay failures, oldest pending event age, oldest open PG attempt age, PG misconfigured', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+  it('has 31 alarms: DLQ depth, subscriber backlog age, fan-out delivery failures, relay IteratorAge, relay failures, oldest pending event age, oldest open PG attempt age, PG misconfigured, API 5xx, and Errors and Throttles of each of its 11 functions', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 11);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8 + 1 + 2 * 11);
+  });
+
+  it('pins the alarm topic and its key (a replaced topic would lose its confirmed subscriptions), and the email subscription when there is one', () => {
+    expect(Object.keys(resourcesOfType(template, 'AWS::KMS::Key'))).toEqual(['AlarmTopicKey']);
+    const { template: withEmail } = synthStack({ alarmEmail: 'oncall@example.com' });
+    expect(Object.keys(resourcesOfType(withEmail, 'AWS::SNS::Subscription')).sort()).toEqual(['AlarmEmailSubscription', 'PaymentEventsSubscription']);
   });
 
   it('has one dashboard and two scheduled rules (the sweeper and the PG reconciler)', () => {

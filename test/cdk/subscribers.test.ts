@@ -56,7 +56,7 @@ describe('payment events topic', () => {
             Endpoint: { 'Fn::GetAtt': ['PaymentEventsQueue', 'Arn'] },
             RawMessageDelivery: true,
             FilterPolicyScope: 'MessageAttributes',
-            RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PaymentEventsSubscriberSubscriptionDeadLetterQueue'), 'Arn'] } },
+            RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['PaymentEventsSnsDlq', 'Arn'] } },
           },
         },
       },
@@ -184,11 +184,15 @@ describe('subscribers from configuration', () => {
         PolicyDocument: { Statement: Match.arrayWith([snsStatement]) },
       });
     }
-    const dlqPolicies = Object.values(resourcesOfType(template, 'AWS::SQS::QueuePolicy')).filter((policy) =>
-      /Dlq$/.test((policy.Properties?.Queues as { Ref: string }[])[0]?.Ref ?? ''),
-    );
+    const queueOf = (policy: { Properties?: Record<string, unknown> }) => (policy.Properties?.Queues as { Ref: string }[])[0]?.Ref ?? '';
+    const policies = Object.values(resourcesOfType(template, 'AWS::SQS::QueuePolicy'));
+    const dlqPolicies = policies.filter((policy) => /Dlq$/.test(queueOf(policy)) && !/SnsDlq$/.test(queueOf(policy)));
     expect(dlqPolicies).toHaveLength(3);
     for (const policy of dlqPolicies) expect(JSON.stringify(policy.Properties?.PolicyDocument)).not.toContain('sns.amazonaws.com');
+    // The SNS subscriptions' own DLQs take what SNS could not deliver, from this topic only.
+    const snsDlqPolicies = policies.filter((policy) => /SnsDlq$/.test(queueOf(policy)));
+    expect(snsDlqPolicies).toHaveLength(3);
+    for (const policy of snsDlqPolicies) expect(JSON.stringify(policy.Properties?.PolicyDocument)).toContain('sns.amazonaws.com');
   });
 
   it('outputs the topic ARN and each subscriber queue and DLQ URL', () => {
