@@ -206,8 +206,8 @@ export class SubscriberQueue extends Construct {
       id: 'AwsSolutions-SQS3',
       reason:
         "The queue is a dead-letter queue: the SNS subscription's RedrivePolicy targets it (cdk-nag only counts SQS " +
-        'redrive policies). Nothing consumes it automatically; an alarm fires on its first message, and its events are ' +
-        "moved into the repaired subscriber queue.",
+        'redrive policies). Nothing consumes it automatically; the FanOutDeliveryFailures alarm fires when SNS fails ' +
+        "a delivery, and the events it holds are re-sent to the repaired subscriber queue.",
     });
   }
 }

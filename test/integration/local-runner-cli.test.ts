@@ -137,7 +137,15 @@ describe('npm start', () => {
       sqsEndpoint: `http://127.0.0.1:${run.ports.sqs}`,
     });
     expect(Object.keys(endpoints.queues).sort()).toEqual(
-      ['notifications-dlq.fifo', 'notifications.fifo', 'payment-events-dlq.fifo', 'payment-events.fifo', 'relay-failures'],
+      [
+        'notifications-dlq.fifo',
+        'notifications-sns-dlq.fifo',
+        'notifications.fifo',
+        'payment-events-dlq.fifo',
+        'payment-events-sns-dlq.fifo',
+        'payment-events.fifo',
+        'relay-failures',
+      ],
     );
     expect(endpoints.snsEndpoint).toBe(endpoints.sqsEndpoint);
     expect(Object.keys(endpoints.topics)).toEqual(['payment-events.fifo']);
