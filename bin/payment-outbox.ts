@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * CDK app: one environment-agnostic PaymentOutboxStack (synthesizes without AWS credentials),
- * checked by cdk-nag's AwsSolutions pack. Any unacknowledged finding fails `cdk synth`;
+ * checked by cdk-nag's AwsSolutions pack. The stage (bin/app-stage.ts) names it and prefixes its physical
+ * names: `-c stage=prod` gives the stack PaymentOutbox-prod (default: `dev`, PaymentOutbox-dev). Any unacknowledged finding fails `cdk synth`;
  * every acknowledgement carries its reason next to the construct it concerns (lib/constructs/).
  *
  * Subscribers (who receives payment events) are listed in bin/app-subscribers.ts: add one there.
@@ -14,23 +15,9 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PaymentOutboxStack } from '../lib/payment-outbox-stack';
-import { alarmSettings } from './app-alarms';
-import { paymentGatewaySettings } from './app-payment-gateway';
-import { deployedAppSubscribers, noteNotificationsWebhook } from './app-subscribers';
+import { defineAppStack } from './app-stack';
 
 const app = new App();
-
-const stack = new PaymentOutboxStack(app, 'PaymentOutbox', {
-  description: 'Payment API with a transactional outbox: DynamoDB Streams relay to SNS FIFO, a FIFO queue per subscriber, signed webhooks',
-  subscribers: deployedAppSubscribers(app),
-  ...paymentGatewaySettings(app),
-  ...alarmSettings(app),
-  // `-c pgWebAcl=true`: a WAF web ACL with a per-IP rate rule in front of the PG callback route.
-  ...(app.node.tryGetContext('pgWebAcl') === true || app.node.tryGetContext('pgWebAcl') === 'true' ? { pgWebAcl: true } : {}),
-});
-noteNotificationsWebhook(stack, app);
-
+defineAppStack(app);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-
 app.synth();

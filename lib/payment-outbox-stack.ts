@@ -1,4 +1,5 @@
 import { CfnOutput, type CfnResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct, IConstruct } from 'constructs';
 import { isWebhookSubscriber, parseSubscribers, type Subscriber } from '../lambdas/domain/subscribers';
@@ -20,6 +21,7 @@ import {
 import { PaymentTables } from './constructs/payment-tables';
 import { PgReconciler, type PgReconcilerProps } from './constructs/pg-reconciler';
 import { SANDBOX_PG_NOTICE, SandboxPaymentGateway } from './constructs/sandbox-payment-gateway';
+import { STAGE_CONTEXT_KEY, validateStage } from './constructs/stage';
 import { SubscriberQueue, subscriberIdPart } from './constructs/subscriber-queue';
 import { TOSS_PG_NOTICE, TossPaymentGateway, type TossPaymentGatewayProps } from './constructs/toss-payment-gateway';
 import { WebhookDispatcher, webhookDispatcherTimeout } from './constructs/webhook-dispatcher';
@@ -51,6 +53,16 @@ export type AlarmThresholds = Pick<
 
 /** Props of {@link PaymentOutboxStack}. */
 export interface PaymentOutboxStackProps extends StackProps {
+  /**
+   * Deployment stage (`dev`, `prod`, ...), 1-12 characters of lowercase letters, digits and inner hyphens.
+   * Prefixes every physical name the stack gives (`<stage>-payment-events.fifo`, `<stage>-<subscriber>.fifo`,
+   * `<stage>-relay-failures`, the API's name, the functions' service dimension) and names the API Gateway
+   * stage, so several stages share an account and region; the rest is named by CloudFormation.
+   *
+   * @default - no prefix: one such stack per account and region (bin/payment-outbox.ts always gives one)
+   */
+  readonly stage?: string;
+
   /**
    * Outbox (and idempotency/inbox) retention in days, an integer between 2 and 365.
    *
@@ -238,9 +250,16 @@ export class PaymentOutboxStack extends Stack {
   public readonly alarmTopic: AlarmTopic;
   /** Alarms and dashboard. */
   public readonly observability: OutboxObservability;
+  /** The stage whose prefix the physical names carry (props.stage), if any. */
+  public readonly stage: string | undefined;
 
   constructor(scope: Construct, id: string, props: PaymentOutboxStackProps = {}) {
     super(scope, id, props);
+    if (props.stage !== undefined) {
+      this.stage = validateStage(props.stage);
+      // Before any child exists: each construct that names a resource reads it (lib/constructs/stage.ts).
+      this.node.setContext(STAGE_CONTEXT_KEY, this.stage);
+    }
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
@@ -429,6 +448,23 @@ export class PaymentOutboxStack extends Stack {
       value: this.tables.deliveries.tableName,
       description: 'Webhook delivery records (GET /payments/{paymentId}/deliveries reads them)',
     });
+    // The rest of the store's tables, as `<logical id>Name`: `npm run outbox -- --stack NAME` finds them here.
+    const storeTables: Record<string, ITable | undefined> = {
+      PaymentsTable: this.tables.payments,
+      IdempotencyTable: this.tables.idempotency,
+      PgAttemptsTable: this.tables.pgAttempts,
+      SandboxPgLedgerTable: this.sandboxPaymentGateway?.ledger,
+    };
+    for (const [logicalId, table] of Object.entries(storeTables)) {
+      if (table) new CfnOutput(this, `${logicalId}Name`, { value: table.tableName, description: `The ${logicalId} table's name` });
+    }
+    new CfnOutput(this, 'OutboxRetentionDays', {
+      value: String(this.tables.retentionDays),
+      description: 'Days an Outbox item is kept (its expiresAt); events the outbox CLI commits get the same',
+    });
+    if (this.stage !== undefined) {
+      new CfnOutput(this, 'Stage', { value: this.stage, description: 'The stage whose prefix this stack\'s physical names carry' });
+    }
     new CfnOutput(this, 'PaymentEventsTopicArn', {
       value: this.paymentEventsTopic.topic.topicArn,
       description: 'SNS FIFO topic the relay and the sweeper publish every payment event to',
@@ -444,6 +480,10 @@ export class PaymentOutboxStack extends Stack {
         value: queues.deadLetterQueue.queueUrl,
         description: `FIFO dead-letter queue of subscriber ${subscriber.name}`,
       });
+      new CfnOutput(this, own.snsDlqUrlOutput, {
+        value: queues.subscriptionDeadLetterQueue.queueUrl,
+        description: `FIFO dead-letter queue of the SNS subscription of subscriber ${subscriber.name} (events SNS could not deliver to its queue)`,
+      });
       const dispatcher = webhookDispatchers[subscriber.name];
       if (dispatcher) {
         new CfnOutput(this, own.webhookSecretOutput, {
@@ -452,7 +492,10 @@ export class PaymentOutboxStack extends Stack {
         });
       }
     }
-    new CfnOutput(this, 'RelayFailuresQueueUrl', { value: this.relay.failureQueue.queueUrl });
+    new CfnOutput(this, 'RelayFailuresQueueUrl', {
+      value: this.relay.failureQueue.queueUrl,
+      description: 'Standard queue of the stream records the relay gave up on (their events are recovered by gap fill or the sweeper)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarmTopic.topic.topicArn,
       description: 'SNS topic every alarm notifies (ALARM and OK): subscribe on-call to it (or deploy with -c alarmEmail=...)',
@@ -470,6 +513,7 @@ export class PaymentOutboxStack extends Stack {
           'Secret the payment functions read the Toss secret key from: aws secretsmanager put-secret-value --secret-id <this> ' +
           '--secret-string <test_sk_... or live_sk_...>',
       });
+      new CfnOutput(this, 'TossApiBaseUrl', { value: this.tossPaymentGateway.apiBaseUrl, description: 'The Toss API the payment functions call' });
       new CfnOutput(this, 'TossDepositCallbackUrl', {
         value: this.api.api.urlForPath(TOSS_DEPOSIT_CALLBACK_PATH),
         description: "Register this as the webhook URL in Toss's developer center: Toss posts virtual account deposits to it",
@@ -502,6 +546,7 @@ interface SubscriberIds {
   readonly webhookSecret: string;
   readonly queueUrlOutput: string;
   readonly dlqUrlOutput: string;
+  readonly snsDlqUrlOutput: string;
   readonly webhookSecretOutput: string;
 }
 
@@ -528,6 +573,13 @@ const FIXED_IDS = [
   'OutboxTableName',
   'InboxTableName',
   'DeliveriesTableName',
+  'PaymentsTableName',
+  'IdempotencyTableName',
+  'PgAttemptsTableName',
+  'SandboxPgLedgerTableName',
+  'Stage',
+  'OutboxRetentionDays',
+  'TossApiBaseUrl',
   'RelayFailuresQueueUrl',
   'PgCallbackSecretArn',
   'TossSecretKeyArn',
@@ -559,6 +611,7 @@ function subscriberLogicalIds(subscribers: readonly Subscriber[]): Map<string, S
       webhookSecret: `${part}WebhookSecret`,
       queueUrlOutput: `${part}QueueUrl`,
       dlqUrlOutput: `${part}DlqUrl`,
+      snsDlqUrlOutput: `${part}SnsDlqUrl`,
       webhookSecretOutput: `${part}WebhookSecretArn`,
     };
     for (const id of Object.values(ids)) {

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { PENDING_SHARD_ATTRIBUTE } from '../../lambdas/domain/pending-shards';
 import { ENV } from '../../lambdas/platform/env-names';
 import { PaymentFunction, type TableItemAction } from './payment-function';
+import { stagedName } from './stage';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 import { RELAY_FAILURES_QUEUE_NAME } from '../../lambdas/platform/resource-names';
 
@@ -91,7 +92,7 @@ export interface OutboxRelayProps {
   /**
    * Name of the standard queue receiving the metadata of records the relay gave up on.
    *
-   * @default 'relay-failures'
+   * @default 'relay-failures', prefixed `<stage>-` in a staged stack
    */
   readonly failureQueueName?: string;
 }
@@ -138,7 +139,7 @@ export class OutboxRelay extends Construct {
 
     this.relayFunction = new PaymentFunction(this, 'Function', {
       entry: RELAY_ENTRY,
-      description: 'Outbox stream (INSERT) -> SNS FIFO topic payment-events.fifo; partial batch failures',
+      description: 'Outbox stream (INSERT) -> the payment events SNS FIFO topic; partial batch failures',
       timeout: props.timeout ?? Duration.seconds(30),
     });
     this.relayFunction.bindTopic(ENV.paymentEventsTopicArn, props.eventTopic, 'publish');
@@ -146,7 +147,7 @@ export class OutboxRelay extends Construct {
     this.relayFunction.bindTable(ENV.outboxTable, props.outboxTable, { actions: RELAY_OUTBOX_ACTIONS });
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      queueName: props.failureQueueName ?? RELAY_FAILURES_QUEUE_NAME,
+      queueName: props.failureQueueName ?? stagedName(this, RELAY_FAILURES_QUEUE_NAME),
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

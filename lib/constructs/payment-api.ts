@@ -9,6 +9,7 @@ import { ENV } from '../../lambdas/platform/env-names';
 import { serializeSubscribers, type Subscriber } from '../../lambdas/domain/subscribers';
 import type { IPaymentGateway, PaymentGatewayKind } from './payment-gateway';
 import { type NarrowTableAccess, PaymentFunction, type TableItemAction } from './payment-function';
+import { stagedName, stageOf } from './stage';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 
 /** How a route authenticates its caller. */
@@ -295,9 +296,9 @@ export interface PaymentApiProps {
   readonly retentionDays: number;
 
   /**
-   * Stage name.
+   * API Gateway stage name (the last part of the API's base URL).
    *
-   * @default 'prod'
+   * @default the stack's stage (lib/constructs/stage.ts), else 'prod'
    */
   readonly stageName?: string;
 
@@ -479,12 +480,12 @@ export class PaymentApi extends Construct {
     });
 
     this.api = new apigateway.RestApi(this, 'RestApi', {
-      restApiName: 'payment-outbox',
+      restApiName: stagedName(this, 'payment-outbox'),
       description: 'Payments with a transactional outbox',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       cloudWatchRole: props.cloudWatchRole ?? true,
       deployOptions: {
-        stageName: props.stageName ?? 'prod',
+        stageName: props.stageName ?? stageOf(this) ?? 'prod',
         tracingEnabled: true,
         throttlingRateLimit,
         throttlingBurstLimit,

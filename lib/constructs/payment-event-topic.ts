@@ -3,6 +3,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
 import { PAYMENT_EVENTS_TOPIC_NAME } from '../../lambdas/platform/resource-names';
+import { stagedName } from './stage';
 
 export { PAYMENT_EVENTS_TOPIC_NAME };
 
@@ -14,7 +15,7 @@ export interface PaymentEventTopicProps {
   /**
    * Name of the FIFO topic; must end in `.fifo`, 1-256 characters of `[A-Za-z0-9_-]` before it.
    *
-   * @default 'payment-events.fifo'
+   * @default 'payment-events.fifo', prefixed `<stage>-` in a staged stack
    */
   readonly topicName?: string;
 }
@@ -39,7 +40,7 @@ export class PaymentEventTopic extends Construct {
   constructor(scope: Construct, id: string, props: PaymentEventTopicProps = {}) {
     super(scope, id);
 
-    const topicName = props.topicName ?? PAYMENT_EVENTS_TOPIC_NAME;
+    const topicName = props.topicName ?? stagedName(this, PAYMENT_EVENTS_TOPIC_NAME);
     if (!/^[A-Za-z0-9_-]{1,251}\.fifo$/.test(topicName)) {
       throw new Error(`${this.node.path}: topicName must be 1-251 characters of [A-Za-z0-9_-] followed by .fifo (got ${topicName})`);
     }

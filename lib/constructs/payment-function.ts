@@ -11,6 +11,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { stagedName } from './stage';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 import { REPO_ROOT } from '../repo-root';
 
@@ -124,9 +125,10 @@ export interface PaymentFunctionProps {
   readonly environment?: Record<string, string>;
 
   /**
-   * Powertools service name (`POWERTOOLS_SERVICE_NAME`).
+   * Powertools service name (`POWERTOOLS_SERVICE_NAME`): the `service` field of every log line and the
+   * `service` dimension of every custom metric, so two stages' alarms never count each other's metrics.
    *
-   * @default 'payment-outbox'
+   * @default 'payment-outbox', prefixed `<stage>-` in a staged stack
    */
   readonly serviceName?: string;
 
@@ -194,7 +196,7 @@ export class PaymentFunction extends Construct {
     if (props.reservedConcurrentExecutions !== undefined) {
       validateIntegerInRange(this, 'reservedConcurrentExecutions', props.reservedConcurrentExecutions, 1, 1000);
     }
-    this.serviceName = props.serviceName ?? 'payment-outbox';
+    this.serviceName = props.serviceName ?? stagedName(this, 'payment-outbox');
     this.metricsNamespace = props.metricsNamespace ?? 'PaymentOutbox';
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {

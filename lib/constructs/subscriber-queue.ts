@@ -17,6 +17,7 @@ import {
   WEBHOOK_REDRIVE_MARGIN,
   webhookMaxReceiveCount,
 } from '../../lambdas/domain/webhook-delivery-policy';
+import { stagedName } from './stage';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 
 /** Visibility timeout = this factor x the consumer's timeout (AWS guidance for Lambda event sources). */
@@ -159,7 +160,7 @@ export class SubscriberQueue extends Construct {
     this.visibilityTimeout = Duration.seconds(this.consumerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      queueName: subscriberDlqName(subscriber.name),
+      queueName: stagedName(this, subscriberDlqName(subscriber.name)),
       ...HIGH_THROUGHPUT_FIFO,
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -167,7 +168,7 @@ export class SubscriberQueue extends Construct {
     });
 
     this.queue = new sqs.Queue(this, 'Queue', {
-      queueName: subscriberQueueName(subscriber.name),
+      queueName: stagedName(this, subscriberQueueName(subscriber.name)),
       ...HIGH_THROUGHPUT_FIFO,
       visibilityTimeout: this.visibilityTimeout,
       retentionPeriod,
@@ -177,7 +178,7 @@ export class SubscriberQueue extends Construct {
     });
 
     this.subscriptionDeadLetterQueue = new sqs.Queue(this, 'SubscriptionDeadLetterQueue', {
-      queueName: subscriptionDlqName(subscriber.name),
+      queueName: stagedName(this, subscriptionDlqName(subscriber.name)),
       ...HIGH_THROUGHPUT_FIFO,
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,

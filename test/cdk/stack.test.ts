@@ -32,14 +32,20 @@ describe('PaymentOutboxStack', () => {
       'AlarmTopicArn',
       'ApiUrl',
       'DeliveriesTableName',
+      'IdempotencyTableName',
       'InboxTableName',
+      'OutboxRetentionDays',
       'OutboxTableName',
       'PaymentEventsDlqUrl',
       'PaymentEventsQueueUrl',
+      'PaymentEventsSnsDlqUrl',
       'PaymentEventsTopicArn',
       'PaymentGateway',
+      'PaymentsTableName',
+      'PgAttemptsTableName',
       'PgCallbackSecretArn',
       'RelayFailuresQueueUrl',
+      'SandboxPgLedgerTableName',
     ]);
   });
 
