@@ -17,6 +17,8 @@ export interface TargetOptions {
   readonly mode?: 'local' | 'aws';
   /** `--endpoints <file>`: the local runner's endpoints.json. */
   readonly endpointsFile?: string;
+  /** `--stack <name>` (implies AWS): the deployed stack whose outputs name the tables and queues. */
+  readonly stackName?: string;
   /** `--region` (AWS; local mode takes the region from endpoints.json). */
   readonly region?: string;
   /** `--outbox-table <name>` (else OUTBOX_TABLE_NAME, else local discovery). */
@@ -107,6 +109,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   local: { type: 'boolean' },
   aws: { type: 'boolean' },
+  stack: { type: 'string' },
   endpoints: { type: 'string' },
   region: { type: 'string' },
   'outbox-table': { type: 'string' },
@@ -137,7 +140,7 @@ type Values = {
   [K in OptionName]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
 };
 
-const TARGET_OPTIONS: readonly OptionName[] = ['help', 'local', 'aws', 'endpoints', 'region', 'outbox-table', 'queue-url'];
+const TARGET_OPTIONS: readonly OptionName[] = ['help', 'local', 'aws', 'stack', 'endpoints', 'region', 'outbox-table', 'queue-url'];
 /** The payment store's tables besides the Outbox: the attempts commands only. */
 const STORE_TABLE_OPTIONS: readonly OptionName[] = ['payments-table', 'idempotency-table', 'pg-attempts-table', 'pg-ledger-table'];
 const ALLOWED: Record<Exclude<Command['name'], 'help'>, readonly OptionName[]> = {
@@ -183,6 +186,9 @@ Commands
 Target (default: --local when .local/endpoints.json exists, else --aws)
   --local [--endpoints <file>]     the local runner (npm start); tables and queues from endpoints.json
   --aws [--region <r>]             AWS, usual credentials chain
+  --stack <name> [--region <r>]    AWS: the deployed stack (e.g. PaymentOutbox-prod); its outputs name the
+                                   tables and queues (queue names may drop the stage prefix: dlq list
+                                   --queue payment-events-dlq.fifo is prod-payment-events-dlq.fifo)
   --outbox-table <name>            Outbox table (else OUTBOX_TABLE_NAME; local: discovered)
   --queue-url <url>                payment events queue (else PAYMENT_EVENTS_QUEUE_URL)
   --payments-table, --idempotency-table, --pg-attempts-table <name>
@@ -359,7 +365,9 @@ function deleteSelection(values: Values): DeleteSelection {
 function target(values: Values): TargetOptions {
   if (values.local && values.aws) throw new UsageError('--local and --aws exclude each other');
   if (values.aws && values.endpoints !== undefined) throw new UsageError('--endpoints applies to --local only');
-  const mode = values.local ? 'local' : values.aws ? 'aws' : undefined;
+  const stackName = nonEmpty(values.stack, '--stack');
+  if (stackName !== undefined && (values.local || values.endpoints !== undefined)) throw new UsageError('--stack names a deployed stack: it excludes --local and --endpoints');
+  const mode = values.local ? 'local' : values.aws || stackName !== undefined ? 'aws' : undefined;
   const endpointsFile = nonEmpty(values.endpoints, '--endpoints');
   const region = nonEmpty(values.region, '--region');
   const outboxTable = nonEmpty(values['outbox-table'], '--outbox-table');
@@ -371,6 +379,7 @@ function target(values: Values): TargetOptions {
   const paymentGateway = values.pg === undefined ? undefined : paymentGatewayKind(values.pg);
   return {
     ...(mode && { mode }),
+    ...(stackName !== undefined && { stackName }),
     ...(endpointsFile !== undefined && { endpointsFile }),
     ...(region !== undefined && { region }),
     ...(outboxTable !== undefined && { outboxTable }),

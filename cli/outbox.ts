@@ -8,7 +8,9 @@ import { EXIT, UsageError } from './errors';
 import { newRunId } from './messages';
 import { consoleOutput } from './output';
 import { reportError, runCommand } from './run';
-import { createClients, resolveTarget } from './target';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { describeStackOutputs, type StackOutputs } from './stack-outputs';
+import { createClients, processTargetContext, resolveTarget } from './target';
 
 async function main(argv: readonly string[]): Promise<number> {
   // The SDK warns on every client that Node 20 support ends; the local runner silences it the same way.
@@ -29,16 +31,31 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   let target;
   try {
-    target = resolveTarget(command.target);
+    const stack = command.target.stackName === undefined ? undefined : await readStack(command.target.stackName, command.target.region);
+    target = resolveTarget(command.target, { ...processTargetContext, ...(stack && { stack }) });
   } catch (error) {
     return reportError(error, consoleOutput);
   }
-  consoleOutput.warn(target.kind === 'local' ? `target: local stack (${target.source})` : `target: AWS${target.region ? ` ${target.region}` : ''}`);
+  consoleOutput.warn(
+    target.kind === 'local'
+      ? `target: local stack (${target.source})`
+      : `target: AWS${target.region ? ` ${target.region}` : ''}${target.stackName ? `, stack ${target.stackName}` : ''}`,
+  );
   const clients = createClients(target);
   try {
     return await runCommand(command, { target, ...clients, out: consoleOutput, now: () => systemClock.now(), newRunId: () => newRunId() });
   } finally {
     clients.destroy();
+  }
+}
+
+/** `--stack NAME`: its outputs, in `--region` or the SDK's region. */
+async function readStack(stackName: string, region: string | undefined): Promise<StackOutputs> {
+  const cloudFormation = new CloudFormationClient(region !== undefined ? { region } : {});
+  try {
+    return await describeStackOutputs(stackName, cloudFormation);
+  } finally {
+    cloudFormation.destroy();
   }
 }
 

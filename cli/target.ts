@@ -15,6 +15,7 @@ import { LOCAL_CREDENTIALS } from '../local/clients';
 import { endpointsFilePath, parseEndpointsFile } from '../local/endpoints-file';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import type { TargetOptions } from './args';
+import { stackNames, type StackOutputs } from './stack-outputs';
 import { UsageError } from './errors';
 import { selectAwsPaymentGateway, selectLocalPaymentGateway, type PgSelection } from './pg-selection';
 
@@ -70,6 +71,8 @@ export type Target =
       readonly kind: 'aws';
       /** undefined = the SDK's chain (AWS_REGION, profile config). */
       readonly region?: string;
+      /** `--stack NAME`: the deployed stack whose outputs named the tables and queues. */
+      readonly stackName?: string;
       readonly outboxTable?: string;
       readonly paymentEventsQueueUrl?: string;
       readonly queues: Readonly<Record<string, string>>;
@@ -88,6 +91,8 @@ export interface TargetContext {
   readText(path: string): string | undefined;
   /** @default `<repo>/.local` (or LOCAL_STATE_DIR) + `/endpoints.json` */
   readonly defaultEndpointsFile?: string;
+  /** `--stack NAME`: the stack's outputs (DescribeStacks, read before resolving). */
+  readonly stack?: StackOutputs;
 }
 
 export const processTargetContext: TargetContext = {
@@ -111,21 +116,25 @@ export function resolveTarget(options: TargetOptions, context: TargetContext = p
   const mode = options.mode ?? (text === undefined ? 'aws' : 'local');
 
   if (mode === 'aws') {
+    // Flags first, then the stack's outputs (--stack), then the functions' variables.
+    const fromStack = context.stack && stackNames(context.stack);
+    const env = { ...context.env, ...fromStack?.env };
     const region = options.region ?? context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION;
-    const outboxTable = options.outboxTable ?? nonBlank(context.env[ENV.outboxTable]);
-    const queueUrl = options.queueUrl ?? nonBlank(context.env[ENV.paymentEventsQueueUrl]);
-    const storeTables = storeTablesOf(options, (source) => nonBlank(context.env[source.env]));
-    const retention = nonBlank(context.env[ENV.outboxRetentionDays]);
+    const outboxTable = options.outboxTable ?? fromStack?.tables.outbox ?? nonBlank(env[ENV.outboxTable]);
+    const queueUrl = options.queueUrl ?? fromStack?.paymentEventsQueueUrl ?? nonBlank(env[ENV.paymentEventsQueueUrl]);
+    const storeTables = storeTablesOf(options, (source, table) => fromStack?.tables[table] ?? nonBlank(env[source.env]));
+    const retention = nonBlank(env[ENV.outboxRetentionDays]);
     if (retention !== undefined && !/^\d+$/.test(retention.trim())) throw new Error(`${ENV.outboxRetentionDays} must be a whole number of days (got "${retention}")`);
     return {
       kind: 'aws',
       ...(region !== undefined && { region }),
+      ...(context.stack && { stackName: context.stack.stackName }),
       ...(outboxTable !== undefined && { outboxTable }),
       ...(queueUrl !== undefined && { paymentEventsQueueUrl: queueUrl }),
-      queues: {},
+      queues: fromStack?.queues ?? {},
       ...(storeTables && { storeTables }),
       ...(retention !== undefined && { outboxRetentionDays: Number(retention) }),
-      paymentGateway: selectAwsPaymentGateway({ ...(options.paymentGateway && { override: options.paymentGateway }), env: context.env }),
+      paymentGateway: selectAwsPaymentGateway({ ...(options.paymentGateway && { override: options.paymentGateway }), env }),
     };
   }
 
@@ -157,7 +166,7 @@ export function resolveTarget(options: TargetOptions, context: TargetContext = p
 /** Flags first, then `fallback`, per table (the Outbox's is `outboxTable`); undefined when none is known. */
 function storeTablesOf(
   options: TargetOptions,
-  fallback: (source: (typeof ATTEMPTS_TABLE_SOURCES)[AttemptsTable]) => string | undefined,
+  fallback: (source: (typeof ATTEMPTS_TABLE_SOURCES)[AttemptsTable], table: AttemptsTable) => string | undefined,
 ): Partial<Record<AttemptsTable, string>> | undefined {
   const flags: Record<Exclude<AttemptsTable, 'outbox'>, string | undefined> = {
     payments: options.paymentsTable,
@@ -167,7 +176,7 @@ function storeTablesOf(
   };
   const found: Partial<Record<AttemptsTable, string>> = {};
   for (const key of Object.keys(flags) as (keyof typeof flags)[]) {
-    const name = flags[key] ?? fallback(ATTEMPTS_TABLE_SOURCES[key]);
+    const name = flags[key] ?? fallback(ATTEMPTS_TABLE_SOURCES[key], key);
     if (name !== undefined) found[key] = name;
   }
   return Object.keys(found).length > 0 ? found : undefined;
@@ -242,7 +251,7 @@ export function createClients(target: Target): TargetClients {
 export async function resolveOutboxTable(target: Target, dynamodb: DynamoDBClient): Promise<string> {
   if (target.outboxTable !== undefined) return target.outboxTable;
   if (target.kind === 'aws') {
-    throw new Error(`name the Outbox table: --outbox-table <name> or ${ENV.outboxTable} (the stack's OutboxTable resource)`);
+    throw new Error(`name the Outbox table: --stack <stack name>, --outbox-table <name> or ${ENV.outboxTable} (the stack's OutboxTable resource)`);
   }
   const names: string[] = [];
   for await (const page of paginateListTables({ client: dynamodb }, {})) names.push(...(page.TableNames ?? []));
