@@ -71,37 +71,51 @@ export function recordsNeedingPredecessors(records: readonly RelayRecord[]): num
   return needing;
 }
 
-/** One broker call: events that are contiguous in stream order, at most one per aggregate. */
+/** One broker call: at most one event per aggregate, within the broker's entry and byte limits. */
 export interface PlannedBatch {
+  /** In record order (ascending `index`). */
   readonly entries: readonly PlannedEntry[];
 }
 
+/**
+ * Batches that may be in flight together: no two entries of a wave belong to the same aggregate,
+ * and an aggregate's next event is always in a later wave, so it is only sent once the wave that
+ * held its predecessor is over (and only if that predecessor was accepted; see `relay-events.ts`).
+ */
+export interface PlannedWave {
+  readonly batches: readonly PlannedBatch[];
+}
+
 export interface RelayPlan {
-  /** Batches to send one after another, in this order. */
+  /** Waves to send one after another, in this order; the batches of a wave at once. */
+  readonly waves: readonly PlannedWave[];
+  /**
+   * Every batch, wave after wave. Sending them one after another in this order is also correct
+   * (the replay tool does): a payment's event n+1 always comes in a later batch than n.
+   */
   readonly batches: readonly PlannedBatch[];
   /**
-   * The first record that must not be sent (invalid, or too large for any batch). Everything
-   * from it on is reported as failed once the batches before it have been sent.
+   * The first record that must not be sent (invalid, too large for any batch, or its predecessors
+   * unreadable). It and every later record are reported as failed; nothing from it on is planned.
    */
   readonly halt?: { readonly index: number; readonly reason: string };
 }
 
 /**
- * Cuts the records into broker batches.
+ * Cuts the records into waves of broker batches.
  *
- * - Batches are contiguous runs of events in stream order, so that "the first failed record and
- *   every later one" covers exactly what was not delivered.
- * - A batch holds at most `maxEntries` events and `maxBytes` bytes.
- * - A batch holds at most one event per aggregate: if event n of a payment failed inside a batch
- *   while n+1 was accepted, consumers would receive n+1 before n. With one per batch, and
- *   publishing stopping at the first failed batch, a later event of a payment is only ever sent
- *   after the earlier one was accepted.
- * - Ignored records (not INSERTs) are never sent and do not end a batch.
- * - Planning stops at the first invalid or oversize record: it is never sent.
- * - A record with `predecessors` is preceded by its aggregate's pending predecessors, in sequence
- *   order, as entries carrying the record's index; a failed lookup stops planning at the record.
- * - An event is planned once per invocation, however many times it was read (a record whose event
- *   was already pulled in as a predecessor adds nothing).
+ * - Events to send, in record order: each record's event, preceded by its aggregate's pending
+ *   predecessors (gap fill) in sequence order, attributed to the record that pulled them in. An
+ *   event is planned once per invocation however many times it was read (a record whose event was
+ *   already pulled in as a predecessor adds nothing), so an aggregate's planned events have
+ *   ascending sequences and non-decreasing indexes.
+ * - Waves: an aggregate's k-th planned event goes into wave k. A wave thus holds at most one event
+ *   per aggregate, and event n+1 is always in a later wave than n: if n fails, n+1 is never sent.
+ * - Batches: within a wave, events of different aggregates fill batches up to `maxEntries` and
+ *   `maxBytes` whatever their distance in the stream (first fit in record order, so lower records
+ *   go in earlier batches).
+ * - Ignored records (not INSERTs) are never sent.
+ * - Planning stops at the first invalid or oversize record, or one whose predecessor lookup failed.
  */
 export function planRelay(
   records: readonly RelayRecord[],
@@ -111,30 +125,32 @@ export function planRelay(
   if (!Number.isInteger(limits.maxEntries) || limits.maxEntries < 1) {
     throw new RangeError(`maxEntries must be a positive integer, got ${limits.maxEntries}`);
   }
-  const batches: PlannedBatch[] = [];
-  let entries: PlannedEntry[] = [];
-  let bytes = 0;
-  let aggregates = new Set<string>();
-  const planned = new Set<string>();
-  const close = (): void => {
-    if (entries.length > 0) batches.push({ entries });
-    entries = [];
-    bytes = 0;
-    aggregates = new Set();
-  };
+  const { entries, halt } = entriesToSend(records, limits, predecessors);
+  const waves = packWaves(entries, limits);
+  const plan = { waves, batches: waves.flatMap((wave) => wave.batches) };
+  return halt ? { ...plan, halt } : plan;
+}
 
+interface SizedEntry extends PlannedEntry {
+  readonly bytes: number;
+}
+
+/** The events to send, in record order, up to the first record that must not be sent. */
+function entriesToSend(
+  records: readonly RelayRecord[],
+  limits: BatchLimits,
+  predecessors: ReadonlyMap<number, PredecessorLookup>,
+): { entries: SizedEntry[]; halt?: { index: number; reason: string } } {
+  const entries: SizedEntry[] = [];
+  const planned = new Set<string>();
   for (const [index, record] of records.entries()) {
     if (record.kind === 'ignored') continue;
-    if (record.kind === 'invalid') {
-      close();
-      return { batches, halt: { index, reason: record.reason } };
-    }
+    if (record.kind === 'invalid') return { entries, halt: { index, reason: record.reason } };
     const { envelope } = record;
     const lookup = predecessors.get(index);
     if (lookup?.kind === 'failed') {
-      close();
       return {
-        batches,
+        entries,
         halt: { index, reason: `pending predecessors of event ${envelope.eventId} could not be read: ${lookup.reason}` },
       };
     }
@@ -142,28 +158,49 @@ export function planRelay(
       ...(lookup ? predecessorsOf(envelope, lookup.events).map((event) => ({ index, envelope: event, gapFill: true as const })) : []),
       { index, envelope },
     ];
+    const accepted: SizedEntry[] = [];
     for (const entry of toSend) {
       if (planned.has(entry.envelope.eventId)) continue;
-      const size = limits.messageBytes(entry.envelope);
-      if (size > limits.maxBytes) {
-        close();
+      const bytes = limits.messageBytes(entry.envelope);
+      if (bytes > limits.maxBytes) {
         return {
-          batches,
-          halt: { index, reason: `event ${entry.envelope.eventId} is ${size} bytes, over the ${limits.maxBytes}-byte limit` },
+          entries,
+          halt: { index, reason: `event ${entry.envelope.eventId} is ${bytes} bytes, over the ${limits.maxBytes}-byte limit` },
         };
       }
-      const { aggregateId } = entry.envelope;
-      if (entries.length === limits.maxEntries || bytes + size > limits.maxBytes || aggregates.has(aggregateId)) {
-        close();
-      }
-      entries.push(entry);
-      bytes += size;
-      aggregates.add(aggregateId);
+      accepted.push({ ...entry, bytes });
+    }
+    // A record is planned whole or not at all: its predecessors without it would be reported anyway.
+    for (const entry of accepted) {
       planned.add(entry.envelope.eventId);
+      entries.push(entry);
     }
   }
-  close();
-  return { batches };
+  return { entries };
+}
+
+/** Wave k holds every aggregate's k-th event; each wave's events fill batches first fit. */
+function packWaves(entries: readonly SizedEntry[], limits: BatchLimits): PlannedWave[] {
+  const waveOf = new Map<string, number>();
+  const perWave: SizedEntry[][] = [];
+  for (const entry of entries) {
+    const wave = (waveOf.get(entry.envelope.aggregateId) ?? -1) + 1;
+    waveOf.set(entry.envelope.aggregateId, wave);
+    (perWave[wave] ??= []).push(entry);
+  }
+  return perWave.map((waveEntries) => {
+    const open: Array<{ entries: PlannedEntry[]; bytes: number }> = [];
+    for (const { bytes, ...entry } of waveEntries) {
+      let batch = open.find((candidate) => candidate.entries.length < limits.maxEntries && candidate.bytes + bytes <= limits.maxBytes);
+      if (!batch) {
+        batch = { entries: [], bytes: 0 };
+        open.push(batch);
+      }
+      batch.entries.push(entry);
+      batch.bytes += bytes;
+    }
+    return { batches: open.map((batch) => ({ entries: batch.entries })) };
+  });
 }
 
 /** The looked-up events that really are earlier events of `event`'s aggregate, in sequence order. */
@@ -173,16 +210,45 @@ function predecessorsOf(event: EventEnvelope, found: readonly EventEnvelope[]): 
     .sort((a, b) => a.sequence - b.sequence);
 }
 
+/** What one sent batch came to, from the ids of the events the broker did not accept. */
+export interface BatchResult {
+  /** Entries the broker accepted, in batch order. */
+  readonly accepted: readonly PlannedEntry[];
+  /** The record from which the batch counts as failed: its lowest entry that was not accepted. */
+  readonly failedFrom?: number;
+}
+
 /**
- * The record from which a batch counts as failed: the earliest entry the broker rejected.
- * An id the batch does not hold (which a correct publisher never reports) fails the whole batch.
+ * Splits a batch into what the broker accepted and the lowest record it did not. An id the batch
+ * does not hold (which a correct publisher never reports) makes the whole answer untrustworthy:
+ * nothing counts as accepted, and the batch fails from its lowest entry.
  */
-export function firstFailedIndex(batch: PlannedBatch, failedEventIds: ReadonlySet<string>): number | undefined {
-  if (failedEventIds.size === 0) return undefined;
+export function batchResult(batch: PlannedBatch, failedEventIds: ReadonlySet<string>): BatchResult {
+  if (failedEventIds.size === 0) return { accepted: batch.entries };
   const failed = batch.entries.filter((entry) => failedEventIds.has(entry.envelope.eventId));
-  const first = batch.entries[0];
-  if (failed.length < failedEventIds.size || !first) return first?.index;
-  return Math.min(...failed.map((entry) => entry.index));
+  if (failed.length < failedEventIds.size) return { accepted: [], ...failedFromAll(batch) };
+  return {
+    accepted: batch.entries.filter((entry) => !failedEventIds.has(entry.envelope.eventId)),
+    failedFrom: Math.min(...failed.map((entry) => entry.index)),
+  };
+}
+
+/** A batch none of whose entries was accepted (its call threw): it fails from its lowest entry. */
+export function failedFromAll(batch: PlannedBatch): { failedFrom?: number } {
+  if (batch.entries.length === 0) return {};
+  return { failedFrom: Math.min(...batch.entries.map((entry) => entry.index)) };
+}
+
+/**
+ * The batches of a wave still worth sending once publishing fails from record `stopIndex`: only
+ * entries of earlier records. Everything from `stopIndex` on is reported back and retried anyway,
+ * and an aggregate's later events carry indexes at or above the failed one's, so none of them is
+ * ever sent after its predecessor failed.
+ */
+export function batchesBefore(wave: PlannedWave, stopIndex: number): PlannedBatch[] {
+  return wave.batches
+    .map((batch) => ({ entries: batch.entries.filter((entry) => entry.index < stopIndex) }))
+    .filter((batch) => batch.entries.length > 0);
 }
 
 /** The positions to report as batch item failures: the record at `fromIndex` and every later one. */

@@ -10,6 +10,21 @@ export interface MarkOutcome {
   readonly failed: ReadonlyArray<{ readonly event: EventEnvelope; readonly reason: string; readonly error: unknown }>;
 }
 
+/** The outbox key of one event: its payment and sequence. */
+export interface OutboxEventKey {
+  readonly aggregateId: string;
+  readonly sequence: number;
+}
+
+/** What a strongly consistent read found at one outbox key. */
+export type PendingState =
+  /** The event is still pending (not marked published). */
+  | { readonly kind: 'pending'; readonly event: EventEnvelope }
+  /** Marked published, or no such item (expired): nothing to publish. */
+  | { readonly kind: 'notPending' }
+  /** The key could not be read (left unprocessed after retries, a failed request, an unreadable item). */
+  | { readonly kind: 'unread'; readonly reason: string };
+
 /** An opaque position in a paginated pending listing. */
 export type PendingCursor = Readonly<Record<string, unknown>>;
 
@@ -38,8 +53,16 @@ export interface ListPendingQuery {
  * accepted them, and both consult it to publish a payment's missing predecessors first.
  */
 export interface PublicationLedger {
-  /** Marks events published. Idempotent; an event marked twice keeps its first publication time. */
+  /**
+   * Marks events published. Idempotent; an event marked twice keeps its first publication time.
+   * Only ever called with events the broker accepted.
+   */
   markPublished(events: readonly EventEnvelope[]): Promise<MarkOutcome>;
+  /**
+   * Whether each key's event is still pending, in the order of `keys`: strongly consistent reads,
+   * as few requests as the store allows. Never throws for a single key: see `PendingState`.
+   */
+  pendingStates(keys: readonly OutboxEventKey[]): Promise<PendingState[]>;
   /**
    * The aggregate's pending events with a sequence below `sequence`, in sequence order;
    * a strongly consistent read of the outbox, so an event marked published is never returned.

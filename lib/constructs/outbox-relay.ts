@@ -16,10 +16,12 @@ import { RELAY_FAILURES_QUEUE_NAME } from '../../lambdas/platform/resource-names
 export const RELAY_ENTRY = 'lambdas/functions/outbox-relay/entry.ts';
 
 /**
- * What the relay does to Outbox items (`OUTBOX_TABLE_NAME`): `UpdateItem` marks an event published,
- * `Query` (consistent, on the table's own key) finds a payment's pending predecessors.
+ * What the relay does to Outbox items (`OUTBOX_TABLE_NAME`): `UpdateItem` marks an event published (a
+ * TransactWriteItems of updates is authorized item by item as `UpdateItem`), `BatchGetItem` (consistent)
+ * reads the predecessors it must check, `Query` (consistent, on the table's own key) finds a payment's
+ * pending predecessors when one is still pending.
  */
-export const RELAY_OUTBOX_ACTIONS: readonly TableItemAction[] = ['Query', 'UpdateItem'];
+export const RELAY_OUTBOX_ACTIONS: readonly TableItemAction[] = ['BatchGetItem', 'Query', 'UpdateItem'];
 
 /**
  * The relay mapping's filter: records whose new image carries the pending marker (`pendingShard`, type S).

@@ -106,8 +106,8 @@ describe('outbox relay', () => {
     ]);
   });
 
-  it('grants the relay only Query and UpdateItem on the Outbox table ARN (mark published, pending predecessors)', () => {
-    expect(actionsOnResource(template, relayId, 'OutboxTable')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
+  it('grants the relay only BatchGetItem, Query and UpdateItem on the Outbox table ARN (predecessor checks, pending predecessors, marks)', () => {
+    expect(actionsOnResource(template, relayId, 'OutboxTable')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 
   it('grants the relay no access to the other tables', () => {

@@ -1,11 +1,19 @@
 /**
  * A stand-in for the Outbox table and its sparse `PendingEvents` index, answering the exact
- * Query and UpdateItem requests the publication ledger sends (and refusing any other shape), so
+ * Query, UpdateItem, BatchGetItem and TransactWriteItems requests the publication ledger sends
+ * (and refusing any other shape), so
  * relay and sweeper tests can be written against outbox contents. The real expressions run
  * against DynamoDB Local in the integration tests.
  */
-import type { QueryCommandInput, QueryCommandOutput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type {
+  BatchGetCommandInput,
+  BatchGetCommandOutput,
+  QueryCommandInput,
+  QueryCommandOutput,
+  TransactWriteCommandInput,
+  UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
 import { PENDING_EVENTS_INDEX_NAME, pendingShardOf } from '../../lambdas/domain/pending-shards';
 
@@ -96,6 +104,47 @@ export class FakeOutboxTable {
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
     }
     this.markPublished(aggregateId, sequence, String(input.ExpressionAttributeValues?.[':now']));
+    return {};
+  }
+
+  /** A consistent BatchGetItem on the table; `unprocessed` picks keys to leave unprocessed (as DynamoDB may). */
+  batchGet(input: BatchGetCommandInput, unprocessed: (key: Record<string, unknown>) => boolean = () => false): Partial<BatchGetCommandOutput> {
+    const tables = Object.entries(input.RequestItems ?? {});
+    if (tables.length !== 1) throw new Error('the fake reads one table per BatchGetItem');
+    const [[tableName, request]] = tables as [[string, NonNullable<BatchGetCommandInput['RequestItems']>[string]]];
+    if (request.ConsistentRead !== true) throw new Error('predecessor reads must be strongly consistent');
+    const keys = request.Keys ?? [];
+    if (keys.length > 100) throw new Error(`BatchGetItem takes at most 100 keys, got ${keys.length}`);
+    const left = keys.filter(unprocessed);
+    const items = keys
+      .filter((k) => !left.includes(k))
+      .map((k) => this.item(String(k.aggregateId), Number(k.sequence)))
+      .filter((item): item is OutboxItem => item !== undefined);
+    return {
+      Responses: { [tableName]: items.map((item) => ({ ...item })) },
+      ...(left.length > 0 && { UnprocessedKeys: { [tableName]: { Keys: left, ConsistentRead: true } } }),
+    };
+  }
+
+  /** A TransactWriteItems of mark updates: all or nothing, cancelled with a reason per item like DynamoDB. */
+  transactWrite(input: TransactWriteCommandInput): Record<string, never> {
+    const actions = input.TransactItems ?? [];
+    if (actions.length > 100) throw new Error(`TransactWriteItems takes at most 100 actions, got ${actions.length}`);
+    const updates = actions.map((action) => {
+      if (!action.Update?.Key) throw new Error('the fake understands Update actions only');
+      return { ...action.Update, Key: action.Update.Key };
+    });
+    const keys = updates.map((u) => key(String(u.Key.aggregateId), Number(u.Key.sequence)));
+    if (new Set(keys).size !== keys.length) throw new Error('Transaction request cannot include multiple operations on one item');
+    const codes = updates.map((u) => (this.item(String(u.Key.aggregateId), Number(u.Key.sequence)) ? 'None' : 'ConditionalCheckFailed'));
+    if (codes.some((code) => code !== 'None')) {
+      throw new TransactionCanceledException({
+        message: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
+        $metadata: {},
+        CancellationReasons: codes.map((Code) => ({ Code })),
+      });
+    }
+    for (const update of updates) this.update(update as UpdateCommandInput);
     return {};
   }
 

@@ -1,10 +1,19 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type BatchGetCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbPublicationLedger } from '../../lambdas/adapters/dynamodb-publication-ledger';
 import { InvalidOutboxItemError } from '../../lambdas/domain/event-envelope';
 import { mapSettled } from '../../lambdas/use-cases/map-settled';
+import { FakeOutboxTable } from '../support/outbox-table';
 import { envelope } from '../support/stream-events';
 
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
@@ -79,6 +88,151 @@ describe('DynamoDbPublicationLedger.markPublished', () => {
 
     expect(outcome.marked).toBe(10);
     expect(peak).toBe(3);
+  });
+});
+
+describe('DynamoDbPublicationLedger.markPublished with transactions', () => {
+  const batched = new DynamoDbPublicationLedger(documentClient, { tableName: 'Outbox', markWith: 'transactions', retryBaseDelayMs: 0 }, { now: () => NOW });
+  const cancelled = (...codes: string[]) =>
+    new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+  const transactionKeys = () =>
+    dynamo.commandCalls(TransactWriteCommand).map((call) => (call.args[0].input.TransactItems ?? []).map((t) => `${t.Update?.Key?.aggregateId}-${t.Update?.Key?.sequence}`));
+
+  it('marks 250 events in three transactions of at most 100 updates, each the conditional update of one mark', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    const events = Array.from({ length: 250 }, (_, i) => envelope(`P${i}`, 1));
+
+    const outcome = await batched.markPublished(events);
+
+    expect(outcome).toEqual({ marked: 250, missing: [], failed: [] });
+    expect(transactionKeys().map((keys) => keys.length)).toEqual([100, 100, 50]);
+    expect(dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]).toEqual({
+      Update: {
+        TableName: 'Outbox',
+        Key: { aggregateId: 'P0', sequence: 1 },
+        UpdateExpression: 'REMOVE #shard SET #publishedAt = if_not_exists(#publishedAt, :now)',
+        ConditionExpression: 'attribute_exists(aggregateId)',
+        ExpressionAttributeNames: { '#shard': 'pendingShard', '#publishedAt': 'publishedAt' },
+        ExpressionAttributeValues: { ':now': NOW.toISOString() },
+      },
+    });
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('marks a lone event with one UpdateItem (a one-item transaction costs twice the write units)', async () => {
+    dynamo.on(UpdateCommand).resolves({});
+
+    expect(await batched.markPublished([envelope('A', 1), envelope('A', 1)])).toEqual({ marked: 1, missing: [], failed: [] });
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('sets aside expired items (condition failed) and marks the rest in a second transaction, never creating an item', async () => {
+    const outbox = new FakeOutboxTable().put(envelope('A', 1), envelope('C', 1), envelope('D', 1));
+    dynamo.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => outbox.transactWrite(input));
+    const events = [envelope('A', 1), envelope('B', 1), envelope('C', 1), envelope('D', 1)];
+
+    const outcome = await batched.markPublished(events);
+
+    expect(outcome).toEqual({ marked: 3, missing: [events[1]], failed: [] });
+    expect(transactionKeys()).toEqual([
+      ['A-1', 'B-1', 'C-1', 'D-1'],
+      ['A-1', 'C-1', 'D-1'],
+    ]);
+    expect(outbox.pendingLabels()).toEqual([]);
+    expect(outbox.item('B', 1)).toBeUndefined();
+  });
+
+  it('sends a transaction cancelled by a conflicting write again', async () => {
+    dynamo.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict')).resolves({});
+
+    const outcome = await batched.markPublished([envelope('A', 1), envelope('B', 1)]);
+
+    expect(outcome).toEqual({ marked: 2, missing: [], failed: [] });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it('reports every mark of a transaction that keeps conflicting, after its attempts, as failed', async () => {
+    const error = cancelled('TransactionConflict', 'None');
+    dynamo.on(TransactWriteCommand).rejects(error);
+    const events = [envelope('A', 1), envelope('B', 1)];
+
+    const outcome = await batched.markPublished(events);
+
+    expect(outcome.marked).toBe(0);
+    expect(outcome.failed.map((f) => f.event)).toEqual(events);
+    expect(outcome.failed[0]?.reason).toBe('TransactionCanceledException: Transaction cancelled');
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(4);
+  });
+
+  it('reports the marks of a failed call as failed, and still marks the other transactions', async () => {
+    const throttled = Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
+    dynamo.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
+      if (input.TransactItems?.[0]?.Update?.Key?.aggregateId === 'P100') throw throttled;
+      return {};
+    });
+    const events = Array.from({ length: 102 }, (_, i) => envelope(`P${i}`, 1));
+
+    const outcome = await batched.markPublished(events);
+
+    expect(outcome.marked).toBe(100);
+    expect(outcome.failed.map((f) => f.event.aggregateId)).toEqual(['P100', 'P101']);
+    expect(outcome.failed[0]?.reason).toBe('ThrottlingException: slow down');
+  });
+});
+
+describe('DynamoDbPublicationLedger.pendingStates', () => {
+  const reader = new DynamoDbPublicationLedger(documentClient, { tableName: 'Outbox', retryBaseDelayMs: 0 }, { now: () => NOW });
+  const batchKeys = () => dynamo.commandCalls(BatchGetCommand).map((call) => call.args[0].input.RequestItems?.Outbox?.Keys?.length);
+
+  it('reads keys with consistent BatchGetItem requests of at most 100 keys, answering in the order asked', async () => {
+    const outbox = new FakeOutboxTable().put(envelope('P0', 1)).putPublished(envelope('P1', 1));
+    dynamo.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => outbox.batchGet(input));
+    const keys = Array.from({ length: 230 }, (_, i) => ({ aggregateId: `P${i}`, sequence: 1 }));
+
+    const states = await reader.pendingStates(keys);
+
+    expect(batchKeys()).toEqual([100, 100, 30]);
+    expect(dynamo.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.Outbox?.ConsistentRead).toBe(true);
+    expect(states[0]).toEqual({ kind: 'pending', event: envelope('P0', 1) });
+    expect(states.slice(1).every((state) => state.kind === 'notPending')).toBe(true);
+    expect(states).toHaveLength(230);
+  });
+
+  it('reads the keys DynamoDB left unprocessed again until every key is answered', async () => {
+    const outbox = new FakeOutboxTable().put(envelope('A', 1), envelope('B', 1));
+    let calls = 0;
+    dynamo.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
+      calls += 1;
+      return outbox.batchGet(input, (key) => calls === 1 && key.aggregateId === 'B');
+    });
+
+    const states = await reader.pendingStates([{ aggregateId: 'A', sequence: 1 }, { aggregateId: 'B', sequence: 1 }, { aggregateId: 'C', sequence: 1 }]);
+
+    expect(states.map((state) => state.kind)).toEqual(['pending', 'pending', 'notPending']);
+    expect(batchKeys()).toEqual([3, 1]);
+  });
+
+  it('answers unread for keys still unprocessed after the last attempt, and for every key of a failed request', async () => {
+    dynamo
+      .on(BatchGetCommand)
+      .callsFake((input: BatchGetCommandInput) => new FakeOutboxTable().put(envelope('A', 1)).batchGet(input, (key) => key.aggregateId === 'A'));
+    const throttled = Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
+
+    const states = await reader.pendingStates([{ aggregateId: 'A', sequence: 1 }]);
+    dynamo.on(BatchGetCommand).rejects(throttled);
+    const failed = await reader.pendingStates([{ aggregateId: 'B', sequence: 1 }]);
+
+    expect(states).toEqual([{ kind: 'unread', reason: 'left unprocessed by BatchGetItem after 4 attempts' }]);
+    expect(failed).toEqual([{ kind: 'unread', reason: 'ProvisionedThroughputExceededException: slow down' }]);
+  });
+
+  it('answers unread for a pending item that is no envelope: it must not be skipped', async () => {
+    dynamo.on(BatchGetCommand).resolves({ Responses: { Outbox: [item('A', 1, { eventId: undefined })] } });
+
+    const [state] = await reader.pendingStates([{ aggregateId: 'A', sequence: 1 }]);
+
+    expect(state).toEqual({ kind: 'unread', reason: 'InvalidOutboxItemError: outbox item has no eventId' });
   });
 });
 

@@ -20,10 +20,10 @@ const found = (...events: Array<[string, number]>): PredecessorLookup => ({
 });
 const sqsLike: BatchLimits = { maxEntries: 10, maxBytes: 256 * 1024, messageBytes: () => 1_000 };
 
-/** Batches as `<aggregate>-<sequence>@<record index>`, gap-filled entries marked with `+`. */
-function describePlan(plan: RelayPlan): string[][] {
-  return plan.batches.map((batch) =>
-    batch.entries.map((e) => `${e.gapFill ? '+' : ''}${e.envelope.aggregateId}-${e.envelope.sequence}@${e.index}`),
+/** Waves of batches as `<aggregate>-<sequence>@<record index>`, gap-filled entries marked with `+`. */
+function describePlan(plan: RelayPlan): string[][][] {
+  return plan.waves.map((wave) =>
+    wave.batches.map((batch) => batch.entries.map((e) => `${e.gapFill ? '+' : ''}${e.envelope.aggregateId}-${e.envelope.sequence}@${e.index}`)),
   );
 }
 
@@ -51,13 +51,13 @@ describe('recordsNeedingPredecessors', () => {
 });
 
 describe('planRelay with pending predecessors', () => {
-  it('sends the pending predecessors first, in sequence order, one per batch, attributed to the record that pulled them', () => {
+  it('sends the pending predecessors first, in sequence order, one per wave, attributed to the record that pulled them', () => {
     const records = [event('B', 1), event('A', 4), event('C', 1)];
     const lookups = new Map([[1, found(['A', 3], ['A', 2])]]);
 
     const plan = planRelay(records, sqsLike, lookups);
 
-    expect(describePlan(plan)).toEqual([['B-1@0', '+A-2@1'], ['+A-3@1'], ['A-4@1', 'C-1@2']]);
+    expect(describePlan(plan)).toEqual([[['B-1@0', '+A-2@1', 'C-1@2']], [['+A-3@1']], [['A-4@1']]]);
     expect(plan.halt).toBeUndefined();
   });
 
@@ -68,7 +68,7 @@ describe('planRelay with pending predecessors', () => {
       [1, found()],
     ]);
 
-    expect(describePlan(planRelay(records, sqsLike, lookups))).toEqual([['+A-2@0'], ['A-3@0', 'B-1@2']]);
+    expect(describePlan(planRelay(records, sqsLike, lookups))).toEqual([[['+A-2@0', 'B-1@2']], [['A-3@0']]]);
   });
 
   it('does not resend a predecessor planned from an earlier record of the invocation', () => {
@@ -76,14 +76,14 @@ describe('planRelay with pending predecessors', () => {
     const records = [event('A', 1), event('A', 3)];
     const lookups = new Map([[1, found(['A', 1], ['A', 2])]]);
 
-    expect(describePlan(planRelay(records, sqsLike, lookups))).toEqual([['A-1@0'], ['+A-2@1'], ['A-3@1']]);
+    expect(describePlan(planRelay(records, sqsLike, lookups))).toEqual([[['A-1@0']], [['+A-2@1']], [['A-3@1']]]);
   });
 
   it('drops looked-up events that are not earlier events of the same payment', () => {
     const records = [event('A', 2)];
     const lookups = new Map([[0, found(['A', 1], ['A', 2], ['Z', 1])]]);
 
-    expect(describePlan(planRelay(records, sqsLike, lookups))).toEqual([['+A-1@0'], ['A-2@0']]);
+    expect(describePlan(planRelay(records, sqsLike, lookups))).toEqual([[['+A-1@0']], [['A-2@0']]]);
   });
 
   it('halts at a record whose predecessors could not be read, after planning what came before', () => {
@@ -92,7 +92,7 @@ describe('planRelay with pending predecessors', () => {
 
     const plan = planRelay(records, sqsLike, lookups);
 
-    expect(describePlan(plan)).toEqual([['B-1@0']]);
+    expect(describePlan(plan)).toEqual([[['B-1@0']]]);
     expect(plan.halt).toEqual({
       index: 1,
       reason: 'pending predecessors of event evt-A-2 could not be read: ThrottlingException',
@@ -107,7 +107,7 @@ describe('planRelay with pending predecessors', () => {
 
     const plan = planRelay(records, measure, lookups);
 
-    expect(describePlan(plan)).toEqual([['B-1@0']]);
+    expect(describePlan(plan)).toEqual([[['B-1@0']]]);
     expect(plan.halt?.index).toBe(1);
     expect(plan.halt?.reason).toMatch(/^event evt-A-1 is \d+ bytes, over the 4000-byte limit$/);
   });

@@ -2,10 +2,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { PublishBatchCommand, SNSClient, ThrottledException, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
+  type BatchGetCommandInput,
   type QueryCommandInput,
+  type TransactWriteCommandInput,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -86,7 +90,17 @@ beforeEach(() => {
   outbox = new FakeOutboxTable();
   dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => outbox.query(input));
   dynamo.on(UpdateCommand).callsFake((input: UpdateCommandInput) => outbox.update(input));
+  dynamo.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => outbox.batchGet(input));
+  dynamo.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => outbox.transactWrite(input));
 });
+
+/** `aggregateId-sequence` of every event a mark request (UpdateItem or transaction) named, in request order. */
+const markedLabels = () => [
+  ...dynamo.commandCalls(UpdateCommand).map((call) => `${call.args[0].input.Key?.aggregateId}-${call.args[0].input.Key?.sequence}`),
+  ...dynamo
+    .commandCalls(TransactWriteCommand)
+    .flatMap((call) => (call.args[0].input.TransactItems ?? []).map((t) => `${t.Update?.Key?.aggregateId}-${t.Update?.Key?.sequence}`)),
+];
 afterEach(() => vi.restoreAllMocks());
 
 describe('relay handler', () => {
@@ -127,28 +141,77 @@ describe('relay handler', () => {
     expect(body).not.toHaveProperty('pendingShard');
   });
 
-  it('reports exactly the first rejected entry of batch 1 and every later record, and sends nothing more', async () => {
+  it('reports exactly the first rejected entry and every later record; only the rejected events stay pending', async () => {
     const records = distinctPayments(14);
-    sns.on(PublishBatchCommand).callsFakeOnce(rejectIds('3', '6'));
+    sns.on(PublishBatchCommand).callsFakeOnce(rejectIds('3', '6')).callsFake(acceptAll);
 
     const response = await relay(records);
 
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(3)));
-    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(1);
+    // Both calls of the wave went out at once; what the topic accepted is marked, even after the failure.
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(2);
+    expect(outbox.pendingLabels()).toEqual(['pay-3-1', 'pay-6-1']);
   });
 
-  it('reports all of batch 2 onward when the second call throws, and never sends batch 3', async () => {
+  it('reports all records of a call that throws onward while the other calls of its wave are accepted and marked', async () => {
     const records = distinctPayments(25);
-    sns
-      .on(PublishBatchCommand)
-      .callsFakeOnce(acceptAll)
-      .rejectsOnce(new Error('socket hang up'))
-      .callsFake(acceptAll);
+    sns.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => {
+      if (input.PublishBatchRequestEntries?.some((entry) => entry.MessageGroupId === 'pay-10')) throw new Error('socket hang up');
+      return acceptAll(input);
+    });
 
     const response = await relay(records);
 
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(10)));
-    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(2);
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(3);
+    expect(outbox.pendingLabels()).toEqual(Array.from({ length: 10 }, (_, i) => `pay-${10 + i}-1`).sort());
+  });
+
+  it('on partial failures in concurrent calls (one throws, one has Failed entries) reports from the lowest unpublished record and marks only accepted events', async () => {
+    // Records 0-9: p0..p9 created; 10-14: p0..p4 confirmed; 15-29: p10..p24 created; 30: p12 confirmed.
+    const records = [
+      ...Array.from({ length: 10 }, (_, i) => insertRecord(envelope(`p${i}`, 1))),
+      ...Array.from({ length: 5 }, (_, i) => insertRecord(envelope(`p${i}`, 2))),
+      ...Array.from({ length: 15 }, (_, i) => insertRecord(envelope(`p${10 + i}`, 1))),
+      insertRecord(envelope('p12', 2)),
+    ];
+    // Wave 1: [p0..p9], [p10..p19], [p20..p24] at once; the second rejects p12 (record 17), the third throws.
+    sns.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => {
+      const entries = input.PublishBatchRequestEntries ?? [];
+      if (entries.some((entry) => entry.MessageGroupId === 'p20')) throw new Error('socket hang up');
+      const p12 = entries.find((entry) => entry.MessageGroupId === 'p12' && entry.MessageDeduplicationId === 'evt-p12-1');
+      return p12 ? rejectIds(p12.Id ?? '')(input) : acceptAll(input);
+    });
+
+    const response = await relay(records);
+
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(17)));
+    // Wave 2 still sends the confirms of records 10-14 (before the failure), never p12's confirm.
+    expect(labels()[3]).toEqual(['p0-2', 'p1-2', 'p2-2', 'p3-2', 'p4-2']);
+    expect(labels().flat()).not.toContain('p12-2');
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(4);
+    expect(outbox.pendingLabels()).toEqual(['p12-1', 'p12-2', 'p20-1', 'p21-1', 'p22-1', 'p23-1', 'p24-1']);
+    expect(markedLabels()).not.toContain('p12-1');
+    expect(markedLabels().some((l) => /^p2[0-4]-1$/.test(l))).toBe(false);
+  });
+
+  it('keeps every PublishBatch call within 256 KiB, body and attributes counted', async () => {
+    const records = Array.from({ length: 10 }, (_, i) => insertRecord(envelope(`big-${i}`, 1, { data: { note: 'x'.repeat(60 * 1024) } })));
+
+    const response = await relay(records);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    const sizes = sentBatches().map((batch) =>
+      (batch.PublishBatchRequestEntries ?? []).reduce((sum, entry) => {
+        const attributes = Object.entries(entry.MessageAttributes ?? {}).reduce(
+          (bytes, [name, value]) => bytes + name.length + (value.DataType ?? '').length + (value.StringValue ?? '').length,
+          0,
+        );
+        return sum + Buffer.byteLength(entry.Message ?? '', 'utf8') + attributes;
+      }, 0),
+    );
+    expect(sizes.length).toBe(3);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(256 * 1024);
   });
 
   it('reports every record when SNS throttles the first call', async () => {
@@ -215,7 +278,7 @@ describe('relay handler', () => {
 
     await relay(records);
 
-    expect(labels()).toEqual([['A-1'], ['A-2', 'B-1'], ['A-3', 'B-2']]);
+    expect(labels()).toEqual([['A-1', 'B-1'], ['A-2', 'B-2'], ['A-3']]);
     for (const batch of sentBatches()) {
       const groups = (batch.PublishBatchRequestEntries ?? []).map((entry) => entry.MessageGroupId);
       expect(new Set(groups).size).toBe(groups.length);
@@ -321,8 +384,11 @@ describe('relay handler: published marker', () => {
 
     expect(outbox.pendingLabels()).toEqual([]);
     expect(outbox.item('A', 1)?.publishedAt).toBe('2026-11-25T00:00:03.000Z');
-    const updates = dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-    expect(updates.map((u) => u.Key)).toEqual([
+    // One request for the invocation's marks: a transaction of conditional updates.
+    const transactions = dynamo.commandCalls(TransactWriteCommand).map((call) => call.args[0].input);
+    expect(transactions).toHaveLength(1);
+    const updates = (transactions[0]?.TransactItems ?? []).map((t) => t.Update);
+    expect(updates.map((u) => u?.Key)).toEqual([
       { aggregateId: 'A', sequence: 1 },
       { aggregateId: 'B', sequence: 1 },
     ]);
@@ -334,13 +400,15 @@ describe('relay handler: published marker', () => {
     });
   });
 
-  it('marks only what the topic accepted: a rejected entry and every later record stay pending', async () => {
+  it('marks only what the topic accepted: the rejected entry stays pending, a later accepted one is marked though reported again', async () => {
     const records = [insertRecord(envelope('A', 1)), insertRecord(envelope('B', 1)), insertRecord(envelope('C', 1))];
     sns.on(PublishBatchCommand).callsFakeOnce(rejectIds('1'));
 
-    await relay(records);
+    const response = await relay(records);
 
-    expect(outbox.pendingLabels()).toEqual(['B-1', 'C-1']);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(1)));
+    expect(outbox.pendingLabels()).toEqual(['B-1']);
+    expect(markedLabels()).toEqual(['A-1', 'C-1']);
   });
 
   it('does not fail the record when marking fails, and reports it in a log line and a metric', async () => {
@@ -348,17 +416,16 @@ describe('relay handler: published marker', () => {
     const error = vi.spyOn(logger, 'error');
     const records = [insertRecord(envelope('A', 1)), insertRecord(envelope('B', 1))];
     dynamo
-      .on(UpdateCommand)
-      .rejectsOnce(Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' }))
-      .callsFake((input: UpdateCommandInput) => outbox.update(input));
+      .on(TransactWriteCommand)
+      .rejects(Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' }));
 
     const response = await relay(records);
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(labels()).toEqual([['A-1', 'B-1']]);
-    expect(outbox.pendingLabels()).toEqual(['A-1']);
-    expect(addMetric).toHaveBeenCalledWith('MarkPublishedFailures', 'Count', 1);
-    expect(error).toHaveBeenCalledTimes(1);
+    expect(outbox.pendingLabels()).toEqual(['A-1', 'B-1']);
+    expect(addMetric).toHaveBeenCalledWith('MarkPublishedFailures', 'Count', 2);
+    expect(error).toHaveBeenCalledTimes(2);
     expect(error.mock.calls[0]?.[1]).toMatchObject({
       eventId: 'evt-A-1',
       paymentId: 'A',
@@ -388,9 +455,9 @@ describe('relay handler: gap fill', () => {
     const response = await relay(records);
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(labels()).toEqual([['A-2'], ['A-3'], ['A-4', 'B-1']]);
+    expect(labels()).toEqual([['A-2', 'B-1'], ['A-3'], ['A-4']]);
     const [first] = sentBatches();
-    expect(first?.PublishBatchRequestEntries).toEqual([
+    expect(first?.PublishBatchRequestEntries?.[0]).toEqual(
       {
         Id: '0',
         MessageGroupId: 'A',
@@ -402,7 +469,7 @@ describe('relay handler: gap fill', () => {
           aggregateId: { DataType: 'String', StringValue: 'A' },
         },
       },
-    ]);
+    );
     expect(outbox.pendingLabels()).toEqual([]);
     expect(addMetric).toHaveBeenCalledWith('GapFilledEvents', 'Count', 2);
     expect(addMetric).toHaveBeenCalledWith('EventsPublished', 'Count', 4);
@@ -412,9 +479,26 @@ describe('relay handler: gap fill', () => {
     ]);
   });
 
-  it('reads predecessors with a strongly consistent query of the payment’s partition, pending items only', async () => {
-    await relay([insertRecord(envelope('A', 3))]);
+  it('checks every predecessor (n - 1) in one consistent BatchGetItem, and queries only the payment whose predecessor is pending', async () => {
+    outbox.putPublished(envelope('A', 2), envelope('B', 3), envelope('C', 1)).put(envelope('B', 4));
 
+    await relay([insertRecord(envelope('A', 3)), insertRecord(envelope('B', 5)), insertRecord(envelope('C', 2))]);
+
+    const reads = dynamo.commandCalls(BatchGetCommand).map((call) => call.args[0].input);
+    expect(reads).toEqual([
+      {
+        RequestItems: {
+          Outbox: {
+            Keys: [
+              { aggregateId: 'A', sequence: 2 },
+              { aggregateId: 'B', sequence: 4 },
+              { aggregateId: 'C', sequence: 1 },
+            ],
+            ConsistentRead: true,
+          },
+        },
+      },
+    ]);
     const queries = dynamo.commandCalls(QueryCommand).map((call) => call.args[0].input);
     expect(queries).toEqual([
       {
@@ -422,25 +506,72 @@ describe('relay handler: gap fill', () => {
         KeyConditionExpression: 'aggregateId = :id AND #sequence < :sequence',
         FilterExpression: 'attribute_exists(#shard)',
         ExpressionAttributeNames: { '#sequence': 'sequence', '#shard': 'pendingShard' },
-        ExpressionAttributeValues: { ':id': 'A', ':sequence': 3 },
+        ExpressionAttributeValues: { ':id': 'B', ':sequence': 5 },
         ConsistentRead: true,
         ExclusiveStartKey: undefined,
       },
     ]);
+    expect(labels()).toEqual([['A-3', 'B-4', 'C-2'], ['B-5']]);
+  });
+
+  it('queries a payment once when several of its records need their predecessors', async () => {
+    // A-2 and A-5's records were lost: A-3 and A-6 both pull them in, from one query.
+    outbox.putPublished(envelope('A', 1)).put(envelope('A', 2), envelope('A', 4), envelope('A', 5));
+
+    const response = await relay([insertRecord(envelope('A', 3)), insertRecord(envelope('A', 4)), insertRecord(envelope('A', 6))]);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamo.commandCalls(QueryCommand).map((call) => call.args[0].input.ExpressionAttributeValues)).toEqual([{ ':id': 'A', ':sequence': 6 }]);
+    expect(labels()).toEqual([['A-2'], ['A-3'], ['A-4'], ['A-5'], ['A-6']]);
+    expect(outbox.pendingLabels()).toEqual([]);
+  });
+
+  it('reads the predecessor keys DynamoDB left unprocessed again before deciding', async () => {
+    outbox.putPublished(envelope('A', 1)).put(envelope('A', 2));
+    let reads = 0;
+    dynamo.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
+      reads += 1;
+      return outbox.batchGet(input, (key) => reads === 1 && key.aggregateId === 'A');
+    });
+
+    const response = await relay([insertRecord(envelope('A', 3)), insertRecord(envelope('B', 2))]);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamo.commandCalls(BatchGetCommand).map((call) => call.args[0].input.RequestItems?.Outbox?.Keys)).toEqual([
+      [
+        { aggregateId: 'A', sequence: 2 },
+        { aggregateId: 'B', sequence: 1 },
+      ],
+      [{ aggregateId: 'A', sequence: 2 }],
+    ]);
+    expect(labels()).toEqual([['A-2', 'B-2'], ['A-3']]);
+  });
+
+  it('fails the record whose predecessor stays unprocessed, after publishing the records before it', async () => {
+    const records = [insertRecord(envelope('B', 1)), insertRecord(envelope('A', 2)), insertRecord(envelope('C', 1))];
+    dynamo.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => outbox.batchGet(input, () => true));
+
+    const response = await relay(records);
+
+    expect(labels()).toEqual([['B-1']]);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(1)));
+    expect(outbox.pendingLabels()).toEqual(['A-2', 'C-1']);
   });
 
   it('makes no lookup for first events or events whose predecessor is earlier in the invocation', async () => {
     await relay([insertRecord(envelope('A', 1)), insertRecord(envelope('A', 2)), insertRecord(envelope('B', 1))]);
 
+    expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(0);
     expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
   });
 
-  it('sends nothing extra when the predecessors were already published', async () => {
+  it('sends nothing extra, and queries nothing, when the predecessors were already published', async () => {
     outbox.putPublished(envelope('A', 1), envelope('A', 2));
 
     await relay([insertRecord(envelope('A', 3))]);
 
     expect(labels()).toEqual([['A-3']]);
+    expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
   });
 
   it('reports the pulling record and every later one when a predecessor is rejected, and sends nothing after', async () => {
@@ -451,9 +582,9 @@ describe('relay handler: gap fill', () => {
 
     const response = await relay(records);
 
-    expect(labels()).toEqual([['B-1', 'A-2']]);
+    expect(labels()).toEqual([['B-1', 'A-2', 'C-1']]);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records.slice(1)));
-    expect(outbox.pendingLabels()).toEqual(['A-2', 'A-3', 'C-1']);
+    expect(outbox.pendingLabels()).toEqual(['A-2', 'A-3']);
   });
 
   it('reports the pulling record and every later one when the predecessor’s call throws', async () => {
@@ -463,13 +594,13 @@ describe('relay handler: gap fill', () => {
 
     const response = await relay(records);
 
-    expect(labels()).toEqual([['A-2']]);
+    expect(labels()).toEqual([['A-2', 'B-1']]);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(positionsOf(records));
   });
 
   it('fails the record whose predecessors cannot be read, after publishing the records before it', async () => {
     const records = [insertRecord(envelope('B', 1)), insertRecord(envelope('A', 2)), insertRecord(envelope('C', 1))];
-    dynamo.on(QueryCommand).rejects(Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    dynamo.on(BatchGetCommand).rejects(Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }));
     const warn = vi.spyOn(logger, 'warn');
 
     const response = await relay(records);

@@ -1,14 +1,16 @@
 /**
  * Relay: DynamoDB Streams (Outbox table, INSERTs) -> SNS FIFO topic `payment-events.fifo`, which
  * fans each event out to every subscriber's SQS FIFO queue.
- * Publishes a payment's pending predecessors first when the stream did not deliver them, marks
- * what the topic accepted as published, and returns partial batch failures: the first record not
- * published and every later one.
+ * Fills PublishBatch calls with events of different payments and sends the independent ones at once
+ * (a payment's next event in a later wave), publishes a payment's pending predecessors first when the
+ * stream did not deliver them, marks what the topic accepted as published, and returns partial batch
+ * failures: the first record not published and every later one.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { DynamoDbPublicationLedger } from '../../adapters/dynamodb-publication-ledger';
 import { toRelayRecord } from '../../adapters/outbox-stream-record';
 import { defineFunction, type FunctionRuntime } from '../../platform/function-runtime';
 import { MetricUnit } from '../../platform/observability';
@@ -20,7 +22,9 @@ export type OutboxRelayConfig = OutboxPublicationConfig;
 
 export function createOutboxRelayHandler(config: OutboxRelayConfig, runtime: FunctionRuntime) {
   const { logger, metrics } = runtime;
-  const { clock, publisher, ledger } = createOutboxPublication(config, runtime);
+  const { clock, publisher } = createOutboxPublication(config, runtime);
+  // The relay marks a whole invocation at once: 100 marks per TransactWriteItems (see the adapter).
+  const ledger = new DynamoDbPublicationLedger(runtime.aws.documents, { tableName: config.outboxTable, markWith: 'transactions' }, clock);
 
   const relay = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const records = event.Records.map(toRelayRecord);
