@@ -16,10 +16,17 @@ export const SANDBOX_PG_NOTICE =
 
 /**
  * What a function with `lookup` access does to the ledger (`SANDBOX_PG_LEDGER_TABLE_NAME`): consistent
- * `GetItem` lookups (the reconciler). A function with `call` access gets `readWrite`: the stand-in PG
- * records charges, refunds and virtual accounts and answers repeats from the ledger.
+ * `GetItem` lookups (the reconciler).
  */
 export const SANDBOX_PG_LEDGER_LOOKUP_ACTIONS: readonly TableItemAction[] = ['GetItem'];
+
+/**
+ * What a function with `call` access does to the ledger: the stand-in PG records an answer under its
+ * idempotency key and moves the money in one TransactWriteItems (a `Put` of the answer, an `Update` of the
+ * payment's balance: authorized as `PutItem` and `UpdateItem`), and reads a repeat's first answer and a
+ * payment's balance with consistent `GetItem`s (lambdas/adapters/sandbox-payment-gateway.ts).
+ */
+export const SANDBOX_PG_LEDGER_CALL_ACTIONS: readonly TableItemAction[] = ['GetItem', 'PutItem', 'UpdateItem'];
 
 /** Props of {@link SandboxPaymentGateway}: how its ledger table is kept (default: retained, deletion-protected). */
 export type SandboxPaymentGatewayProps = PaymentTableRetention;
@@ -52,11 +59,11 @@ export class SandboxPaymentGateway extends Construct implements IPaymentGateway 
   }
 
   /**
-   * Sets `PAYMENT_GATEWAY=sandbox` and binds the ledger (`SANDBOX_PG_LEDGER_TABLE_NAME`): `readWrite` for
-   * `call`, `GetItem` only for `lookup` ({@link SANDBOX_PG_LEDGER_LOOKUP_ACTIONS}). Nothing else.
+   * Sets `PAYMENT_GATEWAY=sandbox` and binds the ledger (`SANDBOX_PG_LEDGER_TABLE_NAME`):
+   * {@link SANDBOX_PG_LEDGER_CALL_ACTIONS} for `call`, {@link SANDBOX_PG_LEDGER_LOOKUP_ACTIONS} for `lookup`. Nothing else.
    */
   public bind(fn: PaymentFunction, access: PgAccess): void {
     fn.bindEnvironment(ENV.paymentGateway, this.kind);
-    fn.bindTable(ENV.sandboxPgLedgerTable, this.ledger, access === 'call' ? 'readWrite' : { actions: SANDBOX_PG_LEDGER_LOOKUP_ACTIONS });
+    fn.bindTable(ENV.sandboxPgLedgerTable, this.ledger, { actions: access === 'call' ? SANDBOX_PG_LEDGER_CALL_ACTIONS : SANDBOX_PG_LEDGER_LOOKUP_ACTIONS });
   }
 }

@@ -24,8 +24,8 @@ type TableId = (typeof TABLES)[number];
 
 const dynamodb = (...actions: string[]) => actions.map((action) => `dynamodb:${action}`).sort();
 
-/** The sandbox PG's ledger, as SandboxPaymentGateway grants it to a function that calls the PG (`readWrite`, not narrowed here). */
-const SANDBOX_LEDGER_CALL = dynamodb('BatchGetItem', 'BatchWriteItem', 'ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'Scan', 'UpdateItem');
+/** The stand-in PG: an answer Put and a balance Update in one transaction, consistent GetItems of answers and balances. */
+const SANDBOX_LEDGER_CALL = dynamodb('GetItem', 'PutItem', 'UpdateItem');
 
 /**
  * What a payment change does (commitWithRetries): consistent GetItem of the payment and of the idempotency
