@@ -36,6 +36,7 @@ import {
 import { attributeTossFaults, totalOf, TossRequestLog, withTossRequestLog, type TossFaultContext, type TossFaultTally } from './faults/toss-pg-faults';
 import { SeededRandom } from './random';
 import { PG_RECONCILER, queueDepth, settle, tallyReconcilerRuns, type SettleReport } from './recovery';
+import { nameRelayFailures, readRelayFailures } from './relay-failures';
 import { CONSUMER_POLLER, PAYMENT_EVENTS_QUEUE, RELAY_POLLER, SweeperRace, sweeperDependencies, type SweeperRaceStats } from './sweeper';
 
 /**
@@ -44,6 +45,18 @@ import { CONSUMER_POLLER, PAYMENT_EVENTS_QUEUE, RELAY_POLLER, SweeperRace, sweep
  * request is still in flight; the settle phase waits for the youngest open attempt to pass it.
  */
 export const CHAOS_RECONCILER_GRACE_SECONDS = 12;
+
+/**
+ * The relay's retries in a chaos run (the stack's `relay.retryAttempts`, 10 by default): low, so the
+ * poller gives up on a poison record after a few invocations and sends it to relay-failures
+ * without holding its shard for long. The app is synthesized with it (its own template cache file).
+ */
+export const CHAOS_RELAY_RETRY_ATTEMPTS = 2;
+
+/** The app's props over bin/'s in a chaos run on `pg`: the relay's low retry count, and the Toss gateway on toss-local. */
+export function chaosStackPropsOverrides(pg: PgKind): Record<string, unknown> {
+  return { relay: { retryAttempts: CHAOS_RELAY_RETRY_ATTEMPTS }, ...(pg === 'toss-local' && { paymentGateway: 'toss' }) };
+}
 
 /** The app's webhook subscriber: the run posts its events to an in-process receiver that fails some requests. */
 export const CHAOS_WEBHOOK_SUBSCRIBER = 'notifications';
@@ -203,9 +216,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const stateDir = options.stack?.stateDir ?? join(DEFAULT_STATE_DIR, 'chaos');
   const pg: PgKind = options.pg ?? 'sandbox';
 
-  // The template cache `npm start` and the tests share (re-synthesized only when lib/ changed), one file per PG.
-  const template =
-    options.stack?.template ?? (await loadTemplate(DEFAULT_STATE_DIR, pg === 'sandbox' ? {} : { appStackPropsOverrides: { paymentGateway: 'toss' } })).template;
+  // The template cache `npm start` and the tests share (re-synthesized only when lib/ changed), one file per variant.
+  const template = options.stack?.template ?? (await loadTemplate(DEFAULT_STATE_DIR, { appStackPropsOverrides: chaosStackPropsOverrides(pg) })).template;
   // toss-local's faults are its own; they are counted from its request log (see toss-pg-faults.ts).
   const tossRequests = pg === 'toss-local' ? new TossRequestLog() : undefined;
   // The webhook subscriber's receiver runs in this process, so the checks can read what it took in.
@@ -288,6 +300,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       ...(options.retryAfterScale !== undefined && { retryAfterScale: options.retryAfterScale }),
       seed: options.seed,
       giveUpRate: rates.callerGivesUp,
+      answerLostRate: rates.answerLost,
       onProgress: (done) => {
         if (Date.now() - lastLog < 5_000) return;
         lastLog = Date.now();
@@ -343,6 +356,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const verifyStarted = Date.now();
     const tables = await snapshotTables(stack);
+    const failuresRead = await readRelayFailures(stack);
+    const named = nameRelayFailures(failuresRead.messages, faults.streamRecordKeys);
+    log(`relay-failures: ${failuresRead.messages.length} message(s), ${named.keys.length} record(s) given up, ${faults.poisonedRecords.size} poison record(s)`);
     const toss = tossLocal && tossRequests ? attributeTossFaults(tossRequests, tossFaultContext(tossLocal, plans, drive, rates)) : undefined;
     if (toss) {
       faults.counts.pgAnswersLost = totalOf(toss.tally.answersLost);
@@ -359,6 +375,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       settle: settleReport,
       minEvents: options.minEvents ?? 0,
       ...(webhook && { webhook }),
+      relayFailures: {
+        messages: failuresRead.messages.length,
+        sent: named.keys,
+        unnamed: [...named.unnamed, ...(failuresRead.unreadable > 0 ? [`${failuresRead.unreadable} message(s) that are no stream batch's invocation record`] : [])],
+        poisoned: [...faults.poisonedRecords],
+        firstPublisher: faults.firstPublisher,
+      },
       explain: (key) => {
         const h = faults.deliveryHistory(key);
         return h

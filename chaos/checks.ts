@@ -3,13 +3,15 @@
  * event applied exactly once, in order, per payment; nothing from a failed transaction; nothing
  * left pending or in the DLQ; money at the PG agreeing with the payments (the sandbox's ledger
  * table, or toss-local's ledger of the money it moved: every charge approved or refunded, none
- * twice, no approved payment cancelled without its refund, no PG attempt left open); and every
- * fault kind actually injected.
+ * twice, no approved payment cancelled without its refund, no PG attempt left open); every caller
+ * whose answer was lost after the commit answered the committed payment on its retry, with nothing
+ * written twice; every record the relay gave up on (relay-failures) recovered; and every fault
+ * kind actually injected.
  */
 import { PENDING_SHARD_ATTRIBUTE } from '../lambdas/domain/pending-shards';
 import type { LocalStack } from '../local/stack';
 import type { TossLedgerEntry } from '../tools/toss-local/server';
-import { EVENT_OF_STEP, STATUS_OF_STEP, type DrivenPayment, type DriveResult, type FailedWrite, type RaceStats } from './driver';
+import { EVENT_OF_STEP, STATUS_OF_STEP, type DrivenPayment, type DriveResult, type FailedWrite, type LostAnswer, type RaceStats } from './driver';
 import type { FaultCounts, InjectedPgFailure, InjectedTransactionFailure } from './faults/chaos-faults';
 import { totalOf, VIRTUAL_ACCOUNT_ISSUE, type TossFaultTally } from './faults/toss-pg-faults';
 import type { SettleReport } from './recovery';
@@ -181,6 +183,11 @@ export function faultRows(counts: FaultCounts, race: SweeperRaceStats, failedCre
     },
     { fault: '6 stream records lost', injected: counts.skippedStreamRecords, note: 'removed before the relay saw them' },
     {
+      fault: '6b relay poison records',
+      injected: counts.poisonedStreamRecords,
+      note: `every relay invocation holding one failed (${counts.poisonedRelayInvocations} invocations): bisected, retried, given up to relay-failures`,
+    },
+    {
       fault: '7 sweeper racing the relay',
       injected: race.republished,
       note: `events republished by ${race.runs} racing runs (grace ~1 s)${race.errors ? `, ${race.errors} runs threw` : ''}`,
@@ -191,6 +198,44 @@ export function faultRows(counts: FaultCounts, race: SweeperRaceStats, failedCre
       note: `${failedCreates} creates, ${failures.length - failedCreates} later changes`,
     },
   ];
+}
+
+/** The driver's lost answers as a fault row (numbered after the PG boundary's). */
+export function lostAnswerRow(lost: readonly LostAnswer[]): FaultKindRow {
+  const bySteps = Object.entries(
+    lost.reduce<Record<string, number>>((counts, answer) => ({ ...counts, [answer.step]: (counts[answer.step] ?? 0) + 1 }), {}),
+  )
+    .map(([step, n]) => `${n} ${step}`)
+    .join(', ');
+  return {
+    fault: '14 commit succeeded, answer lost',
+    injected: lost.length,
+    note: `2xx dropped by the caller's HTTP client after the commit, sent again with the same Idempotency-Key and body${bySteps ? `: ${bySteps}` : ''}`,
+  };
+}
+
+/** What reached the relay's on-failure destination, and what the run knows of those records. */
+export interface RelayFailureObservation {
+  /** Messages read from relay-failures (one per batch given up). */
+  readonly messages: number;
+  /** Event keys (`<orderId>#<sequence>`) of the records given up, once each. */
+  readonly sent: readonly string[];
+  /** Messages whose records the run could not name, or whose body was no invocation record. */
+  readonly unnamed: readonly string[];
+  /** Event keys of the poison records chosen (each one must have been given up). */
+  readonly poisoned: readonly string[];
+  /** Who first got an event accepted by the topic: the relay (an invocation's gap fill or its own attempt) or a sweeper. */
+  readonly firstPublisher: ReadonlyMap<string, 'relay' | 'sweeper'>;
+}
+
+/** The relay-failures figures the report prints. */
+export interface RelayFailureSummary {
+  readonly messages: number;
+  readonly sent: number;
+  readonly poisoned: number;
+  readonly recovered: number;
+  readonly byRelay: number;
+  readonly bySweeper: number;
 }
 
 export interface VerifyInput {
@@ -209,6 +254,8 @@ export interface VerifyInput {
   readonly webhook?: WebhookObservation;
   /** toss-local's injected faults, when the run's PG is toss-local (their failures are in `pgFailures`). */
   readonly tossFaults?: TossFaultTally;
+  /** What reached relay-failures (a chaos run always reads it; without it nothing of it is checked). */
+  readonly relayFailures?: RelayFailureObservation;
 }
 
 /** A webhook subscriber as its receiver saw the run: events taken in (deduplicated by event id) and injected failures. */
@@ -232,6 +279,9 @@ export interface Verification {
   readonly eventsCommitted: number;
   readonly eventsApplied: number;
   readonly order: OrderStats;
+  /** Lost answers injected, and how many of their retries were answered the committed payment. */
+  readonly lostAnswers: { readonly injected: number; readonly answeredCommitted: number };
+  readonly relayFailures?: RelayFailureSummary;
 }
 
 const sample = (values: readonly string[], max = 5): string[] =>
@@ -390,6 +440,11 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
   }
   if (tables.ledger) faults.push(...pgFaultRows(input.faultCounts, drive.races));
   else if (tables.tossLedger) faults.push(...pgFaultRows(input.faultCounts, drive.races, input.tossFaults));
+  faults.push(lostAnswerRow(drive.lostAnswers));
+  const lost = lostAnswerChecks(tables, drive.lostAnswers);
+  checks.push(...lost.checks);
+  const relayFailures = input.relayFailures && relayFailureChecks(tables, input.relayFailures, input.webhook);
+  if (relayFailures) checks.push(...relayFailures.checks);
   const zero = faults.filter((row) => row.injected === 0).map((row) => row.fault);
   checks.push(check('fault kinds never injected', 0, zero.length, zero.length === 0, zero));
 
@@ -415,7 +470,149 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
         `${String(stored?.status)} at version ${String(stored?.version)} (answered ${String(driven?.version)})`,
     );
   }
-  return { checks, notes, faults, eventsCommitted: tables.outbox.length, eventsApplied: appliedCount, order };
+  return {
+    checks,
+    notes,
+    faults,
+    eventsCommitted: tables.outbox.length,
+    eventsApplied: appliedCount,
+    order,
+    lostAnswers: { injected: drive.lostAnswers.length, answeredCommitted: lost.answeredCommitted },
+    ...(relayFailures && { relayFailures: relayFailures.summary }),
+  };
+}
+
+/**
+ * Lost answers: the retry (same Idempotency-Key and body) was answered the committed result, as a
+ * replay, with the paymentId, status and version of the dropped answer and of the store (the key's
+ * idempotency record, and the step's event at that version in the Outbox); and nothing was written
+ * twice: one payment for the order, one event of the step's type for the payment, at most one
+ * charge (a confirm) or one refund (a cancel) at the PG.
+ */
+export function lostAnswerChecks(tables: TableSnapshot, lost: readonly LostAnswer[]): { checks: Check[]; answeredCommitted: number } {
+  const idempotencyByKey = new Map(tables.idempotency.map((item) => [String(item.key), item]));
+  const paymentsByOrder = new Map<string, number>();
+  for (const item of tables.payments) paymentsByOrder.set(String(item.orderId), (paymentsByOrder.get(String(item.orderId)) ?? 0) + 1);
+  const outboxByPayment = new Map<string, Item[]>();
+  for (const item of tables.outbox) outboxByPayment.set(String(item.aggregateId), [...(outboxByPayment.get(String(item.aggregateId)) ?? []), item]);
+  const sandboxMoney = new Map(
+    (tables.ledger ?? []).filter((item) => String(item.pk).startsWith(LEDGER_PAYMENT_PREFIX)).map((item) => [String(item.pk).slice(LEDGER_PAYMENT_PREFIX.length), item]),
+  );
+  const tossMoney = new Map((tables.tossLedger ?? []).map((entry) => [entry.orderId, entry]));
+  const shown = (a: LostAnswer['retry']) => `${a.status} ${a.paymentId ?? '-'} ${a.paymentStatus ?? '-'} v${a.version ?? '-'}${a.replayed ? ' (replayed)' : ''}`;
+
+  const wrongAnswers: string[] = [];
+  const writtenTwice: string[] = [];
+  for (const answer of lost) {
+    const { committed, retry } = answer;
+    const eventType = EVENT_OF_STEP[answer.step];
+    const name = `${answer.orderId} ${answer.step} (key ${answer.idempotencyKey})`;
+    const record = idempotencyByKey.get(`api:${answer.idempotencyKey}`);
+    const stored = record?.response as Item | undefined;
+    const event = (outboxByPayment.get(committed.paymentId ?? '') ?? []).find((item) => item.sequence === committed.version);
+    const sameAsCommitted =
+      retry.status === committed.status && retry.paymentId === committed.paymentId && retry.paymentStatus === committed.paymentStatus && retry.version === committed.version;
+    const storedAsCommitted =
+      record !== undefined && record.statusCode === committed.status && stored?.paymentId === committed.paymentId && stored?.status === committed.paymentStatus && stored?.version === committed.version;
+    const problems = [
+      committed.paymentId === undefined || committed.version === undefined ? 'the dropped answer named no payment' : undefined,
+      sameAsCommitted ? undefined : `retry answered ${shown(retry)}, the commit ${shown(committed)}`,
+      retry.replayed ? undefined : 'the retry was not answered as a replay (no Idempotent-Replayed)',
+      storedAsCommitted
+        ? undefined
+        : record
+          ? `its idempotency record holds ${String(record.statusCode)} ${String(stored?.paymentId)} ${String(stored?.status)} v${String(stored?.version)}`
+          : 'no idempotency record for its key',
+      event?.type === eventType ? undefined : `the Outbox holds ${event ? String(event.type) : 'nothing'} at v${String(committed.version)}, expected ${eventType}`,
+    ].filter((problem): problem is string => problem !== undefined);
+    if (problems.length > 0) wrongAnswers.push(`${name}: ${problems.join('; ')}`);
+
+    const paymentId = committed.paymentId ?? retry.paymentId ?? '';
+    const payments = paymentsByOrder.get(answer.orderId) ?? 0;
+    const events = (outboxByPayment.get(paymentId) ?? []).filter((item) => item.type === eventType).length;
+    const sandbox = sandboxMoney.get(paymentId);
+    const toss = tossMoney.get(paymentId);
+    const moves = answer.step === 'confirm' || answer.step === 'decline' ? 'charge' : answer.step === 'cancel' ? 'refund' : undefined;
+    const charges = Math.max(Number(sandbox?.chargeCount ?? 0), list(sandbox?.chargeIds).length, toss?.chargeCount ?? 0);
+    const refunds = Math.max(Number(sandbox?.refundCount ?? 0), list(sandbox?.refundIds).length, toss?.refundCount ?? 0);
+    const twice = [
+      payments === 1 ? undefined : `${payments} payments for the order`,
+      events === 1 ? undefined : `${events} ${eventType} events`,
+      moves === 'charge' && charges > 1 ? `charged ${charges}x at the PG` : undefined,
+      moves === 'refund' && refunds > 1 ? `refunded ${refunds}x at the PG` : undefined,
+    ].filter((problem): problem is string => problem !== undefined);
+    if (twice.length > 0) writtenTwice.push(`${name}: ${twice.join('; ')}`);
+  }
+  return {
+    checks: [
+      check('lost answers: retries answered the committed payment (same key, replayed)', lost.length, lost.length - wrongAnswers.length, wrongAnswers.length === 0, wrongAnswers),
+      check('lost answers: payments, events or PG charges written twice', 0, writtenTwice.length, writtenTwice.length === 0, writtenTwice),
+    ],
+    answeredCommitted: lost.length - wrongAnswers.length,
+  };
+}
+
+/**
+ * Relay failures: records reached relay-failures, every message names records the relay was
+ * handed, every poison record is among them, and each record given up was recovered: published
+ * (not pending), applied by the example consumer once and in order (its sequence once in its
+ * payment's applied sequences, all before it applied before it), and received by the webhook
+ * subscriber when there is one.
+ */
+export function relayFailureChecks(
+  tables: TableSnapshot,
+  observed: RelayFailureObservation,
+  webhook?: WebhookObservation,
+): { checks: Check[]; summary: RelayFailureSummary } {
+  const outboxByKey = new Map(tables.outbox.map((item) => [`${String((item.data as Item | undefined)?.orderId)}#${String(item.sequence)}`, item]));
+  const inboxIds = new Set(tables.inbox.filter((item) => String(item.pk).startsWith('event#')).map((item) => String(item.eventId)));
+  const projections = new Map(tables.inbox.filter((item) => String(item.pk).startsWith('payment#')).map((item) => [String(item.paymentId), item]));
+  const receivedIds = webhook && new Set(webhook.received.map((event) => event.eventId));
+  const sent = new Set(observed.sent);
+
+  const notRecovered: string[] = [];
+  let byRelay = 0;
+  let bySweeper = 0;
+  for (const key of observed.sent) {
+    const item = outboxByKey.get(key);
+    const publisher = observed.firstPublisher.get(key);
+    const problems: string[] = [];
+    if (!item) problems.push('no such event in the Outbox');
+    else {
+      const eventId = String(item.eventId);
+      const sequence = Number(item.sequence);
+      const projection = projections.get(String(item.aggregateId));
+      const applied = Array.isArray(projection?.appliedSequences) ? (projection.appliedSequences as unknown[]).map(Number) : [];
+      const times = applied.filter((s) => s === sequence).length;
+      const at = applied.indexOf(sequence);
+      if (item[PENDING_SHARD_ATTRIBUTE] !== undefined) problems.push('still pending');
+      if (!inboxIds.has(eventId) || times === 0) problems.push('never applied');
+      if (times > 1) problems.push(`applied ${times}x`);
+      if (at !== -1 && !applied.slice(0, at + 1).every((s, i) => s === i + 1)) problems.push(`applied out of order: ${JSON.stringify(applied)}`);
+      if (receivedIds && !receivedIds.has(eventId)) problems.push(`never received by the ${webhook?.subscriber ?? ''} webhook`);
+    }
+    if (publisher === undefined) problems.push('never accepted by the topic');
+    if (problems.length > 0) notRecovered.push(`${key}: ${problems.join(', ')}`);
+    else if (publisher === 'relay') byRelay += 1;
+    else bySweeper += 1;
+  }
+  const poisonedNotSent = observed.poisoned.filter((key) => !sent.has(key));
+  const recovered = observed.sent.length - notRecovered.length;
+  return {
+    checks: [
+      check('records sent to relay-failures (the relay\'s on-failure destination)', '> 0', observed.sent.length, observed.sent.length > 0),
+      check('relay-failures messages whose records the run cannot name', 0, observed.unnamed.length, observed.unnamed.length === 0, observed.unnamed),
+      check(
+        'poison records sent to relay-failures',
+        observed.poisoned.length,
+        observed.poisoned.length - poisonedNotSent.length,
+        poisonedNotSent.length === 0,
+        poisonedNotSent.map((key) => `${key}: poisoned, never given up`),
+      ),
+      check('relay-failures records recovered (published, applied once and in order)', observed.sent.length, recovered, notRecovered.length === 0, notRecovered),
+    ],
+    summary: { messages: observed.messages, sent: observed.sent.length, poisoned: observed.poisoned.length, recovered, byRelay, bySweeper },
+  };
 }
 
 /**

@@ -3,8 +3,8 @@
  *
  * The plan comes from the seed: each payment gets an order id `chaos-<seed>-<n>`, a method, an
  * amount and a script of 2 or 3 state changes (the state machine allows at most 3 events per
- * payment: created, approved/failed, cancelled). Half the creates carry an Idempotency-Key, so a
- * failed create must also leave no idempotency record.
+ * payment: created, approved/failed, cancelled). Half the payments carry Idempotency-Keys (on
+ * the create, the confirm and the cancel), so a failed create must also leave no idempotency record.
  *
  * Failed writes: a create answered 5xx is abandoned (its order id is recorded; nothing may exist
  * for it). A later change answered 5xx is retried, as a caller would ("safe to retry"), up to a
@@ -26,6 +26,14 @@
  * the API answers 200, then resends once more as a duplicate). On Toss the cancel of a deposited
  * virtual account is refused (422 PG_REJECTED: Toss refunds a deposit only to a refund account the
  * API does not take), and that refusal is the step's expected answer.
+ *
+ * Lost answers ("commit succeeded, answer lost"): a payment planned with an Idempotency-Key sends
+ * it on its create and on its confirm and cancel (`<plan key>-<step>`). For a share of those
+ * requests (a keyed draw per order and step, `answerLostRate`) the caller never sees the 2xx the
+ * API answered: the driver's HTTP client drops it after the server answered (the commit is done),
+ * and the caller sends the same request again, same key and body. The retry must be answered the
+ * committed result (a replay, `Idempotent-Replayed: true`) and write nothing; each such pair is
+ * recorded (`lostAnswers`) for the checks, and the retry's answer is the step's.
  *
  * Confirm/cancel races: a share of the "approved, then cancelled" payments (keyed on the seed and
  * the order id, so the plan itself does not change) sends its cancel together with its confirm.
@@ -93,6 +101,17 @@ export interface PaymentPlan {
   readonly idempotencyKey?: string;
   /** The confirm and the cancel are sent at once (only for steps confirm, cancel). */
   readonly race?: boolean;
+}
+
+/**
+ * The Idempotency-Key a payment's request carries: planned ones carry `<plan key>` on the create
+ * and `<plan key without -create>-<step>` on a confirm, decline (a confirm) or cancel; none on a
+ * deposit (the PG's notification is keyed by its transaction id).
+ */
+export function idempotencyKeyOf(plan: PaymentPlan, step: 'create' | Step): string | undefined {
+  if (plan.idempotencyKey === undefined || step === 'deposit') return undefined;
+  if (step === 'create') return plan.idempotencyKey;
+  return `${plan.idempotencyKey.replace(/-create$/, '')}-${step}`;
 }
 
 export interface PlanOptions {
@@ -204,6 +223,26 @@ export interface UnexpectedAnswer {
   readonly body: string;
 }
 
+/** What an answer said of the payment (status 0 and no fields: no usable answer). */
+export interface AnsweredPayment {
+  readonly status: number;
+  readonly paymentId?: string;
+  readonly paymentStatus?: string;
+  readonly version?: number;
+  /** The answer carried `Idempotent-Replayed: true`. */
+  readonly replayed: boolean;
+}
+
+/** A 2xx the caller never saw (dropped after the commit), and what the retry with the same key and body was answered. */
+export interface LostAnswer {
+  readonly orderId: string;
+  readonly step: 'create' | Step;
+  readonly idempotencyKey: string;
+  /** The answer dropped: the committed result. */
+  readonly committed: AnsweredPayment;
+  readonly retry: AnsweredPayment;
+}
+
 export interface DriveResult {
   /** Created payments by payment id. */
   readonly payments: Map<string, DrivenPayment>;
@@ -224,6 +263,8 @@ export interface DriveResult {
   readonly refusedAsExpected: number;
   /** Deposit callbacks the PG sent again after one was answered 200 (toss-local; each must answer 200 and change nothing). */
   readonly duplicateDepositCallbacks: number;
+  /** 2xx answers dropped after the commit, each with its retry (same key and body). */
+  readonly lostAnswers: LostAnswer[];
   readonly requests: number;
   readonly durationMs: number;
 }
@@ -237,10 +278,12 @@ export interface DriveOptions {
   readonly maxAttempts?: number;
   /** A 503's Retry-After is honoured times this before the retry (2 s -> 100 ms). @default 0.05 */
   readonly retryAfterScale?: number;
-  /** Seed of the callers' keyed decisions (giving up). @default 0 */
+  /** Seed of the callers' keyed decisions (giving up, lost answers). @default 0 */
   readonly seed?: number;
   /** Per 5xx answer of a money-moving step: the caller gives up instead of retrying (the reconciler decides). @default 0 */
   readonly giveUpRate?: number;
+  /** Per request carrying an Idempotency-Key (once per step): its 2xx is dropped after the commit and the request sent again. @default 0 */
+  readonly answerLostRate?: number;
   /** Called after each payment's script finished. */
   readonly onProgress?: (done: number) => void;
 }
@@ -252,6 +295,8 @@ export interface Answer {
   readonly json: Record<string, unknown> | undefined;
   /** Seconds, from the Retry-After header. */
   readonly retryAfter?: number;
+  /** The answer carried `Idempotent-Replayed: true` (a stored result answered again). */
+  readonly replayed?: boolean;
 }
 
 /** What a buyer's deposit came to at the API. */
@@ -299,10 +344,23 @@ async function call(apiUrl: string, method: string, path: string, body: string |
       json = undefined;
     }
     const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
-    return { status: response.status, text, json, ...(Number.isFinite(retryAfter) && { retryAfter }) };
+    const replayed = response.headers.get('idempotent-replayed') === 'true';
+    return { status: response.status, text, json, ...(Number.isFinite(retryAfter) && { retryAfter }), ...(replayed && { replayed }) };
   } catch (error) {
     return { status: 0, text: `network error: ${error instanceof Error ? error.message : String(error)}`, json: undefined };
   }
+}
+
+/** What an answer says of the payment. */
+function answeredPayment(answer: Answer): AnsweredPayment {
+  const { json } = answer;
+  return {
+    status: answer.status,
+    ...(typeof json?.paymentId === 'string' && { paymentId: json.paymentId }),
+    ...(typeof json?.status === 'string' && { paymentStatus: json.status }),
+    ...(typeof json?.version === 'number' && { version: json.version }),
+    replayed: answer.replayed === true,
+  };
 }
 
 /** The sandbox PG: a card token (`tok_decline_chaos` declines), and the HMAC-signed deposit webhook the driver sends as the PG would. */
@@ -385,8 +443,32 @@ export async function drivePayments(plans: readonly PaymentPlan[], options: Driv
     },
     refusedAsExpected: 0,
     duplicateDepositCallbacks: 0,
+    lostAnswers: [],
     requests: 0,
     durationMs: 0,
+  };
+  const lostAnswerDecided = new Set<string>();
+
+  /**
+   * One API request of a step (a create, confirm or cancel). With an Idempotency-Key, its first 2xx
+   * may be lost (keyed draw per order and step): the answer is dropped after the server committed
+   * and answered, and the same request (key and body) is sent again; the retry's answer is the one
+   * the caller gets.
+   */
+  const send = async (plan: PaymentPlan, step: 'create' | Step, method: string, path: string, body: string): Promise<Answer> => {
+    const key = idempotencyKeyOf(plan, step);
+    const headers: Record<string, string> = key === undefined ? {} : { 'Idempotency-Key': key };
+    result.requests += 1;
+    const answer = await call(options.apiUrl, method, path, body, headers);
+    if (key === undefined || answer.status < 200 || answer.status >= 300) return answer;
+    const decision = `${plan.orderId}#${step}`;
+    if (lostAnswerDecided.has(decision)) return answer;
+    lostAnswerDecided.add(decision);
+    if (!callers.chance('answer-lost', decision, options.answerLostRate ?? 0)) return answer;
+    result.requests += 1;
+    const retry = await call(options.apiUrl, method, path, body, headers);
+    result.lostAnswers.push({ orderId: plan.orderId, step, idempotencyKey: key, committed: answeredPayment(answer), retry: answeredPayment(retry) });
+    return retry;
   };
   const unexpected = (plan: PaymentPlan, step: 'create' | Step, answer: Answer) =>
     result.unexpected.push({ orderId: plan.orderId, step, status: answer.status, body: answer.text.slice(0, 300) });
@@ -402,12 +484,10 @@ export async function drivePayments(plans: readonly PaymentPlan[], options: Driv
         } catch (error) {
           return noAnswer(`no ${options.pg.kind} credential for the confirm: ${error instanceof Error ? error.message : String(error)}`);
         }
-        result.requests += 1;
-        return call(options.apiUrl, 'POST', `/payments/${paymentId}/confirm`, body);
+        return send(plan, step, 'POST', `/payments/${paymentId}/confirm`, body);
       }
       case 'cancel':
-        result.requests += 1;
-        return call(options.apiUrl, 'POST', `/payments/${paymentId}/cancel`, JSON.stringify({ reason: 'chaos run' }));
+        return send(plan, step, 'POST', `/payments/${paymentId}/cancel`, JSON.stringify({ reason: 'chaos run' }));
       case 'deposit': {
         const deposited = await options.pg.deposit(plan, paymentId);
         result.requests += deposited.requests;
@@ -488,14 +568,7 @@ export async function drivePayments(plans: readonly PaymentPlan[], options: Driv
   };
 
   const drive = async (plan: PaymentPlan): Promise<void> => {
-    result.requests += 1;
-    const created = await call(
-      options.apiUrl,
-      'POST',
-      '/payments',
-      JSON.stringify({ orderId: plan.orderId, amount: plan.amount, currency: 'KRW', method: plan.method }),
-      plan.idempotencyKey ? { 'Idempotency-Key': plan.idempotencyKey } : {},
-    );
+    const created = await send(plan, 'create', 'POST', '/payments', JSON.stringify({ orderId: plan.orderId, amount: plan.amount, currency: 'KRW', method: plan.method }));
     if (created.status >= 500) {
       const code = codeOf(created);
       result.failedCreates.push(plan.orderId);

@@ -48,6 +48,15 @@ export function formatReport(report: ChaosReport): string[] {
         ['events committed / applied', `${n(v.eventsCommitted)} / ${n(v.eventsApplied)}`],
         ['relay invocations / retries / bisections', `${n(p.relayInvocations)} / ${n(p.relayRetries)} / ${n(p.relayBisections)}`],
         ['relay records given up (to relay-failures, swept)', n(p.relayDiscarded)],
+        ...(v.relayFailures
+          ? [
+              [
+                'relay-failures: messages / records given up (poison) / recovered (first published by the relay, by a sweeper)',
+                `${n(v.relayFailures.messages)} / ${n(v.relayFailures.sent)} (${n(v.relayFailures.poisoned)}) / ${n(v.relayFailures.recovered)} (${n(v.relayFailures.byRelay)}, ${n(v.relayFailures.bySweeper)})`,
+              ],
+            ]
+          : []),
+        ['answers lost after the commit / retries answered the committed payment', `${n(v.lostAnswers.injected)} / ${n(v.lostAnswers.answeredCommitted)}`],
         ['consumer invocations / failed messages', `${n(p.consumerInvocations)} / ${n(p.consumerFailedMessages)}`],
         ['consumer answers naming another invocation\'s messages', n(p.consumerForeignAnswers)],
         ['final sweep: events republished', n(p.finalSweepRepublished)],

@@ -19,7 +19,7 @@ import { keyOfBody, keyOfStreamRecord } from '../event-keys';
 import { KeyedRandom } from '../random';
 import { consumerInvokeWrapper, type ConsumerFaults, type ConsumerObserver, type DuplicateMode, type MessageFault } from './consumer-invocations';
 import { relayInvokeWrapper, type StreamRecordFaults } from './relay-invocations';
-import { clearPublishFaults, injectPublishFaults, installPublishFaults, type PublishCall, type PublishEntry } from './publish-faults';
+import { clearPublishFaults, injectPublishFaults, installPublishFaults, observePublishes, type PublishCall, type PublishEntry } from './publish-faults';
 import {
   clearTransactionFaults,
   injectTransactionFaults,
@@ -29,7 +29,7 @@ import {
 } from './transaction-faults';
 import { clearPgFaults, injectPgFaults, installPgFaults, type LedgerCall, type PgFaultTables } from './pg-faults';
 import { clearTossFaults, injectTossFaults } from './toss-pg-faults';
-import { CONSUMER_POLLER, RELAY_POLLER } from '../sweeper';
+import { CONSUMER_POLLER, PAYMENT_EVENTS_TOPIC, RELAY_POLLER } from '../sweeper';
 
 /**
  * The fault middlewares on SDK clients (inert until `ChaosFaults.start`, and again after
@@ -71,6 +71,11 @@ export interface FaultRates {
   readonly transactionFailure: number;
   /** Per event: its stream record is lost. */
   readonly streamRecordSkip: number;
+  /**
+   * Per event: its stream record is a poison record, on which every relay invocation fails (also
+   * after injection stopped), so the poller gives up on it and sends it to relay-failures.
+   */
+  readonly relayPoison: number;
   /** Per relay PublishBatch call made after the invocation's first call (so part of the batch was sent). */
   readonly relayCrash: number;
   /** Per entry of a PublishBatch call (relay or sweeper). */
@@ -101,6 +106,12 @@ export interface FaultRates {
    * per `/v1` request (lookups included), the server's `outageRate`.
    */
   readonly pgDown: number;
+  /**
+   * Per request carrying an Idempotency-Key (a create, confirm or cancel; once per step): the API
+   * committed and answered 2xx, the caller's HTTP client drops the answer, and the caller sends the
+   * same request again (the driver's fault, see driver.ts).
+   */
+  readonly answerLost: number;
   /** Per confirm/cancel commit that closes a PG attempt: the function dies before it reaches DynamoDB (500). */
   readonly pgKilledBeforeCommit: number;
   /** Per payment planned "approved, then cancelled" (card, easy pay): the cancel is sent together with the confirm. */
@@ -115,6 +126,7 @@ export interface FaultRates {
 export const DEFAULT_RATES: FaultRates = {
   transactionFailure: 0.01,
   streamRecordSkip: 0.01,
+  relayPoison: 0.001,
   relayCrash: 0.05,
   publishEntryFailure: 0.01,
   publishThrottle: 0.02,
@@ -128,6 +140,7 @@ export const DEFAULT_RATES: FaultRates = {
   pgAnswerLost: 0.01,
   pgDown: 0.01,
   pgKilledBeforeCommit: 0.01,
+  answerLost: 0.01,
   confirmCancelRace: 0.03,
   callerGivesUp: 0.1,
 };
@@ -147,6 +160,9 @@ export interface FaultCounts {
   duplicateMessageSendErrors: number;
   /** Distinct events whose stream record was lost. */
   skippedStreamRecords: number;
+  /** Distinct events whose stream record is a poison record, and the relay invocations failed because of one. */
+  poisonedStreamRecords: number;
+  poisonedRelayInvocations: number;
   transactionFailures: number;
   /** PG boundary faults (see pg-faults.ts; on toss-local counted from its request log after the run, see toss-pg-faults.ts). */
   pgAnswersLost: number;
@@ -214,6 +230,8 @@ export class ChaosFaults {
     duplicateMessagesSent: 0,
     duplicateMessageSendErrors: 0,
     skippedStreamRecords: 0,
+    poisonedStreamRecords: 0,
+    poisonedRelayInvocations: 0,
     transactionFailures: 0,
     pgAnswersLost: 0,
     pgDownCalls: 0,
@@ -229,6 +247,12 @@ export class ChaosFaults {
   private readonly random: KeyedRandom;
   private readonly attempts = new Map<string, number>();
   private readonly skipped = new Set<string>();
+  /** Events whose stream record is a poison record (sticky: the relay fails on it for good). */
+  readonly poisonedRecords = new Set<string>();
+  /** Event keys by stream sequence number, of every record the relay was handed (to name relay-failures messages). */
+  readonly streamRecordKeys = new Map<string, string>();
+  /** Who first got each event accepted by the payment events topic: the relay (an invocation) or a sweeper. */
+  readonly firstPublisher = new Map<string, 'relay' | 'sweeper'>();
   private readonly poisoned = new Set<string>();
   private readonly duplicateSends = new Set<Promise<void>>();
   private readonly histories = new Map<string, DeliveryHistory>();
@@ -279,8 +303,29 @@ export class ChaosFaults {
         (call.invocation?.callsBefore ?? 0) > 0 && this.decide('relay-crash', this.callKey(call), this.options.rates.relayCrash, 'relayCrashes'),
       afterPublish: (accepted, call) => this.maybeDuplicate(accepted, call),
     });
-    const streamFaults: StreamRecordFaults = { skipRecord: (record) => this.skipRecord(record) };
-    stack.pollers.stream(RELAY_POLLER).invokeWrapper = relayInvokeWrapper(() => (this.injecting ? streamFaults : undefined));
+    const streamFaults: StreamRecordFaults = { skipRecord: (record) => this.skipRecord(record), poisonRecord: (record) => this.poisonRecord(record) };
+    // After injection stops, a poison record stays one (the relay cannot process it): it ends in relay-failures.
+    const poisonOnlyRecords: StreamRecordFaults = { skipRecord: () => false, poisonRecord: (record) => this.isPoisonRecord(record) };
+    stack.pollers.stream(RELAY_POLLER).invokeWrapper = relayInvokeWrapper(() => (this.injecting ? streamFaults : this.poisonedRecords.size > 0 ? poisonOnlyRecords : undefined), {
+      seen: (records) => {
+        for (const record of records) {
+          const key = keyOfStreamRecord(record);
+          const sequence = record.dynamodb?.SequenceNumber;
+          if (key !== undefined && sequence !== undefined) this.streamRecordKeys.set(sequence, key);
+        }
+      },
+      poisoned: () => {
+        this.counts.poisonedRelayInvocations += 1;
+      },
+    });
+    const topicArn = stack.topicArn(PAYMENT_EVENTS_TOPIC);
+    observePublishes((accepted, call) => {
+      if (call.broker !== 'sns' || call.target !== topicArn) return;
+      for (const entry of accepted) {
+        const key = keyOfBody(entry.body);
+        if (key !== undefined && !this.firstPublisher.has(key)) this.firstPublisher.set(key, call.invocation ? 'relay' : 'sweeper');
+      }
+    });
     const consumerFaults: ConsumerFaults = {
       errorBeforeInvoke: (records) => {
         const hit = this.decide('consumer-error', this.batchKey(records), this.options.rates.consumerError, 'consumerErrors');
@@ -360,6 +405,7 @@ export class ChaosFaults {
     if (!this.stack) return;
     this.stack.pollers.stream(RELAY_POLLER).invokeWrapper = undefined;
     this.stack.pollers.queue(CONSUMER_POLLER).invokeWrapper = undefined;
+    observePublishes(undefined);
   }
 
   /** Keyed draw for a fault that may hit the same event again: the key includes the attempt number. */
@@ -410,6 +456,23 @@ export class ChaosFaults {
       this.counts.skippedStreamRecords += 1;
     }
     return true;
+  }
+
+  /** Chooses poison records while injecting (keyed by the event alone, so the same record is chosen every time). */
+  private poisonRecord(record: DynamoDBRecord): boolean {
+    if (record.eventName !== 'INSERT') return false;
+    const key = keyOfStreamRecord(record);
+    if (key === undefined) return false;
+    if (!this.poisonedRecords.has(key) && this.random.chance('relay-poison', key, this.options.rates.relayPoison)) {
+      this.poisonedRecords.add(key);
+      this.counts.poisonedStreamRecords += 1;
+    }
+    return this.poisonedRecords.has(key);
+  }
+
+  private isPoisonRecord(record: DynamoDBRecord): boolean {
+    const key = record.eventName === 'INSERT' ? keyOfStreamRecord(record) : undefined;
+    return key !== undefined && this.poisonedRecords.has(key);
   }
 
   /** A poisoned event's message that has not been redriven yet (redriven copies carry the tool's marks). */

@@ -123,6 +123,8 @@ const SQS_SEND_BATCH: BatchShape<SendMessageBatchCommandInput> = {
 const invocations = new AsyncLocalStorage<InvocationState>();
 const counters: FaultCounters = { failedEntries: 0, throttledCalls: 0, crashes: 0, calls: 0 };
 let active: PublishFaults = {};
+/** Told of every accepted entry whether faults are injected or not (see `observePublishes`). */
+let observer: ((accepted: readonly PublishEntry[], call: PublishCall) => void) | undefined;
 /** The clients that got the middlewares already (each gets them once). */
 const instrumented = new WeakSet<object>();
 
@@ -167,12 +169,11 @@ async function faultedBatch<Input extends object>(shape: BatchShape<Input>, inpu
       ...failing.map((entry) => ({ Id: entry.Id, Code: 'InternalError', SenderFault: false, Message: 'injected failure' })),
     ];
   }
-  if (active.afterPublish) {
+  if (active.afterPublish || observer) {
     const acceptedIds = new Set((output.Successful ?? []).map((entry) => entry.Id));
-    active.afterPublish(
-      kept.filter((entry) => acceptedIds.has(entry.Id)),
-      call,
-    );
+    const accepted = kept.filter((entry) => acceptedIds.has(entry.Id));
+    active.afterPublish?.(accepted, call);
+    observer?.(accepted, call);
   }
   return result;
 }
@@ -241,6 +242,15 @@ export function injectPublishFaults(faults: PublishFaults): FaultCounters {
   active = faults;
   Object.assign(counters, { failedEntries: 0, throttledCalls: 0, crashes: 0, calls: 0 });
   return counters;
+}
+
+/**
+ * Tells `observe` of the entries every instrumented client's publish calls got accepted, from now
+ * on and after `clearPublishFaults` too (a call made inside a `crashAware` invocation is the
+ * relay's: it carries `invocation`); `undefined` stops it. It decides nothing.
+ */
+export function observePublishes(observe: ((accepted: readonly PublishEntry[], call: PublishCall) => void) | undefined): void {
+  observer = observe;
 }
 
 /** Every instrumented client passes through again (the middlewares stay installed). */

@@ -1,8 +1,9 @@
 /**
  * The chaos proof, small: the same run as `npm run chaos` (chaos/chaos-run.ts) with a fixed seed,
- * about a hundred payments and higher fault rates, so that every fault kind (the PG boundary's
- * included) is injected at least once and the run stays well under two minutes. The checks themselves, on made-up tables, are in
- * test/unit/chaos-checks.test.ts.
+ * about a hundred payments and higher fault rates, so that every fault kind (the PG boundary's,
+ * lost answers and relay poison records included) is injected at least once and the run stays
+ * well under two minutes. The checks themselves, on made-up tables, are in
+ * test/unit/chaos-checks.test.ts (and test/unit/chaos-relay-failures.test.ts).
  */
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -15,6 +16,8 @@ import { TEST_STATE_ROOT } from '../support/test-state-dirs';
 const SMALL_RUN_RATES: FaultRates = {
   transactionFailure: 0.04,
   streamRecordSkip: 0.06,
+  // The shared template keeps the relay's default 10 retries: each poison record holds its shard ~2 s.
+  relayPoison: 0.01,
   relayCrash: 0.5,
   publishEntryFailure: 0.03,
   publishThrottle: 0.15,
@@ -28,6 +31,7 @@ const SMALL_RUN_RATES: FaultRates = {
   pgAnswerLost: 0.06,
   pgDown: 0.06,
   pgKilledBeforeCommit: 0.06,
+  answerLost: 0.06,
   confirmCancelRace: 0.2,
   callerGivesUp: 0.3,
 };
@@ -59,6 +63,12 @@ describe('chaos run (fixed seed)', () => {
     expect(report.verification.eventsApplied).toBe(report.verification.eventsCommitted);
     expect(report.pipeline.redrivenMessages).toBeGreaterThan(0);
     expect(report.pipeline.relayRetries).toBeGreaterThan(0);
+    // Lost answers: every caller's retry with the same key got the committed payment, nothing written twice.
+    expect(report.verification.lostAnswers.injected, printed).toBeGreaterThan(0);
+    expect(report.verification.lostAnswers.answeredCommitted).toBe(report.verification.lostAnswers.injected);
+    // Poison records went through relay-failures, and every record given up was recovered.
+    expect(report.verification.relayFailures?.poisoned, printed).toBeGreaterThan(0);
+    expect(report.verification.relayFailures?.recovered).toBe(report.verification.relayFailures?.sent);
     // The PG boundary: its faults fired, the ledger agrees with the payments, no attempt is left open.
     for (const fault of ['10 PG answer lost after charging', '11 PG down', '12 function killed between the PG answer and the commit', '13 confirm/cancel races']) {
       expect(report.verification.faults.find((row) => row.fault === fault)?.injected, `${fault}\n${printed}`).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 /** The chaos run's checks on hand-made tables: each violation kind is reported, consistent tables pass. */
 import { describe, expect, it } from 'vitest';
-import { orderStats, settledVersions, verify, type TableSnapshot, type VerifyInput } from '../../chaos/checks';
-import type { DrivenPayment } from '../../chaos/driver';
+import { orderStats, settledVersions, verify, type RelayFailureObservation, type TableSnapshot, type VerifyInput } from '../../chaos/checks';
+import type { DrivenPayment, LostAnswer } from '../../chaos/driver';
 import { VIRTUAL_ACCOUNT_ISSUE } from '../../chaos/faults/toss-pg-faults';
 
 describe('chaos checks', () => {
@@ -32,7 +32,8 @@ describe('chaos checks', () => {
     status,
     startedAt: '2026-01-01T00:00:00Z',
   });
-  const event = (id: string, orderId: string, sequence: number) => ({ aggregateId: id, sequence, eventId: `${id}-${sequence}`, data: { orderId } });
+  const EVENT_TYPES = ['payment.created', 'payment.approved', 'payment.cancelled'];
+  const event = (id: string, orderId: string, sequence: number, type = EVENT_TYPES[sequence - 1]) => ({ aggregateId: id, sequence, type, eventId: `${id}-${sequence}`, data: { orderId } });
   const projection = (id: string, applied: number[]) => ({ pk: `payment#${id}`, paymentId: id, appliedSequences: applied, appliedCount: applied.length, lastSequence: Math.max(0, ...applied) });
   const inboxed = (id: string, sequence: number) => ({ pk: `event#${id}-${sequence}`, eventId: `${id}-${sequence}` });
 
@@ -40,10 +41,29 @@ describe('chaos checks', () => {
     payments: [payment('p1', 'o1', 2)],
     outbox: [event('p1', 'o1', 1), event('p1', 'o1', 2)],
     inbox: [projection('p1', [1, 2]), inboxed('p1', 1), inboxed('p1', 2)],
-    idempotency: [],
+    idempotency: [
+      { key: 'api:k1', paymentId: 'p1', statusCode: 201, response: { paymentId: 'p1', orderId: 'o1', status: 'READY', version: 1 } },
+      { key: 'api:k1-confirm', paymentId: 'p1', statusCode: 200, response: { paymentId: 'p1', orderId: 'o1', status: 'APPROVED', version: 2 } },
+    ],
     attempts: [attempt('p1', 'authorize', 'closed')],
     ledger: [money('p1', ['sandbox_p1']), { pk: 'key#p1:authorize:1', operation: 'authorize', paymentId: 'p1', answer: { outcome: 'approved' } }],
   });
+  /** p1's confirm answered 200 v2 APPROVED, dropped by the caller, and answered the same (a replay) on the retry. */
+  const lostConfirm = (retry: Partial<LostAnswer['retry']> = {}): LostAnswer => ({
+    orderId: 'o1',
+    step: 'confirm',
+    idempotencyKey: 'k1-confirm',
+    committed: { status: 200, paymentId: 'p1', paymentStatus: 'APPROVED', version: 2, replayed: false },
+    retry: { status: 200, paymentId: 'p1', paymentStatus: 'APPROVED', version: 2, replayed: true, ...retry },
+  });
+  /** p1's create (key k1) answered 201 and dropped; the retry was answered the same payment as a replay. */
+  const lostCreate: LostAnswer = {
+    orderId: 'o1',
+    step: 'create',
+    idempotencyKey: 'k1',
+    committed: { status: 201, paymentId: 'p1', paymentStatus: 'READY', version: 1, replayed: false },
+    retry: { status: 201, paymentId: 'p1', paymentStatus: 'READY', version: 1, replayed: true },
+  };
   const input = (overrides: Partial<VerifyInput> = {}): VerifyInput => ({
     drive: {
       payments: new Map([['p1', { paymentId: 'p1', orderId: 'o1', version: 2 }]]),
@@ -56,6 +76,7 @@ describe('chaos checks', () => {
       races: { total: 1, outcomes: { 'cancel first, confirm refused': 1, 'confirm first, cancel refunded': 0, 'cancel refused while charging, then sent again': 0, unresolved: 0 } },
       refusedAsExpected: 0,
       duplicateDepositCallbacks: 0,
+      lostAnswers: [lostCreate],
       requests: 3,
       durationMs: 1,
     },
@@ -72,6 +93,8 @@ describe('chaos checks', () => {
       duplicateMessagesSent: 1,
       duplicateMessageSendErrors: 0,
       skippedStreamRecords: 1,
+      poisonedStreamRecords: 1,
+      poisonedRelayInvocations: 3,
       transactionFailures: 1,
       pgAnswersLost: 1,
       pgDownCalls: 1,
@@ -194,11 +217,12 @@ describe('chaos checks', () => {
         'PG ledger: refunds on payments not cancelled',
         'PG ledger: approved card/easy-pay payments without their charge',
       ]);
-      expect(verification.faults.slice(-4).map((row) => [row.fault, row.injected])).toEqual([
+      expect(verification.faults.slice(-5).map((row) => [row.fault, row.injected])).toEqual([
         ['10 PG answer lost after charging', 1],
         ['11 PG down', 1],
         ['12 function killed between the PG answer and the commit', 1],
         ['13 confirm/cancel races', 1],
+        ['14 commit succeeded, answer lost', 1],
       ]);
     });
 
@@ -289,6 +313,83 @@ describe('chaos checks', () => {
       // Not moved at all (the PG never saw the request): version 1 with one event.
       const notMoved = { ...healthy(), payments: [payment('p1', 'o1', 1, { status: 'READY', approvedAt: undefined, pgTransactionId: undefined })], outbox: [event('p1', 'o1', 1)], inbox: [projection('p1', [1]), inboxed('p1', 1)], ledger: [] };
       expect(violations(notMoved, driven('confirm'))).toEqual([]);
+    });
+  });
+  describe('commit succeeded, answer lost', () => {
+    const base = input();
+    const withLost = (...lost: LostAnswer[]): Partial<VerifyInput> => ({ drive: { ...base.drive, lostAnswers: lost } });
+
+    it('passes a retry answered the committed payment as a replay, and counts it as injected', () => {
+      const verification = verify(healthy(), input(withLost(lostCreate, lostConfirm())));
+      expect(verification.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual([]);
+      expect(verification.lostAnswers).toEqual({ injected: 2, answeredCommitted: 2 });
+      expect(verification.faults.find((row) => row.fault === '14 commit succeeded, answer lost')?.injected).toBe(2);
+    });
+
+    it('reports a retry answered anything but the committed result: another version, no replay, a 5xx', () => {
+      const name = 'lost answers: retries answered the committed payment (same key, replayed)';
+      expect(violations(healthy(), withLost(lostConfirm({ version: 3, paymentStatus: 'CANCELLED' })))).toEqual([name]);
+      expect(violations(healthy(), withLost(lostConfirm({ replayed: false })))).toEqual([name]);
+      expect(violations(healthy(), withLost(lostConfirm({ status: 503, paymentId: undefined, paymentStatus: undefined, version: undefined, replayed: false })))).toEqual([name]);
+    });
+
+    it('reports a store that disagrees with the answer: no idempotency record, or another event at that version', () => {
+      const name = 'lost answers: retries answered the committed payment (same key, replayed)';
+      expect(violations({ ...healthy(), idempotency: [] }, withLost(lostConfirm()))).toEqual([name]);
+      const tables = healthy();
+      tables.outbox[1] = event('p1', 'o1', 2, 'payment.failed');
+      expect(violations(tables, withLost(lostConfirm()))).toContain(name);
+    });
+
+    it('reports what the retry wrote twice: a second payment for the order, a second event, a second charge', () => {
+      const name = 'lost answers: payments, events or PG charges written twice';
+      const twoPayments = { ...healthy(), payments: [...healthy().payments, payment('p2', 'o1', 1)] };
+      expect(violations(twoPayments)).toContain(name);
+      const twoEvents = { ...healthy(), outbox: [...healthy().outbox, event('p1', 'o1', 3, 'payment.approved')] };
+      expect(violations(twoEvents, withLost(lostConfirm()))).toContain(name);
+      expect(violations({ ...healthy(), ledger: [money('p1', ['sandbox_p1', 'sandbox_p1b'])] }, withLost(lostConfirm()))).toEqual(['PG ledger: payments charged more than once', name]);
+      // The create's retry moved no money: a double charge is the PG ledger's row only.
+      expect(violations({ ...healthy(), ledger: [money('p1', ['sandbox_p1', 'sandbox_p1b'])] })).toEqual(['PG ledger: payments charged more than once']);
+    });
+
+    it('reports the fault kind when no answer was lost', () => {
+      expect(violations(healthy(), withLost())).toEqual(['fault kinds never injected']);
+    });
+  });
+
+  describe('records sent to relay-failures', () => {
+    const observed = (fields: Partial<RelayFailureObservation> = {}): RelayFailureObservation => ({
+      messages: 1,
+      sent: ['o1#2'],
+      unnamed: [],
+      poisoned: ['o1#2'],
+      firstPublisher: new Map([['o1#1', 'relay'], ['o1#2', 'relay']]),
+      ...fields,
+    });
+    const names = (tables: TableSnapshot, relayFailures: RelayFailureObservation) => violations(tables, { relayFailures });
+
+    it('passes a poison record given up, then published and applied in order once, and counts who published it', () => {
+      const verification = verify(healthy(), input({ relayFailures: observed({ firstPublisher: new Map([['o1#2', 'sweeper']]) }) }));
+      expect(verification.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual([]);
+      expect(verification.relayFailures).toEqual({ messages: 1, sent: 1, poisoned: 1, recovered: 1, byRelay: 0, bySweeper: 1 });
+    });
+
+    it('reports a record given up and never recovered: still pending, never applied, applied twice or out of order, never published', () => {
+      const name = 'relay-failures records recovered (published, applied once and in order)';
+      const pending = healthy();
+      pending.outbox[1] = { ...event('p1', 'o1', 2), pendingShard: 3 };
+      expect(names(pending, observed())).toContain(name);
+      expect(names({ ...healthy(), inbox: [projection('p1', [1]), inboxed('p1', 1)] }, observed())).toContain(name);
+      expect(names({ ...healthy(), inbox: [projection('p1', [1, 2, 2]), inboxed('p1', 1), inboxed('p1', 2)] }, observed())).toContain(name);
+      expect(names({ ...healthy(), inbox: [projection('p1', [2, 1]), inboxed('p1', 1), inboxed('p1', 2)] }, observed())).toContain(name);
+      expect(names(healthy(), observed({ firstPublisher: new Map() }))).toEqual([name]);
+      expect(names(healthy(), observed({ sent: ['o1#2', 'o7#1'], poisoned: [] }))).toEqual([name]);
+    });
+
+    it('reports none sent, a poison record never given up, and a message it cannot name', () => {
+      expect(names(healthy(), observed({ sent: [], poisoned: [], messages: 0 }))).toEqual(["records sent to relay-failures (the relay's on-failure destination)"]);
+      expect(names(healthy(), observed({ poisoned: ['o1#2', 'o1#1'] }))).toEqual(['poison records sent to relay-failures']);
+      expect(names(healthy(), observed({ unnamed: ['RetryAttemptsExhausted s 5..9: 2 record(s), 1 named'] }))).toEqual(['relay-failures messages whose records the run cannot name']);
     });
   });
 });
