@@ -114,6 +114,7 @@ function watch(deps: PgAttemptDeps, observed: Observed, dryRun: boolean): PgChan
     getPayment: async (id) => (observed.before = await deps.repository.getPayment(id)),
     listEvents: (id) => deps.repository.listEvents(id),
     getIdempotencyRecord: (key) => deps.repository.getIdempotencyRecord(key),
+    readForChange: (request) => deps.repository.readForChange(request),
     commit: async (change, idempotency, guard) => {
       observed.change = change;
       if (!dryRun) await deps.repository.commit(change, idempotency, guard);

@@ -3,15 +3,24 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactGetCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
+  type TransactGetCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../domain/errors';
+import { ChangeReadConflictError, IdempotencyRecordExistsError, PaymentVersionConflictError } from '../domain/errors';
 import { envelopeFromOutboxItem, type EventEnvelope } from '../domain/event-envelope';
 import type { Payment, PaymentChange } from '../domain/payment';
 import { PENDING_SHARD_ATTRIBUTE, pendingShardOf } from '../domain/pending-shards';
-import type { AttemptGuard, IdempotencyRecord, PaymentRepository, PgAttemptStore } from '../ports/payment-repository';
+import type {
+  AttemptGuard,
+  ChangeReadRequest,
+  ChangeSnapshot,
+  IdempotencyRecord,
+  PaymentRepository,
+  PgAttemptStore,
+} from '../ports/payment-repository';
 import { OPEN_ATTEMPTS_INDEX, OPEN_SHARD, OPEN_SHARD_ATTRIBUTE } from '../domain/pg-attempt-keys';
 import { PG_OPERATIONS, type PgAttempt } from '../domain/pg-attempt';
 import { queryOutboxPartition } from './outbox-partition';
@@ -62,9 +71,43 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tables.idempotency, Key: { key }, ConsistentRead: true }),
     );
-    if (!Item) return undefined;
-    const { expiresAt: _expiresAt, ...record } = Item;
-    return record as IdempotencyRecord;
+    return Item && toIdempotencyRecord(Item);
+  }
+
+  /**
+   * One request: a consistent GetItem when only the payment is asked for; otherwise one
+   * TransactGetItems of the payment, the idempotency record and the attempts (one Get per operation),
+   * which reads them as of one instant (serializable with transactions), so a twin's commit of the
+   * payment with its record is seen whole or not at all. Transactional reads cost 2 read units per
+   * item (4 to 8 per change instead of 1 to 3 with separate reads): the price of one round trip
+   * instead of two or three, and of the snapshot.
+   */
+  async readForChange(request: ChangeReadRequest): Promise<ChangeSnapshot> {
+    const { paymentId, idempotencyKey, withAttempts } = request;
+    if (idempotencyKey === undefined && !withAttempts) return { payment: await this.getPayment(paymentId), attempts: [] };
+    const gets = [
+      { TableName: this.tables.payments, Key: { paymentId } },
+      ...(idempotencyKey !== undefined ? [{ TableName: this.tables.idempotency, Key: { key: idempotencyKey } }] : []),
+      ...(withAttempts ? PG_OPERATIONS.map((operation) => ({ TableName: this.attemptsTable(), Key: { paymentId, operation } })) : []),
+    ];
+    const items = await this.transactGet(paymentId, gets);
+    const [paymentItem, ...rest] = items;
+    const recordItem = idempotencyKey !== undefined ? rest.shift() : undefined;
+    return {
+      payment: paymentItem && toPayment(paymentItem),
+      ...(recordItem && { idempotencyRecord: toIdempotencyRecord(recordItem) }),
+      attempts: rest.filter((item): item is Record<string, unknown> => item !== undefined).map(toAttempt),
+    };
+  }
+
+  private async transactGet(paymentId: string, gets: NonNullable<TransactGetCommandInput['TransactItems']>[number]['Get'][]) {
+    try {
+      const { Responses = [] } = await this.client.send(new TransactGetCommand({ TransactItems: gets.map((Get) => ({ Get })) }));
+      return Responses.map((response) => response?.Item);
+    } catch (error) {
+      const conflict = error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+      throw conflict ? new ChangeReadConflictError(paymentId) : error;
+    }
   }
 
   async commit(change: PaymentChange, idempotency?: IdempotencyRecord, attempts?: AttemptGuard): Promise<void> {
@@ -246,6 +289,11 @@ function openAt(generation: number) {
     ExpressionAttributeNames: { '#status': 'status', '#generation': 'generation' },
     ExpressionAttributeValues: { ':open': 'open', ':generation': generation },
   };
+}
+
+function toIdempotencyRecord(item: Record<string, unknown>): IdempotencyRecord {
+  const { expiresAt: _expiresAt, ...record } = item;
+  return record as unknown as IdempotencyRecord;
 }
 
 function toAttempt(item: Record<string, unknown>): PgAttempt {

@@ -181,6 +181,17 @@ export class PaymentVersionConflictError extends Error {
   }
 }
 
+/**
+ * Raised by a repository when a change's read met a transaction in flight on the same items (DynamoDB
+ * cancels a TransactGetItems then). Like a lost commit, the change reads again; callers never see it.
+ */
+export class ChangeReadConflictError extends Error {
+  constructor(readonly paymentId: string) {
+    super(`The read of payment ${paymentId} met a transaction in flight`);
+    this.name = 'ChangeReadConflictError';
+  }
+}
+
 /** Raised by a repository when the idempotency record of the write already exists. */
 export class IdempotencyRecordExistsError extends Error {
   constructor(readonly key: string) {

@@ -32,6 +32,27 @@ export interface AttemptGuard {
   readonly callbackSecret?: string;
 }
 
+/** What a change reads before it plans, all in one request. */
+export interface ChangeReadRequest {
+  readonly paymentId: string;
+  /** Also the idempotency record under this (namespaced) key: the request carries one. */
+  readonly idempotencyKey?: string;
+  /** Also the payment's PG attempts: the change may move money, or must see none in flight. */
+  readonly withAttempts?: boolean;
+}
+
+/**
+ * The items a change plans on, as of one instant: a transaction that committed the payment with
+ * its idempotency record (a twin request) is seen whole or not at all.
+ */
+export interface ChangeSnapshot {
+  readonly payment: Payment | undefined;
+  /** Present when asked for and recorded. */
+  readonly idempotencyRecord?: IdempotencyRecord;
+  /** The payment's attempts (one per operation, its latest generation); empty unless asked for. */
+  readonly attempts: readonly PgAttempt[];
+}
+
 /**
  * Port for the payment store. `commit` writes the payment, its outbox event, the idempotency
  * record (if any) and closes the PG attempt (if any) atomically: all or nothing.
@@ -41,6 +62,11 @@ export interface PaymentRepository {
   /** The payment's events in sequence order. */
   listEvents(paymentId: string): Promise<EventEnvelope[]>;
   getIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined>;
+  /**
+   * The payment and, as asked, its idempotency record and PG attempts: one consistent read of them all.
+   * @throws ChangeReadConflictError when the read met a transaction in flight on those items (read again)
+   */
+  readForChange(request: ChangeReadRequest): Promise<ChangeSnapshot>;
   /**
    * @throws PaymentVersionConflictError when the payment is no longer at `change.expectedVersion`
    *   (or the write conflicted with another transaction)

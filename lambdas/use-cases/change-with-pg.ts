@@ -51,8 +51,9 @@ export function callPg(gateway: PaymentGateway, attempt: PgAttempt): Promise<PgA
 }
 
 /**
- * Runs the change in `commitWithRetries`' loop: on a lost race the payment and its attempts are
- * read again and the change planned again (an identical open attempt is resumed, same key).
+ * Runs the change in `commitWithRetries`' loop, the payment read with its attempts (and the
+ * idempotency record) in one request: on a lost race they are read again and the change planned
+ * again (an identical open attempt is resumed, same key).
  * @throws PgUnavailableError when the PG is down or slow: nothing changed, the attempt stays open
  * @throws PgAttemptInProgressError when another money movement on the payment is in flight
  * @throws PgRequestRejectedError when the PG refused the caller's credential: the attempt is closed, nothing changed
@@ -62,10 +63,9 @@ export function changeWithPg(
   target: { readonly paymentId: string; readonly successStatus: number; readonly idempotency?: IdempotencyRequest },
   step: (payment: Payment) => PgStep,
 ): Promise<ChangeOutcome> {
-  return commitWithRetries(deps, target, async (payment, context) => {
+  return commitWithRetries(deps, { ...target, reads: 'payment-and-attempts' }, async ({ payment, attempts }, context) => {
     if (!payment) throw new PaymentNotFoundError(target.paymentId);
     const planned = step(payment);
-    const attempts = await deps.attempts.listAttempts(payment.paymentId);
     if (!planned.request) {
       const open = attempts.find((attempt) => attempt.status === 'open' && planned.noneOpen.includes(attempt.operation));
       if (open) throw new PgAttemptInProgressError(payment.paymentId, open.operation);

@@ -13,6 +13,7 @@ import {
   type Payment,
 } from '../domain/payment';
 import { PG_OPERATIONS, type PaymentCredential, type PgAnswer } from '../domain/pg-attempt';
+import type { IssuedVirtualAccount } from '../ports/payment-gateway';
 import { applyChange, commitWithRetries, type ChangeOutcome, type UseCaseDeps } from './apply-change';
 import { changeWithPg, type PgChangeDeps } from './change-with-pg';
 import { requestFingerprint } from './request-fingerprint';
@@ -45,32 +46,34 @@ export async function createPaymentUseCase(
     throw new CurrencyNotSupportedError(command.currency, supportedCurrencies, deps.gateway.name);
   }
   const idempotency = callerIdempotency('create', command, idempotencyKey, 201);
-  if (idempotency) {
-    // Answer a replay before asking the PG for another bank account.
-    const earlier = await deps.repository.getIdempotencyRecord(idempotency.key);
-    if (earlier && earlier.requestHash === idempotency.requestHash) {
-      return { payment: earlier.response, statusCode: earlier.statusCode, replayed: true };
-    }
-  }
   const paymentId = deps.ids.newId();
   // No buyer has seen this account yet: should the commit below fail, nobody deposits into it.
-  const issued =
-    command.method === 'VIRTUAL_ACCOUNT'
-      ? await deps.gateway.issueVirtualAccount({
+  // Issued once, after the replay check (a replay asks the PG for no other account), and reused by every round.
+  let issued: Promise<IssuedVirtualAccount> | undefined;
+  const issueAccount = () =>
+    (issued ??= deps.gateway.issueVirtualAccount({
+      paymentId,
+      orderId: command.orderId,
+      amount: command.amount,
+      currency: command.currency,
+      idempotencyKey: `${paymentId}:issue-account:1`,
+    }));
+  // A fresh id cannot exist: no read of the payment; the commit's conditions guard it (and the key's record).
+  return commitWithRetries(deps, { paymentId, successStatus: 201, reads: 'new-payment', ...(idempotency && { idempotency }) }, async (_read, context) => {
+    const account = command.method === 'VIRTUAL_ACCOUNT' ? await issueAccount() : undefined;
+    return {
+      change: createPayment(
+        {
           paymentId,
-          orderId: command.orderId,
-          amount: command.amount,
-          currency: command.currency,
-          idempotencyKey: `${paymentId}:issue-account:1`,
-        })
-      : undefined;
-  return commitWithRetries(deps, { paymentId, successStatus: 201, ...(idempotency && { idempotency }) }, async (_current, context) => ({
-    change: createPayment(
-      { paymentId, ...command, ...(issued && { virtualAccount: issued.account }), ...(issued?.pgTransactionId !== undefined && { pgTransactionId: issued.pgTransactionId }) },
-      context(),
-    ),
-    ...(issued?.callbackSecret !== undefined && { attempts: { callbackSecret: issued.callbackSecret } }),
-  }));
+          ...command,
+          ...(account && { virtualAccount: account.account }),
+          ...(account?.pgTransactionId !== undefined && { pgTransactionId: account.pgTransactionId }),
+        },
+        context(),
+      ),
+      ...(account?.callbackSecret !== undefined && { attempts: { callbackSecret: account.callbackSecret } }),
+    };
+  });
 }
 
 /**

@@ -68,7 +68,7 @@ export async function recordVerifiedDepositUseCase(deps: VerifiedDepositDeps, ca
     requestHash: requestFingerprint('deposit-callback', { paymentId: callback.paymentId, pgEventId: callback.pgEventId, status: callback.pgStatus }),
     successStatus: 200,
   };
-  return commitWithRetries(deps, { paymentId: callback.paymentId, successStatus: 200, idempotency }, async (payment, context) => {
+  return commitWithRetries(deps, { paymentId: callback.paymentId, successStatus: 200, idempotency, reads: 'payment' }, async ({ payment }, context) => {
     if (!payment) throw new PaymentNotFoundError(callback.paymentId);
     const finding = await deps.deposits.findDeposit({ paymentId: callback.paymentId });
     if (finding.status !== 'deposited') {

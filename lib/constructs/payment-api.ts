@@ -81,17 +81,23 @@ export interface PaymentApiRoute {
 /*
  * The DynamoDB item actions of each route, read off its code path (lambdas/functions/<route>/ → use case →
  * lambdas/adapters/dynamodb-payment-repository.ts). A TransactWriteItems is authorized item by item: a `Put`
- * needs dynamodb:PutItem, an `Update` dynamodb:UpdateItem, a `ConditionCheck` dynamodb:ConditionCheckItem
- * ("Using IAM with DynamoDB transactions", DynamoDB developer guide); the transaction itself has no action.
+ * needs dynamodb:PutItem, an `Update` dynamodb:UpdateItem, a `ConditionCheck` dynamodb:ConditionCheckItem, and a
+ * TransactGetItems' `Get` dynamodb:GetItem ("Using IAM with DynamoDB transactions", DynamoDB developer guide); the
+ * transaction itself has no action.
  * Nothing here uses Scan, DeleteItem, BatchGetItem or BatchWriteItem, and no route updates an item in place
  * (every write is a conditioned Put). test/integration/iam-grants.test.ts records the calls each function
  * really makes on the local stack and checks them against these grants, both ways.
  */
 
-/** Payments, for a change (commitWithRetries in lambdas/use-cases/apply-change.ts). */
+/** Payments, for a new payment: never read (a fresh id cannot exist; the commit's condition guards it). */
+const CREATE_PAYMENTS = [
+  'PutItem', // repository.commit: the transaction's Put of the payment (conditioned on not existing)
+] as const;
+
+/** Payments, for a change of a payment (commitWithRetries in lambdas/use-cases/apply-change.ts). */
 const CHANGE_PAYMENTS = [
-  'GetItem', // repository.getPayment: consistent read of the payment, every round
-  'PutItem', // repository.commit: the transaction's Put of the payment (conditioned on its version)
+  'GetItem', // repository.readForChange: the payment's Get in the round's one read (GetItem or TransactGetItems)
+  ...CREATE_PAYMENTS, // repository.commit: the Put is conditioned on the payment's version instead
 ] as const;
 
 /** Outbox, for a change. */
@@ -101,7 +107,7 @@ const CHANGE_OUTBOX = [
 
 /** Idempotency, for a change keyed by an Idempotency-Key or a PG transaction id. */
 const CHANGE_IDEMPOTENCY = [
-  'GetItem', // repository.getIdempotencyRecord: the replay check, every round (create also before calling the PG)
+  'GetItem', // the replay check, every round: the record's Get in readForChange's TransactGetItems (create: getIdempotencyRecord)
   'PutItem', // repository.commit: the transaction's Put of the record (conditioned on not existing)
 ] as const;
 
@@ -112,13 +118,13 @@ const MONEY_CHANGE_PAYMENTS = [
 ] as const;
 
 /**
- * PG attempts of confirm (authorize). No GetItem, UpdateItem, DeleteItem, BatchWriteItem or Scan: attempts are
- * listed per payment, written whole, never deleted, and nothing lists them all but the reconciler (through
- * the OpenAttempts index).
+ * PG attempts of confirm (authorize). No Query, UpdateItem, DeleteItem, BatchWriteItem or Scan: a payment's
+ * attempts are read by key (one per operation) with the payment, written whole, never deleted, and nothing
+ * lists them all but the reconciler (through the OpenAttempts index).
  */
 const CONFIRM_PG_ATTEMPTS = [
   'PutItem', // repository.openAttempt (transaction Put), closeAttempt (PutItem), commit's Put closing the attempt
-  'Query', // repository.listAttempts: consistent Query of the payment's partition
+  'GetItem', // repository.readForChange: one Get per operation in the TransactGetItems that reads the payment
 ] as const;
 
 /** PG attempts of cancel (refund, or a cancel that calls no PG). */
@@ -169,6 +175,7 @@ export function paymentApiRoutes(gateway: PaymentGatewayKind): readonly PaymentA
       // issues with a virtual account is written to the PG attempts table inside the create transaction.
       tables: {
         ...changeTables,
+        payments: actions(CREATE_PAYMENTS),
         ...(gateway === 'toss' && {
           pgAttempts: actions([
             'PutItem', // repository.commit: the transaction's Put of the `callback-secret` item (AttemptGuard.callbackSecret)

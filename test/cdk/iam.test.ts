@@ -28,8 +28,9 @@ const dynamodb = (...actions: string[]) => actions.map((action) => `dynamodb:${a
 const SANDBOX_LEDGER_CALL = dynamodb('GetItem', 'PutItem', 'UpdateItem');
 
 /**
- * What a payment change does (commitWithRetries): consistent GetItem of the payment and of the idempotency
- * record; one TransactWriteItems whose items are Puts (payment, event, idempotency record).
+ * What a payment change does (commitWithRetries): one consistent read of the payment and the idempotency
+ * record (Gets in a TransactGetItems, authorized as GetItem); one TransactWriteItems whose items are Puts
+ * (payment, event, idempotency record).
  */
 const CHANGE: Partial<Record<TableId, string[]>> = {
   PaymentsTable: dynamodb('GetItem', 'PutItem'),
@@ -43,6 +44,8 @@ function expectedTableActions(paymentGateway: 'sandbox' | 'toss'): Record<string
   return {
     'lambdas/functions/create-payment/entry.ts': {
       ...CHANGE,
+      // A new payment is never read: only the transaction's Put.
+      PaymentsTable: dynamodb('PutItem'),
       ...ledger,
       // Toss: the virtual account's callback secret, a Put in the create transaction.
       ...(paymentGateway === 'toss' && { PgAttemptsTable: dynamodb('PutItem') }),
@@ -52,15 +55,15 @@ function expectedTableActions(paymentGateway: 'sandbox' | 'toss'): Record<string
       ...CHANGE,
       // + the ConditionCheck of the payment's version when the attempt is opened
       PaymentsTable: dynamodb('ConditionCheckItem', 'GetItem', 'PutItem'),
-      // Query the payment's attempts; open (transaction Put), close (PutItem, or the commit's Put)
-      PgAttemptsTable: dynamodb('PutItem', 'Query'),
+      // Get the payment's attempts (in the TransactGetItems with the payment); open (transaction Put), close (PutItem, or the commit's Put)
+      PgAttemptsTable: dynamodb('GetItem', 'PutItem'),
       ...ledger,
     },
     'lambdas/functions/cancel-payment/entry.ts': {
       ...CHANGE,
       PaymentsTable: dynamodb('ConditionCheckItem', 'GetItem', 'PutItem'),
       // + a cancel without refund checks that no attempt is open (ConditionCheck items)
-      PgAttemptsTable: dynamodb('ConditionCheckItem', 'PutItem', 'Query'),
+      PgAttemptsTable: dynamodb('ConditionCheckItem', 'GetItem', 'PutItem'),
       ...ledger,
     },
     'lambdas/functions/list-payment-events/entry.ts': { PaymentsTable: dynamodb('GetItem'), OutboxTable: dynamodb('Query') },

@@ -2,7 +2,14 @@ import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../..
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
 import type { Payment, PaymentChange } from '../../lambdas/domain/payment';
 import type { PgAttempt, PgOperation } from '../../lambdas/domain/pg-attempt';
-import type { AttemptGuard, IdempotencyRecord, PaymentRepository, PgAttemptStore } from '../../lambdas/ports/payment-repository';
+import type {
+  AttemptGuard,
+  ChangeReadRequest,
+  ChangeSnapshot,
+  IdempotencyRecord,
+  PaymentRepository,
+  PgAttemptStore,
+} from '../../lambdas/ports/payment-repository';
 
 /**
  * A PaymentRepository and PgAttemptStore with the same all-or-nothing and conditional semantics
@@ -25,6 +32,7 @@ export class InMemoryPaymentRepository implements PaymentRepository, PgAttemptSt
   }
 
   async getPayment(paymentId: string) {
+    this.reads.getPayment++;
     return this.payments.get(paymentId);
   }
 
@@ -33,7 +41,27 @@ export class InMemoryPaymentRepository implements PaymentRepository, PgAttemptSt
   }
 
   async getIdempotencyRecord(key: string) {
+    this.reads.getIdempotencyRecord++;
     return this.idempotency.get(key);
+  }
+
+  /** Calls of each read, so that tests pin how many reads a command makes. */
+  readonly reads = { getPayment: 0, getIdempotencyRecord: 0, readForChange: 0, listAttempts: 0 };
+
+  /** Reads made so far, of any kind. */
+  readCount(): number {
+    return Object.values(this.reads).reduce((sum, count) => sum + count, 0);
+  }
+
+  /** One snapshot: nothing commits in between in this single-threaded store. */
+  async readForChange(request: ChangeReadRequest): Promise<ChangeSnapshot> {
+    this.reads.readForChange++;
+    const record = request.idempotencyKey === undefined ? undefined : this.idempotency.get(request.idempotencyKey);
+    return {
+      payment: this.payments.get(request.paymentId),
+      ...(record && { idempotencyRecord: record }),
+      attempts: request.withAttempts ? this.attemptsOf(request.paymentId) : [],
+    };
   }
 
   async commit(change: PaymentChange, record?: IdempotencyRecord, guard?: AttemptGuard) {
@@ -75,6 +103,11 @@ export class InMemoryPaymentRepository implements PaymentRepository, PgAttemptSt
   }
 
   async listAttempts(paymentId: string): Promise<PgAttempt[]> {
+    this.reads.listAttempts++;
+    return this.attemptsOf(paymentId);
+  }
+
+  private attemptsOf(paymentId: string): PgAttempt[] {
     return [...this.attempts.values()].filter((attempt) => attempt.paymentId === paymentId).map((attempt) => structuredClone(attempt));
   }
 

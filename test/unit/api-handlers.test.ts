@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, type TransactGetCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ const ENVIRONMENT = {
   PAYMENTS_TABLE_NAME: 'Payments',
   OUTBOX_TABLE_NAME: 'Outbox',
   IDEMPOTENCY_TABLE_NAME: 'Idempotency',
+  PG_ATTEMPTS_TABLE_NAME: 'PgAttempts',
   PG_CALLBACK_SECRET: SECRET,
 };
 
@@ -39,7 +40,16 @@ beforeEach(() => {
   dynamo.reset();
   dynamo.on(TransactWriteCommand).resolves({});
   dynamo.on(GetCommand).resolves({});
+  dynamo.on(TransactGetCommand).resolves({});
 });
+
+/** Stored items by table, answered to a GetItem of the table and to its Get in a TransactGetItems (a change's one read). */
+function stored(items: Readonly<Record<string, Record<string, unknown>>>) {
+  for (const [TableName, Item] of Object.entries(items)) dynamo.on(GetCommand, { TableName }).resolves({ Item });
+  dynamo.on(TransactGetCommand).callsFake((input: TransactGetCommandInput) => ({
+    Responses: (input.TransactItems ?? []).map((item) => ({ Item: items[item.Get?.TableName ?? ''] })),
+  }));
+}
 
 async function call(name: string, event: APIGatewayProxyEvent) {
   const handler = handlers[name];
@@ -142,7 +152,7 @@ describe('payment routes with an id', () => {
   });
 
   it('answers 409 INVALID_STATE_TRANSITION when confirming a virtual-account payment', async () => {
-    dynamo.on(GetCommand, { TableName: 'Payments' }).resolves({ Item: waiting });
+    stored({ Payments: waiting });
     const response = await call('confirm-payment', apiEvent({ pathParameters: { paymentId: 'pay-va' }, body: '{"cardToken":"tok"}' }));
     expect(response.status).toBe(409);
     expect(response.body.error.code).toBe('INVALID_STATE_TRANSITION');
@@ -154,7 +164,7 @@ describe('POST /pg/webhooks/deposits', () => {
   const signed = (body: string, secret = SECRET) => apiEvent({ body, headers: { 'X-PG-Signature': signPgBody(body, secret) } });
 
   it('approves the payment on a correctly signed notice', async () => {
-    dynamo.on(GetCommand, { TableName: 'Payments' }).resolves({ Item: waiting });
+    stored({ Payments: waiting });
     const response = await call('pg-deposit-callback', signed(deposit));
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ status: 'APPROVED', version: 2, pgTransactionId: 'pg-1' });
@@ -173,7 +183,7 @@ describe('POST /pg/webhooks/deposits', () => {
   });
 
   it('answers 422 AMOUNT_MISMATCH for a deposit of another amount and writes nothing', async () => {
-    dynamo.on(GetCommand, { TableName: 'Payments' }).resolves({ Item: waiting });
+    stored({ Payments: waiting });
     const response = await call('pg-deposit-callback', signed(deposit.replace('15000', '14000')));
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe('AMOUNT_MISMATCH');
@@ -188,7 +198,7 @@ describe('POST /pg/webhooks/deposits', () => {
       statusCode: 200,
       response: { ...waiting, status: 'APPROVED', version: 2 },
     };
-    dynamo.on(GetCommand, { TableName: 'Idempotency' }).resolves({ Item: record });
+    stored({ Idempotency: record });
     const response = await call('pg-deposit-callback', signed(deposit));
     expect(response.status).toBe(200);
     expect(response.headers?.['Idempotent-Replayed']).toBe('true');

@@ -294,10 +294,10 @@ describe('cancel through the PG boundary', () => {
     gateway.failNext(1);
     await expect(confirmPaymentUseCase(deps, paymentId, visa)).rejects.toBeInstanceOf(PgUnavailableError);
     // The cancel's first read of the attempts predates the confirm's openAttempt.
-    const realList = repository.listAttempts.bind(repository);
-    repository.listAttempts = async () => {
-      repository.listAttempts = realList;
-      return [];
+    const realRead = repository.readForChange.bind(repository);
+    repository.readForChange = async (request) => {
+      repository.readForChange = realRead;
+      return { ...(await realRead(request)), attempts: [] };
     };
     const commits = repository.commitCalls;
     await expect(cancelPaymentUseCase(deps, paymentId, cancel)).rejects.toBeInstanceOf(PgAttemptInProgressError);

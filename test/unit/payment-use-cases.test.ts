@@ -176,20 +176,84 @@ describe('PG deposit callback', () => {
   });
 });
 
-describe('a twin request that commits between our reads', () => {
-  it('answers the replay, not INVALID_STATE_TRANSITION, when the twin commits right after our idempotency lookup', async () => {
+describe('a twin request that commits right after our read', () => {
+  it('answers the replay, not INVALID_STATE_TRANSITION: our commit loses on the record, the next read finds it', async () => {
     const payment = (await createPaymentUseCase(deps, virtualAccount)).payment;
     const notice = { pgTransactionId: 'pg-race', paymentId: payment.paymentId, amount: 15000, depositedAt: '2026-11-25T11:00:00+09:00' };
-    // The twin commits right after our first look for the idempotency record found nothing.
-    const realLookup = repository.getIdempotencyRecord.bind(repository);
-    repository.getIdempotencyRecord = async (key: string) => {
-      const found = await realLookup(key);
-      repository.getIdempotencyRecord = realLookup;
+    // Our read finds neither the twin's change nor its record; the twin commits before our commit.
+    const realRead = repository.readForChange.bind(repository);
+    repository.readForChange = async (request) => {
+      const found = await realRead(request);
+      repository.readForChange = realRead;
       await recordDepositUseCase(deps, notice);
       return found;
     };
     const outcome = await recordDepositUseCase(deps, notice);
     expect(outcome).toMatchObject({ statusCode: 200, replayed: true, payment: { status: 'APPROVED' } });
     expect(repository.allEvents().filter((e) => e.type === 'payment.approved')).toHaveLength(1);
+  });
+
+  it('answers the replay of a create whose twin committed after our look for the key', async () => {
+    const realLookup = repository.getIdempotencyRecord.bind(repository);
+    let twin: Promise<unknown> | undefined;
+    repository.getIdempotencyRecord = async (key: string) => {
+      const found = await realLookup(key);
+      repository.getIdempotencyRecord = realLookup;
+      twin = createPaymentUseCase(deps, card, 'key-race');
+      await twin;
+      return found;
+    };
+    const outcome = await createPaymentUseCase(deps, card, 'key-race');
+    expect(outcome).toEqual({ ...((await twin) as object), replayed: true });
+    expect(repository.payments.size).toBe(1);
+    expect(repository.allEvents()).toHaveLength(1);
+  });
+});
+
+describe('reads per command (the lean write path)', () => {
+  /** Runs `command` and answers how many reads of each kind it made. */
+  async function readsOf(command: () => Promise<unknown>) {
+    const before = { ...repository.reads };
+    await command();
+    return Object.fromEntries(Object.entries(repository.reads).map(([kind, count]) => [kind, count - before[kind as keyof typeof before]]));
+  }
+  const none = { getPayment: 0, getIdempotencyRecord: 0, readForChange: 0, listAttempts: 0 };
+  const visa = { cardToken: 'tok_visa' };
+
+  it('creates a payment without an Idempotency-Key without reading anything', async () => {
+    expect(await readsOf(() => createPaymentUseCase(deps, card))).toEqual(none);
+    expect(await readsOf(() => createPaymentUseCase(deps, virtualAccount))).toEqual(none);
+    expect(repository.commitCalls).toBe(2);
+  });
+
+  it('creates a payment with a key after one read, of the key\'s record; its replay reads once and commits nothing', async () => {
+    expect(await readsOf(() => createPaymentUseCase(deps, virtualAccount, 'key-reads'))).toEqual({ ...none, getIdempotencyRecord: 1 });
+    expect(await readsOf(() => createPaymentUseCase(deps, virtualAccount, 'key-reads'))).toEqual({ ...none, getIdempotencyRecord: 1 });
+    expect(repository.commitCalls).toBe(1);
+  });
+
+  it('confirms after one read of the payment with its attempts, with or without a key', async () => {
+    const first = (await createPaymentUseCase(deps, card)).payment;
+    const second = (await createPaymentUseCase(deps, { ...card, orderId: 'order-2' })).payment;
+    expect(await readsOf(() => confirmPaymentUseCase(deps, first.paymentId, visa))).toEqual({ ...none, readForChange: 1 });
+    expect(await readsOf(() => confirmPaymentUseCase(deps, second.paymentId, visa, 'key-confirm'))).toEqual({ ...none, readForChange: 1 });
+  });
+
+  it('cancels and records a deposit after one read each', async () => {
+    const ready = (await createPaymentUseCase(deps, card)).payment;
+    const waiting = (await createPaymentUseCase(deps, virtualAccount)).payment;
+    expect(await readsOf(() => cancelPaymentUseCase(deps, ready.paymentId, { reason: 'r' }, 'key-cancel'))).toEqual({ ...none, readForChange: 1 });
+    const notice = { pgTransactionId: 'pg-reads', paymentId: waiting.paymentId, amount: 15000, depositedAt: '2026-11-25T11:00:00+09:00' };
+    expect(await readsOf(() => recordDepositUseCase(deps, notice))).toEqual({ ...none, readForChange: 1 });
+  });
+
+  it('reads once more per lost race, and a create with a key reads its record again before it retries', async () => {
+    const ready = (await createPaymentUseCase(deps, card)).payment;
+    repository.failNextCommits(1);
+    expect(await readsOf(() => confirmPaymentUseCase(deps, ready.paymentId, visa))).toEqual({ ...none, readForChange: 2 });
+    repository.failNextCommits(1);
+    expect(await readsOf(() => createPaymentUseCase(deps, card, 'key-retry'))).toEqual({ ...none, getIdempotencyRecord: 2 });
+    repository.failNextCommits(1);
+    expect(await readsOf(() => createPaymentUseCase(deps, card))).toEqual(none);
   });
 });
