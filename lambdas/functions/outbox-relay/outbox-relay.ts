@@ -14,21 +14,31 @@ import { DynamoDbPublicationLedger } from '../../adapters/dynamodb-publication-l
 import { toRelayRecord } from '../../adapters/outbox-stream-record';
 import { defineFunction, type FunctionRuntime } from '../../platform/function-runtime';
 import { MetricUnit } from '../../platform/observability';
-import { relayEvents } from '../../use-cases/relay-events';
+import type { RelayRecord } from '../../domain/relay-plan';
+import { relayEvents, type RelayReport } from '../../use-cases/relay-events';
 import { createOutboxPublication, outboxPublicationConfigFromEnv, type OutboxPublicationConfig } from '../shared/outbox-publication';
 import { OUTBOX_METRICS } from '../../platform/metric-names';
 
 export type OutboxRelayConfig = OutboxPublicationConfig;
 
-export function createOutboxRelayHandler(config: OutboxRelayConfig, runtime: FunctionRuntime) {
-  const { logger, metrics } = runtime;
+/**
+ * The relay use case on its ports, without the Lambda wrapping (logging, metrics): what the handler
+ * runs on each invocation's records, and what the relay simulation benchmark drives directly.
+ */
+export function createOutboxRelay(config: OutboxRelayConfig, runtime: FunctionRuntime): (records: readonly RelayRecord[]) => Promise<RelayReport> {
   const { clock, publisher } = createOutboxPublication(config, runtime);
   // The relay marks a whole invocation at once: 100 marks per TransactWriteItems (see the adapter).
   const ledger = new DynamoDbPublicationLedger(runtime.aws.documents, { tableName: config.outboxTable, markWith: 'transactions' }, clock);
+  return (records) => relayEvents(records, { publisher, ledger, clock });
+}
+
+export function createOutboxRelayHandler(config: OutboxRelayConfig, runtime: FunctionRuntime) {
+  const { logger, metrics } = runtime;
+  const relayRecords = createOutboxRelay(config, runtime);
 
   const relay = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const records = event.Records.map(toRelayRecord);
-    const report = await relayEvents(records, { publisher, ledger, clock });
+    const report = await relayRecords(records);
 
     metrics.addMetric(OUTBOX_METRICS.relay.eventsPublished, MetricUnit.Count, report.published.length);
     metrics.addMetric(OUTBOX_METRICS.relay.publishFailures, MetricUnit.Count, report.failed);
