@@ -1,7 +1,9 @@
 /**
- * Size of each Lambda bundle, built with the same esbuild settings as the CDK base function
- * (ESM, node22, minified, AWS SDK bundled), and the time Node takes to import it cold.
- * One bundle per function: every `lambdas/functions/<function>/entry.ts`, named by its folder.
+ * Size of each Lambda bundle, built with the esbuild options the CDK base function deploys
+ * (FUNCTION_BUNDLE_OPTIONS of lib/constructs/function-bundling.ts: ESM, node22, minified, AWS SDK
+ * bundled), and the time Node takes to import it cold. One bundle per function: every
+ * `lambdas/functions/<function>/entry.ts`, named by its folder. Each build's esbuild metafile gives
+ * the heaviest packages of the bundle (`heaviest`), to show where the bytes are.
  *
  * The cold import runs in a fresh Node process whose whole environment is what the Lambda would
  * be given: AWS_REGION and the function's own variables from the template (resources as AWS-shaped
@@ -13,7 +15,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
+import { FUNCTION_BUNDLE_OPTIONS } from '../lib/constructs/function-bundling';
+import { REPO_ROOT } from '../lib/repo-root';
 import { DEFAULT_STATE_DIR } from '../local/paths';
 import { LOCAL_ACCOUNT_ID, resolveString, type LocalRegistry } from '../local/template/intrinsics';
 import { readTemplate, type FunctionSpec, type LocalModel } from '../local/template/resolve';
@@ -23,8 +27,8 @@ import { round } from './stats';
 
 const FUNCTIONS_DIR = 'lambdas/functions';
 const REGION = 'us-east-1';
-/** The banner of the CDK base function (lib/constructs/payment-function.ts, ESM_REQUIRE_BANNER). */
-const REQUIRE_BANNER = "import { createRequire as __pmoCreateRequire } from 'node:module'; const require = __pmoCreateRequire(import.meta.url);";
+/** How many of a bundle's heaviest packages its measure lists. */
+const HEAVIEST_LISTED = 8;
 /**
  * Template variables the probe leaves out: NODE_OPTIONS (`--enable-source-maps`) would change how
  * this Node runs, and the bundle measured here has no source map.
@@ -43,6 +47,30 @@ export interface BundleMeasure {
   readonly coldImportMs: number;
   /** Why the import failed (it is then timed up to the failure). Absent when the handler was built. */
   readonly importError?: string;
+  /** The bundle's heaviest packages (or repository folders), KiB of minified output each, heaviest first. */
+  readonly heaviest: Readonly<Record<string, number>>;
+}
+
+/**
+ * KiB of output per package (`zod`, `@smithy/core/protocols` for a package's submodule) or
+ * repository folder (`lambdas/domain`), from the build's metafile; the `top` heaviest.
+ */
+export function heaviestInputs(metafile: Metafile, top = HEAVIEST_LISTED): Record<string, number> {
+  const bytes = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [file, input] of Object.entries(output.inputs)) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(file);
+      const submodule = pkg ? /(?:^|\/)submodules\/([^/]+)\//.exec(pkg[2] ?? '') : null;
+      const key = pkg ? `${pkg[1]}${submodule ? `/${submodule[1]}` : ''}` : file.split('/').slice(0, 2).join('/');
+      bytes.set(key, (bytes.get(key) ?? 0) + input.bytesInOutput);
+    }
+  }
+  return Object.fromEntries(
+    [...bytes]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([key, size]) => [key, round(size / 1024)]),
+  );
 }
 
 /** `lambdas/functions/<name>/entry.ts` of every function folder that has an entry, by folder name. */
@@ -97,18 +125,8 @@ export async function measureBundles(): Promise<Record<string, BundleMeasure>> {
       const spec = model.functions.find((f) => f.entry === entry);
       if (spec === undefined) console.warn(`  ${name}: ${entry} is in no function of the template; its probe gets AWS_REGION only`);
       const outfile = join(outdir, `${name}.mjs`);
-      await build({
-        entryPoints: [entry],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        minify: true,
-        banner: { js: REQUIRE_BANNER },
-        logLevel: 'silent',
-      });
+      // esbuild's working directory is the repository root, as in the CDK's local bundling (the aliases' paths are relative to it).
+      const { metafile } = await build({ ...FUNCTION_BUNDLE_OPTIONS, absWorkingDir: REPO_ROOT, entryPoints: [entry], outfile, metafile: true, logLevel: 'silent' });
       // A fresh Node process per import: what a cold start pays to load the module and build its handler.
       const probe = join(outdir, `${name}.probe.mjs`);
       const exportName = spec?.exportName ?? 'handler';
@@ -129,6 +147,7 @@ export async function measureBundles(): Promise<Record<string, BundleMeasure>> {
         kib: round(statSync(outfile).size / 1024),
         coldImportMs: round(Math.min(...samples.map((s) => s.ms))),
         ...(importError !== undefined && { importError }),
+        heaviest: heaviestInputs(metafile),
       };
     }
   } finally {

@@ -2,7 +2,8 @@
  * What a subscriber of payment events decides, pure: is a message a valid envelope, and given
  * the last sequence applied for its payment, is it next, old, or ahead of a gap.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { ENGLISH_ISSUE_MESSAGES } from './commands';
 import { ENVELOPE_SCHEMA_VERSION, PAYMENT_EVENT_TYPES, type EventEnvelope } from './event-envelope';
 import { PAYMENT_STATUSES, type PaymentStatus } from './payment';
 
@@ -32,20 +33,22 @@ export class SequenceGapError extends Error {
 
 const envelopeSchema = z
   .object({
-    eventId: z.string().min(1),
+    eventId: z.string().check(z.minLength(1)),
     type: z.enum(PAYMENT_EVENT_TYPES),
     aggregateType: z.literal('payment'),
-    aggregateId: z.string().min(1),
-    sequence: z.number().int().positive(),
+    aggregateId: z.string().check(z.minLength(1)),
+    sequence: z.number().check(z.int(), z.positive()),
     occurredAt: z.iso.datetime({ offset: true }),
     schemaVersion: z.literal(ENVELOPE_SCHEMA_VERSION),
     // The snapshot may grow new fields; a consumer checks only what it uses.
     data: z.looseObject({ paymentId: z.string(), status: z.enum(PAYMENT_STATUSES) }),
   })
-  .refine((envelope) => envelope.data.paymentId === envelope.aggregateId, {
-    message: 'data.paymentId differs from aggregateId',
-    path: ['data', 'paymentId'],
-  });
+  .check(
+    z.refine((envelope) => envelope.data.paymentId === envelope.aggregateId, {
+      message: 'data.paymentId differs from aggregateId',
+      path: ['data', 'paymentId'],
+    }),
+  );
 
 /**
  * Parses an SQS message body into an envelope. Unknown top-level attributes are dropped.
@@ -58,7 +61,7 @@ export function parseEnvelope(body: string): EventEnvelope {
   } catch {
     throw new InvalidEnvelopeError('message body is not JSON');
   }
-  const result = envelopeSchema.safeParse(json);
+  const result = envelopeSchema.safeParse(json, ENGLISH_ISSUE_MESSAGES);
   if (!result.success) {
     const issue = result.error.issues[0];
     const field = issue?.path.map(String).join('.') || 'body';

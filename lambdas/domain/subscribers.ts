@@ -11,9 +11,9 @@
  * ]);
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PAYMENT_EVENT_TYPES, type PaymentEventType } from './event-envelope';
-import { valueAt } from './commands';
+import { ENGLISH_ISSUE_MESSAGES, valueAt } from './commands';
 
 /** Webhook defaults, applied by the parser. */
 export const WEBHOOK_DEFAULTS = {
@@ -87,31 +87,38 @@ export class SubscriberConfigError extends Error {
 const intIn = (label: string, { min, max }: { min: number; max: number }) =>
   z
     .number({ error: 'must be a number' })
-    .int(`must be an integer number of ${label}`)
-    .min(min, `must be between ${min} and ${max}`)
-    .max(max, `must be between ${min} and ${max}`);
+    .check(
+      z.int(`must be an integer number of ${label}`),
+      z.minimum(min, `must be between ${min} and ${max}`),
+      z.maximum(max, `must be between ${min} and ${max}`),
+    );
 
-const webhookUrl = z.string({ error: 'must be a string' }).superRefine((value, ctx) => {
-  const problem = webhookUrlProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const webhookUrl = z.string({ error: 'must be a string' }).check(
+  z.superRefine((value, ctx) => {
+    const problem = webhookUrlProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);
 
-const webhookSchema = z
-  .strictObject({
-    kind: z.literal('webhook'),
-    url: webhookUrl,
-    timeoutSeconds: intIn('seconds', WEBHOOK_LIMITS.timeoutSeconds).default(WEBHOOK_DEFAULTS.timeoutSeconds),
-    maxAttempts: intIn('attempts', WEBHOOK_LIMITS.maxAttempts).default(WEBHOOK_DEFAULTS.maxAttempts),
-    backoff: z
-      .strictObject({
-        baseSeconds: intIn('seconds', WEBHOOK_LIMITS.backoffBaseSeconds).default(WEBHOOK_DEFAULTS.backoff.baseSeconds),
-        maxSeconds: intIn('seconds', WEBHOOK_LIMITS.backoffMaxSeconds).default(WEBHOOK_DEFAULTS.backoff.maxSeconds),
-      })
-      .default({ ...WEBHOOK_DEFAULTS.backoff })
-      .refine((backoff) => backoff.baseSeconds <= backoff.maxSeconds, {
+const webhookSchema = z.strictObject({
+  kind: z.literal('webhook'),
+  url: webhookUrl,
+  timeoutSeconds: z._default(intIn('seconds', WEBHOOK_LIMITS.timeoutSeconds), WEBHOOK_DEFAULTS.timeoutSeconds),
+  maxAttempts: z._default(intIn('attempts', WEBHOOK_LIMITS.maxAttempts), WEBHOOK_DEFAULTS.maxAttempts),
+  backoff: z
+    ._default(
+      z.strictObject({
+        baseSeconds: z._default(intIn('seconds', WEBHOOK_LIMITS.backoffBaseSeconds), WEBHOOK_DEFAULTS.backoff.baseSeconds),
+        maxSeconds: z._default(intIn('seconds', WEBHOOK_LIMITS.backoffMaxSeconds), WEBHOOK_DEFAULTS.backoff.maxSeconds),
+      }),
+      { ...WEBHOOK_DEFAULTS.backoff },
+    )
+    .check(
+      z.refine((backoff) => backoff.baseSeconds <= backoff.maxSeconds, {
         message: 'baseSeconds must not exceed maxSeconds',
       }),
-  });
+    ),
+});
 
 const deliverySchema = z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('queue') }), webhookSchema], {
   error: (issue) =>
@@ -121,30 +128,35 @@ const deliverySchema = z.discriminatedUnion('kind', [z.strictObject({ kind: z.li
 const subscriberSchema = z.strictObject({
   name: z
     .string({ error: 'must be a string' })
-    .min(1, { error: 'must not be empty', abort: true })
-    .max(SUBSCRIBER_NAME_MAX_LENGTH, `must be at most ${SUBSCRIBER_NAME_MAX_LENGTH} characters`)
-    .regex(KEBAB, 'must be kebab case (a-z, 0-9, single hyphens between words)')
-    .refine((name) => !name.endsWith('-dlq'), 'must not end in -dlq (reserved for dead-letter queues)'),
-  eventTypes: z
-    .array(z.enum(PAYMENT_EVENT_TYPES, { error: `must be one of ${PAYMENT_EVENT_TYPES.join(', ')}` }), {
-      error: 'must be an array of event types',
-    })
-    .min(1, 'must list at least one event type (omit it for all)')
-    .refine((types) => new Set(types).size === types.length, 'must not repeat an event type')
-    .optional(),
+    .check(
+      z.minLength(1, { error: 'must not be empty', abort: true }),
+      z.maxLength(SUBSCRIBER_NAME_MAX_LENGTH, `must be at most ${SUBSCRIBER_NAME_MAX_LENGTH} characters`),
+      z.regex(KEBAB, 'must be kebab case (a-z, 0-9, single hyphens between words)'),
+      z.refine((name) => !name.endsWith('-dlq'), 'must not end in -dlq (reserved for dead-letter queues)'),
+    ),
+  eventTypes: z.optional(
+    z
+      .array(z.enum(PAYMENT_EVENT_TYPES, { error: `must be one of ${PAYMENT_EVENT_TYPES.join(', ')}` }), {
+        error: 'must be an array of event types',
+      })
+      .check(
+        z.minLength(1, 'must list at least one event type (omit it for all)'),
+        z.refine((types) => new Set(types).size === types.length, 'must not repeat an event type'),
+      ),
+  ),
   delivery: deliverySchema,
 });
 
-const subscribersSchema = z
-  .array(subscriberSchema, { error: 'must be an array of subscribers' })
-  .superRefine((subscribers, ctx) => {
+const subscribersSchema = z.array(subscriberSchema, { error: 'must be an array of subscribers' }).check(
+  z.superRefine((subscribers, ctx) => {
     const seen = new Map<string, number>();
     subscribers.forEach((subscriber, index) => {
       const first = seen.get(subscriber.name);
       if (first === undefined) seen.set(subscriber.name, index);
       else ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicates subscribers[${first}].name "${subscriber.name}"` });
     });
-  });
+  }),
+);
 
 /** Why `url` cannot be a webhook URL, or `undefined` when it can. */
 export function webhookUrlProblem(url: string): string | undefined {
@@ -168,7 +180,7 @@ export function webhookUrlProblem(url: string): string | undefined {
  * @throws SubscriberConfigError listing every problem, e.g. `subscribers[1].delivery.url: must use https`
  */
 export function parseSubscribers(input: unknown): Subscriber[] {
-  const result = subscribersSchema.safeParse(input);
+  const result = subscribersSchema.safeParse(input, ENGLISH_ISSUE_MESSAGES);
   if (!result.success) {
     throw new SubscriberConfigError(
       result.error.issues.map((issue) => `${issuePath(issue.path, input)}: ${issueMessage(issue, input)}`),

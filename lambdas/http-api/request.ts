@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { idempotencyKeySchema, parseCommand, paymentIdSchema } from '../domain/commands';
 import { PayloadTooLargeError, ValidationError } from '../domain/errors';
 
@@ -24,7 +24,7 @@ export function parseJson(bytes: Buffer): unknown {
 }
 
 /** Size check, JSON parse and schema validation of the body, in that order. */
-export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> {
+export function parseBody<S extends z.ZodMiniType>(event: APIGatewayProxyEvent, schema: S): z.infer<S> {
   return parseCommand(schema, parseJson(rawBody(event)));
 }
 

@@ -4,13 +4,14 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FUNCTION_BUNDLE_OPTIONS, ESM_REQUIRE_BANNER } from './function-bundling';
 import { stagedName } from './stage';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 import { REPO_ROOT } from '../repo-root';
@@ -27,12 +28,8 @@ export const ENTRY_METADATA_KEY = 'payment-outbox:entry';
 /** Runtime of every function. nodejs22.x: the newest runtime whose major version the local toolchain (Node 20) tracks closely. */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
-/**
- * Prepended to every ESM bundle so that CommonJS dependencies bundled into it can still call
- * `require` for Node built-ins (esbuild's ESM output has no `require` of its own).
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __pmoCreateRequire } from 'node:module'; const require = __pmoCreateRequire(import.meta.url);";
+/** The banner of every bundle; defined with the other bundle options in ./function-bundling. */
+export { ESM_REQUIRE_BANNER };
 
 /** A DynamoDB item action that can be granted one by one with a {@link NarrowTableAccess}. */
 export type TableItemAction =
@@ -159,7 +156,8 @@ export interface PaymentFunctionProps {
  * One Lambda function of this project, with the settings every function shares: Node.js 22 on arm64,
  * active X-Ray tracing, a log group with retention, and an ESM bundle built by the local esbuild
  * (no Docker), minified, with linked source maps and the AWS SDK bundled at the versions pinned in
- * package-lock.json (so the code that runs is the code that was tested, not whatever SDK the runtime ships).
+ * package-lock.json (so the code that runs is the code that was tested, not whatever SDK the runtime ships),
+ * its default credential chain reduced to the environment's credentials (see ./function-bundling).
  *
  * The function gets its own role whose only initial permission is writing to its own log group;
  * access to tables, queues, topics and secrets is added with {@link bindTable}, {@link bindQueue},
@@ -228,18 +226,7 @@ export class PaymentFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        bundleAwsSDK: true,
-        logLevel: LogLevel.WARNING,
-      },
+      bundling: cdkBundling(),
     });
 
     // Only the log group's own streams: no logs:CreateLogGroup, no "*".
@@ -385,6 +372,33 @@ export class PaymentFunction extends Construct {
     this.boundEnvironment.add(envName);
     this.function.addEnvironment(envName, value);
   }
+}
+
+/**
+ * FUNCTION_BUNDLE_OPTIONS (the esbuild options bench/bundles.ts builds with) in the CDK's terms.
+ * Local esbuild only (no Docker): its working directory is the repository root, against which the
+ * aliases' relative paths resolve.
+ */
+function cdkBundling(): BundlingOptions {
+  const options = FUNCTION_BUNDLE_OPTIONS;
+  return {
+    forceDockerBundling: false,
+    format: options.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
+    target: options.target,
+    mainFields: [...options.mainFields],
+    banner: options.banner.js,
+    minify: options.minify,
+    sourceMap: options.sourcemap,
+    sourcesContent: options.sourcesContent,
+    // Bundled at the versions pinned in package-lock.json: no `@aws-sdk/*` external.
+    bundleAwsSDK: true,
+    logLevel: LogLevel.WARNING,
+    esbuildArgs: {
+      '--tree-shaking': String(options.treeShaking),
+      '--legal-comments': options.legalComments,
+      '--alias': Object.entries(options.alias).map(([module, replacement]) => `${module}=${replacement}`),
+    },
+  };
 }
 
 function validateEntry(scope: Construct, entry: string): string {

@@ -69,6 +69,16 @@ describe('bundled synth', () => {
     }
   });
 
+  it('replaces the default credential chain with the environment provider: no STS, SSO or SSO-OIDC client in any bundle', () => {
+    // lib/constructs/function-bundling.ts aliases @aws-sdk/credential-provider-node to lambdas/platform/lambda-credentials.ts.
+    for (const { entry, dir } of bundles) {
+      const code = fs.readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+      for (const service of ['AWSSecurityTokenServiceV20110615', 'SWBPortalService', 'AWSSSOOIDCService']) {
+        expect(code.includes(service), `${entry} carries ${service}`).toBe(false);
+      }
+    }
+  });
+
   it('produces bundles Node parses as ES modules', () => {
     for (const { entry, dir } of bundles) {
       expect(() => execFileSync(process.execPath, ['--check', path.join(dir, 'index.mjs')]), entry).not.toThrow();

@@ -4,11 +4,12 @@
  * unsigned, `{createdAt, secret, status, transactionKey, orderId}`. Toss adds fields without a
  * version change, so unknown fields are ignored.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseCommand } from '../../domain/commands';
 import type { DepositCallback } from '../../use-cases/record-verified-deposit';
 
-const text = (max: number) => z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const text = (max: number) =>
+  z.string({ error: 'must be a string' }).check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`));
 
 export const tossDepositCallbackSchema = z.object({
   createdAt: text(64),
