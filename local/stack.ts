@@ -53,13 +53,13 @@ export interface LocalStackOptions {
   readonly consumers?: boolean;
   /** Seconds between TTL sweeps. @default 30 */
   readonly ttlSweepIntervalSeconds?: number;
-  /** Pause between empty GetRecords calls of the stream pollers. @default 100 */
+  /** Time between the starts of two GetRecords of a shard (at once after a full read). @default 250, Lambda's 4 polls per second */
   readonly streamPollIntervalMs?: number;
   /** Stream poller retry backoff. @default { baseMs: 200, maxMs: 5_000 } */
   readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };
   /** Long-poll wait of the SQS pollers. @default 1 */
   readonly sqsWaitTimeSeconds?: number;
-  /** Concurrent receive loops per SQS mapping (above 1, invocations of one handler module overlap; see SqsPollerOptions.concurrency). @default 1 */
+  /** Local cap on concurrent invocations per SQS mapping (a mapping's MaximumConcurrency caps too; see SqsPollerOptions.concurrency). @default 10 */
   readonly sqsConcurrency?: number;
   /** Test acceleration: failed SQS messages become visible again after this many seconds. @default - the queue's visibility timeout */
   readonly sqsFailedMessageVisibilitySeconds?: number;

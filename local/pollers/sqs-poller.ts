@@ -7,6 +7,15 @@
  * visibility the handler set itself (ChangeMessageVisibility, as the webhook dispatchers do for
  * their backoff) stands, unless `failedMessageVisibilitySeconds` is set.
  * Messages that do not match FilterCriteria are deleted, as Lambda does.
+ *
+ * Scaling, as Lambda scales a FIFO mapping: invocations run concurrently up to the number of
+ * active message groups, capped by the mapping's ScalingConfig.MaximumConcurrency and by a local
+ * cap (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html: "concurrent
+ * invocations are capped at the number of message group IDs or the maximum concurrency setting,
+ * whichever is lower"). One loop receives while an invocation slot is free and splits what it got
+ * into up to that many invocations, never splitting a message group: the queue keeps a group
+ * locked while one of its messages is in flight (deleted, or visible again after its timeout),
+ * so no two invocations ever hold messages of the same group, and a group's order holds.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -23,6 +32,13 @@ import type { QueueMappingSpec } from '../template/resolve';
 import { compileFilters, type RecordFilter } from './event-filter';
 import type { InvokeWrapper } from './stream-poller';
 import { envelopeFields } from '../../lambdas/domain/event-envelope';
+
+/**
+ * The local cap on concurrent invocations of one SQS mapping: on a 2-core machine the handlers'
+ * DynamoDB calls, not the cores, are what overlapping invocations wait on, and DynamoDB Local
+ * gains little beyond about 10 concurrent transactions.
+ */
+export const DEFAULT_SQS_POLLER_CONCURRENCY = 10;
 
 export interface SqsPollerStats {
   invocations: number;
@@ -42,10 +58,12 @@ export interface SqsPollerOptions {
   readonly sqs: SQSClient;
   readonly log: LocalLogger;
   /**
-   * Concurrent receive-and-invoke loops. Above 1, invocations of the same handler module overlap
-   * in this process, which Lambda never does (each concurrent invocation gets its own execution
-   * environment and module state): only for handlers that keep no per-invocation state at module
-   * scope (a shared Powertools batch processor mixes up concurrent batch responses). @default 1
+   * Local cap on concurrent invocations (the mapping's MaximumConcurrency, when the template sets
+   * one, caps them too). Above 1, invocations of one handler instance overlap in this process,
+   * which Lambda never does (each concurrent invocation gets its own execution environment and
+   * module state): the handlers keep per-invocation state per invocation (a batch processor per
+   * event). 1 = one invocation at a time, as before Lambda's scaling was played.
+   * @default DEFAULT_SQS_POLLER_CONCURRENCY
    */
   readonly concurrency?: number;
   /** Long-poll wait of each ReceiveMessage, 0-20 s. Short keeps stop() quick. @default 1 */
@@ -118,34 +136,65 @@ export function toSqsRecord(message: Message, queue: LocalQueueRef, region: stri
   };
 }
 
+/**
+ * Splits received messages into at most `parts` batches of whole message groups, as even as whole
+ * groups allow (a batch may hold several groups, as Lambda's do), each batch in receive order.
+ * Messages without a group (standard queues) stand alone.
+ */
+export function splitByGroup(messages: readonly Message[], parts: number): Message[][] {
+  const keyOf = (message: Message, index: number) => message.Attributes?.MessageGroupId ?? `\u0000${index}`;
+  const groups = [...new Set(messages.map(keyOf))];
+  const count = Math.max(1, Math.min(parts, groups.length));
+  // Contiguous runs of groups, the first (groups % count) batches one group longer.
+  const batchOfGroup = new Map<string, number>();
+  let next = 0;
+  for (let batch = 0; batch < count; batch++) {
+    const size = Math.floor(groups.length / count) + (batch < groups.length % count ? 1 : 0);
+    for (const group of groups.slice(next, next + size)) batchOfGroup.set(group, batch);
+    next += size;
+  }
+  const batches: Message[][] = Array.from({ length: count }, () => []);
+  messages.forEach((message, index) => batches[batchOfGroup.get(keyOf(message, index)) ?? 0]?.push(message));
+  return batches;
+}
+
 export class SqsPoller {
   readonly stats: SqsPollerStats = { invocations: 0, received: 0, succeeded: 0, failed: 0, filteredOut: 0 };
   invokeWrapper: InvokeWrapper<SQSEvent> | undefined;
 
   private readonly filter: RecordFilter;
   private readonly aborts = new Set<AbortController>();
-  private workers: Promise<void>[] = [];
+  /** The invocations in flight, each with the deletes and visibility changes after it. */
+  private readonly batches = new Set<Promise<void>>();
+  private receiving: Promise<void> | undefined;
   private stopping = false;
   private paused = false;
-  private inFlight = 0;
   private lastEmptyReceiveAt = 0;
+
+  /** The most invocations in flight at once: the local cap, or the mapping's MaximumConcurrency when lower. */
+  readonly maxConcurrency: number;
 
   constructor(private readonly options: SqsPollerOptions) {
     this.filter = compileFilters(options.mapping.filterPatterns);
     this.invokeWrapper = options.invokeWrapper;
+    const cap = options.concurrency ?? DEFAULT_SQS_POLLER_CONCURRENCY;
+    if (!Number.isInteger(cap) || cap < 1) throw new Error(`${options.name}: concurrency must be a positive integer, got ${cap}`);
+    this.maxConcurrency = Math.min(cap, options.mapping.maximumConcurrency ?? cap);
   }
 
   get name(): string {
     return this.options.name;
   }
 
+  /** Invocations in flight (with their deletes). */
+  get inFlight(): number {
+    return this.batches.size;
+  }
+
   start(): void {
-    if (this.workers.length > 0) return;
+    if (this.receiving) return;
     this.stopping = false;
-    const concurrency = this.options.concurrency ?? 1;
-    for (let i = 0; i < concurrency; i++) {
-      this.workers.push(this.loop().catch((error: unknown) => this.options.log.error(`poller stopped: ${describeError(error)}`)));
-    }
+    this.receiving = this.loop().catch((error: unknown) => this.options.log.error(`poller stopped: ${describeError(error)}`));
   }
 
   /** Stops receiving; waits up to `graceMs` for invocations in flight. */
@@ -153,9 +202,9 @@ export class SqsPoller {
     this.stopping = true;
     for (const abort of this.aborts) abort.abort();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(this.workers), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    await Promise.race([this.receiving, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
-    this.workers = [];
+    this.receiving = undefined;
   }
 
   /**
@@ -182,6 +231,10 @@ export class SqsPoller {
     }
   }
 
+  /**
+   * Receives while an invocation slot is free and starts what it received as up to that many
+   * invocations; waits for a slot when all are taken. Ends (after the invocations in flight) on stop().
+   */
   private async loop(): Promise<void> {
     const { sqs, queue, mapping } = this.options;
     while (!this.stopping) {
@@ -189,6 +242,13 @@ export class SqsPoller {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
+      if (this.batches.size >= this.maxConcurrency) {
+        await Promise.race(this.batches);
+        continue;
+      }
+      // An empty receive proves the queue idle only if nothing was in flight when it started: an
+      // invocation that ends during the receive may leave its group's next message behind.
+      const idleAtStart = this.batches.size === 0;
       const abort = new AbortController();
       this.aborts.add(abort);
       let messages: Message[];
@@ -214,16 +274,17 @@ export class SqsPoller {
         this.aborts.delete(abort);
       }
       if (messages.length === 0) {
-        this.lastEmptyReceiveAt = startedAt;
+        if (idleAtStart) this.lastEmptyReceiveAt = startedAt;
         continue;
       }
-      this.inFlight++;
-      try {
-        await this.handle(messages);
-      } finally {
-        this.inFlight--;
+      for (const batch of splitByGroup(messages, this.maxConcurrency - this.batches.size)) {
+        const running: Promise<void> = this.handle(batch)
+          .catch((error: unknown) => this.options.log.error(`batch failed: ${describeError(error)}`))
+          .finally(() => this.batches.delete(running));
+        this.batches.add(running);
       }
     }
+    await Promise.all(this.batches);
   }
 
   private async handle(messages: Message[]): Promise<void> {

@@ -10,6 +10,12 @@
  *
  * Retry counting: the count belongs to the first unprocessed record; it restarts when a
  * partial batch response moves the checkpoint forward.
+ *
+ * Cadence, as Lambda's: each shard is polled at a base rate of 4 GetRecords per second
+ * (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html, "Polling and batching streams"),
+ * the next poll due `pollIntervalMs` after the previous one started; at once when the previous
+ * one came back with at least a full batch (the shard is busy), and records already read are
+ * delivered without waiting for a poll.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -66,7 +72,10 @@ export interface StreamPollerOptions {
   readonly sqs: SQSClient;
   readonly onFailureQueue?: LocalQueueRef;
   readonly log: LocalLogger;
-  /** Pause between GetRecords calls that returned nothing. @default 100 */
+  /**
+   * Time from the start of one GetRecords of a shard to the start of the next, unless the first
+   * came back with a full batch (then the next follows at once). @default LAMBDA_STREAM_POLL_INTERVAL_MS
+   */
   readonly pollIntervalMs?: number;
   /** How often the shard list is refreshed. @default 5_000 */
   readonly shardRefreshMs?: number;
@@ -76,6 +85,12 @@ export interface StreamPollerOptions {
   /** Clock for record ages (tests). @default Date.now */
   readonly now?: () => number;
 }
+
+/** Lambda polls each shard of a DynamoDB stream 4 times per second. */
+export const LAMBDA_STREAM_POLL_INTERVAL_MS = 250;
+
+/** The most records one GetRecords call returns (DynamoDB Streams' maximum). */
+const GET_RECORDS_LIMIT = 1000;
 
 type Outcome =
   | { kind: 'ok' }
@@ -128,7 +143,7 @@ export class StreamPoller {
 
   constructor(private readonly options: StreamPollerOptions) {
     this.filter = compileFilters(options.mapping.filterPatterns);
-    this.pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.pollIntervalMs = options.pollIntervalMs ?? LAMBDA_STREAM_POLL_INTERVAL_MS;
     this.shardRefreshMs = options.shardRefreshMs ?? 5_000;
     this.backoff = { baseMs: 200, maxMs: 5_000, ...options.retryBackoff };
     this.invokeWrapper = options.invokeWrapper;
@@ -269,16 +284,34 @@ export class StreamPoller {
     let closed = iterator === undefined;
     let windowStartedAt = 0;
     let readFailures = 0;
+    /** When the next GetRecords is due: the base rate after the last one, at once after a full one. */
+    let nextPollAt = 0;
 
     while (!this.stopping) {
       await this.whilePaused();
       if (this.stopping) break;
 
-      let readNothing = false;
-      if (!closed && iterator && buffer.length < mapping.batchSize) {
-        const pollStartedAt = Date.now();
+      const now = Date.now();
+      const canRead = !closed && iterator !== undefined;
+      const windowEndsAt = windowStartedAt + windowMs;
+      // Records waiting are delivered when they fill a batch, when no batching window holds them
+      // (or it has passed), or when nothing more can be read.
+      const deliverNow = buffer.length >= mapping.batchSize || (buffer.length > 0 && (!canRead || windowMs === 0 || now >= windowEndsAt));
+      if (!deliverNow) {
+        if (!canRead) {
+          if (closed) break;
+          await this.sleep(this.pollIntervalMs);
+          continue;
+        }
+        // The next poll, or the end of the batching window if it comes first.
+        const wakeAt = buffer.length > 0 ? Math.min(nextPollAt, windowEndsAt) : nextPollAt;
+        if (wakeAt > now) {
+          await this.sleep(wakeAt - now);
+          continue;
+        }
+        const pollStartedAt = now;
         try {
-          const out = await this.options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+          const out = await this.options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
           const records = out.Records ?? [];
           for (const api of records) {
             const polled = toLambdaRecord(api, { region: this.options.region, streamArn: this.options.streamArn, now: this.now() });
@@ -291,8 +324,9 @@ export class StreamPoller {
           }
           iterator = out.NextShardIterator;
           if (!iterator) closed = true;
-          readNothing = records.length === 0;
-          if (readNothing && buffer.length === 0) shard.lastEmptyPollAt = pollStartedAt;
+          const full = records.length >= Math.min(GET_RECORDS_LIMIT, mapping.batchSize);
+          nextPollAt = full ? pollStartedAt : pollStartedAt + this.pollIntervalMs;
+          if (records.length === 0 && buffer.length === 0) shard.lastEmptyPollAt = pollStartedAt;
         } catch (error) {
           const name = errorName(error);
           if (name === 'ExpiredIteratorException') {
@@ -321,17 +355,7 @@ export class StreamPoller {
         }
         if (readFailures > 0) this.options.log.info(`GetRecords works again after ${readFailures} failures`);
         readFailures = 0;
-      }
-      shard.buffered = buffer.length;
-
-      if (buffer.length === 0) {
-        if (closed) break;
-        await this.sleep(this.pollIntervalMs);
-        continue;
-      }
-      const windowOpen = windowMs > 0 && Date.now() - windowStartedAt < windowMs;
-      if (buffer.length < mapping.batchSize && !closed && windowOpen) {
-        if (readNothing) await this.sleep(Math.min(this.pollIntervalMs, windowMs - (Date.now() - windowStartedAt)));
+        shard.buffered = buffer.length;
         continue;
       }
 

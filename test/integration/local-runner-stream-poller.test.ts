@@ -1,20 +1,23 @@
 /**
  * The stream poller's event source mapping rules, on DynamoDB Local's real stream, with scripted
  * functions in place of the relay: filter, batch size, partial batch responses (checkpoint at the
- * lowest failure), bisect on error, retry limit and record age with the on-failure record.
+ * lowest failure), bisect on error, retry limit and record age with the on-failure record; and
+ * the polling cadence: a full read is followed by the next at once, records already read are
+ * delivered without waiting for a poll, and a batching window holds a partial batch.
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalClients, type LocalClients } from '../../local/clients';
+import { createLocalClients, LOCAL_CREDENTIALS, type LocalClients } from '../../local/clients';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/emulators/dynamodb-local';
 import { startSqsEmulator, type SqsEmulator } from '../../local/emulators/sqs-emulator';
 import { createLogger } from '../../local/log';
 import { PidFile } from '../../local/process/pid-file';
-import { StreamPoller } from '../../local/pollers/stream-poller';
+import { StreamPoller, type StreamPollerOptions } from '../../local/pollers/stream-poller';
 import type { LocalFunction } from '../../local/runtime/local-function';
 import type { LocalQueueRef } from '../../local/template/intrinsics';
 import type { StreamMappingSpec } from '../../local/template/resolve';
@@ -28,6 +31,7 @@ let sqsEmulator: SqsEmulator;
 let clients: LocalClients;
 let failureQueue: LocalQueueRef;
 const pollers: StreamPoller[] = [];
+const streamClients: DynamoDBStreamsClient[] = [];
 
 beforeAll(async () => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -44,6 +48,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(pollers.splice(0).map((p) => p.stop()));
+  for (const client of streamClients.splice(0)) client.destroy();
 });
 
 afterAll(async () => {
@@ -79,10 +84,12 @@ interface Scenario {
   put(...ids: string[]): Promise<void>;
   /** Moves the poller's clock forward. */
   advanceClock(ms: number): void;
+  /** GetRecords calls the poller made. */
+  polls(): number;
 }
 
 /** A table with a stream, a poller on it and a function that runs `behaviour`; the poller starts paused. */
-async function scenario(mapping: Partial<StreamMappingSpec>, behaviour: Behaviour): Promise<Scenario> {
+async function scenario(mapping: Partial<StreamMappingSpec>, behaviour: Behaviour, options: Pick<Partial<StreamPollerOptions>, 'pollIntervalMs'> = {}): Promise<Scenario> {
   const table = `events-${randomUUID().slice(0, 8)}`;
   const { TableDescription } = await clients.dynamodb.send(
     new CreateTableCommand({
@@ -108,17 +115,28 @@ async function scenario(mapping: Partial<StreamMappingSpec>, behaviour: Behaviou
     },
   };
   let clockOffset = 0;
+  // A streams client of the scenario's own, counting the poller's GetRecords calls.
+  let polls = 0;
+  const streams = new DynamoDBStreamsClient({ region: REGION, endpoint: dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
+  streams.middlewareStack.add(
+    (next, context) => (args) => {
+      if (context.commandName === 'GetRecordsCommand') polls += 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countGetRecords' },
+  );
+  streamClients.push(streams);
   const poller = new StreamPoller({
     name: 'scripted',
     mapping: { ...BASE_MAPPING, logicalId: table, ...mapping },
     streamArn: TableDescription?.LatestStreamArn as string,
     region: REGION,
     fn,
-    streams: clients.streams,
+    streams,
     sqs: clients.sqs,
     onFailureQueue: failureQueue,
     log,
-    pollIntervalMs: 20,
+    pollIntervalMs: options.pollIntervalMs ?? 20,
     retryBackoff: { baseMs: 10, maxMs: 50 },
     now: () => Date.now() + clockOffset,
   });
@@ -136,6 +154,7 @@ async function scenario(mapping: Partial<StreamMappingSpec>, behaviour: Behaviou
     advanceClock: (ms) => {
       clockOffset += ms;
     },
+    polls: () => polls,
   };
 }
 
@@ -258,5 +277,28 @@ describe('stream poller (Lambda event source mapping on DynamoDB Streams)', () =
       requestContext: { condition: 'RecordAgeExceeded' },
       DDBStreamBatchInfo: { batchSize: 1, startSequenceNumber: s.sequenceOf.get('1') },
     });
+  });
+
+  it('polls again at once after a read that came back with a full batch, and delivers records already read without a poll in between', async () => {
+    // An hour between polls: only reads the cadence does not wait for can happen in this test.
+    const s = await scenario({ batchSize: 3 }, ok, { pollIntervalMs: 3_600_000 });
+    await s.put('1', '2', '3', '4', '5', '6', '7');
+    s.poller.resume();
+    await s.poller.waitForIdle();
+
+    expect(s.calls).toEqual([['1', '2', '3'], ['4', '5', '6'], ['7']]);
+    // The read of all 7 records (a full batch and more), then at once the read that found the shard's end.
+    expect(s.polls()).toBe(2);
+  });
+
+  it('holds a partial batch for MaximumBatchingWindowInSeconds, reading on at the cadence, and delivers it once BatchSize is reached', async () => {
+    const s = await scenario({ batchSize: 2, maxBatchingWindowSeconds: 60 }, ok);
+    await s.put('1');
+    s.poller.resume();
+    await until(() => s.poller.stats.recordsRead === 1);
+    await s.put('2');
+    await s.poller.waitForIdle();
+
+    expect(s.calls).toEqual([['1', '2']]);
   });
 });
