@@ -143,9 +143,9 @@ function rejection(outcome: PublishOutcome, entries: number): string {
  * 1. one batched, strongly consistent read of each such record's predecessor key (n - 1). When
  *    n - 1 is not pending, n can be sent: n - 1 was accepted (it is only ever sent after n - 2
  *    was), or it expired, and so did everything before it.
- * 2. only for payments whose n - 1 is still pending (a lost stream record, a failed mark): one
- *    consistent query of the payment's pending events below the highest such record's sequence;
- *    each record then takes the ones below its own sequence.
+ * 2. only for payments whose n - 1 (n > 2) is still pending (a lost stream record, a failed mark):
+ *    one consistent query of the payment's pending events below the highest such record's sequence;
+ *    each record then takes the ones below its own sequence. A pending n - 1 = 1 is all there is.
  */
 async function lookUpPredecessors(
   records: readonly RelayRecord[],
@@ -173,6 +173,11 @@ async function lookUpPredecessors(
     if (state?.kind === 'notPending') return;
     if (state?.kind !== 'pending') {
       lookups.set(index, { kind: 'failed', reason: state?.reason ?? 'no answer for its predecessor' });
+      return;
+    }
+    // A pending first event is the only predecessor there is: no query.
+    if (state.event.sequence === 1) {
+      lookups.set(index, { kind: 'found', events: [state.event] });
       return;
     }
     const list = gapped.get(event.aggregateId) ?? [];

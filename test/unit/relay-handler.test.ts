@@ -514,6 +514,18 @@ describe('relay handler: gap fill', () => {
     expect(labels()).toEqual([['A-3', 'B-4', 'C-2'], ['B-5']]);
   });
 
+  it('publishes a lost pending first event from the BatchGetItem answer alone, with no query', async () => {
+    outbox.put(envelope('A', 1));
+
+    const response = await relay([insertRecord(envelope('A', 2)), insertRecord(envelope('B', 1))]);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(labels()).toEqual([['A-1', 'B-1'], ['A-2']]);
+    expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(1);
+    expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(outbox.pendingLabels()).toEqual([]);
+  });
+
   it('queries a payment once when several of its records need their predecessors', async () => {
     // A-2 and A-5's records were lost: A-3 and A-6 both pull them in, from one query.
     outbox.putPublished(envelope('A', 1)).put(envelope('A', 2), envelope('A', 4), envelope('A', 5));
