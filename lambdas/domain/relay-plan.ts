@@ -1,7 +1,7 @@
 /**
- * The relay's rules, pure: which stream records are events, how events are grouped into
- * broker batches, and which records to report back as failed. The relay use case
- * (`use-cases/relay-events.ts`) runs the plan against an `EventPublisher`.
+ * The relay's rules, pure: which stream records are events, how events are grouped into broker
+ * batches and waves of batches that may be in flight together, and which records to report back as
+ * failed. The relay use case (`use-cases/relay-events.ts`) runs the plan against an `EventPublisher`.
  */
 import type { EventEnvelope } from './event-envelope';
 
@@ -19,9 +19,9 @@ export type RelayRecord =
 
 /** Broker limits for one batch call. */
 export interface BatchLimits {
-  /** Most messages per call (SQS: 10). */
+  /** Most messages per call (SNS PublishBatch, SQS SendMessageBatch: 10). */
   readonly maxEntries: number;
-  /** Most bytes per call, every message's body and attributes counted (SQS: 256 KiB). */
+  /** Most bytes per call, every message's body and attributes counted (both: 256 KiB). */
   readonly maxBytes: number;
   /** Bytes the broker counts for one event against `maxBytes`. */
   messageBytes(event: EventEnvelope): number;
