@@ -382,6 +382,7 @@ export class PaymentOutboxStack extends Stack {
         subscriber: subscriber.name,
         queue: subscriberQueues[subscriber.name]!.queue,
         deadLetterQueue: subscriberQueues[subscriber.name]!.deadLetterQueue,
+        subscriptionDeadLetterQueue: subscriberQueues[subscriber.name]!.subscriptionDeadLetterQueue,
       })),
       consumerFunction: this.exampleConsumer?.consumerFunction,
       webhookDispatchers: Object.entries(webhookDispatchers).map(([subscriber, dispatcher]) => ({

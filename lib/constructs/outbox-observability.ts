@@ -9,7 +9,7 @@ import { PG_MISCONFIGURED_LOG_FIELD } from '../../lambdas/platform/payment-gatew
 import { subscriberDlqName, subscriberQueueName } from '../../lambdas/domain/subscribers';
 import { METRIC_DIMENSIONS, OUTBOX_METRICS } from '../../lambdas/platform/metric-names';
 import type { PaymentFunction } from './payment-function';
-import { subscriberIdPart } from './subscriber-queue';
+import { subscriberIdPart, subscriptionDlqName } from './subscriber-queue';
 import { validateDurationInRange, validateIntegerInRange } from './validation';
 
 export { OUTBOX_METRICS };
@@ -42,6 +42,13 @@ export interface ObservedSubscriberQueues {
   readonly queue: IQueue;
   /** Its FIFO dead-letter queue (`<name>-dlq.fifo`). */
   readonly deadLetterQueue: IQueue;
+  /**
+   * The dead-letter queue of its SNS subscription (`<name>-sns-dlq.fifo`): events SNS could not deliver to
+   * the queue. Watched by a depth alarm of its own when given.
+   *
+   * @default - no such alarm
+   */
+  readonly subscriptionDeadLetterQueue?: IQueue;
 }
 
 /** Props of {@link OutboxObservability}. */
@@ -257,6 +264,8 @@ export interface ObservedFunction {
 export class OutboxObservability extends Construct {
   /** Alarms, by subscriber name: the subscriber's DLQ holds a message. */
   public readonly deadLetterQueueAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /** Alarms, by subscriber name: the subscriber's SNS subscription DLQ holds an event SNS could not deliver. */
+  public readonly subscriptionDeadLetterQueueAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** Alarms, by subscriber name: the subscriber queue's oldest message is older than the threshold. */
   public readonly subscriberBacklogAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** Alarm: SNS failed to deliver a notification of the topic to a subscriber queue. */
@@ -369,6 +378,11 @@ export class OutboxObservability extends Construct {
       subscriber,
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: minute }),
     }));
+    const snsDlqDepths = props.subscriberQueues.flatMap(({ subscriber, subscriptionDeadLetterQueue }) =>
+      subscriptionDeadLetterQueue
+        ? [{ subscriber, metric: subscriptionDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: minute }) }]
+        : [],
+    );
     const backlogAges = props.subscriberQueues.map(({ subscriber, queue }) => ({
       subscriber,
       metric: queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, period: FAN_OUT_ALARM_PERIOD }),
@@ -400,6 +414,24 @@ export class OutboxObservability extends Construct {
       });
     }
     this.deadLetterQueueAlarms = dlqAlarms;
+
+    const snsDlqAlarms: Record<string, cloudwatch.Alarm> = {};
+    for (const { subscriber, metric } of snsDlqDepths) {
+      snsDlqAlarms[subscriber] = new cloudwatch.Alarm(this, `${subscriberIdPart(subscriber)}SnsDeadLetterQueueNotEmpty`, {
+        alarmDescription:
+          `SNS could not deliver events of the payment events topic to the ${subscriber} queue (deleted, or its policy refuses SNS); ` +
+          `they wait in ${subscriptionDlqName(subscriber)} and the subscriber misses them meanwhile. ` +
+          `${FIRST_STEP} repair the queue or its policy (redeploy the stack), then move them to it ` +
+          `(npm run outbox -- dlq redrive --queue ${subscriptionDlqName(subscriber)} --to ${subscriberQueueName(subscriber)}), ` +
+          `or re-send the payments' events from the Outbox (npm run outbox -- replay --payment <id> --queue ${subscriberQueueName(subscriber)}).`,
+        metric,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    this.subscriptionDeadLetterQueueAlarms = snsDlqAlarms;
 
     const backlogAlarms: Record<string, cloudwatch.Alarm> = {};
     for (const { subscriber, metric } of backlogAges) {
@@ -549,6 +581,7 @@ export class OutboxObservability extends Construct {
 
     this.alarms = [
       ...Object.values(dlqAlarms),
+      ...Object.values(snsDlqAlarms),
       ...Object.values(backlogAlarms),
       this.fanOutDeliveryFailureAlarm,
       this.iteratorAgeAlarm,
@@ -650,11 +683,12 @@ export class OutboxObservability extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Queue depth: subscriber DLQs / relay-failures',
+        title: 'Queue depth: subscriber DLQs / SNS DLQs / relay-failures',
         width,
         height,
         left: [
           ...dlqDepths.map(({ subscriber, metric }) => metric.with({ label: `${subscriber} DLQ messages` })),
+          ...snsDlqDepths.map(({ subscriber, metric }) => metric.with({ label: `${subscriber} SNS DLQ messages` })),
           relayFailuresDepth.with({ label: 'relay-failures messages' }),
         ],
       }),

@@ -208,7 +208,7 @@ export class SubscriberQueue extends Construct {
       reason:
         "The queue is a dead-letter queue: the SNS subscription's RedrivePolicy targets it (cdk-nag only counts SQS " +
         'redrive policies). Nothing consumes it automatically; the FanOutDeliveryFailures alarm fires when SNS fails ' +
-        "a delivery, and the events it holds are re-sent to the repaired subscriber queue.",
+        "a delivery and <Subscriber>SnsDeadLetterQueueNotEmpty while it holds an event; the events it holds are re-sent to the repaired subscriber queue.",
     });
   }
 }

@@ -220,7 +220,7 @@ describe('observability: alarms', () => {
     const { template: withActions } = synthStack({ alarmActions: [action] });
     // THEN
     const alarms = Object.values(resourcesOfType(withActions, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(31);
+    expect(alarms).toHaveLength(32);
     expect(alarms.filter((alarm) => alarm.Properties?.MetricName === 'OldestOpenPgAttemptAgeSeconds')).toHaveLength(1);
     expect(alarms.filter((alarm) => alarm.Properties?.MetricName === PG_MISCONFIGURED_METRIC)).toHaveLength(1);
     for (const alarm of alarms) {
@@ -344,9 +344,9 @@ describe('observability: dashboard', () => {
     expect([counts.x, counts.y]).toEqual([oldestOpen.x + 8, oldestOpen.y]);
   });
 
-  it('shows the state of all 31 alarms', () => {
+  it('shows the state of all 32 alarms', () => {
     const alarmIds = Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).sort();
-    expect(alarmIds).toHaveLength(31);
+    expect(alarmIds).toHaveLength(32);
     const shown = body.widgets
       .filter((widget) => widget.type === 'alarm')
       .flatMap((widget) => widget.properties.alarms ?? [])
@@ -465,14 +465,15 @@ describe('observability: subscriber backlog and fan-out delivery alarms', () => 
     expect(observability.alarms).toEqual(
       expect.arrayContaining([observability.fanOutDeliveryFailureAlarm, ...Object.values(observability.subscriberBacklogAlarms)]),
     );
-    // 2 DLQs + 2 backlogs + fan-out + IteratorAge + relay-failures + oldest pending + oldest open PG attempt + PG misconfigured
-    // + API 5xx + Errors and Throttles of 12 functions (7 routes, relay, sweeper, reconciler, consumer, notifications dispatcher)
+    // 2 DLQs + 2 SNS DLQs + 2 backlogs + fan-out + IteratorAge + relay-failures + oldest pending + oldest open PG attempt
+    // + PG misconfigured + API 5xx + Errors and Throttles of 12 functions (7 routes, relay, sweeper, reconciler, consumer, notifications dispatcher)
     expect(observability.alarms).toContain(observability.oldestOpenPgAttemptAgeAlarm);
     expect(observability.alarms).toContain(observability.pgMisconfiguredAlarm);
     expect(observability.alarms).toContain(observability.apiServerErrorAlarm);
-    expect(observability.alarms).toHaveLength(10 + 1 + 2 * 12);
-    expect(new Set(observability.alarms).size).toBe(35);
-    expect(Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))).toHaveLength(35);
+    expect(observability.alarms).toEqual(expect.arrayContaining(Object.values(observability.subscriptionDeadLetterQueueAlarms)));
+    expect(observability.alarms).toHaveLength(12 + 1 + 2 * 12);
+    expect(new Set(observability.alarms).size).toBe(37);
+    expect(Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))).toHaveLength(37);
   });
 
   it('gives the backlog and fan-out alarms the actions from the stack props', () => {
@@ -494,7 +495,7 @@ describe('observability: subscriber backlog and fan-out delivery alarms', () => 
       if (!found) throw new Error(`no widget ${title}`);
       return found;
     };
-    const dlq = widget('Queue depth: subscriber DLQs / relay-failures');
+    const dlq = widget('Queue depth: subscriber DLQs / SNS DLQs / relay-failures');
     const backlog = widget('Subscriber queues: oldest message age (s)');
     const fanOut = widget('Fan-out: SNS notifications failed');
     expect(metricLines({ widgets: [backlog] })).toEqual([

@@ -108,9 +108,9 @@ describe('PaymentOutboxStack', () => {
     ]);
   });
 
-  it('has 31 alarms: DLQ depth, subscriber backlog age, fan-out delivery failures, relay IteratorAge, relay failures, oldest pending event age, oldest open PG attempt age, PG misconfigured, API 5xx, and Errors and Throttles of each of its 11 functions', () => {
+  it('has 32 alarms: DLQ depth, SNS DLQ depth, subscriber backlog age, fan-out delivery failures, relay IteratorAge, relay failures, oldest pending event age, oldest open PG attempt age, PG misconfigured, API 5xx, and Errors and Throttles of each of its 11 functions', () => {
     template.resourceCountIs('AWS::Lambda::Function', 11);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8 + 1 + 2 * 11);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9 + 1 + 2 * 11);
   });
 
   it('pins the alarm topic and its key (a replaced topic would lose its confirmed subscriptions), and the email subscription when there is one', () => {

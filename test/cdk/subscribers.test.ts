@@ -203,14 +203,23 @@ describe('subscribers from configuration', () => {
     }
   });
 
-  it('alarms on every subscriber DLQ; the payment-events alarm keeps its id', () => {
+  it('alarms on every subscriber DLQ and SNS subscription DLQ; the payment-events alarm keeps its id', () => {
     const alarms = Object.entries(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).filter(
       ([, alarm]) => alarm.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible',
     );
     const byQueue = Object.fromEntries(
       alarms.map(([id, alarm]) => [(alarm.Properties?.Dimensions[0].Value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0], id]),
     );
-    expect(Object.keys(byQueue).sort()).toEqual(['LedgerDlq', 'PaymentEventsDlq', 'RelayFailuresQueue', 'ShopDlq']);
+    expect(Object.keys(byQueue).sort()).toEqual([
+      'LedgerDlq',
+      'LedgerSnsDlq',
+      'PaymentEventsDlq',
+      'PaymentEventsSnsDlq',
+      'RelayFailuresQueue',
+      'ShopDlq',
+      'ShopSnsDlq',
+    ]);
+    expect(byQueue.PaymentEventsSnsDlq).toMatch(/^ObservabilityPaymentEventsSnsDeadLetterQueueNotEmpty[0-9A-F]{8}$/);
     expect(byQueue.PaymentEventsDlq).toMatch(/^ObservabilityPaymentEventsDeadLetterQueueNotEmpty[0-9A-F]{8}$/);
     expect(byQueue.LedgerDlq).toMatch(/^ObservabilityLedgerDeadLetterQueueNotEmpty[0-9A-F]{8}$/);
     expect(byQueue.ShopDlq).toMatch(/^ObservabilityShopDeadLetterQueueNotEmpty[0-9A-F]{8}$/);

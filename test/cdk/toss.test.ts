@@ -323,8 +323,9 @@ describe('a stack on Toss Payments', () => {
       EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
     });
-    // With the PgMisconfigured alarm: 8 pipeline alarms, PgMisconfigured, API 5xx, and Errors and Throttles of each of the 13 functions.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 35);
+    // 2 x (DLQ, SNS DLQ, backlog), fan-out, IteratorAge, relay failures, oldest pending, oldest open attempt, PgMisconfigured, API 5xx,
+    // and Errors and Throttles of each of the 12 functions.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 37);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'PgMisconfigured' });
   });
 });
