@@ -5,7 +5,48 @@
  */
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { join } from 'node:path';
+import { AwsRequestCounter, type PartyRequests } from './aws-request-counter';
+import type { FunctionUsage } from './cost';
+import { measureRawTransactWrites, RAW_PAYMENT_PREFIX } from './raw-transact-writes';
 import { round, summarize, treeRssMiB } from './stats';
+
+/** The party the runner's pollers' requests are counted under (what Lambda's event source mappings do on AWS). */
+export const EVENT_SOURCE_MAPPINGS = 'event-source-mappings';
+
+/** Counts every invocation of every function of the stack and its wall time, by function short name. */
+function timeInvocations(stack: LocalStack): Map<string, { invocations: number; totalMs: number; memoryMb: number }> {
+  const usage = new Map<string, { invocations: number; totalMs: number; memoryMb: number }>();
+  for (const fn of stack.functions.values()) {
+    const name = fn.spec.shortName;
+    const invoke = fn.invoke.bind(fn);
+    const entry = usage.get(name) ?? { invocations: 0, totalMs: 0, memoryMb: fn.spec.memoryMb };
+    usage.set(name, entry);
+    // The API server and the pollers call `fn.invoke` on the object at each invocation.
+    Object.assign(fn, {
+      invoke: async (event: unknown) => {
+        const started = performance.now();
+        try {
+          return await invoke(event);
+        } finally {
+          entry.invocations++;
+          entry.totalMs += performance.now() - started;
+        }
+      },
+    });
+  }
+  return usage;
+}
+
+/** Requests per committed event by `service:Operation`, summed over the parties named. */
+function perEvent(parties: readonly PartyRequests[], events: number, keep: (key: string) => boolean = () => true): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const party of parties) {
+    for (const [key, count] of Object.entries(party.requests)) if (keep(key)) totals[key] = (totals[key] ?? 0) + count;
+  }
+  return Object.fromEntries(Object.entries(totals).sort(([a], [b]) => a.localeCompare(b)).map(([key, count]) => [key, round(count / events, 3)]));
+}
+
+const sum = (values: Record<string, number>) => round(Object.values(values).reduce((total, value) => total + value, 0), 3);
 
 /** Calls the stack's API, records the latency, and throws on a non-2xx answer. */
 export async function timedCall(stack: LocalStack, method: string, path: string, body: unknown, latencies: number[]) {
@@ -18,8 +59,20 @@ export async function timedCall(stack: LocalStack, method: string, path: string,
 }
 
 export async function runEndToEnd(options: { payments: number; concurrency: number }) {
-  const stack = await startLocalStack({ apiPort: 0, dynamodbPort: 0, sqsPort: 0, logLevel: 'warn', handlerLogLevel: 'ERROR', stateDir: join('.local', 'bench') });
+  const counter = new AwsRequestCounter();
+  const stack = await startLocalStack({
+    apiPort: 0,
+    dynamodbPort: 0,
+    sqsPort: 0,
+    logLevel: 'warn',
+    handlerLogLevel: 'ERROR',
+    stateDir: join('.local', 'bench'),
+    functionClients: counter.functionClients,
+  });
   try {
+    counter.instrument(EVENT_SOURCE_MAPPINGS, 'sqs', stack.clients.sqs);
+    counter.instrument(EVENT_SOURCE_MAPPINGS, 'dynamodbstreams', stack.clients.streams);
+    const invocations = timeInvocations(stack);
     const apiLatencies: number[] = [];
     let next = 0;
     const started = performance.now();
@@ -34,6 +87,12 @@ export async function runEndToEnd(options: { payments: number; concurrency: numb
     );
     const apiSeconds = (performance.now() - started) / 1000;
     const expectedEvents = options.payments * 2;
+    // The ceiling, right after the API load, while the relay and the subscribers still work through its events.
+    const raw = await measureRawTransactWrites(
+      stack.clients.documents,
+      { payments: stack.tableName('Payments'), outbox: stack.tableName('Outbox') },
+      { transactions: apiLatencies.length, concurrency: options.concurrency },
+    );
 
     let inbox: Record<string, unknown>[] = [];
     const deadline = Date.now() + 300_000;
@@ -43,17 +102,31 @@ export async function runEndToEnd(options: { payments: number; concurrency: numb
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const drainedSeconds = (performance.now() - started) / 1000;
-    const outbox = await stack.scanTable('Outbox');
+    const outbox = (await stack.scanTable('Outbox')).filter((item) => !String(item.aggregateId).startsWith(RAW_PAYMENT_PREFIX));
     const occurredAt = new Map(outbox.map((item) => [String(item.eventId), Date.parse(String(item.occurredAt))]));
     const endToEnd = inbox.map((item) => Date.parse(String(item.processedAt)) - (occurredAt.get(String(item.eventId)) ?? Number.NaN));
     const relayLag = outbox.filter((i) => i.publishedAt).map((i) => Date.parse(String(i.publishedAt)) - Date.parse(String(i.occurredAt)));
 
     const round1 = (s: ReturnType<typeof summarize>) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v)]));
+    const parties = counter.snapshot();
+    const handlerParties = [...parties].filter(([name]) => name !== EVENT_SOURCE_MAPPINGS).map(([, party]) => party);
+    const relay = parties.get('outbox-relay');
+    const events = Math.max(1, outbox.length);
+    const relayPublish = perEvent(relay ? [relay] : [], events, (key) => key.startsWith('sns:'));
+    const relayDynamoDb = perEvent(relay ? [relay] : [], events, (key) => key.startsWith('dynamodb:'));
+    const apiRequestsPerSecond = round(apiLatencies.length / apiSeconds);
+    const functionUsage = new Map<string, FunctionUsage>(
+      [...invocations].map(([name, usage]) => [name, { invocations: usage.invocations, meanDurationMs: usage.invocations ? usage.totalMs / usage.invocations : 0, memoryMb: usage.memoryMb }]),
+    );
+    // The sandbox PG's ledger stands in for the PG's own systems: not the application's cost.
+    const measured = { requests: parties, functions: functionUsage, excludedTables: [stack.tableName('SandboxPgLedger')] };
     return {
       payments: options.payments,
       concurrency: options.concurrency,
       apiRequests: apiLatencies.length,
-      apiRequestsPerSecond: round(apiLatencies.length / apiSeconds),
+      apiRequestsPerSecond,
+      rawTransactWritesPerSecond: round(raw.perSecond),
+      apiToRawRatio: round(apiRequestsPerSecond / raw.perSecond, 2),
       apiLatencyMs: round1(summarize(apiLatencies)),
       eventsCommitted: outbox.length,
       eventsApplied: inbox.length,
@@ -66,6 +139,20 @@ export async function runEndToEnd(options: { payments: number; concurrency: numb
         sqsEmulator: round(treeRssMiB(stack.pids.sqs)),
       },
       relayStats: { ...stack.pollers.stream('outbox-relay').stats },
+      /** Every AWS request of every handler during the run, per committed event. */
+      requestsPerEvent: perEvent(handlerParties, events),
+      requestsPerEventTotal: sum(perEvent(handlerParties, events)),
+      relayPublishRequestsPerEvent: sum(relayPublish),
+      relayDynamoDbRequestsPerEvent: sum(relayDynamoDb),
+      /** What the local pollers did in place of Lambda's event source mappings (not handler requests). */
+      eventSourceRequestsPerEvent: perEvent([...parties].filter(([name]) => name === EVENT_SOURCE_MAPPINGS).map(([, party]) => party), events),
+      requestsPerEventByFunction: Object.fromEntries(
+        [...parties].filter(([name]) => name !== EVENT_SOURCE_MAPPINGS).sort(([a], [b]) => a.localeCompare(b)).map(([name, party]) => [name, perEvent([party], events)]),
+      ),
+      invocations: Object.fromEntries(
+        [...functionUsage].filter(([, usage]) => usage.invocations > 0).map(([name, usage]) => [name, { invocations: usage.invocations, meanDurationMs: round(usage.meanDurationMs), memoryMb: usage.memoryMb }]),
+      ),
+      measured,
     };
   } finally {
     await stack.stop();
