@@ -2,9 +2,11 @@
  * One chaos run: start the local stack in this process, drive payments through the HTTP API while
  * every fault kind is injected from one seed, stop injecting, recover (PG reconciler until no
  * attempt is open, final sweep, DLQ redrive with the outbox CLI), and check the tables (the PG's
- * ledger included: the sandbox's table, or toss-local's) and what the webhook subscriber's
- * receiver got. The PG is the sandbox, or toss-local (`pg: 'toss-local'`: the stack is the app
- * synthesized for Toss, and tools/toss-local runs in this process). `npm run chaos`
+ * ledger included: the sandbox's table, or toss-local's), what the webhook subscriber's
+ * receiver got, the retries of the answers lost after a commit, and what reached relay-failures.
+ * The app is synthesized with the relay's retries lowered (CHAOS_RELAY_RETRY_ATTEMPTS), so poison
+ * records reach relay-failures quickly. The PG is the sandbox, or toss-local (`pg: 'toss-local'`:
+ * the stack is the app synthesized for Toss, and tools/toss-local runs in this process). `npm run chaos`
  * (chaos/run.ts) and the smaller run in `npm test` (test/integration/chaos.test.ts) both call
  * `runChaos`.
  */

@@ -410,7 +410,13 @@ export function verify(tables: TableSnapshot, input: VerifyInput): Verification 
   const answered = drive.failedWrites.map(failedWriteKey).sort();
   const mismatch = injected.length !== answered.length || injected.some((key, i) => key !== answered[i]);
   checks.push(
-    check('API 5xx answers = injected failures (transactions, PG boundary)', injected.length, answered.length, !mismatch, mismatch ? diff(injected, answered) : []),
+    check(
+      'API 5xx answers = injected failures (transactions, PG boundary)',
+      injected.length,
+      answered.length,
+      !mismatch,
+      mismatch ? diff(injected, answered, answersOf(drive.failedWrites)) : [],
+    ),
   );
   if (input.tossFaults && input.tossFaults.unattributed.length > 0) {
     const { unattributed } = input.tossFaults;
@@ -626,13 +632,25 @@ function failedWriteKey(write: FailedWrite): string {
   return `${orderId}#${EVENT_OF_STEP[write.step]}`;
 }
 
-function diff(expected: readonly string[], actual: readonly string[]): string[] {
+/** The answers given under each failed write's key (`503 PG_UNAVAILABLE`), to say what an unexplained 5xx was. */
+function answersOf(writes: readonly FailedWrite[]): Map<string, string[]> {
+  const answers = new Map<string, string[]>();
+  for (const write of writes) {
+    const key = failedWriteKey(write);
+    answers.set(key, [...(answers.get(key) ?? []), `${write.status}${write.code ? ` ${write.code}` : ''}`]);
+  }
+  return answers;
+}
+
+function diff(expected: readonly string[], actual: readonly string[], answers: ReadonlyMap<string, readonly string[]> = new Map()): string[] {
   const count = (list: readonly string[]) => list.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>());
   const e = count(expected);
   const a = count(actual);
   const out: string[] = [];
   for (const [key, n] of e) if ((a.get(key) ?? 0) < n) out.push(`injected, not answered 5xx: ${key}`);
-  for (const [key, n] of a) if ((e.get(key) ?? 0) < n) out.push(`answered 5xx, not injected: ${key}`);
+  for (const [key, n] of a) {
+    if ((e.get(key) ?? 0) < n) out.push(`answered 5xx, not injected: ${key}${answers.has(key) ? ` (answered ${answers.get(key)?.join(', ')})` : ''}`);
+  }
   return out;
 }
 
