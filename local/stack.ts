@@ -4,6 +4,7 @@
  * mappings played by pollers, and a TTL sweeper. Used by `npm start` and by the integration tests.
  */
 import { randomBytes } from 'node:crypto';
+import { formatWebhookSecret } from '../lambdas/domain/webhook-signature';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { startApiServer } from './api/api-server';
@@ -674,7 +675,7 @@ function planWebhooks(model: LocalModel, template: CfnTemplate, options: LocalSt
     dispatchers.set(spec.logicalId, { subscriber: name, ...(typeof url === 'string' && { templateUrl: url }), ...(tableId && { deliveriesTableLogicalId: tableId }) });
     const secret = webhookSecretReference(spec, resourceTypes);
     if (secret) {
-      const value = options.webhookOverrides?.[name]?.secret ?? secretsById.get(secret.secretLogicalId) ?? randomBytes(32).toString('hex');
+      const value = options.webhookOverrides?.[name]?.secret ?? secretsById.get(secret.secretLogicalId) ?? formatWebhookSecret(randomBytes(32));
       secretsById.set(secret.secretLogicalId, value);
       secretsBySubscriber.set(name, value);
     }

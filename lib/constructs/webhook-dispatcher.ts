@@ -122,8 +122,8 @@ export class WebhookDispatcher extends Construct {
 
     this.secret = new secretsmanager.Secret(this, 'Secret', {
       description:
-        `HMAC-SHA256 key the ${subscriber.name} webhook requests are signed with ` +
-        '(X-Signature: sha256=<hex of HMAC(timestamp + "." + body)>); share it with the receiving service.',
+        `Standard Webhooks secret the ${subscriber.name} webhook requests are signed with (base64 key; ` +
+        'webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>); share it with the receiving service.',
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
       removalPolicy: props.secretRemovalPolicy ?? RemovalPolicy.RETAIN,
     });

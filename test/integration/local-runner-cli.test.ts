@@ -230,12 +230,13 @@ describe('npm start', () => {
     await run.waitFor(/Ctrl-C stops everything/);
     const endpoints = JSON.parse(readFileSync(join(run.stateDir, 'endpoints.json'), 'utf8')) as EndpointsFile;
     const secret = endpoints.webhookSecrets.notifications as string;
-    expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    // A Standard Webhooks secret: whsec_ and 32 random bytes in base64.
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(endpoints.webhookReceiverUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/payment-events$/);
     const receiver = readPids(run).children.find((c) => c.name === 'webhook receiver');
     expect(receiver).toBeDefined();
     const output = run.output();
-    expect(output).toMatch(new RegExp(`webhook notifications secret +${secret}`));
+    expect(output).toMatch(new RegExp(`webhook notifications secret +${secret.replace(/[+/=]/g, '\\$&')}`));
     expect(output).toMatch(/webhook receiver +http:\/\/127\.0\.0\.1:\d+\/payment-events \(pid \d+; fail-rate 0\.3 \(seed \d+\), down for 20000 ms \(503\)\)/);
     expect(output).toMatch(/consumers +.*\bexample-consumer\b/);
     expect(output).toMatch(/consumers +.*\bwebhook:notifications\b/);

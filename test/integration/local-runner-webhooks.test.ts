@@ -67,7 +67,7 @@ describe('webhook receiver started by the runner', () => {
     expect(endpoints.webhookReceiverUrl).not.toContain(':3001/');
     expect(endpoints.webhookReceiverUrl).toBe(new URL('/payment-events', stack.webhookReceiver?.url).href);
     expect(Object.keys(endpoints.webhookSecrets)).toEqual([NOTIFICATIONS_SUBSCRIBER]);
-    expect(endpoints.webhookSecrets[NOTIFICATIONS_SUBSCRIBER]).toMatch(/^[0-9a-f]{64}$/);
+    expect(endpoints.webhookSecrets[NOTIFICATIONS_SUBSCRIBER]).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(endpoints.snsEndpoint).toBe(endpoints.sqsEndpoint);
     expect(Object.keys(endpoints.topics)).toEqual(['payment-events.fifo']);
 

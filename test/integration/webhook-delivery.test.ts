@@ -6,10 +6,15 @@
  *
  * One stack, several webhook subscribers, each with a receiver misbehaving in its own way:
  * failing the first attempts, down and back, slower than the timeout, answering 400, never
- * reachable, and a healthy one (plus one filtered to `payment.approved`). The queue subscriber
- * (the example consumer) runs alongside.
+ * reachable, and a healthy one (plus one filtered to `payment.approved`, and one whose receiver is not
+ * ours: it verifies with the stock `standardwebhooks` package and the secret in endpoints.json). The queue
+ * subscriber (the example consumer) runs alongside.
  */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentDeliveriesView } from '../../lambdas/domain/delivery-state';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
@@ -27,8 +32,8 @@ const PAYMENTS = 6;
 /** create, confirm (approved), cancel: three events per payment. */
 const EVENTS_PER_PAYMENT = 3;
 
-type Hook = 'flaky' | 'down' | 'slow' | 'rejecting' | 'healthy' | 'approved-only' | 'unreachable' | 'exhausted';
-const HOOKS: readonly Hook[] = ['flaky', 'down', 'slow', 'rejecting', 'healthy', 'approved-only', 'unreachable', 'exhausted'];
+type Hook = 'flaky' | 'down' | 'slow' | 'rejecting' | 'healthy' | 'approved-only' | 'unreachable' | 'exhausted' | 'standard';
+const HOOKS: readonly Hook[] = ['flaky', 'down', 'slow', 'rejecting', 'healthy', 'approved-only', 'unreachable', 'exhausted', 'standard'];
 /** Attempts of the subscriber whose receiver stays down (503) past every event's last attempt. */
 const EXHAUSTED_MAX_ATTEMPTS = 3;
 const subscriberName = (hook: Hook) => `hook-${hook}`;
@@ -39,6 +44,35 @@ let start: (hook: Hook, options?: Partial<Parameters<typeof startWebhookReceiver
 const ports = new Map<Hook, number>();
 const receivers = new Map<Hook, WebhookReceiver>();
 const committed: EventEnvelope[] = [];
+/** What the `standard` receiver (the standardwebhooks package, not our code) made of each request. */
+const standardRequests: { verified: boolean; eventId?: string; webhookId: string | undefined; error?: string }[] = [];
+let standardServer: Server | undefined;
+
+/**
+ * A receiver as another team would write it: the stock library and the secret from `.local/endpoints.json`.
+ * 200 when `Webhook.verify` accepts the request, else 401.
+ */
+async function startStandardReceiver(port: number, secret: string): Promise<Server> {
+  const webhook = new Webhook(secret);
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)]));
+      try {
+        const event = webhook.verify(body, headers) as EventEnvelope;
+        standardRequests.push({ verified: true, eventId: event.eventId, webhookId: headers['webhook-id'] });
+        response.writeHead(200).end();
+      } catch (error) {
+        standardRequests.push({ verified: false, webhookId: headers['webhook-id'], error: (error as Error).message });
+        response.writeHead(401).end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
+}
 
 function receiver(hook: Hook): WebhookReceiver {
   const found = receivers.get(hook);
@@ -65,6 +99,7 @@ function subscribers() {
     hook('unreachable', {}, { maxAttempts: 20, backoff: { baseSeconds: 1, maxSeconds: 30 } }),
     // Answers 503 to everything: each event of a payment is handed back behind the failing one before its own turn.
     hook('exhausted', {}, { maxAttempts: EXHAUSTED_MAX_ATTEMPTS, backoff: { baseSeconds: 1, maxSeconds: 2 } }),
+    hook('standard'),
   ];
 }
 
@@ -87,6 +122,8 @@ beforeAll(async () => {
   await start('healthy');
   await start('approved-only');
   await start('exhausted', { status: 503 });
+  const endpointsFile = JSON.parse(readFileSync(join(stack.stateDir, 'endpoints.json'), 'utf8')) as { webhookSecrets: Record<string, string> };
+  standardServer = await startStandardReceiver(ports.get('standard') as number, endpointsFile.webhookSecrets[subscriberName('standard')] as string);
 
   const paymentIds = await Promise.all(
     Array.from({ length: PAYMENTS }, async () => {
@@ -101,6 +138,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await new Promise((resolve) => (standardServer ? standardServer.close(resolve) : resolve(undefined)));
   await Promise.all([...receivers.values()].map((r) => r.close()));
   await stack?.stop();
 });
@@ -264,6 +302,14 @@ describe('webhook delivery', () => {
         expect(event).toMatchObject({ reason: 'attempts-exhausted', attempts: EXHAUSTED_MAX_ATTEMPTS, lastStatusCode: 503 });
       }
     }
+  });
+
+  it('a receiver using the stock standardwebhooks package and the secret in endpoints.json verifies every request', async () => {
+    await eventually(async () => (standardRequests.length >= committed.length ? true : undefined), 60_000, 'every event at the standard receiver');
+    expect(standardRequests.filter((request) => !request.verified)).toEqual([]);
+    expect(standardRequests.map((request) => request.eventId).sort()).toEqual(committed.map((e) => e.eventId).sort());
+    // webhook-id is the event id, so a receiver deduplicates retries on it.
+    for (const request of standardRequests) expect(request.webhookId).toBe(request.eventId);
   });
 
   it('a filtered subscriber gets only the event types it asked for', async () => {

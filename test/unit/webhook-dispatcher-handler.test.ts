@@ -88,7 +88,7 @@ function build(answers: Record<string, WebhookAttemptResult> = {}) {
     queue,
     log,
     clock: { now: () => new Date('2026-11-25T00:00:10.000Z') },
-    secret: async () => 'secret',
+    secret: async () => 'whsec_c2VjcmV0',
     random: () => 0.999,
   };
   return { handle: webhookDispatcher({ deps, queue, logger: silent }), client, queue, log };
@@ -177,7 +177,7 @@ describe('webhook-dispatcher handler (from the environment)', () => {
   const ENVIRONMENT = {
     SUBSCRIBER_NAME: 'shop',
     WEBHOOK_URL: 'https://shop.example.com/hooks',
-    WEBHOOK_SECRET: 'whsec_handler',
+    WEBHOOK_SECRET: 'whsec_aGFuZGxlcg==',
     WEBHOOK_MAX_ATTEMPTS: '3',
     SUBSCRIBER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/shop.fifo',
     SUBSCRIBER_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/shop-dlq.fifo',
@@ -214,7 +214,7 @@ describe('webhook-dispatcher handler (from the environment)', () => {
     expect(call?.init?.method).toBe('POST');
     expect(call?.init?.body).toBe(JSON.stringify(event));
     const headers = call?.init?.headers as Record<string, string>;
-    expect(verifyWebhook({ rawBody: String(call?.init?.body), headers, secret: 'whsec_handler' })).toMatchObject({ ok: true });
+    expect(verifyWebhook({ rawBody: String(call?.init?.body), headers, secret: 'whsec_aGFuZGxlcg==' })).toMatchObject({ ok: true });
     const put = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
     expect(put?.TableName).toBe('Deliveries');
     expect(put?.Item).toMatchObject({ paymentId: 'pay-1', sk: 'shop#0000000001', state: 'delivered', statusCode: 200, attempts: 1 });
@@ -271,7 +271,7 @@ describe('webhookDispatcher under concurrent invocations (local runner)', () => 
         queue,
         log: new FakeLog(),
         clock: { now: () => new Date() },
-        secret: async () => 's',
+        secret: async () => 'whsec_cw==',
       },
     });
 

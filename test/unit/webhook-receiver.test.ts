@@ -171,7 +171,7 @@ describe('startWebhookReceiver', () => {
   it('summarises what it saw', async () => {
     const receiver = await start();
     await send(receiver, envelope('pay-1', 1));
-    await send(receiver, envelope('pay-1', 1), { secret: 'x' });
+    await send(receiver, envelope('pay-1', 1), { secret: 'whsec_eA==' });
 
     expect(summary(receiver)).toBe('received 1 events in 2 requests; order violations 0; rejected signature-mismatch 1');
   });

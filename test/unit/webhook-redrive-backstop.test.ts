@@ -160,7 +160,7 @@ async function run(options: { maxAttempts: number; maxReceiveCount: number; batc
       queue,
       log,
       clock: { now: () => new Date(Date.UTC(2026, 10, 25) + queue.now) },
-      secret: async () => 'signing-key',
+      secret: async () => 'whsec_c2lnbmluZy1rZXk=',
       random: () => 0.5,
     },
     queue,

@@ -27,7 +27,7 @@ Options:
   --slow-first K        only the first K attempts of each event are slow
   --status CODE         answer CODE to every verified request (e.g. 400)
   --retry-after S       send Retry-After: S with injected 503s
-  --tolerance S         accepted X-Timestamp skew in seconds (default 300)
+  --tolerance S         accepted webhook-timestamp skew in seconds (default 300)
   --help                show this text`;
 
 /** A command line that cannot be run; the message says why. */

@@ -17,7 +17,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { verifyWebhook, WEBHOOK_HEADERS, type WebhookEventFields } from '../../lambdas/domain/webhook-signature';
+import { verifyWebhook, WEBHOOK_HEADERS, webhookSigningKeys, type WebhookEventFields } from '../../lambdas/domain/webhook-signature';
 
 /** Request bodies above this size are refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -47,7 +47,7 @@ export interface WebhookReceiverOptions {
   readonly status?: number;
   /** `Retry-After` value sent with injected 503s. */
   readonly retryAfter?: string;
-  /** Accepted clock skew of `X-Timestamp`, seconds. @default 300 */
+  /** Accepted clock skew of `webhook-timestamp`, seconds. @default 300 */
   readonly toleranceSeconds?: number;
   /** Where the one-line-per-request log goes. @default no logging */
   readonly log?: (line: string) => void;
@@ -280,6 +280,8 @@ function singleHeader(request: IncomingMessage, name: string): string | undefine
 function validate(options: WebhookReceiverOptions): void {
   const secrets = typeof options.secret === 'string' ? [options.secret] : options.secret;
   if (secrets.length === 0 || secrets.some((secret) => secret === '')) throw new RangeError('secret must not be empty');
+  // A malformed key fails the start, not every request.
+  for (const secret of secrets) webhookSigningKeys(secret);
   const rate = options.failRate ?? 0;
   if (!(rate >= 0 && rate <= 1)) throw new RangeError(`failRate must be between 0 and 1, got ${rate}`);
   for (const [name, value] of Object.entries({
