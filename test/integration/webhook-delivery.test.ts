@@ -26,8 +26,12 @@ import { projections } from '../support/consumer-projection';
 import { callApi, startTestStack, type LocalStack } from '../support/local-stack-harness';
 import { cancel, confirm, createPayment, eventually, events } from '../support/payment-api-client';
 
-/** Fast backoff so that retries happen within the test: 1 s, doubling, capped at 4 s. */
-const FAST = { timeoutSeconds: 2, backoff: { baseSeconds: 1, maxSeconds: 4 } };
+/**
+ * Fast backoff so that retries happen within the test: 1 s, doubling, capped at 4 s. The request timeout
+ * leaves room for a loaded machine (10 dispatcher invocations at once on 2 cores): an answer that arrives
+ * after it counts as a timeout and is retried, which the once-only checks would take for a bug.
+ */
+const FAST = { timeoutSeconds: 5, backoff: { baseSeconds: 1, maxSeconds: 4 } };
 const PAYMENTS = 6;
 /** create, confirm (approved), cancel: three events per payment. */
 const EVENTS_PER_PAYMENT = 3;
