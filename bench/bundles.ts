@@ -82,7 +82,7 @@ export function functionEntries(dir = FUNCTIONS_DIR): { name: string; entry: str
 }
 
 /** Resources as a deployed stack names them (AWS-shaped; nothing is called at import). */
-function awsShapedRegistry(model: LocalModel, template: CfnTemplate): LocalRegistry {
+export function awsShapedRegistry(model: LocalModel, template: CfnTemplate): LocalRegistry {
   const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${LOCAL_ACCOUNT_ID}:${resource}`;
   return {
     region: REGION,
@@ -102,13 +102,42 @@ function awsShapedRegistry(model: LocalModel, template: CfnTemplate): LocalRegis
   };
 }
 
-/** The process environment the probe of `spec` runs with. */
-function lambdaEnvironment(spec: FunctionSpec | undefined, registry: LocalRegistry): Record<string, string> {
+/** The process environment the probe of `spec` runs with: AWS_REGION and the function's own variables, resolved. */
+export function lambdaEnvironment(spec: FunctionSpec | undefined, registry: LocalRegistry): Record<string, string> {
   const env: Record<string, string> = { AWS_REGION: REGION, ...SDK_NOTICE_OFF };
   for (const [name, value] of Object.entries(spec?.environment ?? {})) {
     if (!NOT_FOR_THE_PROBE.has(name)) env[name] = resolveString(value, registry, `${spec?.logicalId} environment ${name}`);
   }
   return env;
+}
+
+/** One cold import of a bundle. */
+export interface ColdImport {
+  /** From the import's start until its handler was built (or the import failed). */
+  readonly ms: number;
+  /** Why the import failed, or why it exports no handler; absent when the handler was built. */
+  readonly error?: string;
+}
+
+/**
+ * Imports `bundleFile` in a fresh Node process whose whole environment is `env` (what a cold start
+ * pays to load the module and build its handler), and checks that it exports `exportName` as a function.
+ */
+export function coldImport(bundleFile: string, exportName: string, env: Record<string, string>): ColdImport {
+  const dir = mkdtempSync(join(tmpdir(), 'payment-outbox-probe-'));
+  try {
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(
+      probe,
+      `const t=performance.now();let error;` +
+        `try{const m=await import(${JSON.stringify(pathToFileURL(bundleFile).href)});if(typeof m[${JSON.stringify(exportName)}]!=='function')error='no ${exportName} export';}` +
+        `catch(e){error=String(e?.message??e);}` +
+        `console.log(JSON.stringify({ms:performance.now()-t,error}));`,
+    );
+    return JSON.parse(execFileSync(process.execPath, [probe], { env, encoding: 'utf8' }).trim().split('\n').at(-1) ?? '{}') as ColdImport;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function measureBundles(): Promise<Record<string, BundleMeasure>> {
@@ -127,20 +156,8 @@ export async function measureBundles(): Promise<Record<string, BundleMeasure>> {
       const outfile = join(outdir, `${name}.mjs`);
       // esbuild's working directory is the repository root, as in the CDK's local bundling (the aliases' paths are relative to it).
       const { metafile } = await build({ ...FUNCTION_BUNDLE_OPTIONS, absWorkingDir: REPO_ROOT, entryPoints: [entry], outfile, metafile: true, logLevel: 'silent' });
-      // A fresh Node process per import: what a cold start pays to load the module and build its handler.
-      const probe = join(outdir, `${name}.probe.mjs`);
-      const exportName = spec?.exportName ?? 'handler';
-      writeFileSync(
-        probe,
-        `const t=performance.now();let error;` +
-          `try{const m=await import(${JSON.stringify(pathToFileURL(outfile).href)});if(typeof m[${JSON.stringify(exportName)}]!=='function')error='no ${exportName} export';}` +
-          `catch(e){error=String(e?.message??e);}` +
-          `console.log(JSON.stringify({ms:performance.now()-t,error}));`,
-      );
       const env = lambdaEnvironment(spec, registry);
-      const samples = [0, 1, 2].map(
-        () => JSON.parse(execFileSync(process.execPath, [probe], { env, encoding: 'utf8' }).trim().split('\n').at(-1) ?? '{}') as { ms: number; error?: string },
-      );
+      const samples = [0, 1, 2].map(() => coldImport(outfile, spec?.exportName ?? 'handler', env));
       const importError = samples.find((s) => s.error !== undefined)?.error;
       if (importError !== undefined) console.warn(`  ${name}: import failed: ${importError}`);
       results[name] = {

@@ -1,12 +1,19 @@
 /**
- * The SDK clients a function is given. On Lambda they are built from the environment only
- * (AWS_REGION, credentials); the local runner passes explicit endpoints and credentials for the
- * emulators, so handler code has no "local" branch.
+ * The SDK clients a function is given (`FunctionRuntime.aws`). The local runner, chaos, bench and
+ * tests build all of them with `createAwsClients` (explicit endpoints and credentials for the
+ * emulators), so handler code has no "local" branch. A Lambda entry builds only the clients its
+ * function uses, each from its own module under ./clients/ (see lambda-entry.ts), so its bundle
+ * carries no other service's client.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { dynamoDbDocuments } from './clients/dynamodb';
+import type { AwsClientOptions } from './clients/options';
+import { snsClient } from './clients/sns';
+import { sqsClient } from './clients/sqs';
+
+export type { AwsClientOptions } from './clients/options';
 
 export interface AwsClients {
   /** The DynamoDB document client; `undefined` attributes are dropped instead of rejected. */
@@ -15,29 +22,9 @@ export interface AwsClients {
   readonly sns: SNSClient;
 }
 
-export interface AwsClientOptions {
-  /** @default the SDK's (AWS_REGION) */
-  readonly region?: string;
-  /** @default the SDK's credential chain */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** Service endpoints (emulators). @default AWS's */
-  readonly endpoints?: { readonly dynamodb?: string; readonly sqs?: string; readonly sns?: string };
-}
-
+/** Every client, configured by `options`. */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
-  const common = {
-    ...(options.region !== undefined && { region: options.region }),
-    ...(options.credentials !== undefined && { credentials: { ...options.credentials } }),
-  };
-  const dynamodb = new DynamoDBClient({ ...common, ...(options.endpoints?.dynamodb !== undefined && { endpoint: options.endpoints.dynamodb }) });
-  return {
-    documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-    // `useQueueUrlAsEndpoint: false` sends requests to the configured endpoint rather than to the
-    // queue URL's host: the same host on AWS, and required for the SQS emulator, whose queue URLs
-    // name a host that does not resolve.
-    sqs: new SQSClient({ ...common, useQueueUrlAsEndpoint: false, ...(options.endpoints?.sqs !== undefined && { endpoint: options.endpoints.sqs }) }),
-    sns: new SNSClient({ ...common, ...(options.endpoints?.sns !== undefined && { endpoint: options.endpoints.sns }) }),
-  };
+  return { documents: dynamoDbDocuments(options), sqs: sqsClient(options), sns: snsClient(options) };
 }
 
 /** Closes the clients' sockets (local instances that stop). */

@@ -22,9 +22,19 @@ export const ESM_REQUIRE_BANNER =
  * credentials are in the environment, the chain's first link; the other links (SSO, ini files,
  * processes, web identity, IMDS) bring STS, SSO, SSO-OIDC and Signin clients, ~120 KiB per bundle,
  * that never run there. lambdas/platform/lambda-credentials.ts keeps the environment link only.
+ *
+ * `@smithy/core/event-streams`: the event-stream codec (~15 KiB), which the SDK loads only for an
+ * operation with an event-stream member; no service we call has one. The stub throws if reached.
+ *
+ * `mnemonist/lru-cache`: the DynamoDB client's endpoint-discovery cache (~7 KiB with its
+ * dependencies), replaced by the same LRU cache over a `Map`.
+ *
+ * Each replacement says in its own module why it is never reached or behaves the same.
  */
 export const FUNCTION_BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': './lambdas/platform/lambda-credentials.ts',
+  '@smithy/core/event-streams': './lambdas/platform/bundle-aliases/smithy-event-streams.ts',
+  'mnemonist/lru-cache': './lambdas/platform/bundle-aliases/lru-cache.ts',
 };
 
 /**

@@ -1,4 +1,5 @@
+import { dynamoDbDocuments } from '../../platform/clients/dynamodb';
 import { lambdaHandler } from '../../platform/lambda-entry';
 import { confirmPayment } from './confirm-payment';
 
-export const handler = lambdaHandler(confirmPayment);
+export const handler = lambdaHandler(confirmPayment, { documents: dynamoDbDocuments });

@@ -1,4 +1,5 @@
+import { dynamoDbDocuments } from '../../platform/clients/dynamodb';
 import { lambdaHandler } from '../../platform/lambda-entry';
 import { exampleConsumer } from './example-consumer';
 
-export const handler = lambdaHandler(exampleConsumer);
+export const handler = lambdaHandler(exampleConsumer, { documents: dynamoDbDocuments });

@@ -1,4 +1,5 @@
+import { dynamoDbDocuments } from '../../platform/clients/dynamodb';
 import { lambdaHandler } from '../../platform/lambda-entry';
 import { getPayment } from './get-payment';
 
-export const handler = lambdaHandler(getPayment);
+export const handler = lambdaHandler(getPayment, { documents: dynamoDbDocuments });

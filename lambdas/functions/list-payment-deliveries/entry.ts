@@ -1,4 +1,5 @@
+import { dynamoDbDocuments } from '../../platform/clients/dynamodb';
 import { lambdaHandler } from '../../platform/lambda-entry';
 import { listPaymentDeliveries } from './list-payment-deliveries';
 
-export const handler = lambdaHandler(listPaymentDeliveries);
+export const handler = lambdaHandler(listPaymentDeliveries, { documents: dynamoDbDocuments });

@@ -1,4 +1,5 @@
+import { dynamoDbDocuments } from '../../platform/clients/dynamodb';
 import { lambdaHandler } from '../../platform/lambda-entry';
 import { listPaymentEvents } from './list-payment-events';
 
-export const handler = lambdaHandler(listPaymentEvents);
+export const handler = lambdaHandler(listPaymentEvents, { documents: dynamoDbDocuments });

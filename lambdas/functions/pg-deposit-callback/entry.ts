@@ -1,4 +1,5 @@
+import { dynamoDbDocuments } from '../../platform/clients/dynamodb';
 import { lambdaHandler } from '../../platform/lambda-entry';
 import { pgDepositCallback } from './pg-deposit-callback';
 
-export const handler = lambdaHandler(pgDepositCallback);
+export const handler = lambdaHandler(pgDepositCallback, { documents: dynamoDbDocuments });

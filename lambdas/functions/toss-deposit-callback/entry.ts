@@ -1,4 +1,5 @@
+import { dynamoDbDocuments } from '../../platform/clients/dynamodb';
 import { lambdaHandler } from '../../platform/lambda-entry';
 import { tossDepositCallback } from './toss-deposit-callback';
 
-export const handler = lambdaHandler(tossDepositCallback);
+export const handler = lambdaHandler(tossDepositCallback, { documents: dynamoDbDocuments });

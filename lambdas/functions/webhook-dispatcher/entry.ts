@@ -1,4 +1,6 @@
+import { dynamoDbDocuments } from '../../platform/clients/dynamodb';
+import { sqsClient } from '../../platform/clients/sqs';
 import { lambdaHandler } from '../../platform/lambda-entry';
 import { webhookDispatcherFunction } from './webhook-dispatcher';
 
-export const handler = lambdaHandler(webhookDispatcherFunction);
+export const handler = lambdaHandler(webhookDispatcherFunction, { documents: dynamoDbDocuments, sqs: sqsClient });
