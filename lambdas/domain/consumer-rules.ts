@@ -2,10 +2,11 @@
  * What a subscriber of payment events decides, pure: is a message a valid envelope, and given
  * the last sequence applied for its payment, is it next, old, or ahead of a gap.
  */
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import { ENGLISH_ISSUE_MESSAGES } from './commands';
-import { ENVELOPE_SCHEMA_VERSION, PAYMENT_EVENT_TYPES, type EventEnvelope } from './event-envelope';
-import { PAYMENT_STATUSES, type PaymentStatus } from './payment';
+import type { EventEnvelope } from './event-envelope';
+import type { PaymentStatus } from './payment';
+import { envelopeFieldsSchema, eventEnvelopeSchema } from './payment-event-schema';
 
 /** The message body is not a payment event envelope. Retrying cannot help; it ends in the DLQ. */
 export class InvalidEnvelopeError extends Error {
@@ -31,27 +32,10 @@ export class SequenceGapError extends Error {
   }
 }
 
-const envelopeSchema = z
-  .object({
-    eventId: z.string().check(z.minLength(1)),
-    type: z.enum(PAYMENT_EVENT_TYPES),
-    aggregateType: z.literal('payment'),
-    aggregateId: z.string().check(z.minLength(1)),
-    sequence: z.number().check(z.int(), z.positive()),
-    occurredAt: z.iso.datetime({ offset: true }),
-    schemaVersion: z.literal(ENVELOPE_SCHEMA_VERSION),
-    // The snapshot may grow new fields; a consumer checks only what it uses.
-    data: z.looseObject({ paymentId: z.string(), status: z.enum(PAYMENT_STATUSES) }),
-  })
-  .check(
-    z.refine((envelope) => envelope.data.paymentId === envelope.aggregateId, {
-      message: 'data.paymentId differs from aggregateId',
-      path: ['data', 'paymentId'],
-    }),
-  );
-
 /**
- * Parses an SQS message body into an envelope. Unknown top-level attributes are dropped.
+ * Parses an SQS message body into an envelope with the schema of the published contract
+ * (payment-event-schema.ts, schemas/payment-event.schema.json). Unknown top-level attributes are
+ * dropped; the snapshot keeps fields it does not know.
  * @throws InvalidEnvelopeError naming the first offending field
  */
 export function parseEnvelope(body: string): EventEnvelope {
@@ -61,13 +45,17 @@ export function parseEnvelope(body: string): EventEnvelope {
   } catch {
     throw new InvalidEnvelopeError('message body is not JSON');
   }
-  const result = envelopeSchema.safeParse(json, ENGLISH_ISSUE_MESSAGES);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue?.path.map(String).join('.') || 'body';
-    throw new InvalidEnvelopeError(`message body is not an event envelope: ${field}: ${issue?.message ?? 'invalid'}`);
-  }
-  return result.data as unknown as EventEnvelope;
+  const fields = envelopeFieldsSchema.safeParse(json, ENGLISH_ISSUE_MESSAGES);
+  if (!fields.success) throw invalidEnvelope(fields.error);
+  const result = eventEnvelopeSchema.safeParse(json, ENGLISH_ISSUE_MESSAGES);
+  if (!result.success) throw invalidEnvelope(result.error);
+  return result.data;
+}
+
+function invalidEnvelope(error: z.core.$ZodError): InvalidEnvelopeError {
+  const issue = error.issues[0];
+  const field = issue?.path.map(String).join('.') || 'body';
+  return new InvalidEnvelopeError(`message body is not an event envelope: ${field}: ${issue?.message ?? 'invalid'}`);
 }
 
 export type SequenceDecision =

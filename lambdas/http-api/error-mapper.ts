@@ -3,7 +3,7 @@ import { PaymentDomainError, PgMisconfiguredError, PgUnavailableError } from '..
 import { jsonResponse } from './responses';
 
 /** The one place that turns domain error codes into HTTP status codes. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   VALIDATION_ERROR: 400,
   INVALID_SIGNATURE: 401,
   PAYMENT_NOT_FOUND: 404,

@@ -12,6 +12,20 @@ const STATUS_OF: Record<PaymentEventType, PaymentStatus> = {
   'payment.cancelled': 'CANCELLED',
 };
 
+/** What each transition sets on the snapshot besides the status (lambdas/domain/payment.ts). */
+function transitionFields(type: PaymentEventType, aggregateId: string, at: string): Record<string, unknown> {
+  switch (type) {
+    case 'payment.created':
+      return {};
+    case 'payment.approved':
+      return { approvedAt: at, pgTransactionId: `pg-${aggregateId}` };
+    case 'payment.failed':
+      return { failedAt: at, failureReason: 'declined' };
+    case 'payment.cancelled':
+      return { cancelledAt: at, cancelReason: 'customer request' };
+  }
+}
+
 /** An envelope as the write path produces it: event `sequence` of payment `aggregateId`. */
 export function envelope(
   aggregateId: string,
@@ -38,6 +52,7 @@ export function envelope(
       version: sequence,
       createdAt: '2026-11-25T00:00:00.000Z',
       updatedAt: occurredAt,
+      ...transitionFields(type, aggregateId, occurredAt),
       ...overrides.data,
     } as EventEnvelope['data'],
   };
