@@ -14,32 +14,17 @@
 import * as z from 'zod/mini';
 import { PAYMENT_EVENT_TYPES, type PaymentEventType } from './event-envelope';
 import { ENGLISH_ISSUE_MESSAGES, valueAt } from './commands';
+import {
+  rangeMessage,
+  SUBSCRIBER_NAME_MAX_LENGTH,
+  SUBSCRIBER_NAME_MESSAGES,
+  SUBSCRIBER_NAME_PATTERN,
+  WEBHOOK_DEFAULTS,
+  WEBHOOK_LIMITS,
+  webhookUrlProblem,
+} from './webhook-settings';
 
-/** Webhook defaults, applied by the parser. */
-export const WEBHOOK_DEFAULTS = {
-  timeoutSeconds: 5,
-  maxAttempts: 8,
-  backoff: { baseSeconds: 2, maxSeconds: 300 },
-} as const;
-
-/** Bounds of the webhook settings (inclusive). */
-export const WEBHOOK_LIMITS = {
-  /** Below API Gateway-like 30 s; the dispatcher Lambda's timeout must exceed it. */
-  timeoutSeconds: { min: 1, max: 29 },
-  maxAttempts: { min: 1, max: 20 },
-  /** Visibility timeouts are whole seconds. */
-  backoffBaseSeconds: { min: 1, max: 3_600 },
-  /** SQS allows at most 12 hours of visibility timeout. */
-  backoffMaxSeconds: { min: 1, max: 43_200 },
-} as const;
-
-export const SUBSCRIBER_NAME_MAX_LENGTH = 40;
-
-/** Lower-case words of letters and digits joined by single hyphens. */
-const KEBAB = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-
-/** Hosts a plain-http webhook may point at (local mode: the dispatcher and the receiver share a machine). */
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1']);
+export { SUBSCRIBER_NAME_MAX_LENGTH, WEBHOOK_DEFAULTS, WEBHOOK_LIMITS, webhookUrlProblem };
 
 export interface WebhookBackoff {
   /** First retry waits up to this long; doubles per attempt. */
@@ -89,8 +74,8 @@ const intIn = (label: string, { min, max }: { min: number; max: number }) =>
     .number({ error: 'must be a number' })
     .check(
       z.int(`must be an integer number of ${label}`),
-      z.minimum(min, `must be between ${min} and ${max}`),
-      z.maximum(max, `must be between ${min} and ${max}`),
+      z.minimum(min, rangeMessage({ min, max })),
+      z.maximum(max, rangeMessage({ min, max })),
     );
 
 const webhookUrl = z.string({ error: 'must be a string' }).check(
@@ -129,10 +114,10 @@ const subscriberSchema = z.strictObject({
   name: z
     .string({ error: 'must be a string' })
     .check(
-      z.minLength(1, { error: 'must not be empty', abort: true }),
-      z.maxLength(SUBSCRIBER_NAME_MAX_LENGTH, `must be at most ${SUBSCRIBER_NAME_MAX_LENGTH} characters`),
-      z.regex(KEBAB, 'must be kebab case (a-z, 0-9, single hyphens between words)'),
-      z.refine((name) => !name.endsWith('-dlq'), 'must not end in -dlq (reserved for dead-letter queues)'),
+      z.minLength(1, { error: SUBSCRIBER_NAME_MESSAGES.empty, abort: true }),
+      z.maxLength(SUBSCRIBER_NAME_MAX_LENGTH, SUBSCRIBER_NAME_MESSAGES.tooLong),
+      z.regex(SUBSCRIBER_NAME_PATTERN, SUBSCRIBER_NAME_MESSAGES.notKebab),
+      z.refine((name) => !name.endsWith('-dlq'), SUBSCRIBER_NAME_MESSAGES.reserved),
     ),
   eventTypes: z.optional(
     z
@@ -157,22 +142,6 @@ const subscribersSchema = z.array(subscriberSchema, { error: 'must be an array o
     });
   }),
 );
-
-/** Why `url` cannot be a webhook URL, or `undefined` when it can. */
-export function webhookUrlProblem(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return 'must be an absolute URL';
-  }
-  if (parsed.username || parsed.password) return 'must not carry credentials (the request is signed instead)';
-  if (parsed.hash) return 'must not have a fragment';
-  if (parsed.protocol === 'https:') return undefined;
-  if (parsed.protocol === 'http:' && LOCAL_HOSTS.has(parsed.hostname)) return undefined;
-  if (parsed.protocol === 'http:') return 'must use https (plain http only for localhost or 127.0.0.1)';
-  return 'must use https';
-}
 
 /**
  * Validates a subscriber list and applies the defaults. Event types come back in the canonical

@@ -101,3 +101,30 @@ describe('webhookDispatcherConfigFromEnv', () => {
     expect(error.message).toBe(message);
   });
 });
+
+describe('the dispatcher and the subscriber parser', () => {
+  // The dispatcher re-checks its settings without the parser (whose schema library its bundle leaves out):
+  // both must refuse the same values with the same words.
+  it.each([
+    ['name', { name: 'Shop' }, { SUBSCRIBER_NAME: 'Shop' }],
+    ['name', { name: 'x'.repeat(41) }, { SUBSCRIBER_NAME: 'x'.repeat(41) }],
+    ['name', { name: 'shop-dlq' }, { SUBSCRIBER_NAME: 'shop-dlq' }],
+    ['url', { url: 'ftp://shop.example.com' }, { WEBHOOK_URL: 'ftp://shop.example.com' }],
+    ['url', { url: 'https://user:pw@shop.example.com' }, { WEBHOOK_URL: 'https://user:pw@shop.example.com' }],
+    ['url', { url: 'not a url' }, { WEBHOOK_URL: 'not a url' }],
+    ['timeoutSeconds', { timeoutSeconds: 0 }, { WEBHOOK_TIMEOUT_SECONDS: '0' }],
+    ['maxAttempts', { maxAttempts: 21 }, { WEBHOOK_MAX_ATTEMPTS: '21' }],
+    ['backoff', { backoff: { baseSeconds: 3601 } }, { WEBHOOK_BACKOFF_BASE_SECONDS: '3601' }],
+    ['backoff', { backoff: { maxSeconds: 43_201 } }, { WEBHOOK_BACKOFF_MAX_SECONDS: '43201' }],
+  ])('refuse a bad %s with the same message: %j', (_field, setting, variables) => {
+    const { name = 'shop', url = 'https://shop.example.com/hooks', ...delivery } = setting as Record<string, unknown>;
+    let parserMessage = '';
+    try {
+      parseSubscribers([{ name, delivery: { kind: 'webhook', url, ...delivery } }]);
+    } catch (error) {
+      parserMessage = ((error as { problems: string[] }).problems[0] ?? '').replace(/^[^:]*: /, '');
+    }
+    expect(parserMessage).not.toBe('');
+    expect(configurationError({ ...MINIMAL, ...variables }).message).toMatch(new RegExp(`^Environment variable [A-Z_]+ ${parserMessage.replace(/[()+.]/g, '\\$&')}$`));
+  });
+});

@@ -2,7 +2,7 @@
  * The webhook dispatcher's configuration in both directions: `webhookDispatcherEnvironment`
  * turns a webhook subscriber into the environment variables of its dispatcher (for the CDK
  * stack), `webhookDispatcherConfigFromEnv` reads them back at cold start with the same rules as
- * the subscriber parser, naming the offending variable.
+ * the subscriber parser (lambdas/domain/webhook-settings.ts), naming the offending variable.
  *
  * Resource variables the stack adds itself: SUBSCRIBER_QUEUE_URL, SUBSCRIBER_DLQ_URL,
  * DELIVERIES_TABLE_NAME, WEBHOOK_SECRET_ARN (or WEBHOOK_SECRET locally), and optionally
@@ -12,7 +12,8 @@ import { ENV } from '../../platform/env-names';
 import type { Environment } from '../../platform/function-runtime';
 import { ConfigurationError, positiveIntEnv, requiredEnv } from '../../platform/required-env';
 import { secretSourceFromEnv, type SecretEnvNames, type SecretSource } from '../../platform/secret-value';
-import { parseSubscribers, SubscriberConfigError, type WebhookSubscriber } from '../../domain/subscribers';
+import type { WebhookSubscriber } from '../../domain/subscribers';
+import { rangeMessage, subscriberNameProblem, WEBHOOK_DEFAULTS, WEBHOOK_LIMITS, webhookUrlProblem } from '../../domain/webhook-settings';
 import type { WebhookDispatchSettings } from '../../use-cases/dispatch-webhook';
 
 /** Days a delivery record is kept unless DELIVERIES_RETENTION_DAYS says otherwise. */
@@ -44,58 +45,35 @@ export function webhookDispatcherEnvironment(subscriber: WebhookSubscriber): Rec
   };
 }
 
-/** Subscriber fields and the variable each comes from, for error messages. */
-const VARIABLE_OF_FIELD: ReadonlyArray<[RegExp, string]> = [
-  [/^name$/, ENV.subscriberName],
-  [/^delivery\.url$/, ENV.webhookUrl],
-  [/^delivery\.timeoutSeconds$/, ENV.webhookTimeoutSeconds],
-  [/^delivery\.maxAttempts$/, ENV.webhookMaxAttempts],
-  [/^delivery\.backoff\.baseSeconds$/, ENV.webhookBackoffBaseSeconds],
-  [/^delivery\.backoff\.maxSeconds$/, ENV.webhookBackoffMaxSeconds],
-];
-
 /**
- * Reads and validates the dispatcher's environment.
+ * Reads and validates the dispatcher's environment with the subscriber parser's rules (webhook-settings.ts:
+ * the same limits and messages, without the parser's schema library in this bundle).
  * @throws ConfigurationError naming the variable that is missing or out of range
  */
 export function webhookDispatcherConfigFromEnv(env: Environment): WebhookDispatcherConfig {
   const name = requiredEnv(ENV.subscriberName, env);
+  const nameProblem = subscriberNameProblem(name);
+  if (nameProblem) throw new ConfigurationError(ENV.subscriberName, nameProblem);
   const url = requiredEnv(ENV.webhookUrl, env);
-  const optionalInt = (variable: string): number | undefined => {
+  const urlProblem = webhookUrlProblem(url);
+  if (urlProblem) throw new ConfigurationError(ENV.webhookUrl, urlProblem);
+  const setting = (variable: string, limits: { readonly min: number; readonly max: number }, fallback: number): number => {
     const raw = env[variable];
-    if (raw === undefined || raw.trim() === '') return undefined;
+    if (raw === undefined || raw.trim() === '') return fallback;
     const trimmed = raw.trim();
     if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(Number(trimmed))) {
       throw new ConfigurationError(variable, `must be a whole number, got "${raw}"`);
     }
-    return Number(trimmed);
+    const value = Number(trimmed);
+    if (value < limits.min || value > limits.max) throw new ConfigurationError(variable, rangeMessage(limits));
+    return value;
   };
-  const timeoutSeconds = optionalInt(ENV.webhookTimeoutSeconds);
-  const maxAttempts = optionalInt(ENV.webhookMaxAttempts);
-  const baseSeconds = optionalInt(ENV.webhookBackoffBaseSeconds);
-  const maxSeconds = optionalInt(ENV.webhookBackoffMaxSeconds);
-
-  let subscriber: WebhookSubscriber;
-  try {
-    [subscriber] = parseSubscribers([
-      {
-        name,
-        delivery: {
-          kind: 'webhook',
-          url,
-          ...(timeoutSeconds !== undefined && { timeoutSeconds }),
-          ...(maxAttempts !== undefined && { maxAttempts }),
-          backoff: {
-            ...(baseSeconds !== undefined && { baseSeconds }),
-            ...(maxSeconds !== undefined && { maxSeconds }),
-          },
-        },
-      },
-    ]) as [WebhookSubscriber];
-  } catch (error) {
-    if (!(error instanceof SubscriberConfigError)) throw error;
-    throw configurationError(error);
-  }
+  const timeoutSeconds = setting(ENV.webhookTimeoutSeconds, WEBHOOK_LIMITS.timeoutSeconds, WEBHOOK_DEFAULTS.timeoutSeconds);
+  const maxAttempts = setting(ENV.webhookMaxAttempts, WEBHOOK_LIMITS.maxAttempts, WEBHOOK_DEFAULTS.maxAttempts);
+  const baseSeconds = setting(ENV.webhookBackoffBaseSeconds, WEBHOOK_LIMITS.backoffBaseSeconds, WEBHOOK_DEFAULTS.backoff.baseSeconds);
+  const maxSeconds = setting(ENV.webhookBackoffMaxSeconds, WEBHOOK_LIMITS.backoffMaxSeconds, WEBHOOK_DEFAULTS.backoff.maxSeconds);
+  if (baseSeconds > maxSeconds) throw new ConfigurationError(ENV.webhookBackoffMaxSeconds, `must not be below ${ENV.webhookBackoffBaseSeconds}`);
+  const subscriber: WebhookSubscriber = { name, delivery: { kind: 'webhook', url, timeoutSeconds, maxAttempts, backoff: { baseSeconds, maxSeconds } } };
 
   const { delivery } = subscriber;
   return {
@@ -111,16 +89,4 @@ export function webhookDispatcherConfigFromEnv(env: Environment): WebhookDispatc
     deliveriesRetentionDays: positiveIntEnv(ENV.deliveriesRetentionDays, DEFAULT_DELIVERIES_RETENTION_DAYS, env),
     signingSecret: secretSourceFromEnv(WEBHOOK_SECRET_ENV, env),
   };
-}
-
-function configurationError(error: SubscriberConfigError): ConfigurationError {
-  const problem = error.problems[0] ?? 'is invalid';
-  const match = /^subscribers\[0\](?: \([^)]*\))?\.([^:]+): (.*)$/.exec(problem);
-  if (!match) return new ConfigurationError(ENV.subscriberName, problem);
-  const [, field = '', message = ''] = match;
-  if (field === 'delivery.backoff') {
-    return new ConfigurationError(ENV.webhookBackoffMaxSeconds, `must not be below ${ENV.webhookBackoffBaseSeconds}`);
-  }
-  const variable = VARIABLE_OF_FIELD.find(([pattern]) => pattern.test(field))?.[1] ?? ENV.subscriberName;
-  return new ConfigurationError(variable, message);
 }
