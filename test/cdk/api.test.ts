@@ -183,7 +183,8 @@ describe('payment API', () => {
       });
       expect(env.DELIVERIES_TABLE_NAME).toBeUndefined();
       expect(env.SUBSCRIBERS_JSON).toBeUndefined();
-      expect(actionsOnResource(template, id, 'PaymentsTable')).toContain('dynamodb:GetItem');
+      // Every route reads the payment, except create: a fresh id cannot exist, so it only Puts (in its transaction).
+      expect(actionsOnResource(template, id, 'PaymentsTable')).toContain(entry === 'lambdas/functions/create-payment/entry.ts' ? 'dynamodb:PutItem' : 'dynamodb:GetItem');
       for (const table of ['PaymentsTable', 'OutboxTable', 'IdempotencyTable']) {
         const actions = actionsOnResource(template, id, table);
         for (const broad of ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']) {
@@ -258,29 +259,18 @@ describe('payment API', () => {
   });
 });
 
-/** Item actions of `readWrite` access, as granted on a table ARN. */
-const READ_WRITE = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-  'dynamodb:UpdateItem',
-];
-
-/** What confirm may do to its attempts: list them (Query), open and close them (Put); never delete them. */
-const CONFIRM_PG_ATTEMPTS_ACTIONS = ['dynamodb:PutItem', 'dynamodb:Query'];
+/** What confirm may do to its attempts: read them by key with the payment (a Get in TransactGetItems), open and close them (Put); never delete them. */
+const CONFIRM_PG_ATTEMPTS_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'];
 /** Cancel also checks, in a cancel without refund, that no attempt is open (ConditionCheck). */
-const CANCEL_PG_ATTEMPTS_ACTIONS = ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:Query'];
+const CANCEL_PG_ATTEMPTS_ACTIONS = ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem'];
+/** The stand-in PG's ledger, as SandboxPaymentGateway grants it to a function that calls it (SANDBOX_PG_LEDGER_CALL_ACTIONS). */
+const LEDGER_CALL = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 /** The functions that get a PG table, by entry; every other function of the stack gets neither variable nor access. */
 const PG_TABLE_ACCESS: Readonly<Record<string, { readonly attempts: readonly string[]; readonly ledger: readonly string[] }>> = {
-  'lambdas/functions/create-payment/entry.ts': { attempts: [], ledger: READ_WRITE },
-  'lambdas/functions/confirm-payment/entry.ts': { attempts: CONFIRM_PG_ATTEMPTS_ACTIONS, ledger: READ_WRITE },
-  'lambdas/functions/cancel-payment/entry.ts': { attempts: CANCEL_PG_ATTEMPTS_ACTIONS, ledger: READ_WRITE },
+  'lambdas/functions/create-payment/entry.ts': { attempts: [], ledger: LEDGER_CALL },
+  'lambdas/functions/confirm-payment/entry.ts': { attempts: CONFIRM_PG_ATTEMPTS_ACTIONS, ledger: LEDGER_CALL },
+  'lambdas/functions/cancel-payment/entry.ts': { attempts: CANCEL_PG_ATTEMPTS_ACTIONS, ledger: LEDGER_CALL },
   // Closes attempts (PutItem, conditioned on the attempt's generation) and looks them up at the PG (consistent GetItem).
   'lambdas/functions/pg-reconciler/entry.ts': { attempts: ['dynamodb:PutItem'], ledger: ['dynamodb:GetItem'] },
 };
