@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 // Only these source folders are linted. Root files (vitest.config.ts, this file) are not.
-const DIRS = '{bin,lib,lambdas,local,cli,chaos,bench,tools,test}';
+const DIRS = '{bin,lib,lambdas,local,cli,chaos,bench,tools,test,packages}';
 const TS_FILES = [`${DIRS}/**/*.ts`];
 const MJS_FILES = [`${DIRS}/**/*.mjs`];
 

@@ -47,6 +47,18 @@ describe('layout rules', () => {
     }
   });
 
+  it('keeps packages/consumer/src to re-exports of the repository’s modules (one source of truth), the main entry without the AWS SDK', () => {
+    const files = filesIn('packages/consumer/src');
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const code = readFileSync(join(REPO_ROOT, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+      expect(code, file).not.toMatch(/^(?:const|let|function|class|async|interface|type\s+\w+\s*=|export\s+(?:const|let|function|class|async|interface|default))/m);
+      for (const specifier of importsOf(file)) expect(specifier.startsWith('../../../lambdas/'), `${file} imports ${specifier}`).toBe(true);
+    }
+    const mainEntryModules = importsOf('packages/consumer/src/index.ts');
+    expect(mainEntryModules.filter((specifier) => specifier.includes('/adapters/'))).toEqual([]);
+  });
+
   it('reads process.env only in the Lambda entry helper', () => {
     const readers = filesIn('lambdas').filter((file) => /process\.env/.test(readFileSync(join(REPO_ROOT, file), 'utf8').replace(/^\s*(\*|\/\/).*$/gm, '')));
     expect(readers).toEqual(['lambdas/platform/lambda-entry.ts']);

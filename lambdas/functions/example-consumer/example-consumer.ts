@@ -1,14 +1,16 @@
 /**
  * Example subscriber of `payment-events.fifo`: keeps a projection of each payment's status in
  * the Inbox table, applying every event exactly once and in sequence order through the consumer
- * guard (inbox by event id, sequence check, partial batch responses per message group).
+ * guard (inbox by event id, sequence check, partial batch responses per message group), as
+ * `@payment-outbox/consumer` ships it.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { DynamoDbPaymentInbox } from '../../adapters/dynamodb-inbox';
-import { guardedFifoConsumer } from '../../consumer-guard';
-import { paymentProjectionEffect } from '../../domain/consumer-rules';
+// The consumer package's entries (packages/consumer/src), by path: a fresh clone bundles and tests
+// this function without building the package first.
+import { guardedFifoConsumer, paymentProjectionEffect } from '../../../packages/consumer/src';
+import { DynamoDbPaymentInbox } from '../../../packages/consumer/src/dynamodb';
 import { ENV } from '../../platform/env-names';
 import { defineFunction, type Environment, type FunctionRuntime } from '../../platform/function-runtime';
 import { positiveIntEnv, requiredEnv } from '../../platform/required-env';
