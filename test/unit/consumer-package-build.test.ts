@@ -3,8 +3,8 @@
  * its name, without the repository's TypeScript: the entries, their declarations, no AWS SDK in the main entry.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../lib/repo-root';
 import { envelope } from '../support/stream-events';
@@ -21,6 +21,16 @@ describe('consumer package build', () => {
       expect(existsSync(join(packageDir, entry.types)), entry.types).toBe(true);
     }
     expect(readFileSync(join(packageDir, 'dist/index.js'), 'utf8')).not.toMatch(/@aws-sdk\//);
+    // Node's ESM resolution (TypeScript's NodeNext) finds a declaration's relative imports only by their .js paths.
+    const declarations = readdirSync(join(packageDir, 'dist/types'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.d.ts'))
+      .map((entry) => join(entry.parentPath, entry.name));
+    expect(declarations.length).toBeGreaterThan(2);
+    for (const file of declarations) {
+      for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/(?:from |import\()'(\.{1,2}\/[^']+)'/g)) {
+        expect(existsSync(join(dirname(file), specifier!.replace(/\.js$/, '.d.ts'))), `${file} imports ${specifier}`).toBe(true);
+      }
+    }
 
     const script = `
       import * as consumer from '@payment-outbox/consumer';
