@@ -7,19 +7,21 @@ import { localTargetFromEndpoints, resolveStackTarget, SmokeRefusedError, stackT
 const TOPIC_ARN = 'arn:aws:sns:ap-northeast-2:123456789012:payment-events.fifo';
 const QUEUE_URL = 'https://sqs.ap-northeast-2.amazonaws.com/123456789012/payment-events.fifo';
 
-const outputs = (extra: Record<string, string> = {}) =>
-  Object.entries({
-    ApiUrl: 'https://abc123.execute-api.ap-northeast-2.amazonaws.com/prod/',
-    PaymentEventsTopicArn: TOPIC_ARN,
-    PaymentEventsQueueUrl: QUEUE_URL,
-    OutboxTableName: 'PaymentOutbox-OutboxTable',
-    PaymentGateway: 'sandbox',
-    ...extra,
-  }).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
+/** A deployed sandbox stack's outputs, by key. */
+const values = (extra: Record<string, string> = {}): Record<string, string> => ({
+  ApiUrl: 'https://abc123.execute-api.ap-northeast-2.amazonaws.com/prod/',
+  PaymentEventsTopicArn: TOPIC_ARN,
+  PaymentEventsQueueUrl: QUEUE_URL,
+  OutboxTableName: 'PaymentOutbox-OutboxTable',
+  PaymentGateway: 'sandbox',
+  ...extra,
+});
+/** The same as DescribeStacks lists them. */
+const outputs = (extra: Record<string, string> = {}) => Object.entries(values(extra)).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
 
 describe('stackTargetFromOutputs', () => {
   it('reads the API URL (without its trailing slash), the topic and the subscriber queue', () => {
-    expect(stackTargetFromOutputs('PaymentOutbox-dev', 'ap-northeast-2', outputs())).toEqual({
+    expect(stackTargetFromOutputs('PaymentOutbox-dev', 'ap-northeast-2', values())).toEqual({
       kind: 'stack',
       label: 'stack PaymentOutbox-dev (ap-northeast-2)',
       apiUrl: 'https://abc123.execute-api.ap-northeast-2.amazonaws.com/prod',
@@ -31,7 +33,7 @@ describe('stackTargetFromOutputs', () => {
   });
 
   it('names the missing output and the ones the stack has', () => {
-    const without = outputs().filter((o) => o.OutputKey !== 'PaymentEventsTopicArn');
+    const { PaymentEventsTopicArn: _dropped, ...without } = values();
 
     expect(() => stackTargetFromOutputs('S', 'eu-west-1', without)).toThrow(
       'stack S has no output PaymentEventsTopicArn (outputs: ApiUrl, OutboxTableName, PaymentEventsQueueUrl, PaymentGateway); is it a payment-outbox stack, deployed from this version?',
@@ -39,7 +41,7 @@ describe('stackTargetFromOutputs', () => {
   });
 
   it('refuses a Toss stack: a confirm would need a real payment window', () => {
-    const act = () => stackTargetFromOutputs('S', 'eu-west-1', outputs({ PaymentGateway: 'toss' }));
+    const act = () => stackTargetFromOutputs('S', 'eu-west-1', values({ PaymentGateway: 'toss' }));
 
     expect(act).toThrow(SmokeRefusedError);
     expect(act).toThrow(/^stack S runs on Toss Payments: a confirm needs a paymentKey from a real buyer/);

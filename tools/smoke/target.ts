@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DescribeStacksCommand, type CloudFormationClient, type Output } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { describeStackOutputs } from '../../cli/stack-outputs';
 import { endpointsFilePath, type EndpointsFile } from '../../local/endpoints-file';
 import { DEFAULT_STATE_DIR } from '../../local/paths';
 import { EXAMPLE_CONSUMER_QUEUE_NAME, PAYMENT_EVENTS_TOPIC_NAME } from '../../lambdas/platform/resource-names';
@@ -53,11 +54,11 @@ const TOSS_REFUSAL =
   'produce. Smoke-test a sandbox stack (the default, -c paymentGateway=sandbox), or a local toss-local stack (npm start -- --pg toss-local; npm run smoke -- --local).';
 
 /**
- * The target of a deployed stack from its DescribeStacks outputs.
+ * The target of a deployed stack from its DescribeStacks outputs (by key).
  * @throws Error naming a missing output; SmokeRefusedError on a Toss stack
  */
-export function stackTargetFromOutputs(stackName: string, region: string, outputs: readonly Output[]): SmokeTarget {
-  const values = new Map(outputs.flatMap((o) => (o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue] as const] : [])));
+export function stackTargetFromOutputs(stackName: string, region: string, outputs: Readonly<Record<string, string>>): SmokeTarget {
+  const values = new Map(Object.entries(outputs));
   const required = (key: string): string => {
     const value = values.get(key);
     if (value === undefined) {
@@ -81,17 +82,14 @@ export function stackTargetFromOutputs(stackName: string, region: string, output
 }
 
 /**
- * DescribeStacks, then {@link stackTargetFromOutputs}. `region` is the client's (the caller's
- * `--region` or the SDK's chain).
+ * DescribeStacks (as the outbox CLI's `--stack` reads it), then {@link stackTargetFromOutputs}.
+ * `region` is the client's (the caller's `--region` or the SDK's chain).
  */
 export async function resolveStackTarget(stackName: string, cloudFormation: CloudFormationClient): Promise<SmokeTarget> {
   const region = await cloudFormation.config.region().catch(() => undefined);
   if (!region) throw new Error('no region: pass --region or set AWS_REGION (or a region in your AWS profile)');
-  const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-  const stack = Stacks[0];
-  if (!stack) throw new Error(`stack ${stackName} not found in ${region}`);
-  if (stack.StackStatus && !/_COMPLETE$/.test(stack.StackStatus)) throw new Error(`stack ${stackName} is ${stack.StackStatus}; wait until it is deployed`);
-  return stackTargetFromOutputs(stackName, region, stack.Outputs ?? []);
+  const { values } = await describeStackOutputs(stackName, cloudFormation);
+  return stackTargetFromOutputs(stackName, region, values);
 }
 
 /** `$LOCAL_STATE_DIR/endpoints.json`, else `<repo>/.local/endpoints.json`. */
