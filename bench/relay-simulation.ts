@@ -14,6 +14,7 @@
 import { pathToFileURL } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { PublishBatchCommandInput } from '@aws-sdk/client-sns';
 import type { BatchGetCommandInput, QueryCommandInput, TransactWriteCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -233,6 +234,7 @@ export async function measureRelaySimulation(options: RelaySimulationOptions = {
       clock: { now: () => new Date() },
       logger: silent,
       metrics: new Metrics({ serviceName: 'relay-simulation', namespace: 'RelaySimulation', logger: silent }),
+      tracer: new Tracer({ serviceName: 'relay-simulation', enabled: false }),
     },
   );
 

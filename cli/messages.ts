@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Message, MessageAttributeValue, SendMessageBatchRequestEntry, SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import { parseEnvelope } from '../lambdas/domain/consumer-rules';
 import { eventMessageAttributes, messageBytes } from '../lambdas/adapters/event-message';
-import type { EventEnvelope } from '../lambdas/domain/event-envelope';
+import { eventTraceparent, type EventEnvelope } from '../lambdas/domain/event-envelope';
 
 /** A received message, flattened. */
 export interface ReceivedMessage {
@@ -86,7 +86,7 @@ export function deduplicationId(eventId: string, purpose: 'replay' | 'redrive', 
 
 /** The relay's message attributes plus eventId. */
 function eventAttributes(envelope: EventEnvelope): Record<string, MessageAttributeValue> {
-  return { ...eventMessageAttributes(envelope), eventId: { DataType: 'String', StringValue: envelope.eventId } };
+  return { ...eventMessageAttributes(envelope, eventTraceparent(envelope)), eventId: { DataType: 'String', StringValue: envelope.eventId } };
 }
 
 /** One replayed event: body = the envelope as the relay sends it, group = the payment. */

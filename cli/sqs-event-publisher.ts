@@ -3,7 +3,7 @@
  * grouped by aggregate (order per payment) and deduplicated by event id.
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import type { EventEnvelope } from '../lambdas/domain/event-envelope';
+import { eventTraceparent, type EventEnvelope } from '../lambdas/domain/event-envelope';
 import type { EventPublisher, PublishOutcome } from '../lambdas/ports/event-publisher';
 import { batchFailures, eventMessageAttributes, eventMessageBody, messageBytes } from '../lambdas/adapters/event-message';
 
@@ -56,6 +56,6 @@ function toEntry(event: EventEnvelope, index: number): SendMessageBatchRequestEn
     MessageGroupId: event.aggregateId,
     MessageDeduplicationId: event.eventId,
     MessageBody: eventMessageBody(event),
-    MessageAttributes: eventMessageAttributes(event),
+    MessageAttributes: eventMessageAttributes(event, eventTraceparent(event)),
   };
 }

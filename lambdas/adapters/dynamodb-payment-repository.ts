@@ -10,7 +10,8 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ChangeReadConflictError, IdempotencyRecordExistsError, PaymentVersionConflictError } from '../domain/errors';
-import { envelopeFromOutboxItem, type EventEnvelope } from '../domain/event-envelope';
+import { envelopeFromOutboxItem, OUTBOX_TRACEPARENT_ATTRIBUTE, type EventEnvelope } from '../domain/event-envelope';
+import { formatTraceparent, type TraceContext } from '../domain/trace-context';
 import type { Payment, PaymentChange } from '../domain/payment';
 import { PENDING_SHARD_ATTRIBUTE, pendingShardOf } from '../domain/pending-shards';
 import type {
@@ -49,10 +50,15 @@ const SECONDS_PER_DAY = 86_400;
  * the domain's conflict errors.
  */
 export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptStore {
+  /**
+   * @param traceContext the trace context of the request being handled, stored as each outbox item's
+   *   `traceparent` so the relay sends it on with the event (see domain/trace-context.ts)
+   */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: PaymentTableNames,
     private readonly retention: RetentionSettings,
+    private readonly traceContext: () => TraceContext | undefined = () => undefined,
   ) {}
 
   async getPayment(paymentId: string): Promise<Payment | undefined> {
@@ -112,6 +118,7 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
 
   async commit(change: PaymentChange, idempotency?: IdempotencyRecord, attempts?: AttemptGuard): Promise<void> {
     const { payment, event, expectedVersion } = change;
+    const trace = this.traceContext();
     const paymentPut =
       expectedVersion === 0
         ? { ConditionExpression: 'attribute_not_exists(paymentId)' }
@@ -131,6 +138,7 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
             ...event,
             expiresAt: expiresAt(event.occurredAt, this.retention.outboxDays),
             [PENDING_SHARD_ATTRIBUTE]: pendingShardOf(event.aggregateId),
+            ...(trace && { [OUTBOX_TRACEPARENT_ATTRIBUTE]: formatTraceparent(trace) }),
           },
           ConditionExpression: 'attribute_not_exists(aggregateId)',
         },

@@ -5,6 +5,7 @@
  * SNS PublishBatch and SQS SendMessageBatch share these rules.
  */
 import type { EventEnvelope } from '../domain/event-envelope';
+import { TRACEPARENT } from '../domain/trace-context';
 import type { PublishOutcome } from '../ports/event-publisher';
 
 /** A string or number message attribute (assignable to both SQS's and SNS's attribute types). */
@@ -17,17 +18,18 @@ export type EventMessageAttributes = Record<string, EventMessageAttribute>;
 
 /**
  * `eventType`, `sequence`, `aggregateId`: what consumers and SNS filter policies
- * (`{"eventType": [...]}`) read without parsing the body.
+ * (`{"eventType": [...]}`) read without parsing the body; and `traceparent`, the W3C trace context
+ * of the API call that caused the event, when it was made under one (consumers continue the trace).
  */
-export function eventMessageAttributes(event: {
-  readonly type: string;
-  readonly sequence: number;
-  readonly aggregateId: string;
-}): EventMessageAttributes {
+export function eventMessageAttributes(
+  event: { readonly type: string; readonly sequence: number; readonly aggregateId: string },
+  traceparent?: string,
+): EventMessageAttributes {
   return {
     eventType: { DataType: 'String', StringValue: event.type },
     sequence: { DataType: 'Number', StringValue: String(event.sequence) },
     aggregateId: { DataType: 'String', StringValue: event.aggregateId },
+    ...(traceparent !== undefined && { [TRACEPARENT]: { DataType: 'String', StringValue: traceparent } }),
   };
 }
 

@@ -9,7 +9,7 @@
  * queue never fails the publish: SNS delivers to each subscription independently.
  */
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
-import type { EventEnvelope } from '../domain/event-envelope';
+import { eventTraceparent, type EventEnvelope } from '../domain/event-envelope';
 import type { EventPublisher, PublishOutcome } from '../ports/event-publisher';
 import { batchFailures, eventMessageAttributes, eventMessageBody, messageBytes } from './event-message';
 
@@ -63,6 +63,6 @@ function toEntry(event: EventEnvelope, index: number): PublishBatchRequestEntry 
     MessageGroupId: event.aggregateId,
     MessageDeduplicationId: event.eventId,
     Message: eventMessageBody(event),
-    MessageAttributes: eventMessageAttributes(event),
+    MessageAttributes: eventMessageAttributes(event, eventTraceparent(event)),
   };
 }

@@ -64,7 +64,7 @@ export class SqsSubscriberQueue implements SubscriberQueue {
     const { details } = letter;
     const attributes: Record<string, MessageAttributeValue> = {
       ...(letter.event && {
-        ...eventMessageAttributes(letter.event),
+        ...eventMessageAttributes(letter.event, letter.event.traceparent),
         eventId: { DataType: 'String', StringValue: letter.event.eventId },
       }),
       subscriber: { DataType: 'String', StringValue: details.subscriber },

@@ -10,7 +10,9 @@
  *   DLQ, where the outbox DLQ tools redrive it in sequence order;
  * - answers with partial batch failures: a failed message fails the rest of its message group
  *   in the batch (`skipGroupOnError`), other groups go on;
- * - logs every line that handles an event with `eventId`, `paymentId` and `sequence`.
+ * - logs every line that handles an event with `eventId`, `paymentId` and `sequence`, and
+ *   `traceId` when the message carries a `traceparent` attribute (the trace of the API call that
+ *   caused the event; `apply` gets it to continue the trace in its own calls).
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -18,6 +20,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { InvalidEnvelopeError, parseEnvelope, SequenceGapError } from '../domain/consumer-rules';
 import type { EventEnvelope } from '../domain/event-envelope';
+import { parseTraceparent, TRACEPARENT, type TraceContext } from '../domain/trace-context';
 import type { InboxStore } from '../ports/inbox-store';
 import { makeApplyOnce, type ApplyOutcome } from '../use-cases/apply-once';
 import { OUTBOX_METRICS } from '../platform/metric-names';
@@ -31,10 +34,11 @@ export interface GuardedFifoConsumerOptions<E> {
   /**
    * The effect of an event that is next for its payment. Called only for an event about to be
    * committed (never for a duplicate or an old sequence), possibly again if a concurrent delivery
-   * wins the race, so it should compute rather than act. The logger carries the event's keys.
+   * wins the race, so it should compute rather than act. The logger carries the event's keys;
+   * `trace` is the message's trace context, to continue (`childTraceContext`) in calls it makes.
    */
-  readonly apply: (envelope: EventEnvelope, context: { readonly logger: Logger }) => E | Promise<E>;
-  /** Lines about an event carry `eventId`, `paymentId`, `sequence`, `messageId`, `messageGroupId`. */
+  readonly apply: (envelope: EventEnvelope, context: ApplyContext) => E | Promise<E>;
+  /** Lines about an event carry `eventId`, `paymentId`, `sequence`, `messageId`, `messageGroupId`, `traceId`. */
   readonly logger: Logger;
   /**
    * When given: EventsApplied, EventsSkipped, SequenceGaps, ApplyFailures, InvalidMessages (Count).
@@ -43,6 +47,18 @@ export interface GuardedFifoConsumerOptions<E> {
   readonly metrics?: Metrics;
   /** Read-decide-commit rounds when concurrent deliveries race. @default 3 */
   readonly maxAttempts?: number;
+}
+
+/** What `apply` is given besides the event. */
+export interface ApplyContext {
+  readonly logger: Logger;
+  /** The trace context the message carries (its `traceparent` attribute), if any. */
+  readonly trace?: TraceContext;
+}
+
+/** The trace context an event message carries in its `traceparent` message attribute (raw SNS delivery or SQS). */
+export function messageTraceContext(record: Pick<SQSRecord, 'messageAttributes'>): TraceContext | undefined {
+  return parseTraceparent(record.messageAttributes?.[TRACEPARENT]?.stringValue);
 }
 
 /** The handler: SQS FIFO event in, partial batch response out. */
@@ -58,8 +74,9 @@ export function guardedFifoConsumer<E>(options: GuardedFifoConsumerOptions<E>): 
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     // A child per message: its keys cannot leak into other lines, even where several handlers
     // share one logger instance (the local runner loads every function into one process).
+    const trace = messageTraceContext(record);
     const logger = options.logger.createChild({
-      persistentKeys: { messageId: record.messageId, messageGroupId: record.attributes.MessageGroupId },
+      persistentKeys: { messageId: record.messageId, messageGroupId: record.attributes.MessageGroupId, ...(trace && { traceId: trace.traceId }) },
     });
     let envelope: EventEnvelope;
     try {
@@ -75,7 +92,7 @@ export function guardedFifoConsumer<E>(options: GuardedFifoConsumerOptions<E>): 
 
     let outcome: ApplyOutcome;
     try {
-      outcome = await applyOnce(envelope, (event) => apply(event, { logger }));
+      outcome = await applyOnce(envelope, (event) => apply(event, { logger, ...(trace && { trace }) }));
     } catch (error) {
       if (error instanceof SequenceGapError) {
         count(OUTBOX_METRICS.consumer.sequenceGaps);

@@ -7,7 +7,8 @@
  * export const handler = middy(consume).use(injectLambdaContext(logger)).use(logMetrics(metrics));
  * ```
  */
-export { guardedFifoConsumer, type GuardedFifoConsumerOptions, type GuardedFifoHandler } from './guarded-fifo-consumer';
+export { guardedFifoConsumer, messageTraceContext, type ApplyContext, type GuardedFifoConsumerOptions, type GuardedFifoHandler } from './guarded-fifo-consumer';
+export { childTraceContext, formatTraceparent, parseTraceparent, TRACEPARENT, type TraceContext } from '../domain/trace-context';
 export { InvalidEnvelopeError, SequenceGapError } from '../domain/consumer-rules';
 export { ApplyContentionError, type ApplyOutcome } from '../use-cases/apply-once';
 export type { InboxCommitResult, InboxStore } from '../ports/inbox-store';

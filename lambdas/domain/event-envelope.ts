@@ -46,6 +46,27 @@ export const ENVELOPE_FIELDS = [
   'data',
 ] as const satisfies ReadonlyArray<keyof EventEnvelope>;
 
+/** The outbox item attribute holding the `traceparent` of the request that caused the change. */
+export const OUTBOX_TRACEPARENT_ATTRIBUTE = 'traceparent';
+
+/**
+ * An event's trace context travels beside its envelope, under a symbol key: spreads and copies keep
+ * it, while JSON (the message body every subscriber receives) and `Object.keys` never show it, so
+ * the envelope on the wire is exactly the contract's.
+ */
+const TRACEPARENT_OF_EVENT = Symbol('traceparent');
+
+/** The `traceparent` the event travels with, if its change was made under one. */
+export function eventTraceparent(event: EventEnvelope): string | undefined {
+  const value = (event as EventEnvelope & { readonly [TRACEPARENT_OF_EVENT]?: unknown })[TRACEPARENT_OF_EVENT];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The same envelope, travelling with `traceparent`. */
+export function withEventTraceparent<E extends EventEnvelope>(event: E, traceparent: string | undefined): E {
+  return traceparent === undefined ? event : { ...event, [TRACEPARENT_OF_EVENT]: traceparent };
+}
+
 /** Raised when an outbox item lacks what the relay needs to route it. */
 export class InvalidOutboxItemError extends Error {
   constructor(message: string) {
@@ -56,7 +77,7 @@ export class InvalidOutboxItemError extends Error {
 
 /**
  * Builds the envelope from an (unmarshalled) outbox item, dropping `expiresAt` and any attribute
- * that is not part of the envelope. The relay forwards envelopes, it does not judge them: it
+ * that is not part of the envelope; the item's `traceparent` travels beside it (`eventTraceparent`). The relay forwards envelopes, it does not judge them: it
  * checks only what it needs to route a message (ids, sequence, type); consumers validate the rest.
  * @throws InvalidOutboxItemError when a routing field is missing or of the wrong type
  */
@@ -75,7 +96,8 @@ export function envelopeFromOutboxItem(item: Readonly<Record<string, unknown>>):
   if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence < 1) {
     throw new InvalidOutboxItemError(`outbox item ${String(envelope.eventId)} has no positive integer sequence`);
   }
-  return envelope as unknown as EventEnvelope;
+  const traceparent = item[OUTBOX_TRACEPARENT_ATTRIBUTE];
+  return withEventTraceparent(envelope as unknown as EventEnvelope, typeof traceparent === 'string' ? traceparent : undefined);
 }
 
 /** The routing fields a message body carries, as far as it has them; never throws. */

@@ -1,31 +1,60 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import middy, { type MiddlewareObj } from '@middy/core';
+import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { PgMisconfiguredError } from '../domain/errors';
+import { requestTraceContext, type TraceContext } from '../domain/trace-context';
+import type { FunctionRuntime } from '../platform/function-runtime';
 import { PG_MISCONFIGURED_LOG_MESSAGE } from '../platform/observability';
+import { observedHandler } from '../platform/observed-handler';
+import { randomTraceIds, runInTrace, xrayHeaderOf } from '../platform/trace-scope';
 import { mapError } from './error-mapper';
 
 export type ApiRoute = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
+/** The trace context of each request being handled, for the lines logged after the route returned or threw. */
+type RequestTraces = WeakMap<APIGatewayProxyEvent, TraceContext>;
+
 /** Turns any error into the API's `{"error": {code, message}}` body; a 500 only for our own faults. */
-function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+function httpErrors(logger: Logger, traces: RequestTraces): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
+    after: async (request) => {
+      logger.info('Request handled', { ...requestKeys(request.event, traces), statusCode: request.response?.statusCode });
+    },
     onError: async (request) => {
       const { response, unexpected } = mapError(request.error);
-      if (request.error instanceof PgMisconfiguredError) logger.error(PG_MISCONFIGURED_LOG_MESSAGE, { pgMisconfigured: true, detail: request.error.detail });
-      else if (unexpected) logger.error('Unexpected error while handling the request', { error: request.error });
-      else logger.info('Request refused', { statusCode: response.statusCode, reason: request.error?.message });
+      const keys = requestKeys(request.event, traces);
+      if (request.error instanceof PgMisconfiguredError) logger.error(PG_MISCONFIGURED_LOG_MESSAGE, { ...keys, pgMisconfigured: true, detail: request.error.detail });
+      else if (unexpected) logger.error('Unexpected error while handling the request', { ...keys, error: request.error });
+      else logger.info('Request refused', { ...keys, statusCode: response.statusCode, reason: request.error?.message });
       request.response = response;
     },
   };
 }
 
-/** Wraps a route function in the middy chain every API handler shares. */
-export function apiHandler(route: ApiRoute, logger: Logger) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(route)
-    .use(injectLambdaContext(logger))
-    .use(httpErrors(logger));
+function requestKeys(event: APIGatewayProxyEvent, traces: RequestTraces) {
+  const trace = traces.get(event);
+  return {
+    method: event.httpMethod,
+    path: event.path,
+    ...(event.pathParameters?.paymentId !== undefined && { paymentId: event.pathParameters.paymentId }),
+    ...(trace && { traceId: trace.traceId }),
+  };
+}
+
+/**
+ * Wraps a route function in the chain every API handler shares. The route runs in the request's
+ * trace context (the caller's `traceparent`, else API Gateway's X-Ray header; see
+ * domain/trace-context.ts), which the payment store writes on the outbox items of the change.
+ */
+export function apiHandler(route: ApiRoute, runtime: Pick<FunctionRuntime, 'logger' | 'metrics' | 'tracer'>) {
+  const traces: RequestTraces = new WeakMap();
+  const traced = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    // API Gateway sends its X-Ray trace as X-Amzn-Trace-Id; Lambda's own (the tracer reads it) is the fallback.
+    const trace = requestTraceContext(event.headers, randomTraceIds, xrayHeaderOf(runtime.tracer));
+    traces.set(event, trace);
+    return runInTrace(trace, () => route(event));
+  };
+  return observedHandler(traced, runtime, { flushMetrics: false }).use(httpErrors(runtime.logger, traces));
 }
 
 export type ApiHandler = ReturnType<typeof apiHandler>;

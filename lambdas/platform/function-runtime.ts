@@ -2,12 +2,13 @@
  * The contract every deployed function follows: it reads and validates its configuration from
  * an environment (a plain record: the Lambda's `process.env`, or the local runner's resolution of
  * the template), and a factory builds its handler from that configuration and a runtime (SDK
- * clients, clock, logger, metrics). The Lambda entry builds it once per cold start
+ * clients, clock, logger, metrics, tracer). The Lambda entry builds it once per cold start
  * (`platform/lambda-entry.ts`); the local runner, chaos and the benchmark build as many instances
  * as they need, each with its own configuration and clients, without touching `process.env`.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Clock } from '../ports/clock';
 import type { AwsClients } from './aws-clients';
 
@@ -22,6 +23,8 @@ export interface FunctionRuntime {
   readonly logger: Logger;
   /** This function instance's metrics; the handler's middy chain flushes them. */
   readonly metrics: Metrics;
+  /** This function instance's X-Ray tracer (Powertools); records only on Lambda with active tracing. */
+  readonly tracer: Tracer;
 }
 
 /** A deployed function: configuration reader + handler factory. */

@@ -29,8 +29,10 @@ const CLIENTS: Readonly<Record<keyof AwsClients, { readonly service: string; rea
  * `runtime.aws` of a Lambda: the clients in `factories`, built now; every other one a
  * non-enumerable getter that throws.
  * @param functionName named in the error (AWS_LAMBDA_FUNCTION_NAME on Lambda)
+ * @param capture wraps each client as it is built (the tracer's `captureAWSv3Client`: an X-Ray
+ *   subsegment per request)
  */
-export function entryClients(factories: EntryClients, functionName?: string): AwsClients {
+export function entryClients(factories: EntryClients, functionName?: string, capture: <C>(client: C) => C = (client) => client): AwsClients {
   const entry = functionName === undefined ? "This function's entry" : `The ${functionName} entry`;
   const clients = {};
   for (const name of Object.keys(CLIENTS) as (keyof AwsClients)[]) {
@@ -40,7 +42,7 @@ export function entryClients(factories: EntryClients, functionName?: string): Aw
       clients,
       name,
       factory !== undefined
-        ? { value: factory(), enumerable: true }
+        ? { value: capture(factory()), enumerable: true }
         : {
             enumerable: false,
             get: () => {
@@ -55,6 +57,12 @@ export function entryClients(factories: EntryClients, functionName?: string): Aw
 export function lambdaHandler<Config, Handler>(fn: LambdaFunction<Config, Handler>, clients: EntryClients): Handler {
   const env = process.env;
   const config = fn.configFromEnv(env);
-  const runtime: FunctionRuntime = { aws: entryClients(clients, env.AWS_LAMBDA_FUNCTION_NAME), clock: systemClock, ...createObservability(observabilityConfigFromEnv(env)) };
+  const observability = createObservability(observabilityConfigFromEnv(env));
+  const { tracer } = observability;
+  const runtime: FunctionRuntime = {
+    aws: entryClients(clients, env.AWS_LAMBDA_FUNCTION_NAME, (client) => tracer.captureAWSv3Client(client as never) as typeof client),
+    clock: systemClock,
+    ...observability,
+  };
   return fn.createHandler(config, runtime);
 }

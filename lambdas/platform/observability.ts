@@ -1,12 +1,15 @@
 /**
- * Logger and metrics of one function instance (Powertools), configured by the function's own
+ * Logger, metrics and tracer of one function instance (Powertools), configured by the function's own
  * environment: `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE` and `POWERTOOLS_LOG_LEVEL`,
- * which the CDK base function sets. The defaults only apply when a function runs without them
+ * which the CDK base function sets. The tracer records X-Ray subsegments only on Lambda with active
+ * tracing (Powertools disables it elsewhere: tests, the local runner), where the function's
+ * SDK clients are captured (lambda-entry.ts). The defaults only apply when a function runs without them
  * (unit tests, ad-hoc scripts). Metrics are disabled by `POWERTOOLS_METRICS_DISABLED` in the
  * process environment (Powertools reads it there only): the local runner's start-up sets it.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Environment } from './function-runtime';
 
 export { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -30,13 +33,17 @@ export function observabilityConfigFromEnv(env: Environment): ObservabilityConfi
   };
 }
 
-export function createObservability(config: ObservabilityConfig): { logger: Logger; metrics: Metrics } {
+export function createObservability(config: ObservabilityConfig): { logger: Logger; metrics: Metrics; tracer: Tracer } {
   const logger = new Logger({
     serviceName: config.serviceName,
     ...(config.logLevel !== undefined && { logLevel: config.logLevel as NonNullable<ConstructorParameters<typeof Logger>[0]>['logLevel'] }),
   });
   // Metrics' own warnings (e.g. nothing to publish) go through the function's logger, at its level.
-  return { logger, metrics: new Metrics({ serviceName: config.serviceName, namespace: config.metricsNamespace, logger }) };
+  return {
+    logger,
+    metrics: new Metrics({ serviceName: config.serviceName, namespace: config.metricsNamespace, logger }),
+    tracer: new Tracer({ serviceName: config.serviceName }),
+  };
 }
 
 export { PG_MISCONFIGURED_LOG_FIELD } from './payment-gateways';

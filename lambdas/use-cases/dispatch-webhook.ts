@@ -27,6 +27,7 @@ import type { QueueMessageRef, SubscriberQueue } from '../ports/subscriber-queue
 import type { WebhookClient } from '../ports/webhook-client';
 import { decideDelivery, type DeadLetterReason, type RetryPolicy } from '../domain/webhook-delivery-policy';
 import { signedWebhookHeaders } from '../domain/webhook-signature';
+import { childTraceContext, formatTraceparent, TRACEPARENT, type TraceContext } from '../domain/trace-context';
 
 export interface WebhookDispatchSettings {
   /** The subscriber's name (delivery records, dead-letter attributes). */
@@ -46,6 +47,8 @@ export interface DispatchWebhookDeps {
   readonly secret: () => Promise<string>;
   /** Uniform in [0, 1), for the backoff jitter. @default Math.random */
   readonly random?: () => number;
+  /** A new span id (16 hex digits) for the request's `traceparent`. Without it, the message's own is sent on. */
+  readonly newSpanId?: () => string;
 }
 
 /** A message of the subscriber's queue. */
@@ -54,6 +57,8 @@ export interface SubscriberMessage extends QueueMessageRef {
   readonly messageGroupId: string;
   /** SQS's ApproximateReceiveCount (diagnostics only). */
   readonly receiveCount: number;
+  /** The trace context of the message (its `traceparent` attribute): sent on as the request's `traceparent` header. */
+  readonly trace?: TraceContext;
 }
 
 interface OutcomeBase {
@@ -128,7 +133,10 @@ export async function dispatchWebhook(message: SubscriberMessage, deps: Dispatch
   const result = await deps.client.post({
     url: settings.url,
     body: message.body,
-    headers: signedWebhookHeaders({ event, body: message.body, secret, timestamp: Math.floor(startedAt.getTime() / 1000) }),
+    headers: {
+      ...signedWebhookHeaders({ event, body: message.body, secret, timestamp: Math.floor(startedAt.getTime() / 1000) }),
+      ...(message.trace && { [TRACEPARENT]: formatTraceparent(deps.newSpanId ? childTraceContext(message.trace, deps.newSpanId()) : message.trace) }),
+    },
     timeoutMs: settings.timeoutSeconds * 1000,
   });
   const now = clock.now();
@@ -195,7 +203,13 @@ export async function dispatchWebhook(message: SubscriberMessage, deps: Dispatch
         body: message.body,
         messageGroupId: message.messageGroupId,
         deduplicationId: deadLetterDeduplicationId(event.eventId, attempt),
-        event: { eventId: event.eventId, type: event.type, sequence: event.sequence, aggregateId: event.aggregateId },
+        event: {
+          eventId: event.eventId,
+          type: event.type,
+          sequence: event.sequence,
+          aggregateId: event.aggregateId,
+          ...(message.trace && { traceparent: formatTraceparent(message.trace) }),
+        },
         details: {
           reason,
           attempts: attempt,

@@ -6,6 +6,8 @@
  * are refused (here with 413 PAYLOAD_TOO_LARGE in the API's error format).
  * IAM authorization is not checked locally (requests need no SigV4 signature).
  */
+import { requestTraceContext } from '../../lambdas/domain/trace-context';
+import { randomTraceIds } from '../../lambdas/platform/trace-scope';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -91,6 +93,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const apiId = 'local';
   const { log } = options;
 
+  const traceIds = new WeakMap<IncomingMessage, string>();
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
     const requestId = randomUUID();
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -122,6 +125,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const fn = route.functionLogicalId ? options.functions.get(route.functionLogicalId) : undefined;
     if (!fn) return send(502, JSON.stringify({ message: 'Internal server error' }), json);
     const event = buildProxyEvent(req, url, result.match, { stage: options.stage, apiId, body: body.body, requestId });
+    // The trace id the handler logs and stores with the change's events (the same reading of the same headers).
+    traceIds.set(req, requestTraceContext(event.headers, randomTraceIds).traceId);
     let output: unknown;
     try {
       output = await fn.invoke(event);
@@ -143,7 +148,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const server: Server = createServer((req, res) => {
     const started = Date.now();
     handle(req, res)
-      .then((status) => log.info(`${req.method} ${req.url} ${status} ${Date.now() - started} ms`))
+      .then((status) => {
+        const traceId = traceIds.get(req);
+        log.info(`${req.method} ${req.url} ${status} ${Date.now() - started} ms${traceId === undefined ? '' : ` trace=${traceId}`}`);
+      })
       .catch((error: unknown) => {
         log.error(`${req.method} ${req.url}: ${describeError(error)}`);
         if (!res.headersSent) {

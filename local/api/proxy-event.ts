@@ -1,5 +1,5 @@
 /** Builds API Gateway REST (v1) Lambda proxy events from Node HTTP requests. */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID } from '../template/intrinsics';
@@ -46,8 +46,20 @@ function requestTime(now: Date): string {
   return `${pad(now.getUTCDate())}/${months[now.getUTCMonth()]}/${now.getUTCFullYear()}:${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())} +0000`;
 }
 
+/** `Root=1-<epoch seconds, 8 hex>-<24 hex>;Sampled=1`: the X-Ray header API Gateway adds when tracing is active. */
+export function newXRayTraceHeader(now: Date): string {
+  const epoch = Math.floor(now.getTime() / 1000).toString(16).padStart(8, '0');
+  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Sampled=1`;
+}
+
 export function buildProxyEvent(req: IncomingMessage, url: URL, match: RouteMatch, ctx: ProxyEventContext): APIGatewayProxyEvent {
   const { headers, multi } = readHeaders(req);
+  // The stage has X-Ray tracing on: API Gateway passes the caller's X-Amzn-Trace-Id on, or starts a trace.
+  if (!Object.keys(headers).some((name) => name.toLowerCase() === 'x-amzn-trace-id')) {
+    const header = newXRayTraceHeader(ctx.now ?? new Date());
+    headers['X-Amzn-Trace-Id'] = header;
+    multi['X-Amzn-Trace-Id'] = [header];
+  }
   const query = readQuery(url);
   const now = ctx.now ?? new Date();
   const method = (req.method ?? 'GET').toUpperCase();

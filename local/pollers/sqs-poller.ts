@@ -17,6 +17,7 @@
  * locked while one of its messages is in flight (deleted, or visible again after its timeout),
  * so no two invocations ever hold messages of the same group, and a group's order holds.
  */
+import { messageTraceContext } from '../../lambdas/consumer-guard/guarded-fifo-consumer';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -98,8 +99,14 @@ export function eventLabel(body: string): string | undefined {
   return type !== undefined && aggregateId !== undefined ? `${type} ${aggregateId} seq=${String(sequence)}` : undefined;
 }
 
-function describeMessage(body: string): string {
-  return eventLabel(body) ?? `${body.length} bytes`;
+/** ` trace=<trace id>` when the message carries a `traceparent` attribute: grep on it shows the payment's journey. */
+export function traceLabel(record: Pick<SQSRecord, 'messageAttributes'>): string {
+  const trace = messageTraceContext(record);
+  return trace === undefined ? '' : ` trace=${trace.traceId}`;
+}
+
+function describeMessage(record: SQSRecord): string {
+  return `${eventLabel(record.body) ?? `${record.body.length} bytes`}${traceLabel(record)}`;
 }
 
 export function toSqsRecord(message: Message, queue: LocalQueueRef, region: string): SQSRecord {
@@ -355,7 +362,7 @@ export class SqsPoller {
     }
     for (const record of records) {
       const failed = failedIds.has(record.messageId);
-      const line = `${describeMessage(record.body)} ${failed ? 'FAILED' : 'ok'} (receive ${record.attributes.ApproximateReceiveCount}, ${ms} ms)`;
+      const line = `${describeMessage(record)} ${failed ? 'FAILED' : 'ok'} (receive ${record.attributes.ApproximateReceiveCount}, ${ms} ms)`;
       if (failed) log.warn(`${line}${error ? `: ${describeError(error)}` : ''}`);
       else log.info(line);
     }

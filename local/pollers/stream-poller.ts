@@ -17,6 +17,8 @@
  * one came back with at least a full batch (the shard is busy), and records already read are
  * delivered without waiting for a poll.
  */
+import { OUTBOX_TRACEPARENT_ATTRIBUTE } from '../../lambdas/domain/event-envelope';
+import { parseTraceparent } from '../../lambdas/domain/trace-context';
 import { randomUUID } from 'node:crypto';
 import {
   DescribeStreamCommand,
@@ -26,7 +28,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describeError, type LocalLogger } from '../log';
 import type { LocalFunction } from '../runtime/local-function';
 import type { LocalQueueRef } from '../template/intrinsics';
@@ -474,6 +476,10 @@ export class StreamPoller {
     const line = `batch of ${batch.length}: ${published} published, ${failed} failed (${ms} ms)${suffix}`;
     if (outcome.kind === 'error') this.options.log.warn(line);
     else this.options.log.info(line);
+    for (const polled of batch.slice(0, published)) {
+      const label = outboxRecordLabel(polled.record);
+      if (label !== undefined) this.options.log.info(`  ${label} published`);
+    }
     return outcome;
   }
 
@@ -563,4 +569,17 @@ export class StreamPoller {
   private wakeAll(): void {
     for (const wake of [...this.sleepers]) wake();
   }
+}
+
+/**
+ * `payment.created <paymentId> seq=1 trace=<trace id>` for an Outbox INSERT record, read from its new
+ * image without judging it (the relay does); `undefined` for any other record.
+ */
+export function outboxRecordLabel(record: DynamoDBRecord): string | undefined {
+  const image = record.eventName === 'INSERT' ? record.dynamodb?.NewImage : undefined;
+  const type = image?.type?.S;
+  const aggregateId = image?.aggregateId?.S;
+  if (type === undefined || aggregateId === undefined) return undefined;
+  const traceId = parseTraceparent(image?.[OUTBOX_TRACEPARENT_ATTRIBUTE]?.S)?.traceId;
+  return `${type} ${aggregateId} seq=${image?.sequence?.N ?? '?'}${traceId === undefined ? '' : ` trace=${traceId}`}`;
 }

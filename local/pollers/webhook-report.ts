@@ -12,7 +12,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { DELIVERIES_PARTITION_KEY, DELIVERIES_SORT_KEY, deliverySortKey, type DeliveryRecord } from '../../lambdas/domain/delivery-state';
 import { describeError, type LocalLogger } from '../log';
 import { envelopeFields } from '../../lambdas/domain/event-envelope';
-import { eventLabel, type SqsInvocationReport } from './sqs-poller';
+import { eventLabel, traceLabel, type SqsInvocationReport } from './sqs-poller';
 
 export interface WebhookReportOptions {
   readonly subscriber: string;
@@ -70,7 +70,7 @@ export function webhookInvocationReporter(options: WebhookReportOptions): (repor
           delivery = Item as DeliveryRecord | undefined;
         }
         const { outcome, text } = describeAttempt(record, failed, delivery);
-        return { outcome, line: `${name} ${text}` };
+        return { outcome, line: `${name} ${text}${traceLabel(record)}` };
       }),
     );
     const counts = new Map<Outcome, number>();

@@ -9,6 +9,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { systemClock } from '../../lambdas/adapters/system-clock';
 import { createAwsClients } from '../../lambdas/platform/aws-clients';
 import type { FunctionRuntime } from '../../lambdas/platform/function-runtime';
@@ -28,6 +29,7 @@ export function testRuntime(overrides: Partial<FunctionRuntime> = {}): FunctionR
       namespace: TEST_METRICS_NAMESPACE,
       logger: new Logger({ serviceName: TEST_SERVICE_NAME, logLevel: 'SILENT' }),
     }),
+    tracer: new Tracer({ serviceName: TEST_SERVICE_NAME, enabled: false }),
     ...overrides,
   };
 }

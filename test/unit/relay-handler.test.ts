@@ -112,8 +112,10 @@ describe('relay handler', () => {
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(sentBatches().map((b) => b.PublishBatchRequestEntries?.length)).toEqual([10, 2]);
-    expect(info).toHaveBeenCalledTimes(1);
+    // The batch's counts, then one line per published event.
+    expect(info).toHaveBeenCalledTimes(13);
     expect(info.mock.calls[0]?.[1]).toEqual({ records: 12, published: 12, gapFilled: 0, failed: 0, skipped: 0, markFailures: 0 });
+    expect(info.mock.calls.slice(1).every(([message]) => message === 'Event published')).toBe(true);
   });
 
   it('sends FIFO messages grouped by payment, deduplicated by event id, with the envelope as body', async () => {
@@ -358,7 +360,11 @@ describe('relay handler', () => {
       ['RelayLagMs', 1_500],
       ['RelayLagMs', 1_500],
     ]);
-    expect(info).not.toHaveBeenCalled();
+    // No counts line at INFO (the stop is a WARN with them); a line per event that went through.
+    expect(info.mock.calls).toEqual([
+      ['Event published', { eventId: 'evt-A-1', paymentId: 'A', sequence: 1 }],
+      ['Event published', { eventId: 'evt-B-1', paymentId: 'B', sequence: 1 }],
+    ]);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0]?.[1]).toMatchObject({
       records: 4,

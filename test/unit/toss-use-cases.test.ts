@@ -3,6 +3,7 @@
  * beside the payment (never in it), a refused credential closing its attempt without a change,
  * and deposit callbacks verified by secret and by the PG's own lookup.
  */
+import { testRuntime } from '../support/function-runtime';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   AmountMismatchError,
@@ -188,10 +189,16 @@ describe('the HTTP mapping of the PG errors a Toss stack adds', () => {
     } as unknown as Logger;
     const handler = apiHandler(async () => {
       throw new PgMisconfiguredError(30, 'Toss 401 UNAUTHORIZED_KEY');
-    }, logger);
-    const response = await handler({} as never, { getRemainingTimeInMillis: () => 1_000 } as never);
+    }, testRuntime({ logger }));
+    const response = await handler({ httpMethod: 'POST', path: '/payments/p-1/confirm', headers: {} } as never, { getRemainingTimeInMillis: () => 1_000 } as never);
     expect(response.statusCode).toBe(503);
-    expect(lines).toEqual([{ level: 'ERROR', message: PG_MISCONFIGURED_LOG_MESSAGE, fields: { pgMisconfigured: true, detail: 'Toss 401 UNAUTHORIZED_KEY' } }]);
+    expect(lines).toEqual([
+      {
+        level: 'ERROR',
+        message: PG_MISCONFIGURED_LOG_MESSAGE,
+        fields: { method: 'POST', path: '/payments/p-1/confirm', traceId: expect.stringMatching(/^[0-9a-f]{32}$/), pgMisconfigured: true, detail: 'Toss 401 UNAUTHORIZED_KEY' },
+      },
+    ]);
   });
 
   it('answers a refused credential with 422 PG_REJECTED and an unsupported currency with 422 CURRENCY_NOT_SUPPORTED, as the caller\'s', () => {

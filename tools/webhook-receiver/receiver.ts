@@ -14,6 +14,7 @@
  *
  * Injected 503s carry `Retry-After: <retryAfter>` when it is set.
  */
+import { parseTraceparent, TRACEPARENT } from '../../lambdas/domain/trace-context';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -61,6 +62,8 @@ export interface ReceivedEvent extends WebhookEventFields {
   readonly attempt: number;
   /** The parsed body (the event envelope). */
   readonly body: unknown;
+  /** The request's `traceparent` header (the trace of the API call that caused the event), if any. */
+  readonly traceparent?: string;
 }
 
 /** One request that named an event id (in `X-Event-Id`), whatever came of it. */
@@ -133,10 +136,13 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     const attempts = headerEventId === undefined ? undefined : (attemptsByEvent.get(headerEventId) ?? []);
     if (headerEventId !== undefined && attempts) attemptsByEvent.set(headerEventId, attempts);
     const attempt = (attempts?.length ?? 0) + 1;
+    const traceparent = singleHeader(request, TRACEPARENT);
+    const traceId = parseTraceparent(traceparent)?.traceId;
+    const trace = traceId === undefined ? '' : ` trace=${traceId}`;
     const describe = (event?: WebhookEventFields) =>
       event
-        ? `evt=${event.eventId} type=${event.type} pay=${event.aggregateId} seq=${event.sequence} attempt=${attempt}`
-        : `evt=${headerEventId ?? '-'} attempt=${attempt}`;
+        ? `evt=${event.eventId} type=${event.type} pay=${event.aggregateId} seq=${event.sequence} attempt=${attempt}${trace}`
+        : `evt=${headerEventId ?? '-'} attempt=${attempt}${trace}`;
     const answer = async (status: number, outcome: string, event?: WebhookEventFields, extraHeaders: Record<string, string> = {}, slow = false) => {
       attempts?.push({ at: arrivedAt, status, outcome });
       if (slow) await sleep(options.slowMs ?? 0);
@@ -190,7 +196,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       return;
     }
     seen.add(event.eventId);
-    received.push({ ...event, receivedAt: arrivedAt, attempt, body: JSON.parse(body.toString('utf8')) as unknown });
+    received.push({ ...event, receivedAt: arrivedAt, attempt, body: JSON.parse(body.toString('utf8')) as unknown, ...(traceparent !== undefined && { traceparent }) });
     const expected = (lastSequence.get(event.aggregateId) ?? 0) + 1;
     lastSequence.set(event.aggregateId, Math.max(event.sequence, lastSequence.get(event.aggregateId) ?? 0));
     if (event.sequence !== expected) {

@@ -13,7 +13,7 @@ export function createCancelPaymentHandler(config: PaymentApiConfig, runtime: Fu
     const paymentId = paymentIdParam(event);
     const command = parseBody(event, cancelPaymentSchema);
     return changeResponse(await cancelPaymentUseCase(service, paymentId, command, idempotencyKeyHeader(event)));
-  }, runtime.logger);
+  }, runtime);
 }
 
 export const cancelPayment = defineFunction({ configFromEnv: paymentApiConfigFromEnv, createHandler: createCancelPaymentHandler });

@@ -15,7 +15,7 @@ export function createConfirmPaymentHandler(config: PaymentApiConfig, runtime: F
     const paymentId = paymentIdParam(event);
     const command = parseBody(event, schema);
     return changeResponse(await confirmPaymentUseCase(service, paymentId, command, idempotencyKeyHeader(event)));
-  }, runtime.logger);
+  }, runtime);
 }
 
 export const confirmPayment = defineFunction({ configFromEnv: paymentApiConfigFromEnv, createHandler: createConfirmPaymentHandler });

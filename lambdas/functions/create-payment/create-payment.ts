@@ -12,7 +12,7 @@ export function createCreatePaymentHandler(config: PaymentApiConfig, runtime: Fu
   return apiHandler(async (event) => {
     const command = parseBody(event, createPaymentSchema);
     return changeResponse(await createPaymentUseCase(service, command, idempotencyKeyHeader(event)));
-  }, runtime.logger);
+  }, runtime);
 }
 
 export const createPayment = defineFunction({ configFromEnv: paymentApiConfigFromEnv, createHandler: createCreatePaymentHandler });

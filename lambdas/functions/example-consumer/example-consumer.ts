@@ -4,15 +4,13 @@
  * guard (inbox by event id, sequence check, partial batch responses per message group), as
  * `@payment-outbox/consumer` ships it.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 // The consumer package's entries (packages/consumer/src), by path: a fresh clone bundles and tests
 // this function without building the package first.
 import { guardedFifoConsumer, paymentProjectionEffect } from '../../../packages/consumer/src';
 import { DynamoDbPaymentInbox } from '../../../packages/consumer/src/dynamodb';
 import { ENV } from '../../platform/env-names';
 import { defineFunction, type Environment, type FunctionRuntime } from '../../platform/function-runtime';
+import { observedHandler } from '../../platform/observed-handler';
 import { positiveIntEnv, requiredEnv } from '../../platform/required-env';
 
 export interface ExampleConsumerConfig {
@@ -32,7 +30,7 @@ export function createExampleConsumerHandler(config: ExampleConsumerConfig, runt
     runtime.clock,
   );
   const consume = guardedFifoConsumer({ store: inbox, apply: paymentProjectionEffect, logger, metrics });
-  return middy(consume).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return observedHandler(consume, runtime);
 }
 
 export const exampleConsumer = defineFunction({ configFromEnv: exampleConsumerConfigFromEnv, createHandler: createExampleConsumerHandler });

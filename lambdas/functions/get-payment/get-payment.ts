@@ -8,7 +8,7 @@ import { createPaymentService, paymentApiConfigFromEnv, type PaymentApiConfig } 
 
 export function createGetPaymentHandler(config: PaymentApiConfig, runtime: FunctionRuntime): ApiHandler {
   const { repository } = createPaymentService(config, runtime);
-  return apiHandler(async (event) => jsonResponse(200, await getPaymentUseCase(repository, paymentIdParam(event))), runtime.logger);
+  return apiHandler(async (event) => jsonResponse(200, await getPaymentUseCase(repository, paymentIdParam(event))), runtime);
 }
 
 export const getPayment = defineFunction({ configFromEnv: paymentApiConfigFromEnv, createHandler: createGetPaymentHandler });

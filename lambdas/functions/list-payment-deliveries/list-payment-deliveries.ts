@@ -40,7 +40,7 @@ export function createListPaymentDeliveriesHandler(config: ListPaymentDeliveries
       retentionDays: config.deliveriesRetentionDays,
     }),
   };
-  return apiHandler(async (event) => jsonResponse(200, await paymentDeliveriesUseCase(deps, paymentIdParam(event))), runtime.logger);
+  return apiHandler(async (event) => jsonResponse(200, await paymentDeliveriesUseCase(deps, paymentIdParam(event))), runtime);
 }
 
 export const listPaymentDeliveries = defineFunction({

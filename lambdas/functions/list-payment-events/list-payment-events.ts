@@ -10,7 +10,7 @@ export function createListPaymentEventsHandler(config: PaymentApiConfig, runtime
   const { repository } = createPaymentService(config, runtime);
   return apiHandler(
     async (event) => jsonResponse(200, { events: await listPaymentEventsUseCase(repository, paymentIdParam(event)) }),
-    runtime.logger,
+    runtime,
   );
 }
 

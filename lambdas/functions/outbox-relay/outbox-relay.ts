@@ -6,15 +6,15 @@
  * stream did not deliver them, marks what the topic accepted as published, and returns partial batch
  * failures: the first record not published and every later one.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { DynamoDbPublicationLedger } from '../../adapters/dynamodb-publication-ledger';
 import { toRelayRecord } from '../../adapters/outbox-stream-record';
 import { defineFunction, type FunctionRuntime } from '../../platform/function-runtime';
+import { observedHandler } from '../../platform/observed-handler';
 import { MetricUnit } from '../../platform/observability';
 import type { RelayRecord } from '../../domain/relay-plan';
+import { eventTraceparent, type EventEnvelope } from '../../domain/event-envelope';
+import { parseTraceparent } from '../../domain/trace-context';
 import { relayEvents, type RelayReport } from '../../use-cases/relay-events';
 import { createOutboxPublication, outboxPublicationConfigFromEnv, type OutboxPublicationConfig } from '../shared/outbox-publication';
 import { OUTBOX_METRICS } from '../../platform/metric-names';
@@ -75,14 +75,18 @@ export function createOutboxRelayHandler(config: OutboxRelayConfig, runtime: Fun
     } else {
       logger.info('Relay published the batch', counts);
     }
+    // One line per event, with the trace of the API call that caused it: grep on a trace id
+    // finds this hop of the payment's journey.
+    for (const event of report.published) logger.info('Event published', eventKeys(event));
     return { batchItemFailures: report.batchItemFailures };
   };
 
-  return middy(relay).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return observedHandler(relay, runtime);
 }
 
-function eventKeys(event: { eventId: string; aggregateId: string; sequence: number }) {
-  return { eventId: event.eventId, paymentId: event.aggregateId, sequence: event.sequence };
+function eventKeys(event: EventEnvelope) {
+  const traceId = parseTraceparent(eventTraceparent(event))?.traceId;
+  return { eventId: event.eventId, paymentId: event.aggregateId, sequence: event.sequence, ...(traceId !== undefined && { traceId }) };
 }
 
 export const outboxRelay = defineFunction({ configFromEnv: outboxPublicationConfigFromEnv, createHandler: createOutboxRelayHandler });

@@ -3,11 +3,11 @@
  * SNS FIFO topic `payment-events.fifo` (every subscriber), marks them published, and reports the age of the oldest pending event.
  * Returns the run's summary (the local runner logs it).
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import { ENV } from '../../platform/env-names';
 import { defineFunction, type Environment, type FunctionRuntime } from '../../platform/function-runtime';
+import { observedHandler } from '../../platform/observed-handler';
+import { eventTraceparent } from '../../domain/event-envelope';
+import { parseTraceparent } from '../../domain/trace-context';
 import { MetricUnit } from '../../platform/observability';
 import { positiveIntEnv } from '../../platform/required-env';
 import { sweepPending, type SweepSummary } from '../../use-cases/sweep-pending';
@@ -47,7 +47,8 @@ export function createOutboxSweeperHandler(config: OutboxSweeperConfig, runtime:
     metrics.addMetric(OUTBOX_METRICS.sweeper.markPublishedFailures, MetricUnit.Count, report.markFailures);
 
     for (const event of report.republishedEvents) {
-      logger.info('Republished a pending event', { eventId: event.eventId, paymentId: event.aggregateId, sequence: event.sequence });
+      const traceId = parseTraceparent(eventTraceparent(event))?.traceId;
+      logger.info('Republished a pending event', { eventId: event.eventId, paymentId: event.aggregateId, sequence: event.sequence, ...(traceId !== undefined && { traceId }) });
     }
     for (const failure of report.failures) {
       logger.warn('Pending event not republished; the next run tries again', {
@@ -78,7 +79,7 @@ export function createOutboxSweeperHandler(config: OutboxSweeperConfig, runtime:
     return summary;
   };
 
-  return middy(sweep).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return observedHandler(sweep, runtime);
 }
 
 export const outboxSweeper = defineFunction({ configFromEnv: outboxSweeperConfigFromEnv, createHandler: createOutboxSweeperHandler });

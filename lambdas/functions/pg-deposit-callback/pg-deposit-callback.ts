@@ -33,7 +33,7 @@ export function createPgDepositCallbackHandler(config: PgDepositCallbackConfig, 
     verifyPgSignature(body, header(event, 'X-PG-Signature'), await readSecret(config.signingSecret));
     const notification = parseCommand(depositNotificationSchema, parseJson(body));
     return changeResponse(await recordDepositUseCase(service, notification));
-  }, runtime.logger);
+  }, runtime);
 }
 
 export const pgDepositCallback = defineFunction({ configFromEnv: pgDepositCallbackConfigFromEnv, createHandler: createPgDepositCallbackHandler });

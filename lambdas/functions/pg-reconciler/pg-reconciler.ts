@@ -4,12 +4,12 @@
  * Reports the age of the oldest attempt still open, which the stack alarms on. Returns the run's
  * summary (the local runner logs it).
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import { PgMisconfiguredError } from '../../domain/errors';
 import { ENV } from '../../platform/env-names';
 import { defineFunction, type Environment, type FunctionRuntime } from '../../platform/function-runtime';
+import { observedHandler } from '../../platform/observed-handler';
+import { randomTraceIds, runInTrace, xrayHeaderOf } from '../../platform/trace-scope';
+import { requestTraceContext } from '../../domain/trace-context';
 import { OUTBOX_METRICS } from '../../platform/metric-names';
 import { MetricUnit, PG_MISCONFIGURED_LOG_MESSAGE } from '../../platform/observability';
 import { positiveIntEnv, requiredEnv } from '../../platform/required-env';
@@ -49,11 +49,15 @@ export function createPgReconcilerHandler(config: PgReconcilerConfig, runtime: F
   const service = createPaymentService(config, runtime);
 
   const reconcile = async (): Promise<ReconcileSummary> => {
-    const report = await reconcileAttempts({ now: runtime.clock.now(), graceSeconds: config.graceSeconds, limit: config.limit }, service);
+    // A run is its own trace (the invocation's X-Ray trace on Lambda): the events it commits carry it.
+    const trace = requestTraceContext(undefined, randomTraceIds, xrayHeaderOf(runtime.tracer));
+    const report = await runInTrace(trace, () =>
+      reconcileAttempts({ now: runtime.clock.now(), graceSeconds: config.graceSeconds, limit: config.limit }, service),
+    );
     let reconciled = 0;
     let failed = 0;
     for (const result of report.results) {
-      const keys = { paymentId: result.attempt.paymentId, operation: result.attempt.operation, pgIdempotencyKey: result.attempt.pgIdempotencyKey };
+      const keys = { paymentId: result.attempt.paymentId, operation: result.attempt.operation, pgIdempotencyKey: result.attempt.pgIdempotencyKey, traceId: trace.traceId };
       if ('failed' in result) {
         failed += 1;
         if (result.error instanceof PgMisconfiguredError) logger.error(PG_MISCONFIGURED_LOG_MESSAGE, { ...keys, pgMisconfigured: true, detail: result.error.detail });
@@ -71,7 +75,7 @@ export function createPgReconcilerHandler(config: PgReconcilerConfig, runtime: F
     return summary;
   };
 
-  return middy(reconcile).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return observedHandler(reconcile, runtime);
 }
 
 export const pgReconciler = defineFunction({ configFromEnv: pgReconcilerConfigFromEnv, createHandler: createPgReconcilerHandler });

@@ -8,6 +8,7 @@ import { SandboxPaymentGateway } from '../../adapters/sandbox-payment-gateway';
 import { randomIds } from '../../adapters/system-clock';
 import { TossPaymentGateway } from '../../adapters/toss/toss-payment-gateway';
 import { ENV } from '../../platform/env-names';
+import { currentTraceContext } from '../../platform/trace-scope';
 import {
   DEFAULT_PAYMENT_GATEWAY,
   DEFAULT_TOSS_API_BASE_URL,
@@ -118,9 +119,11 @@ export function createPaymentGateway(config: PaymentApiConfig, runtime: Function
  * table (the read routes) gets a service whose PG parts fail at once if ever called.
  */
 export function createPaymentService(config: PaymentApiConfig, runtime: FunctionRuntime): PaymentCommandDeps & { readonly gateway: PaymentGateway & Partial<DepositLookup> } {
-  const repository = new DynamoDbPaymentRepository(runtime.aws.documents, config.tables, {
-    outboxDays: config.outboxRetentionDays,
-    idempotencyDays: IDEMPOTENCY_RETENTION_DAYS,
-  });
+  const repository = new DynamoDbPaymentRepository(
+    runtime.aws.documents,
+    config.tables,
+    { outboxDays: config.outboxRetentionDays, idempotencyDays: IDEMPOTENCY_RETENTION_DAYS },
+    currentTraceContext,
+  );
   return { repository, attempts: repository, clock: runtime.clock, ids: randomIds, gateway: createPaymentGateway(config, runtime) };
 }

@@ -30,7 +30,7 @@ export function createTossDepositCallbackHandler(config: PaymentApiConfig, runti
     const callback = parseTossDepositCallback(parseJson(rawBody(event)));
     const outcome = await recordVerifiedDepositUseCase({ ...service, deposits }, callback);
     return changeResponse(outcome);
-  }, runtime.logger);
+  }, runtime);
 }
 
 export const tossDepositCallback = defineFunction({ configFromEnv: tossDepositCallbackConfigFromEnv, createHandler: createTossDepositCallbackHandler });

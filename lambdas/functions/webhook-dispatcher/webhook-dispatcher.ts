@@ -11,15 +11,15 @@
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DynamoDbDeliveryLog } from '../../adapters/dynamodb-delivery-log';
 import { HttpWebhookClient } from '../../adapters/http-webhook-client';
 import { SqsSubscriberQueue } from '../../adapters/sqs-subscriber-queue';
 import { defineFunction, type FunctionRuntime } from '../../platform/function-runtime';
+import { observedHandler } from '../../platform/observed-handler';
+import { randomTraceIds } from '../../platform/trace-scope';
+import { messageTraceContext } from '../../consumer-guard/guarded-fifo-consumer';
 import { readSecret } from '../../platform/secret-value';
 import type { QueueMessageRef, SubscriberQueue } from '../../ports/subscriber-queue';
 import { dispatchWebhook, type DispatchOutcome, type DispatchWebhookDeps } from '../../use-cases/dispatch-webhook';
@@ -70,11 +70,13 @@ export function webhookDispatcher(parts: WebhookDispatcherParts): WebhookDispatc
     const processor = new SqsFifoPartialProcessorAsync();
     const attempted = new Set<string>();
     const handleRecord = async (record: SQSRecord): Promise<void> => {
+      const trace = messageTraceContext(record);
       const logger = parts.logger.createChild({
         persistentKeys: {
           subscriber: deps.settings.subscriber,
           messageId: record.messageId,
           messageGroupId: record.attributes.MessageGroupId,
+          ...(trace && { traceId: trace.traceId }),
         },
       });
       const remainingMs = context.getRemainingTimeInMillis();
@@ -89,6 +91,7 @@ export function webhookDispatcher(parts: WebhookDispatcherParts): WebhookDispatc
             body: record.body,
             messageGroupId: record.attributes.MessageGroupId ?? 'unknown',
             receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+            ...(trace && { trace }),
           },
           deps,
         );
@@ -198,9 +201,10 @@ export function createWebhookDispatcherHandler(config: WebhookDispatcherConfig, 
     }),
     clock: runtime.clock,
     secret: () => readSecret(config.signingSecret),
+    newSpanId: randomTraceIds.spanId,
   };
   const dispatch = webhookDispatcher({ deps, queue, logger, metrics });
-  return middy(dispatch).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return observedHandler(dispatch, runtime);
 }
 
 export const webhookDispatcherFunction = defineFunction({ configFromEnv: webhookDispatcherConfigFromEnv, createHandler: createWebhookDispatcherHandler });
