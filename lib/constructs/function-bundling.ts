@@ -29,12 +29,16 @@ export const ESM_REQUIRE_BANNER =
  * `mnemonist/lru-cache`: the DynamoDB client's endpoint-discovery cache (~7 KiB with its
  * dependencies), replaced by the same LRU cache over a `Map`.
  *
+ * `semver`: brought by the X-Ray SDK (under Powertools Tracer) for its SDK v2 patcher only (~27 KiB),
+ * replaced by `gte` over plain versions.
+ *
  * Each replacement says in its own module why it is never reached or behaves the same.
  */
 export const FUNCTION_BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': './lambdas/platform/lambda-credentials.ts',
   '@smithy/core/event-streams': './lambdas/platform/bundle-aliases/smithy-event-streams.ts',
   'mnemonist/lru-cache': './lambdas/platform/bundle-aliases/lru-cache.ts',
+  semver: './lambdas/platform/bundle-aliases/semver.ts',
 };
 
 /**

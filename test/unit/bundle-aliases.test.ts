@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { FUNCTION_BUNDLE_ALIASES } from '../../lib/constructs/function-bundling';
 import { REPO_ROOT } from '../../lib/repo-root';
 import LRUCache from '../../lambdas/platform/bundle-aliases/lru-cache';
+import { gte } from '../../lambdas/platform/bundle-aliases/semver';
 import { EventStreamSerde, eventStreamSerdeProvider } from '../../lambdas/platform/bundle-aliases/smithy-event-streams';
 
 const requireFromRepo = createRequire(join(REPO_ROOT, 'package.json'));
@@ -64,5 +65,33 @@ describe('mnemonist/lru-cache in the bundles: the same cache over a Map', () => 
   it('refuses a capacity that is not a positive number, as mnemonist does', () => {
     expect(() => new LRUCache(0)).toThrow('mnemonist/lru-cache: capacity should be positive number.');
     expect(() => new MnemonistLRUCache(0)).toThrow('mnemonist/lru-cache: capacity should be positive number.');
+  });
+});
+
+describe('semver in the bundles: gte over plain versions', () => {
+  const semver = requireFromRepo('semver') as { gte: (a: string, b: string) => boolean };
+
+  it('is called by nothing in the bundles but the X-Ray SDK\'s SDK v2 patcher', () => {
+    // The packages a function bundle can reach that require semver; a new one must be checked before the alias stays.
+    const xray = dirname(requireFromRepo.resolve('aws-xray-sdk-core/package.json'));
+    const callers: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.name.endsWith('.js') && /require\(['"]semver['"]\)/.test(readFileSync(path, 'utf8'))) callers.push(path.slice(xray.length + 1));
+      }
+    };
+    walk(join(xray, 'dist', 'lib'));
+    expect(callers).toEqual([join('dist', 'lib', 'patchers', 'aws_p.js')]);
+    expect(FUNCTION_BUNDLE_ALIASES.semver).toBe('./lambdas/platform/bundle-aliases/semver.ts');
+  });
+
+  it('answers gte as semver does for plain versions, and refuses what it does not read', () => {
+    const versions = ['0.0.0', '0.0.1', '0.1.0', '1.0.0', '2.2.0', '2.10.0', '2.9.99', '10.0.0', 'v22.11.0', '22.11.0'];
+    for (const a of versions) {
+      for (const b of versions) expect(gte(a, b), `${a} >= ${b}`).toBe(semver.gte(a, b));
+    }
+    expect(() => gte('2.0.0-beta.1', '1.0.0')).toThrow(/plain major\.minor\.patch/);
   });
 });
