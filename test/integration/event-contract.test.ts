@@ -1,11 +1,14 @@
 /**
  * The local stack keeps the published contract: every envelope it puts on payment-events.fifo
  * during a short flow (a card created, confirmed and cancelled; a virtual account and its deposit)
- * passes schemas/payment-event.schema.json, its message attributes pass docs/asyncapi.yaml, and
+ * passes schemas/payment-event.schema.json, its message attributes pass docs/asyncapi.yaml (the
+ * optional `traceparent` among them: every event of the flow carries one, and the card's, made under
+ * the caller's `traceparent` header, continue the caller's trace as docs/openapi.yaml says), and
  * every API answer of the flow (errors included) is one docs/openapi.yaml documents.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payment } from '../../lambdas/domain/payment';
+import { parseTraceparent, TRACEPARENT } from '../../lambdas/domain/trace-context';
 import { callApi, PAYMENT_EVENTS_QUEUE, receiveMessages, startTestStack, type ApiResponse, type LocalStack } from '../support/local-stack-harness';
 import { eventSchemaValidator, loadOpenApiValidator, messageAttributesValidator, problems, type OpenApiValidator } from '../support/contract-validators';
 import { deposit, newOrderId } from '../support/payment-api-client';
@@ -33,14 +36,18 @@ async function call(method: string, path: string, options: { body?: unknown; hea
 
 describe('the local stack keeps the published contract', () => {
   it('publishes only envelopes the JSON Schema accepts, and answers only as the OpenAPI document says', async () => {
+    // The card's calls are made as a traced caller would (docs/openapi.yaml's traceparent parameter).
+    const callerTraceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const callerTraceparent = `00-${callerTraceId}-00f067aa0ba902b7-01`;
+    const traced = { [TRACEPARENT]: callerTraceparent };
     const card = await call('POST', '/payments', {
       body: { orderId: newOrderId(), amount: 15_000, currency: 'KRW', method: 'CARD' },
-      headers: { 'Idempotency-Key': `contract-${Date.now()}` },
+      headers: { 'Idempotency-Key': `contract-${Date.now()}`, ...traced },
     });
     expect(card.status, card.text).toBe(201);
     const cardId = (card.body as Payment).paymentId;
-    expect((await call('POST', `/payments/${cardId}/confirm`, { body: { cardToken: 'tok_visa' } })).status).toBe(200);
-    expect((await call('POST', `/payments/${cardId}/cancel`, { body: { reason: 'customer request' } })).status).toBe(200);
+    expect((await call('POST', `/payments/${cardId}/confirm`, { body: { cardToken: 'tok_visa' }, headers: traced })).status).toBe(200);
+    expect((await call('POST', `/payments/${cardId}/cancel`, { body: { reason: 'customer request' }, headers: traced })).status).toBe(200);
 
     const account = await call('POST', '/payments', { body: { orderId: newOrderId(), amount: 30_000, currency: 'KRW', method: 'VIRTUAL_ACCOUNT' } });
     expect(account.status, account.text).toBe(201);
@@ -67,7 +74,17 @@ describe('the local stack keeps the published contract', () => {
     for (const [index, message] of messages.entries()) {
       expect(validateEnvelope(envelopes[index]), `${message.Body}: ${problems(validateEnvelope).join('; ')}`).toBe(true);
       const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
+      // Every change of the flow is made under an API call's trace, so the documented attribute is validated on each.
+      expect(Object.keys(attributes), message.Body).toContain(TRACEPARENT);
       expect(validateAttributes(attributes), `${JSON.stringify(attributes)}: ${problems(validateAttributes).join('; ')}`).toBe(true);
+      const trace = parseTraceparent(attributes[TRACEPARENT]);
+      if (envelopes[index]!.aggregateId === cardId) {
+        // The caller's trace, continued by a span of the API's own.
+        expect(trace, message.Body).toMatchObject({ traceId: callerTraceId, sampled: true });
+        expect(attributes[TRACEPARENT]).not.toBe(callerTraceparent);
+      } else {
+        expect(trace?.traceId, message.Body).not.toBe(callerTraceId);
+      }
     }
     expect(envelopes.map((envelope) => `${envelope.aggregateId === cardId ? 'card' : 'account'} ${envelope.type}`).sort()).toEqual([
       'account payment.approved',

@@ -8,13 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromFile, Parser } from '@asyncapi/parser';
 import { validate as validateOpenApi } from '@readme/openapi-parser';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { eventMessageAttributes } from '../../lambdas/adapters/event-message';
+import type * as EventMessage from '../../lambdas/adapters/event-message';
 import { WEBHOOK_USER_AGENT } from '../../lambdas/adapters/http-webhook-client';
 import { InvalidEnvelopeError, parseEnvelope } from '../../lambdas/domain/consumer-rules';
 import { PAYMENT_EVENT_TYPES, type EventEnvelope } from '../../lambdas/domain/event-envelope';
 import { cancelPayment, confirmPayment, createPayment, recordDeposit, type PaymentChange } from '../../lambdas/domain/payment';
+import { childTraceContext, formatTraceparent, parseTraceparent, TRACEPARENT } from '../../lambdas/domain/trace-context';
 import { signedWebhookHeaders } from '../../lambdas/domain/webhook-signature';
 import { errorResponse, STATUS_BY_CODE } from '../../lambdas/http-api/error-mapper';
 import { documentedRoutes } from '../../tools/schemas/openapi';
@@ -149,6 +151,57 @@ describe('docs/asyncapi.yaml', () => {
     expect(validateHeaders({ ...headers, 'webhook-signature': 'sha256=abc' })).toBe(false);
   });
 
+  it('describes the optional traceparent attribute and webhook header: with it and without it valid, malformed refused', () => {
+    const document = parse(readFileSync(ASYNCAPI_FILE, 'utf8')) as {
+      components: { schemas: Record<'WebhookHeaders' | 'EventMessageAttributes', { required: string[]; properties: Record<string, { 'x-sqs-data-type'?: string }> }> };
+    };
+    const { EventMessageAttributes: attributeSchema, WebhookHeaders: headerSchema } = document.components.schemas;
+    const validateHeaders = newAjv().compile(headerSchema);
+    const validateAttributes = messageAttributesValidator();
+    const event = domainChanges()[1]!.event;
+    const messageTraceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const stringValues = (traceparent?: string) =>
+      Object.fromEntries(Object.entries(eventMessageAttributes(event, traceparent)).map(([name, value]) => [name, value.StringValue]));
+    // What the dispatcher sends: the message's trace, a span of its own.
+    const requestTraceparent = formatTraceparent(childTraceContext(parseTraceparent(messageTraceparent)!, '53995c3f42cd8ad8'));
+    const headers = signedWebhookHeaders({ event, body: JSON.stringify(event), secret: Buffer.alloc(32, 7).toString('base64'), timestamp: 1_795_568_400 });
+
+    expect(attributeSchema.properties[TRACEPARENT]?.['x-sqs-data-type']).toBe('String');
+    expect(attributeSchema.required).not.toContain(TRACEPARENT);
+    expect(headerSchema.required).not.toContain(TRACEPARENT);
+    expect(validateAttributes(stringValues(messageTraceparent)), problems(validateAttributes).join('; ')).toBe(true);
+    expect(validateAttributes(stringValues()), problems(validateAttributes).join('; ')).toBe(true);
+    expect(validateAttributes(stringValues('1-5759e988-bd862e3fe1be46a994272793'))).toBe(false);
+    expect(validateHeaders({ ...headers, [TRACEPARENT]: requestTraceparent }), problems(validateHeaders).join('; ')).toBe(true);
+    expect(validateHeaders(headers), problems(validateHeaders).join('; ')).toBe(true);
+    expect(validateHeaders({ ...headers, [TRACEPARENT]: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331' })).toBe(false);
+  });
+
+  describe('generation', () => {
+    afterEach(() => {
+      vi.doUnmock('../../lambdas/adapters/event-message');
+      vi.resetModules();
+    });
+
+    it('fails when the publisher sets an attribute the generator does not describe, the trace-only ones included', async () => {
+      // A publisher that adds an attribute only beside a traceparent: the generator's sample must carry one to see it.
+      vi.resetModules();
+      vi.doMock('../../lambdas/adapters/event-message', async (importOriginal) => {
+        const original = await importOriginal<typeof EventMessage>();
+        return {
+          ...original,
+          eventMessageAttributes: (...args: Parameters<typeof original.eventMessageAttributes>) => ({
+            ...original.eventMessageAttributes(...args),
+            ...(args[1] !== undefined && { tracestate: { DataType: 'String', StringValue: 'vendor=1' } }),
+          }),
+        };
+      });
+      const { asyncApiDocument } = await import('../../tools/schemas/asyncapi');
+
+      expect(() => asyncApiDocument()).toThrow('does not describe the message attribute tracestate');
+    });
+  });
+
   it('is refused by the parser when broken (the validation is not vacuous)', async () => {
     const broken = parse(readFileSync(ASYNCAPI_FILE, 'utf8')) as { operations: Record<string, { action: string }> };
     broken.operations.publishPaymentEvent!.action = 'publish';
@@ -196,6 +249,22 @@ describe('docs/openapi.yaml', () => {
     expect(JSON.stringify(document)).toContain('"X-PG-Signature"');
     const text = readFileSync(OPENAPI_FILE, 'utf8');
     for (const code of Object.keys(STATUS_BY_CODE)) expect(text, code).toContain(`\`${code}\``);
+  });
+
+  it('takes an optional traceparent header on every route, without a pattern (a malformed one is ignored, never a 400)', () => {
+    const document = parse(readFileSync(OPENAPI_FILE, 'utf8')) as {
+      paths: Record<string, Record<string, { operationId: string; parameters?: { $ref: string }[] }>>;
+      components: { parameters: Record<string, { name: string; in: string; required: boolean; schema: { pattern?: string } }> };
+    };
+    const operations = Object.values(document.paths).flatMap((byMethod) => Object.values(byMethod));
+    const parameter = document.components.parameters.TraceParent;
+
+    expect(parameter).toMatchObject({ name: TRACEPARENT, in: 'header', required: false });
+    expect(parameter?.schema.pattern).toBeUndefined();
+    expect(operations.length).toBe(documentedRoutes().length);
+    for (const operation of operations) {
+      expect(operation.parameters?.map((p) => p.$ref), operation.operationId).toContain('#/components/parameters/TraceParent');
+    }
   });
 
   it('accepts the answers the handlers build: a payment, the events, an error body; and refuses another shape', () => {

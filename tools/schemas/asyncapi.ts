@@ -9,6 +9,7 @@ import { WEBHOOK_USER_AGENT } from '../../lambdas/adapters/http-webhook-client';
 import { eventMessageAttributes } from '../../lambdas/adapters/event-message';
 import { ENVELOPE_SCHEMA_VERSION, PAYMENT_EVENT_TYPES, type PaymentEventType } from '../../lambdas/domain/event-envelope';
 import { subscriberDlqName, subscriberQueueName, WEBHOOK_DEFAULTS, WEBHOOK_LIMITS } from '../../lambdas/domain/subscribers';
+import { TRACEPARENT } from '../../lambdas/domain/trace-context';
 import { MIN_RETRY_DELAY_SECONDS, WEBHOOK_GROUP_DEPTH_BOUND, WEBHOOK_REDRIVE_MARGIN } from '../../lambdas/domain/webhook-delivery-policy';
 import { DEFAULT_TOLERANCE_SECONDS, STANDARD_WEBHOOK_HEADERS, WEBHOOK_HEADERS } from '../../lambdas/domain/webhook-signature';
 import { PAYMENT_EVENTS_TOPIC_NAME } from '../../lambdas/platform/resource-names';
@@ -24,13 +25,30 @@ const SUBSCRIBER = '{subscriber}';
 
 const payloadRef = (type: PaymentEventType) => ({ $ref: `../${PAYMENT_EVENT_SCHEMA_PATH}#/$defs/${envelopeDefName(type)}` });
 
-/** The message attributes every event message carries, from the publisher's own function. */
+/** W3C Trace Context as the stack writes it (formatTraceparent: version 00, lowercase hex). */
+const TRACEPARENT_PATTERN = '^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$';
+/** The W3C Trace Context specification's own example, shown as the value's example. */
+export const EXAMPLE_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+export const TRACEPARENT_FORMAT = 'W3C Trace Context `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`';
+
+/**
+ * The message attributes every event message carries, from the publisher's own function: the
+ * properties from a sample with every optional attribute (so an attribute the publisher adds
+ * without a description here fails the generation), `required` from one without them.
+ */
 function messageAttributesSchema(): JsonSchema {
-  const sample = eventMessageAttributes({ type: PAYMENT_EVENT_TYPES[0], sequence: 1, aggregateId: 'p' });
+  const fields = { type: PAYMENT_EVENT_TYPES[0], sequence: 1, aggregateId: 'p' };
+  const sample = eventMessageAttributes(fields, EXAMPLE_TRACEPARENT);
   const descriptions: Record<string, JsonSchema> = {
     eventType: { type: 'string', enum: [...PAYMENT_EVENT_TYPES], description: 'The envelope\'s `type`; what SNS filter policies (`{"eventType": [...]}`) match.' },
     sequence: { type: 'string', pattern: '^[1-9][0-9]*$', description: 'The envelope\'s `sequence` (DataType Number).' },
     aggregateId: { type: 'string', description: 'The envelope\'s `aggregateId`: the payment id.' },
+    [TRACEPARENT]: {
+      type: 'string',
+      pattern: TRACEPARENT_PATTERN,
+      examples: [EXAMPLE_TRACEPARENT],
+      description: `The trace of the API call that caused the event (or of the PG reconciler's run that settled it), as ${TRACEPARENT_FORMAT}. Present when the change was made under one, which every API call, PG callback and reconciler run is; absent otherwise (\`npm run outbox -- attempts reconcile\`, outbox items written before traces were kept). Continue the trace from it (\`messageTraceContext\` in @payment-outbox/consumer, or any W3C propagator); the webhook dispatcher's dead letters keep it.`,
+    },
   };
   const properties = Object.fromEntries(
     Object.entries(sample).map(([name, attribute]) => {
@@ -42,7 +60,7 @@ function messageAttributesSchema(): JsonSchema {
   return {
     type: 'object',
     description: 'SQS/SNS message attributes (StringValue of each; DataType in x-sqs-data-type), so a consumer can route without parsing the body.',
-    required: Object.keys(properties),
+    required: Object.keys(eventMessageAttributes(fields)),
     properties,
   };
 }
@@ -66,6 +84,12 @@ function webhookHeadersSchema(): JsonSchema {
       [WEBHOOK_HEADERS.eventType]: { type: 'string', enum: [...PAYMENT_EVENT_TYPES], description: 'Copy of the body\'s `type`.' },
       [WEBHOOK_HEADERS.sequence]: { type: 'string', pattern: '^[1-9][0-9]*$', description: 'Copy of the body\'s `sequence`.' },
       [WEBHOOK_HEADERS.aggregateId]: { type: 'string', description: 'Copy of the body\'s `aggregateId` (the payment id).' },
+      [TRACEPARENT]: {
+        type: 'string',
+        pattern: TRACEPARENT_PATTERN,
+        examples: [EXAMPLE_TRACEPARENT],
+        description: `${TRACEPARENT_FORMAT}, sent when the event's message carries a \`${TRACEPARENT}\` attribute: the same trace id, a new parent id per request (each attempt is its own span). Not signed: use it to continue the trace, never to decide anything.`,
+      },
     },
   };
 }
@@ -241,7 +265,7 @@ export function asyncApiDocument(): Record<string, unknown> {
         summary: 'The webhook dispatcher POSTs each event of the subscriber\'s queue to its URL, signed as Standard Webhooks says.',
         description: [
           'Verify with any Standard Webhooks library (the `standardwebhooks` package on npm, PyPI, Go, Java, Ruby, PHP, Rust, C#) and the subscriber\'s secret; refuse timestamps more than ' +
-            `${DEFAULT_TOLERANCE_SECONDS} s from your clock. Trust the signed body, not the X- headers. Answer 2xx once the event is processed.`,
+            `${DEFAULT_TOLERANCE_SECONDS} s from your clock. Trust the signed body, not the X- headers nor \`${TRACEPARENT}\` (not signed either; it continues the trace of the API call that caused the event). Answer 2xx once the event is processed.`,
           '',
           `Answers: 2xx delivered. 5xx, 429, 408, a timeout (${WEBHOOK_DEFAULTS.timeoutSeconds} s by default, ${WEBHOOK_LIMITS.timeoutSeconds.min}-${WEBHOOK_LIMITS.timeoutSeconds.max}) or a connection error: retried after min(maxSeconds, baseSeconds × 2^(attempt − 1)) seconds with full jitter (at least ${MIN_RETRY_DELAY_SECONDS} s; defaults base ${WEBHOOK_DEFAULTS.backoff.baseSeconds} s, max ${WEBHOOK_DEFAULTS.backoff.maxSeconds} s), or after Retry-After (seconds or HTTP date, capped at maxSeconds); after maxAttempts (${WEBHOOK_DEFAULTS.maxAttempts} by default, ${WEBHOOK_LIMITS.maxAttempts.min}-${WEBHOOK_LIMITS.maxAttempts.max}) dead-lettered as attempts-exhausted. Any other 4xx, and 3xx (redirects are not followed): dead-lettered at once as rejected.`,
           '',

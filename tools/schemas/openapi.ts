@@ -15,8 +15,10 @@ import {
   paymentIdSchema,
 } from '../../lambdas/domain/commands';
 import { tossDepositCallbackSchema } from '../../lambdas/adapters/toss/toss-deposit-callback';
+import { TRACEPARENT } from '../../lambdas/domain/trace-context';
 import { STATUS_BY_CODE } from '../../lambdas/http-api/error-mapper';
 import { MAX_BODY_BYTES } from '../../lambdas/http-api/request';
+import { EXAMPLE_TRACEPARENT, TRACEPARENT_FORMAT } from './asyncapi';
 import { paymentDeliveriesViewSchema } from './delivery-view-schema';
 import { describeProperties, jsonSchemaOf, paymentJsonSchema, PAYMENT_EVENT_SCHEMA_PATH, type JsonSchema } from './payment-event-json-schema';
 
@@ -201,6 +203,8 @@ function operation(route: PaymentApiRoute): Record<string, unknown> {
     ...(route.path.includes('{paymentId}') ? [{ $ref: '#/components/parameters/PaymentId' }] : []),
     ...(spec.idempotencyKey ? [{ $ref: '#/components/parameters/IdempotencyKey' }] : []),
     ...(route.auth === 'hmac' ? [{ $ref: '#/components/parameters/PgSignature' }] : []),
+    // Every handler runs in the request's trace context (lambdas/http-api/api-handler.ts).
+    { $ref: '#/components/parameters/TraceParent' },
   ];
   const body = spec.body;
   const responses: Record<string, unknown> = {
@@ -219,7 +223,7 @@ function operation(route: PaymentApiRoute): Record<string, unknown> {
     description: spec.description,
     tags: [route.auth === 'iam' ? 'payments' : 'pg-callbacks'],
     security: SECURITY[route.auth],
-    ...(parameters.length > 0 && { parameters }),
+    parameters,
     ...(body && {
       requestBody: {
         required: true,
@@ -304,6 +308,15 @@ export function openApiDocument(): Record<string, unknown> {
           required: true,
           description: '`sha256=` + hex HMAC-SHA256 of the raw body under the PG callback secret.',
           schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' },
+        },
+        TraceParent: {
+          name: TRACEPARENT,
+          in: 'header',
+          required: false,
+          description:
+            `The caller's ${TRACEPARENT_FORMAT}: the request continues the caller's trace, and the events of the change it makes carry the same trace id (their \`${TRACEPARENT}\` message attribute and webhook header, docs/asyncapi.yaml). Without it, API Gateway's X-Ray trace (\`X-Amzn-Trace-Id\`) is used, else a new trace. A malformed value is ignored and starts a new trace; it never answers 400.`,
+          // No pattern: a malformed value is accepted (and ignored), so the schema does not refuse one.
+          schema: { type: 'string', examples: [EXAMPLE_TRACEPARENT] },
         },
       },
       headers: {
