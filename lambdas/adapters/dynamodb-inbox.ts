@@ -42,9 +42,9 @@ export class DynamoDbPaymentInbox implements InboxStore<PaymentProjectionEffect>
     return typeof last === 'number' ? last : 0;
   }
 
-  async commit(envelope: EventEnvelope, effect: PaymentProjectionEffect): Promise<InboxCommitResult> {
+  async commit(envelope: EventEnvelope, effect: PaymentProjectionEffect, previousSequence = envelope.sequence - 1): Promise<InboxCommitResult> {
     const now = this.clock.now();
-    const first = envelope.sequence === 1;
+    const first = previousSequence === 0;
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -72,8 +72,8 @@ export class DynamoDbPaymentInbox implements InboxStore<PaymentProjectionEffect>
                   'SET #status = :status, paymentId = :paymentId, lastSequence = :sequence, lastEventId = :eventId, ' +
                   'updatedAt = :now, appliedSequences = list_append(if_not_exists(appliedSequences, :none), :applied) ' +
                   'ADD appliedCount :one',
-                // The aggregate must be exactly one event behind. (DynamoDB cannot compute
-                // `sequence - 1` in an expression, so the first event gets its own condition.)
+                // The aggregate must still be where the guard read it: `previousSequence` (nothing
+                // applied yet: no projection item, its own condition).
                 ConditionExpression: first ? 'attribute_not_exists(pk)' : 'lastSequence = :previous',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: {
@@ -85,7 +85,7 @@ export class DynamoDbPaymentInbox implements InboxStore<PaymentProjectionEffect>
                   ':none': [],
                   ':applied': [envelope.sequence],
                   ':one': 1,
-                  ...(!first && { ':previous': envelope.sequence - 1 }),
+                  ...(!first && { ':previous': previousSequence }),
                 },
               },
             },

@@ -19,7 +19,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { InvalidEnvelopeError, parseEnvelope, SequenceGapError } from '../domain/consumer-rules';
-import type { EventEnvelope } from '../domain/event-envelope';
+import { PAYMENT_EVENT_TYPES, type EventEnvelope, type PaymentEventType } from '../domain/event-envelope';
 import { parseTraceparent, TRACEPARENT, type TraceContext } from '../domain/trace-context';
 import type { InboxStore } from '../ports/inbox-store';
 import { makeApplyOnce, type ApplyOutcome } from '../use-cases/apply-once';
@@ -47,6 +47,13 @@ export interface GuardedFifoConsumerOptions<E> {
   readonly metrics?: Metrics;
   /** Read-decide-commit rounds when concurrent deliveries race. @default 3 */
   readonly maxAttempts?: number;
+  /**
+   * The event types the queue's subscription delivers (its `eventTypes`, the SNS filter policy),
+   * when it filters: the sequences of the other types never arrive, so the guard applies any
+   * sequence above the last one applied instead of waiting for them, and acknowledges without
+   * effect an event of another type. @default every type (each sequence must follow the last)
+   */
+  readonly eventTypes?: readonly PaymentEventType[];
 }
 
 /** What `apply` is given besides the event. */
@@ -66,7 +73,12 @@ export type GuardedFifoHandler = (event: SQSEvent, context: Context) => Promise<
 
 export function guardedFifoConsumer<E>(options: GuardedFifoConsumerOptions<E>): GuardedFifoHandler {
   const { store, apply, metrics } = options;
-  const applyOnce = makeApplyOnce(store, options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts });
+  const subscribed = new Set<string>(options.eventTypes ?? PAYMENT_EVENT_TYPES);
+  const filtered = PAYMENT_EVENT_TYPES.some((type) => !subscribed.has(type));
+  const applyOnce = makeApplyOnce(store, {
+    ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
+    sequenceRule: filtered ? 'increasing' : 'contiguous',
+  });
   const count = (name: string): void => {
     metrics?.addMetric(name, MetricUnit.Count, 1);
   };
@@ -89,6 +101,11 @@ export function guardedFifoConsumer<E>(options: GuardedFifoConsumerOptions<E>): 
       throw error;
     }
     logger.appendKeys({ eventId: envelope.eventId, paymentId: envelope.aggregateId, sequence: envelope.sequence });
+    if (!subscribed.has(envelope.type)) {
+      count(OUTBOX_METRICS.consumer.skipped);
+      logger.warn('Event of a type this consumer does not subscribe to; acknowledged without effect', { type: envelope.type });
+      return;
+    }
 
     let outcome: ApplyOutcome;
     try {

@@ -66,10 +66,20 @@ export type SequenceDecision =
   /** Events between are missing: do not apply out of order. */
   | { readonly action: 'gap'; readonly expectedSequence: number };
 
+/**
+ * How a consumer judges an event's sequence against the last one it applied:
+ * - `contiguous`: every event of the aggregate reaches it, so the next one is `lastApplied + 1`
+ *   and anything beyond is a gap to wait for;
+ * - `increasing`: its subscription filters by event type, so the sequences between are events it
+ *   never receives; the queue's FIFO order per payment still holds, so any sequence above
+ *   `lastApplied` is next and a lower or equal one is old.
+ */
+export type SequenceRule = 'contiguous' | 'increasing';
+
 /** Decides by sequence alone; `lastApplied` is 0 when nothing was applied for the aggregate. */
-export function decideSequence(sequence: number, lastApplied: number): SequenceDecision {
+export function decideSequence(sequence: number, lastApplied: number, rule: SequenceRule = 'contiguous'): SequenceDecision {
   if (sequence <= lastApplied) return { action: 'skip' };
-  if (sequence === lastApplied + 1) return { action: 'apply' };
+  if (rule === 'increasing' || sequence === lastApplied + 1) return { action: 'apply' };
   return { action: 'gap', expectedSequence: lastApplied + 1 };
 }
 

@@ -6,7 +6,7 @@ export type InboxCommitResult =
   | 'applied'
   /** The event id is already in the inbox: the effect was applied before; nothing was written. */
   | 'duplicate-event'
-  /** The aggregate is no longer at `sequence - 1` (or the write raced another): nothing was written; decide again. */
+  /** The aggregate is no longer at `previousSequence` (or the write raced another): nothing was written; decide again. */
   | 'sequence-moved';
 
 /**
@@ -19,7 +19,9 @@ export interface InboxStore<E> {
   lastAppliedSequence(aggregateId: string): Promise<number>;
   /**
    * Records `envelope.eventId` and applies `effect` atomically, on condition that the event id
-   * is new and the aggregate is at `envelope.sequence - 1`.
+   * is new and the aggregate is still at `previousSequence` (the last sequence read before
+   * deciding: `envelope.sequence - 1` for a consumer that receives every event, lower for one
+   * whose subscription filters event types).
    */
-  commit(envelope: EventEnvelope, effect: E): Promise<InboxCommitResult>;
+  commit(envelope: EventEnvelope, effect: E, previousSequence: number): Promise<InboxCommitResult>;
 }

@@ -4,7 +4,7 @@
  * written are the `InboxStore`'s business. The reusable SQS FIFO wrapper around it is
  * `consumer-guard/`.
  */
-import { decideSequence, SequenceGapError } from '../domain/consumer-rules';
+import { decideSequence, SequenceGapError, type SequenceRule } from '../domain/consumer-rules';
 import type { EventEnvelope } from '../domain/event-envelope';
 import type { InboxStore } from '../ports/inbox-store';
 
@@ -38,6 +38,8 @@ export class ApplyContentionError extends Error {
 export interface ApplyOnceOptions {
   /** Read-decide-commit rounds before giving up. @default 3 */
   readonly maxAttempts?: number;
+  /** `increasing` when the consumer's subscription filters event types. @default 'contiguous' */
+  readonly sequenceRule?: SequenceRule;
 }
 
 /**
@@ -53,12 +55,12 @@ export function makeApplyOnce<E>(store: InboxStore<E>, options: ApplyOnceOptions
   return async (envelope, effectOf) => {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const lastApplied = await store.lastAppliedSequence(envelope.aggregateId);
-      const decision = decideSequence(envelope.sequence, lastApplied);
+      const decision = decideSequence(envelope.sequence, lastApplied, options.sequenceRule);
       if (decision.action === 'skip') return { status: 'stale', lastApplied };
       if (decision.action === 'gap') {
         throw new SequenceGapError(envelope.aggregateId, decision.expectedSequence, envelope.sequence);
       }
-      const result = await store.commit(envelope, await effectOf(envelope));
+      const result = await store.commit(envelope, await effectOf(envelope), lastApplied);
       if (result === 'applied') return { status: 'applied' };
       if (result === 'duplicate-event') return { status: 'duplicate' };
     }

@@ -43,9 +43,9 @@ export class FileInbox implements InboxStore<OrderPayment> {
     return this.state.lastSequence[paymentId] ?? 0;
   }
 
-  async commit(event: EventEnvelope, effect: OrderPayment): Promise<InboxCommitResult> {
+  async commit(event: EventEnvelope, effect: OrderPayment, previousSequence: number): Promise<InboxCommitResult> {
     if (this.applied.has(event.eventId)) return 'duplicate-event';
-    if ((this.state.lastSequence[event.aggregateId] ?? 0) !== event.sequence - 1) return 'sequence-moved';
+    if ((this.state.lastSequence[event.aggregateId] ?? 0) !== previousSequence) return 'sequence-moved';
     this.applied.add(event.eventId);
     this.state.appliedEventIds.push(event.eventId);
     this.state.lastSequence[event.aggregateId] = event.sequence;
