@@ -9,6 +9,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbPaymentRepository } from '../lambdas/adapters/dynamodb-payment-repository';
 import { SandboxPaymentGateway } from '../lambdas/adapters/sandbox-payment-gateway';
 import { randomIds } from '../lambdas/adapters/system-clock';
+import { requestTraceContext } from '../lambdas/domain/trace-context';
+import { randomTraceIds } from '../lambdas/platform/trace-scope';
 import { TossPaymentGateway } from '../lambdas/adapters/toss/toss-payment-gateway';
 import { IDEMPOTENCY_RETENTION_DAYS } from '../lambdas/functions/shared/payment-api';
 import {
@@ -42,8 +44,12 @@ export function createPaymentStore(documents: DynamoDBDocumentClient, tables: St
     documents,
     { payments: tables.payments, outbox: tables.outbox, idempotency: tables.idempotency, pgAttempts: tables.pgAttempts },
     { outboxDays: options.outboxRetentionDays, idempotencyDays: IDEMPOTENCY_RETENTION_DAYS },
+    // One trace per CLI run: the events an operator's reconcile commits share it (and it shows in their logs downstream).
+    () => cliRunTrace,
   );
 }
+
+const cliRunTrace = requestTraceContext(undefined, randomTraceIds);
 
 /**
  * The store's tables and the PG `attempts reconcile` asks: the target's PG (pg-selection.ts) and,

@@ -52,6 +52,9 @@ export function apiHandler(route: ApiRoute, runtime: Pick<FunctionRuntime, 'logg
     // API Gateway sends its X-Ray trace as X-Amzn-Trace-Id; Lambda's own (the tracer reads it) is the fallback.
     const trace = requestTraceContext(event.headers, randomTraceIds, xrayHeaderOf(runtime.tracer));
     traces.set(event, trace);
+    // Searchable in X-Ray (annotation.traceId, annotation.paymentId) when the caller's trace is not X-Ray's own.
+    runtime.tracer.putAnnotation('traceId', trace.traceId);
+    if (event.pathParameters?.paymentId !== undefined) runtime.tracer.putAnnotation('paymentId', event.pathParameters.paymentId);
     return runInTrace(trace, () => route(event));
   };
   return observedHandler(traced, runtime, { flushMetrics: false }).use(httpErrors(runtime.logger, traces));
