@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { guardedFifoConsumer, type InboxCommitResult, type InboxStore } from '../../lambdas/consumer-guard';
+import { guardedFifoConsumer, messageTraceContext, type ApplyContext, type InboxCommitResult, type InboxStore } from '../../lambdas/consumer-guard';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
 import { lambdaContext } from '../support/api-events';
 import { messageIdsOf, sqsEvent, sqsRecord } from '../support/sqs-events';
@@ -193,5 +193,101 @@ describe('guardedFifoConsumer', () => {
       'ApplyFailures',
       'InvalidMessages',
     ]);
+  });
+});
+
+describe('guardedFifoConsumer: the trace context a message carries', () => {
+  const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const TRACEPARENT_VALUE = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
+
+  /** A message with the `traceparent` attribute the relay sets (raw SNS delivery keeps it). */
+  function tracedRecord(event: EventEnvelope, traceparent: string): SQSRecord {
+    return { ...sqsRecord(event), messageAttributes: { traceparent: { dataType: 'String', stringValue: traceparent } } };
+  }
+
+  function tracingConsumer() {
+    const contexts: ApplyContext[] = [];
+    const handler = guardedFifoConsumer({
+      store: inbox,
+      apply: (event, context) => {
+        contexts.push(context);
+        context.logger.info('computing the projection');
+        return label(event);
+      },
+      logger,
+    });
+    const consume = (records: SQSRecord[]) => handler(sqsEvent(records), lambdaContext as unknown as Context);
+    return { consume, contexts };
+  }
+
+  it('reads the traceparent message attribute, and nothing from a message without one or with a malformed one', () => {
+    expect(messageTraceContext(tracedRecord(envelope('A', 1), TRACEPARENT_VALUE))).toEqual({
+      traceId: TRACE_ID,
+      parentId: '00f067aa0ba902b7',
+      sampled: true,
+    });
+    expect(messageTraceContext(sqsRecord(envelope('A', 1)))).toBeUndefined();
+    expect(messageTraceContext(tracedRecord(envelope('A', 1), 'not-a-traceparent'))).toBeUndefined();
+  });
+
+  it('gives apply the message’s trace context to continue', async () => {
+    const { consume, contexts } = tracingConsumer();
+
+    await consume([tracedRecord(envelope('A', 1), TRACEPARENT_VALUE)]);
+
+    expect(contexts.map((context) => context.trace)).toEqual([{ traceId: TRACE_ID, parentId: '00f067aa0ba902b7', sampled: true }]);
+  });
+
+  it('puts the trace id on every line about the event, apply’s own included', async () => {
+    const { consume } = tracingConsumer();
+
+    await consume([tracedRecord(envelope('A', 1), TRACEPARENT_VALUE)]);
+
+    const aboutEvent = lines.filter((line) => line.eventId === 'evt-A-1');
+    expect(aboutEvent.map((line) => [line.message, line.traceId])).toEqual([
+      ['computing the projection', TRACE_ID],
+      ['Event applied', TRACE_ID],
+    ]);
+  });
+
+  it('logs the trace id on the line of a message that is not an event, too', async () => {
+    await tracingConsumer().consume([{ ...tracedRecord(envelope('A', 1), TRACEPARENT_VALUE), body: 'not json' }]);
+
+    expect(lines.filter((line) => line.level === 'ERROR').map((line) => line.traceId)).toEqual([TRACE_ID]);
+  });
+
+  it('gives apply no trace and logs no traceId key for a message without the attribute (or with a malformed one)', async () => {
+    const { consume, contexts } = tracingConsumer();
+
+    await consume([sqsRecord(envelope('A', 1)), tracedRecord(envelope('B', 1), 'garbage')]);
+
+    expect(inbox.effects).toEqual(['A-1', 'B-1']);
+    expect(contexts).toHaveLength(2);
+    for (const context of contexts) expect(context).not.toHaveProperty('trace');
+    const aboutEvents = lines.filter((line) => line.eventId !== undefined);
+    expect(aboutEvents).toHaveLength(4);
+    for (const line of aboutEvents) expect(line).not.toHaveProperty('traceId');
+  });
+
+  it('keeps a message’s trace id off the lines of the next message of the batch and off the shared logger', async () => {
+    const { consume, contexts } = tracingConsumer();
+
+    await consume([tracedRecord(envelope('A', 1), TRACEPARENT_VALUE), sqsRecord(envelope('B', 1))]);
+    logger.info('after the batch');
+
+    expect(contexts.map((context) => context.trace?.traceId)).toEqual([TRACE_ID, undefined]);
+    expect(lines.filter((line) => line.eventId === 'evt-B-1').map((line) => line.traceId)).toEqual([undefined, undefined]);
+    expect(lines.at(-1)).not.toHaveProperty('traceId');
+  });
+
+  it('creates the per-message logger with the trace id among its persistent keys', async () => {
+    const createChild = vi.spyOn(logger, 'createChild');
+
+    await tracingConsumer().consume([tracedRecord(envelope('A', 1), TRACEPARENT_VALUE), sqsRecord(envelope('B', 1))]);
+
+    const keys = createChild.mock.calls.map(([options]) => options?.persistentKeys);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatchObject({ traceId: TRACE_ID });
+    expect(keys[1]).not.toHaveProperty('traceId');
   });
 });

@@ -7,14 +7,21 @@ import type { Context } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import {
+  childTraceContext,
+  formatTraceparent,
   guardedFifoConsumer,
   InvalidEnvelopeError,
+  messageTraceContext,
   parseEvent,
+  parseTraceparent,
   PAYMENT_EVENT_TYPES,
+  TRACEPARENT,
   verifyWebhook,
+  type ApplyContext,
   type EventEnvelope,
   type InboxCommitResult,
   type InboxStore,
+  type TraceContext,
 } from '../../packages/consumer/src';
 import { DynamoDbPaymentInbox, projectionKey } from '../../packages/consumer/src/dynamodb';
 import { lambdaContext } from '../support/api-events';
@@ -88,5 +95,41 @@ describe('@payment-outbox/consumer', () => {
 
     expect(await inbox.lastAppliedSequence('pay-d')).toBe(4);
     expect(sent).toEqual([expect.objectContaining({ TableName: 'OrdersInbox', Key: { pk: projectionKey('pay-d') } })]);
+  });
+});
+
+describe('@payment-outbox/consumer: the trace context', () => {
+  const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const TRACEPARENT_VALUE = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
+  const tracedRecord = (event: EventEnvelope) => ({
+    ...sqsRecord(event),
+    messageAttributes: { [TRACEPARENT]: { dataType: 'String', stringValue: TRACEPARENT_VALUE } },
+  });
+
+  it('exports the traceparent name and the functions to read, continue and write a context', () => {
+    expect(TRACEPARENT).toBe('traceparent');
+    const context: TraceContext | undefined = messageTraceContext(tracedRecord(envelope('pay-t', 1)));
+    expect(context).toEqual(parseTraceparent(TRACEPARENT_VALUE));
+    expect(context).toEqual({ traceId: TRACE_ID, parentId: '00f067aa0ba902b7', sampled: true });
+
+    const outgoing = context && formatTraceparent(childTraceContext(context, 'b7ad6b7169203331'));
+    expect(outgoing).toBe(`00-${TRACE_ID}-b7ad6b7169203331-01`);
+  });
+
+  it('the guarded consumer gives apply the message’s trace', async () => {
+    const inbox = new MemoryInbox();
+    const traces: Array<ApplyContext['trace']> = [];
+    const handler = guardedFifoConsumer({
+      store: inbox,
+      apply: (event, { trace }) => {
+        traces.push(trace);
+        return event.eventId;
+      },
+      logger: new Logger({ serviceName: 'orders', logLevel: 'SILENT' }),
+    });
+
+    await handler(sqsEvent([tracedRecord(envelope('pay-t', 1)), sqsRecord(envelope('pay-u', 1))]), lambdaContext as unknown as Context);
+
+    expect(traces).toEqual([{ traceId: TRACE_ID, parentId: '00f067aa0ba902b7', sampled: true }, undefined]);
   });
 });

@@ -6,6 +6,9 @@ import { DynamoDbPaymentRepository } from '../../lambdas/adapters/dynamodb-payme
 import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../../lambdas/domain/errors';
 import { confirmPayment, createPayment } from '../../lambdas/domain/payment';
 import { pendingShardOf } from '../../lambdas/domain/pending-shards';
+import { envelopeFromOutboxItem, eventTraceparent, OUTBOX_TRACEPARENT_ATTRIBUTE } from '../../lambdas/domain/event-envelope';
+import { formatTraceparent, type TraceContext } from '../../lambdas/domain/trace-context';
+import { currentTraceContext, runInTrace } from '../../lambdas/platform/trace-scope';
 
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const dynamo = mockClient(documentClient);
@@ -130,5 +133,79 @@ describe('DynamoDbPaymentRepository.getPayment', () => {
     const payment = await repository.getPayment('pay-1');
     expect(payment).toEqual(approved.payment);
     expect(Object.keys(payment ?? {}).slice(0, 6)).toEqual(['paymentId', 'orderId', 'amount', 'currency', 'method', 'status']);
+  });
+});
+
+describe('DynamoDbPaymentRepository.commit: the trace context of the change', () => {
+  const tables = { payments: 'Payments', outbox: 'Outbox', idempotency: 'Idempotency' };
+  const retention = { outboxDays: 30, idempotencyDays: 7 };
+  const trace: TraceContext = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', parentId: '00f067aa0ba902b7', sampled: true };
+  const outboxItems = () =>
+    dynamo.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems?.find((item) => item.Put?.TableName === 'Outbox')?.Put?.Item);
+
+  it('writes the trace source’s context as the outbox item’s traceparent', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    const traced = new DynamoDbPaymentRepository(documentClient, tables, retention, () => trace);
+
+    await traced.commit(created, record);
+
+    expect(outboxItems()).toEqual([expect.objectContaining({ traceparent: formatTraceparent(trace) })]);
+    expect(outboxItems()[0]?.[OUTBOX_TRACEPARENT_ATTRIBUTE]).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+  });
+
+  it('writes no traceparent attribute without a trace source, or when the source has no context', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+
+    await repository.commit(created);
+    await new DynamoDbPaymentRepository(documentClient, tables, retention, () => undefined).commit(approved);
+
+    expect(outboxItems()).toHaveLength(2);
+    for (const item of outboxItems()) expect(item).not.toHaveProperty(OUTBOX_TRACEPARENT_ATTRIBUTE);
+  });
+
+  it('puts the traceparent on the outbox item only: the payment and the idempotency record are unchanged', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+
+    await new DynamoDbPaymentRepository(documentClient, tables, retention, () => trace).commit(created, record);
+
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items.map((item) => [item.Put?.TableName, item.Put?.Item && OUTBOX_TRACEPARENT_ATTRIBUTE in item.Put.Item])).toEqual([
+      ['Payments', false],
+      ['Outbox', true],
+      ['Idempotency', false],
+    ]);
+    expect(items[0]?.Put?.Item).toEqual(created.payment);
+  });
+
+  it('reads the context at commit time, so concurrent requests in their own scopes each write their own', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    const scoped = new DynamoDbPaymentRepository(documentClient, tables, retention, currentTraceContext);
+    const other: TraceContext = { traceId: '0af7651916cd43dd8448eb211c80319c', parentId: 'b7ad6b7169203331', sampled: false };
+    const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    await Promise.all([
+      runInTrace(trace, async () => {
+        await later(10);
+        await scoped.commit(created);
+      }),
+      runInTrace(other, async () => {
+        await later(1);
+        await scoped.commit(approved);
+      }),
+    ]);
+
+    const byEvent = Object.fromEntries(outboxItems().map((item) => [item?.eventId, item?.[OUTBOX_TRACEPARENT_ATTRIBUTE]]));
+    expect(byEvent).toEqual({ 'evt-1': formatTraceparent(trace), 'evt-2': formatTraceparent(other) });
+  });
+
+  it('writes the traceparent the relay reads back beside the envelope', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+
+    await new DynamoDbPaymentRepository(documentClient, tables, retention, () => trace).commit(created);
+
+    const written = outboxItems()[0] ?? {};
+    const relayed = envelopeFromOutboxItem(written);
+    expect(eventTraceparent(relayed)).toBe(formatTraceparent(trace));
+    expect(JSON.stringify(relayed)).toBe(JSON.stringify(created.event));
   });
 });

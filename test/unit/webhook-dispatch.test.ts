@@ -11,6 +11,7 @@ import {
 } from '../../lambdas/use-cases/dispatch-webhook';
 import type { WebhookAttemptResult } from '../../lambdas/domain/webhook-delivery-policy';
 import { verifyWebhook } from '../../lambdas/domain/webhook-signature';
+import { formatTraceparent, parseTraceparent, type TraceContext } from '../../lambdas/domain/trace-context';
 import { envelope } from '../support/stream-events';
 
 const SECRET = 'whsec_dispatch';
@@ -402,5 +403,104 @@ describe('deadLetterDeduplicationId', () => {
 
     expect(id).toMatch(/^[0-9a-f]{64}:dead:2$/);
     expect(deadLetterDeduplicationId('with space', 1)).toMatch(/^[0-9a-f]{64}:dead:1$/);
+  });
+});
+
+describe('dispatchWebhook: the trace context of the message', () => {
+  const trace: TraceContext = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', parentId: '00f067aa0ba902b7', sampled: true };
+  const DISPATCH_SPAN_ID = 'b7ad6b7169203331';
+  const headerNames = (request: WebhookRequest | undefined) => Object.keys(request?.headers ?? {}).map((name) => name.toLowerCase());
+
+  it('sends a traceparent header continuing the message’s trace as a new span of the dispatcher', async () => {
+    let spans = 0;
+    const { deps, client } = depsWith([{ kind: 'response', status: 200 }], {
+      newSpanId: () => {
+        spans += 1;
+        return DISPATCH_SPAN_ID;
+      },
+    });
+
+    await dispatchWebhook(message({ trace }), deps);
+
+    const header = client.requests[0]?.headers.traceparent;
+    expect(header).toBe(`00-${trace.traceId}-${DISPATCH_SPAN_ID}-01`);
+    expect(parseTraceparent(header)).toEqual({ traceId: trace.traceId, parentId: DISPATCH_SPAN_ID, sampled: true });
+    expect(spans).toBe(1);
+  });
+
+  it('keeps the caller’s sampling decision in the header', async () => {
+    const { deps, client } = depsWith([{ kind: 'response', status: 200 }], { newSpanId: () => DISPATCH_SPAN_ID });
+
+    await dispatchWebhook(message({ trace: { ...trace, sampled: false } }), deps);
+
+    expect(client.requests[0]?.headers.traceparent).toBe(`00-${trace.traceId}-${DISPATCH_SPAN_ID}-00`);
+  });
+
+  it('sends the message’s own traceparent when it has no span ids of its own', async () => {
+    const { deps, client } = depsWith([{ kind: 'response', status: 200 }]);
+
+    await dispatchWebhook(message({ trace }), deps);
+
+    expect(client.requests[0]?.headers.traceparent).toBe(formatTraceparent(trace));
+  });
+
+  it('sends no traceparent header for a message without a trace', async () => {
+    const { deps, client } = depsWith([{ kind: 'response', status: 200 }], { newSpanId: () => DISPATCH_SPAN_ID });
+
+    await dispatchWebhook(message(), deps);
+
+    expect(client.requests).toHaveLength(1);
+    expect(headerNames(client.requests[0])).not.toContain('traceparent');
+  });
+
+  it('keeps the signature headers valid beside the traceparent', async () => {
+    const { deps, client } = depsWith([{ kind: 'response', status: 200 }], { newSpanId: () => DISPATCH_SPAN_ID });
+
+    await dispatchWebhook(message({ trace }), deps);
+
+    const request = client.requests[0];
+    expect(verifyWebhook({ rawBody: request?.body ?? '', headers: request?.headers ?? {}, secret: SECRET, now: START })).toMatchObject({ ok: true });
+  });
+
+  it('sends a new span on each attempt of the same message, all in the message’s trace', async () => {
+    const spanIds = ['1111111111111111', '2222222222222222'];
+    const { deps, client } = depsWith(
+      [
+        { kind: 'response', status: 503 },
+        { kind: 'response', status: 200 },
+      ],
+      { newSpanId: () => spanIds.shift() ?? 'ffffffffffffffff' },
+    );
+
+    await dispatchWebhook(message({ trace }), deps);
+    await dispatchWebhook(message({ trace, receiveCount: 2 }), deps);
+
+    expect(client.requests.map((request) => parseTraceparent(request.headers.traceparent))).toEqual([
+      { traceId: trace.traceId, parentId: '1111111111111111', sampled: true },
+      { traceId: trace.traceId, parentId: '2222222222222222', sampled: true },
+    ]);
+  });
+
+  it('keeps the message’s traceparent (not the request’s span) on the dead letter', async () => {
+    const { deps } = depsWith([{ kind: 'response', status: 400 }], { newSpanId: () => DISPATCH_SPAN_ID });
+
+    await dispatchWebhook(message({ trace }), deps);
+
+    expect(queue.deadLetters).toHaveLength(1);
+    expect(queue.deadLetters[0]?.event).toEqual({
+      eventId: event.eventId,
+      type: 'payment.approved',
+      sequence: 2,
+      aggregateId: 'pay-1',
+      traceparent: formatTraceparent(trace),
+    });
+  });
+
+  it('puts no traceparent on the dead letter of a message without a trace', async () => {
+    const { deps } = depsWith([{ kind: 'response', status: 400 }], { newSpanId: () => DISPATCH_SPAN_ID });
+
+    await dispatchWebhook(message(), deps);
+
+    expect(queue.deadLetters[0]?.event).not.toHaveProperty('traceparent');
   });
 });
