@@ -113,7 +113,13 @@ function asSqsEvent(messages: readonly Message[], queueArn: string, region: stri
           ...(attributes.MessageDeduplicationId !== undefined && { MessageDeduplicationId: attributes.MessageDeduplicationId }),
           ...(attributes.SequenceNumber !== undefined && { SequenceNumber: attributes.SequenceNumber }),
         },
-        messageAttributes: {},
+        // As Lambda hands them over: the trace context arrives in the `traceparent` attribute.
+        messageAttributes: Object.fromEntries(
+          Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+            name,
+            { dataType: value.DataType ?? 'String', ...(value.StringValue !== undefined && { stringValue: value.StringValue }) },
+          ]),
+        ),
         md5OfBody: message.MD5OfBody ?? '',
         eventSource: 'aws:sqs',
         eventSourceARN: queueArn,
@@ -129,8 +135,14 @@ function orderPayment(event: EventEnvelope): OrderPayment {
   return { orderId: data.orderId, paymentId: data.paymentId, status: data.status, amount: data.amount, currency: data.currency };
 }
 
+/** The trace id of each event being applied (from `apply`'s context), for its printed line. */
+const traceIds = new Map<string, string>();
+
 function printApplied(event: EventEnvelope, order: OrderPayment): void {
-  console.log(`applied ${event.type.padEnd(17)} payment ${event.aggregateId} #${event.sequence}  order ${order.orderId} -> ${order.status} (${order.amount} ${order.currency})`);
+  const traceId = traceIds.get(event.eventId);
+  traceIds.delete(event.eventId);
+  const trace = traceId === undefined ? '' : `  trace=${traceId}`;
+  console.log(`applied ${event.type.padEnd(17)} payment ${event.aggregateId} #${event.sequence}  order ${order.orderId} -> ${order.status} (${order.amount} ${order.currency})${trace}`);
 }
 
 async function main(): Promise<void> {
@@ -144,7 +156,15 @@ async function main(): Promise<void> {
 
   const inbox = new FileInbox(inboxFile, printApplied);
   const logger = new Logger({ serviceName: 'orders-service', logLevel: (process.env.LOG_LEVEL ?? 'WARN') as 'WARN' });
-  const consume = guardedFifoConsumer({ store: inbox, apply: orderPayment, logger });
+  const consume = guardedFifoConsumer({
+    store: inbox,
+    // The package hands apply the message's trace context: this service continues the payment's trace.
+    apply: (event, { trace }) => {
+      if (trace) traceIds.set(event.eventId, trace.traceId);
+      return orderPayment(event);
+    },
+    logger,
+  });
   const context = { functionName: 'orders-service', awsRequestId: 'local', getRemainingTimeInMillis: () => 30_000 } as unknown as LambdaContext;
 
   console.log(`orders-service: ${QUEUE_NAME} subscribed to ${topicArn}; inbox ${inboxFile} (${inbox.orderCount} orders); Ctrl-C stops`);
@@ -155,7 +175,13 @@ async function main(): Promise<void> {
     let messages: Message[];
     try {
       const received = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 20, MessageSystemAttributeNames: ['All'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: queue.url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 20,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
         { abortSignal: stop.signal },
       );
       messages = received.Messages ?? [];
