@@ -60,6 +60,11 @@ export class SqsSubscriberQueue implements SubscriberQueue {
     if (failures.length > 0) throw new Error(`Messages not released: ${failures.join('; ')}`);
   }
 
+  /**
+   * SQS takes at most 10 message attributes: the event's four (with `traceparent`), `eventId` and five
+   * of the dead-lettering. When it was dead-lettered is the DLQ message's own `SentTimestamp` (and the
+   * delivery record's `deadLetteredAt`), so it takes no attribute.
+   */
   async deadLetter(letter: DeadLetter): Promise<void> {
     const { details } = letter;
     const attributes: Record<string, MessageAttributeValue> = {
@@ -71,7 +76,6 @@ export class SqsSubscriberQueue implements SubscriberQueue {
       deadLetterReason: { DataType: 'String', StringValue: details.reason },
       attempts: { DataType: 'Number', StringValue: String(details.attempts) },
       lastError: { DataType: 'String', StringValue: details.lastError.slice(0, MAX_ERROR_ATTRIBUTE_CHARACTERS) || '-' },
-      deadLetteredAt: { DataType: 'String', StringValue: details.deadLetteredAt },
       ...(details.lastStatusCode !== undefined && {
         lastStatusCode: { DataType: 'Number', StringValue: String(details.lastStatusCode) },
       }),

@@ -92,11 +92,28 @@ describe('SqsSubscriberQueue', () => {
         deadLetterReason: { DataType: 'String', StringValue: 'attempts-exhausted' },
         attempts: { DataType: 'Number', StringValue: '8' },
         lastError: { DataType: 'String', StringValue: 'HTTP 503' },
-        deadLetteredAt: { DataType: 'String', StringValue: '2026-11-25T00:10:00.000Z' },
         lastStatusCode: { DataType: 'Number', StringValue: '503' },
       },
     });
     expect(Object.keys(input?.MessageAttributes ?? {}).length).toBeLessThanOrEqual(10);
+  });
+
+  it('keeps the fullest dead letter (a traced event, an HTTP status) within SQS\'s 10 message attributes, traceparent included', async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'dead-3' });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+    await queue.deadLetter({
+      body: '{"eventId":"e1"}',
+      messageGroupId: 'pay-1',
+      deduplicationId: 'e1:dead:8',
+      event: { eventId: 'e1', type: 'payment.approved', sequence: 2, aggregateId: 'pay-1', traceparent },
+      details: { reason: 'rejected', attempts: 1, lastError: 'HTTP 410', lastStatusCode: 410, subscriber: 'shop', deadLetteredAt: '2026-11-25T00:10:00.000Z' },
+    });
+
+    const attributes = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageAttributes ?? {};
+    expect(Object.keys(attributes)).toHaveLength(10);
+    expect(attributes.traceparent).toEqual({ DataType: 'String', StringValue: traceparent });
+    expect(attributes.lastStatusCode).toEqual({ DataType: 'Number', StringValue: '410' });
   });
 
   it('sends a message that is not an event with the reason attributes only, and a bounded error', async () => {
@@ -116,7 +133,7 @@ describe('SqsSubscriberQueue', () => {
     });
 
     const attributes = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageAttributes ?? {};
-    expect(Object.keys(attributes).sort()).toEqual(['attempts', 'deadLetterReason', 'deadLetteredAt', 'lastError', 'subscriber']);
+    expect(Object.keys(attributes).sort()).toEqual(['attempts', 'deadLetterReason', 'lastError', 'subscriber']);
     expect(attributes.lastError?.StringValue).toHaveLength(1000);
   });
 

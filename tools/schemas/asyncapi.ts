@@ -205,7 +205,7 @@ export function asyncApiDocument(): Record<string, unknown> {
         title: 'A subscriber\'s DLQ',
         description: [
           'The FIFO dead-letter queue of a subscriber\'s queue (14 days), same message group and body.',
-          'A webhook dispatcher dead-letters an event itself, adding the attributes `deadLetterReason` (rejected, attempts-exhausted, invalid-message), `attempts`, `lastError`, `lastStatusCode`, `subscriber`, `deadLetteredAt` and `eventId`.',
+          'A webhook dispatcher dead-letters an event itself, adding the attributes `deadLetterReason` (rejected, attempts-exhausted, invalid-message), `attempts`, `lastError`, `lastStatusCode`, `subscriber` and `eventId` (the event\'s own, `traceparent` included, stay; when it was dead-lettered is the message\'s SentTimestamp: SQS takes 10 attributes at most).',
           'Redrive with `npm run outbox -- redrive`.',
         ].join(' '),
         servers: [{ $ref: '#/servers/sqs' }],
