@@ -216,8 +216,8 @@ describe('trace context across every hop of the local stack', () => {
       ['consumer approved', new RegExp(` example-consumer +payment\\.approved ${traced} seq=2 ${trace} ok `)],
       ['webhook created', new RegExp(` webhook ${NOTIFICATIONS_SUBSCRIBER} +payment\\.created ${traced} seq=1 delivered .*${trace}$`)],
       ['webhook approved', new RegExp(` webhook ${NOTIFICATIONS_SUBSCRIBER} +payment\\.approved ${traced} seq=2 delivered .*${trace}$`)],
-      ['receiver created', new RegExp(`^receiver .* 200 evt=\\S+ type=payment\\.created pay=${traced} seq=1 attempt=1 ${trace} accepted$`)],
-      ['receiver approved', new RegExp(`^receiver .* 200 evt=\\S+ type=payment\\.approved pay=${traced} seq=2 attempt=1 ${trace} accepted$`)],
+      ['receiver created', new RegExp(`^receiver .* 200 evt=\\S+ type=payment\\.created pay=${traced} seq=1 attempt=1 accepted ${trace}$`)],
+      ['receiver approved', new RegExp(`^receiver .* 200 evt=\\S+ type=payment\\.approved pay=${traced} seq=2 attempt=1 accepted ${trace}$`)],
     ];
     const missing = () => expected.filter(([, pattern]) => !lines.some((line) => pattern.test(line))).map(([name]) => name);
     await eventually(async () => (missing().length === 0 ? true : undefined), 30_000, 'a line per hop').catch((error: unknown) => {

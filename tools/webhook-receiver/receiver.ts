@@ -141,12 +141,12 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     const trace = traceId === undefined ? '' : ` trace=${traceId}`;
     const describe = (event?: WebhookEventFields) =>
       event
-        ? `evt=${event.eventId} type=${event.type} pay=${event.aggregateId} seq=${event.sequence} attempt=${attempt}${trace}`
-        : `evt=${headerEventId ?? '-'} attempt=${attempt}${trace}`;
+        ? `evt=${event.eventId} type=${event.type} pay=${event.aggregateId} seq=${event.sequence} attempt=${attempt}`
+        : `evt=${headerEventId ?? '-'} attempt=${attempt}`;
     const answer = async (status: number, outcome: string, event?: WebhookEventFields, extraHeaders: Record<string, string> = {}, slow = false) => {
       attempts?.push({ at: arrivedAt, status, outcome });
       if (slow) await sleep(options.slowMs ?? 0);
-      log(`${new Date(arrivedAt).toISOString()} ${status} ${describe(event)} ${outcome}${slow ? ` (answered after ${options.slowMs} ms)` : ''}`);
+      log(`${new Date(arrivedAt).toISOString()} ${status} ${describe(event)} ${outcome}${slow ? ` (answered after ${options.slowMs} ms)` : ''}${trace}`);
       if (response.destroyed || response.writableEnded) return;
       response.writeHead(status, { 'Content-Type': 'text/plain', ...extraHeaders }).end(`${outcome}\n`);
     };
