@@ -46,6 +46,19 @@ function perEvent(parties: readonly PartyRequests[], events: number, keep: (key:
   return Object.fromEntries(Object.entries(totals).sort(([a], [b]) => a.localeCompare(b)).map(([key, count]) => [key, round(count / events, 3)]));
 }
 
+/** The functions the benchmark's API load calls. */
+const API_FUNCTIONS: ReadonlySet<string> = new Set(['create-payment', 'confirm-payment']);
+
+/** DynamoDB requests counted so far, summed over the parties whose name `keep` accepts. */
+function dynamoDbRequests(parties: ReadonlyMap<string, PartyRequests>, keep: (name: string) => boolean): number {
+  let total = 0;
+  for (const [name, party] of parties) {
+    if (!keep(name)) continue;
+    for (const [key, count] of Object.entries(party.requests)) if (key.startsWith('dynamodb:')) total += count;
+  }
+  return total;
+}
+
 const sum = (values: Record<string, number>) => round(Object.values(values).reduce((total, value) => total + value, 0), 3);
 
 /** Calls the stack's API, records the latency, and throws on a non-2xx answer. */
@@ -86,6 +99,11 @@ export async function runEndToEnd(options: { payments: number; concurrency: numb
       }),
     );
     const apiSeconds = (performance.now() - started) / 1000;
+    // What DynamoDB Local served while the API ran: the API functions' requests, and every handler's.
+    const dynamoDbDuringApi = {
+      api: dynamoDbRequests(counter.snapshot(), (name) => API_FUNCTIONS.has(name)),
+      pipeline: dynamoDbRequests(counter.snapshot(), (name) => name !== EVENT_SOURCE_MAPPINGS),
+    };
     const expectedEvents = options.payments * 2;
     // The ceiling, right after the API load, while the relay and the subscribers still work through its events.
     const raw = await measureRawTransactWrites(
@@ -127,6 +145,12 @@ export async function runEndToEnd(options: { payments: number; concurrency: numb
       apiRequestsPerSecond,
       rawTransactWritesPerSecond: round(raw.perSecond),
       apiToRawRatio: round(apiRequestsPerSecond / raw.perSecond, 2),
+      /** DynamoDB requests of create and confirm per second of the API phase (a confirm makes 4, a create 1). */
+      apiDynamoDbRequestsPerSecond: round(dynamoDbDuringApi.api / apiSeconds),
+      /** DynamoDB requests of every handler (API, relay, consumer, dispatcher, PG ledger) per second of the API phase. */
+      pipelineDynamoDbRequestsPerSecond: round(dynamoDbDuringApi.pipeline / apiSeconds),
+      /** The same against the raw TransactWriteItems ceiling: near 1, DynamoDB Local is what the run waits on. */
+      pipelineDynamoDbToRawRatio: round(dynamoDbDuringApi.pipeline / apiSeconds / raw.perSecond, 2),
       apiLatencyMs: round1(summarize(apiLatencies)),
       eventsCommitted: outbox.length,
       eventsApplied: inbox.length,
