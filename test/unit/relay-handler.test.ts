@@ -118,6 +118,25 @@ describe('relay handler', () => {
     expect(info.mock.calls.slice(1).every(([message]) => message === 'Event published')).toBe(true);
   });
 
+  it('sends each event on with its outbox item\'s traceparent as a message attribute, and logs its trace id', async () => {
+    const info = vi.spyOn(logger, 'info');
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = envelope('pay-t', 1);
+    const untraced = envelope('pay-u', 1);
+
+    await relay([insertRecord(traced, { traceparent }), insertRecord(untraced)]);
+
+    const entries = sentBatches().flatMap((batch) => batch.PublishBatchRequestEntries ?? []);
+    expect(entries.map((entry) => entry.MessageAttributes?.traceparent)).toEqual([{ DataType: 'String', StringValue: traceparent }, undefined]);
+    // The body stays the contract's envelope: the trace travels beside it.
+    expect(entries.map((entry) => JSON.parse(entry.Message ?? '{}') as unknown)).toEqual([traced, untraced]);
+    const published = info.mock.calls.filter(([message]) => message === 'Event published').map(([, fields]) => fields);
+    expect(published).toEqual([
+      { eventId: traced.eventId, paymentId: 'pay-t', sequence: 1, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' },
+      { eventId: untraced.eventId, paymentId: 'pay-u', sequence: 1 },
+    ]);
+  });
+
   it('sends FIFO messages grouped by payment, deduplicated by event id, with the envelope as body', async () => {
     const event = envelope('pay-1', 2, { type: 'payment.approved' });
 

@@ -98,6 +98,33 @@ const record = (aggregateId: string, sequence: number): SQSRecord =>
   sqsRecord(envelope(aggregateId, sequence), { messageId: `${aggregateId}-${sequence}` });
 
 describe('webhookDispatcher', () => {
+  it('sends the message\'s traceparent attribute on as the request\'s header, in a span of its own', async () => {
+    const headers: Array<Readonly<Record<string, string>>> = [];
+    const client: WebhookClient = {
+      post: async (request) => {
+        headers.push(request.headers);
+        return { kind: 'response', status: 200 };
+      },
+    };
+    const queue = new FakeQueue();
+    const deps: DispatchWebhookDeps = {
+      settings: { subscriber: 'shop', url: 'https://shop.example.com/h', timeoutSeconds: 5, policy: { maxAttempts: 3, backoff: { baseSeconds: 2, maxSeconds: 60 } } },
+      client,
+      queue,
+      log: new FakeLog(),
+      clock: { now: () => new Date('2026-11-25T00:00:10.000Z') },
+      secret: async () => 'whsec_c2VjcmV0',
+      newSpanId: () => 'b7ad6b7169203331',
+    };
+    const traced = record('A', 1);
+    traced.messageAttributes.traceparent = { dataType: 'String', stringValue: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+
+    const response = await webhookDispatcher({ deps, queue, logger: silent })(sqsEvent([traced, record('B', 1)]), context());
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(headers.map((h) => h.traceparent)).toEqual(['00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01', undefined]);
+  });
+
   it('acknowledges delivered and dead-lettered messages and fails only the retried one', async () => {
     const { handle, queue } = build({ 'evt-B-1': { kind: 'response', status: 400 }, 'evt-C-1': { kind: 'response', status: 503 } });
 
