@@ -18,7 +18,10 @@ type RequestTraces = WeakMap<APIGatewayProxyEvent, TraceContext>;
 function httpErrors(logger: Logger, traces: RequestTraces): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     after: async (request) => {
-      logger.info('Request handled', { ...requestKeys(request.event, traces), statusCode: request.response?.statusCode });
+      const keys = requestKeys(request.event, traces);
+      // A create names its new payment only in the answer.
+      const created = keys.paymentId === undefined ? paymentIdOf(request.response?.body) : undefined;
+      logger.info('Request handled', { ...keys, ...(created !== undefined && { paymentId: created }), statusCode: request.response?.statusCode });
     },
     onError: async (request) => {
       const { response, unexpected } = mapError(request.error);
@@ -31,7 +34,17 @@ function httpErrors(logger: Logger, traces: RequestTraces): MiddlewareObj<APIGat
   };
 }
 
-function requestKeys(event: APIGatewayProxyEvent, traces: RequestTraces) {
+function paymentIdOf(body: string | undefined): string | undefined {
+  if (body === undefined || !body.startsWith('{')) return undefined;
+  try {
+    const { paymentId } = JSON.parse(body) as { paymentId?: unknown };
+    return typeof paymentId === 'string' ? paymentId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function requestKeys(event: APIGatewayProxyEvent, traces: RequestTraces): { paymentId?: string; traceId?: string; method: string; path: string } {
   const trace = traces.get(event);
   return {
     method: event.httpMethod,

@@ -133,6 +133,19 @@ describe('apiHandler: the request’s trace context', () => {
 });
 
 describe('apiHandler: the request’s log line', () => {
+  it('names a created payment, which only the answer carries (POST /payments has no path parameter)', async () => {
+    await invoke(
+      async () => ({ statusCode: 201, body: JSON.stringify({ paymentId: 'pay-new', status: 'READY' }) }),
+      apiEvent({ method: 'POST', path: '/payments', headers: { traceparent: CALLER_TRACEPARENT } }),
+    );
+    await invoke(async () => ({ statusCode: 200, body: 'not json' }), apiEvent({ method: 'GET', path: '/health' }));
+
+    expect(linesWith('Request handled').map((line) => [line.path, line.paymentId])).toEqual([
+      ['/payments', 'pay-new'],
+      ['/health', undefined],
+    ]);
+  });
+
   it('logs Request handled at INFO with method, path, paymentId, status and the trace id the route ran in', async () => {
     const { route, seen } = recordingRoute();
 
