@@ -12,6 +12,7 @@ import {
   type DeliveryRecord,
 } from '../domain/delivery-state';
 import type { DeliveryLog } from '../ports/delivery-log';
+import { storeCall } from './dynamodb-errors';
 
 const SECONDS_PER_DAY = 86_400;
 
@@ -28,19 +29,19 @@ export class DynamoDbDeliveryLog implements DeliveryLog {
   ) {}
 
   async get(subscriber: string, paymentId: string, sequence: number): Promise<DeliveryRecord | undefined> {
-    const { Item } = await this.client.send(
+    const { Item } = await storeCall(() => this.client.send(
       new GetCommand({
         TableName: this.settings.tableName,
         Key: { [DELIVERIES_PARTITION_KEY]: paymentId, [DELIVERIES_SORT_KEY]: deliverySortKey(subscriber, sequence) },
         ConsistentRead: true,
       }),
-    );
+    ));
     return Item ? toRecord(Item) : undefined;
   }
 
   async put(record: DeliveryRecord): Promise<void> {
     const expiresAt = Math.floor(Date.parse(record.updatedAt) / 1000) + this.settings.retentionDays * SECONDS_PER_DAY;
-    await this.client.send(
+    await storeCall(() => this.client.send(
       new PutCommand({
         TableName: this.settings.tableName,
         Item: {
@@ -50,14 +51,14 @@ export class DynamoDbDeliveryLog implements DeliveryLog {
           [DELIVERIES_TTL_ATTRIBUTE]: expiresAt,
         },
       }),
-    );
+    ));
   }
 
   async listForPayment(paymentId: string): Promise<DeliveryRecord[]> {
     const records: DeliveryRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(
+      const page = await storeCall(() => this.client.send(
         new QueryCommand({
           TableName: this.settings.tableName,
           KeyConditionExpression: '#pk = :paymentId',
@@ -65,7 +66,7 @@ export class DynamoDbDeliveryLog implements DeliveryLog {
           ExpressionAttributeValues: { ':paymentId': paymentId },
           ExclusiveStartKey: startKey,
         }),
-      );
+      ));
       for (const item of page.Items ?? []) records.push(toRecord(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);

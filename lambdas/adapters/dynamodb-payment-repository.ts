@@ -9,7 +9,7 @@ import {
   type TransactGetCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ChangeReadConflictError, IdempotencyRecordExistsError, PaymentVersionConflictError } from '../domain/errors';
+import { ChangeReadConflictError, IdempotencyRecordExistsError, PaymentVersionConflictError, StoreUnavailableError } from '../domain/errors';
 import { envelopeFromOutboxItem, OUTBOX_TRACEPARENT_ATTRIBUTE, type EventEnvelope } from '../domain/event-envelope';
 import { formatTraceparent, type TraceContext } from '../domain/trace-context';
 import type { Payment, PaymentChange } from '../domain/payment';
@@ -24,6 +24,7 @@ import type {
 } from '../ports/payment-repository';
 import { OPEN_ATTEMPTS_INDEX, OPEN_SHARD, OPEN_SHARD_ATTRIBUTE } from '../domain/pg-attempt-keys';
 import { PG_OPERATIONS, type PgAttempt } from '../domain/pg-attempt';
+import { cancelledByThrottling, storeCall, STORE_RETRY_AFTER_SECONDS } from './dynamodb-errors';
 import { queryOutboxPartition } from './outbox-partition';
 
 export interface PaymentTableNames {
@@ -62,9 +63,9 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
   ) {}
 
   async getPayment(paymentId: string): Promise<Payment | undefined> {
-    const { Item } = await this.client.send(
+    const { Item } = await storeCall(() => this.client.send(
       new GetCommand({ TableName: this.tables.payments, Key: { paymentId }, ConsistentRead: true }),
-    );
+    ));
     return Item && toPayment(Item);
   }
 
@@ -74,9 +75,9 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
   }
 
   async getIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
-    const { Item } = await this.client.send(
+    const { Item } = await storeCall(() => this.client.send(
       new GetCommand({ TableName: this.tables.idempotency, Key: { key }, ConsistentRead: true }),
-    );
+    ));
     return Item && toIdempotencyRecord(Item);
   }
 
@@ -108,7 +109,7 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
 
   private async transactGet(paymentId: string, gets: NonNullable<TransactGetCommandInput['TransactItems']>[number]['Get'][]) {
     try {
-      const { Responses = [] } = await this.client.send(new TransactGetCommand({ TransactItems: gets.map((Get) => ({ Get })) }));
+      const { Responses = [] } = await storeCall(() => this.client.send(new TransactGetCommand({ TransactItems: gets.map((Get) => ({ Get })) })));
       return Responses.map((response) => response?.Item);
     } catch (error) {
       const conflict = error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
@@ -157,32 +158,32 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
     const guardItems = this.attemptGuardItems(change.payment.paymentId, attempts);
     items.push(...guardItems);
     try {
-      await this.client.send(
+      await storeCall(() => this.client.send(
         // The event id is unique per attempt, so an SDK-level retry of a transaction that did
         // commit is answered as a success instead of failing its own version condition.
         new TransactWriteCommand({ TransactItems: items, ClientRequestToken: event.eventId }),
-      );
+      ));
     } catch (error) {
       throw translateCancellation(error, change, idempotency);
     }
   }
 
   async listAttempts(paymentId: string): Promise<PgAttempt[]> {
-    const { Items = [] } = await this.client.send(
+    const { Items = [] } = await storeCall(() => this.client.send(
       new QueryCommand({
         TableName: this.attemptsTable(),
         KeyConditionExpression: 'paymentId = :id',
         ExpressionAttributeValues: { ':id': paymentId },
         ConsistentRead: true,
       }),
-    );
+    ));
     return Items.filter((item) => (PG_OPERATIONS as readonly unknown[]).includes(item.operation)).map(toAttempt);
   }
 
   async getCallbackSecret(paymentId: string): Promise<string | undefined> {
-    const { Item } = await this.client.send(
+    const { Item } = await storeCall(() => this.client.send(
       new GetCommand({ TableName: this.attemptsTable(), Key: { paymentId, operation: CALLBACK_SECRET_SORT_KEY }, ConsistentRead: true }),
-    );
+    ));
     return typeof Item?.callbackSecret === 'string' ? Item.callbackSecret : undefined;
   }
 
@@ -195,7 +196,7 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
         }
       : { ConditionExpression: 'attribute_not_exists(paymentId)' };
     try {
-      await this.client.send(
+      await storeCall(() => this.client.send(
         new TransactWriteCommand({
           TransactItems: [
             {
@@ -210,18 +211,21 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
             { Put: { TableName: this.attemptsTable(), Item: { ...attempt, [OPEN_SHARD_ATTRIBUTE]: OPEN_SHARD }, ...attemptCondition } },
           ],
         }),
-      );
+      ));
     } catch (error) {
-      if (error instanceof TransactionCanceledException) throw new PaymentVersionConflictError(attempt.paymentId, attempt.paymentVersion);
+      if (error instanceof TransactionCanceledException) {
+        if (cancelledByThrottling(error.CancellationReasons ?? [])) throw new StoreUnavailableError(STORE_RETRY_AFTER_SECONDS, 'TransactionCanceledException: ThrottlingError');
+        throw new PaymentVersionConflictError(attempt.paymentId, attempt.paymentVersion);
+      }
       throw error;
     }
   }
 
   async closeAttempt(closed: PgAttempt): Promise<void> {
     try {
-      await this.client.send(
+      await storeCall(() => this.client.send(
         new PutCommand({ TableName: this.attemptsTable(), Item: closed, ...openAt(closed.generation) }),
-      );
+      ));
     } catch (error) {
       if ((error as Error).name === 'ConditionalCheckFailedException') throw new PaymentVersionConflictError(closed.paymentId, closed.paymentVersion);
       throw error;
@@ -232,7 +236,7 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
     const attempts: PgAttempt[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(
+      const page = await storeCall(() => this.client.send(
         new QueryCommand({
           TableName: this.attemptsTable(),
           IndexName: OPEN_ATTEMPTS_INDEX,
@@ -242,7 +246,7 @@ export class DynamoDbPaymentRepository implements PaymentRepository, PgAttemptSt
           Limit: limit - attempts.length,
           ExclusiveStartKey: startKey,
         }),
-      );
+      ));
       attempts.push(...(page.Items ?? []).map(toAttempt));
       startKey = page.LastEvaluatedKey;
     } while (startKey && attempts.length < limit);
@@ -312,6 +316,7 @@ function toAttempt(item: Record<string, unknown>): PgAttempt {
 function translateCancellation(error: unknown, change: PaymentChange, idempotency?: IdempotencyRecord): unknown {
   if (!(error instanceof TransactionCanceledException)) return error;
   const reasons = error.CancellationReasons ?? [];
+  if (cancelledByThrottling(reasons)) return new StoreUnavailableError(STORE_RETRY_AFTER_SECONDS, 'TransactionCanceledException: ThrottlingError');
   if (idempotency && reasons[2]?.Code === 'ConditionalCheckFailed') {
     return new IdempotencyRecordExistsError(idempotency.key);
   }

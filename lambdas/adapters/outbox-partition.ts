@@ -1,4 +1,5 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { storeCall } from './dynamodb-errors';
 
 /** Every outbox item of one payment, in sequence order (the table's sort key), strongly consistent. */
 export async function queryOutboxPartition(
@@ -9,7 +10,7 @@ export async function queryOutboxPartition(
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await client.send(
+    const page = await storeCall(() => client.send(
       new QueryCommand({
         TableName: outboxTable,
         KeyConditionExpression: 'aggregateId = :id',
@@ -17,7 +18,7 @@ export async function queryOutboxPartition(
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }),
-    );
+    ));
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);

@@ -92,6 +92,23 @@ export class PgAttemptInProgressError extends PaymentDomainError {
 }
 
 /**
+ * The payment store (DynamoDB) throttled the request, failed on its side, or could not be reached,
+ * after the SDK's own retries. A transaction applies whole or not at all; when the connection was
+ * lost its outcome is unknown, and the same request retried (with its Idempotency-Key) answers what
+ * was committed: every change is conditioned on the payment's version, so none applies twice.
+ */
+export class StoreUnavailableError extends PaymentDomainError {
+  readonly code = 'STORE_UNAVAILABLE';
+  constructor(
+    readonly retryAfterSeconds: number,
+    detail: string,
+  ) {
+    super(`The payment store is unavailable (${detail}); retry in ${retryAfterSeconds} s`);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
  * The PG is down, timed out, or answered that it cannot take the request now. Nothing changed on
  * our side; an open attempt stays open and is resumed by a retry or by the reconciler.
  */

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { PgMisconfiguredError } from '../domain/errors';
+import { PgMisconfiguredError, StoreUnavailableError } from '../domain/errors';
 import { requestTraceContext, type TraceContext } from '../domain/trace-context';
 import type { FunctionRuntime } from '../platform/function-runtime';
 import { PG_MISCONFIGURED_LOG_MESSAGE } from '../platform/observability';
@@ -28,6 +28,7 @@ function httpErrors(logger: Logger, traces: RequestTraces): MiddlewareObj<APIGat
       const keys = requestKeys(request.event, traces);
       if (request.error instanceof PgMisconfiguredError) logger.error(PG_MISCONFIGURED_LOG_MESSAGE, { ...keys, pgMisconfigured: true, detail: request.error.detail });
       else if (unexpected) logger.error('Unexpected error while handling the request', { ...keys, error: request.error });
+      else if (request.error instanceof StoreUnavailableError) logger.warn('Payment store unavailable; the caller is told to retry', { ...keys, statusCode: response.statusCode, reason: request.error.message });
       else logger.info('Request refused', { ...keys, statusCode: response.statusCode, reason: request.error?.message });
       request.response = response;
     },

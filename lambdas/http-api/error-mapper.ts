@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { PaymentDomainError, PgMisconfiguredError, PgUnavailableError } from '../domain/errors';
+import { PaymentDomainError, PgMisconfiguredError, PgUnavailableError, StoreUnavailableError } from '../domain/errors';
 import { jsonResponse } from './responses';
 
 /** The one place that turns domain error codes into HTTP status codes. */
@@ -14,6 +14,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   AMOUNT_MISMATCH: 422,
   PG_ATTEMPT_IN_PROGRESS: 409,
   PG_UNAVAILABLE: 503,
+  STORE_UNAVAILABLE: 503,
   PG_REJECTED: 422,
   CURRENCY_NOT_SUPPORTED: 422,
   DEPOSIT_NOT_CONFIRMED: 409,
@@ -41,6 +42,10 @@ export function mapError(error: unknown): MappedError {
           response: { ...unavailable, headers: { ...unavailable.headers, 'Retry-After': String(error.retryAfterSeconds) } },
           unexpected: error instanceof PgMisconfiguredError,
         };
+      }
+      if (error instanceof StoreUnavailableError) {
+        // Not the caller's mistake and not a bug: DynamoDB throttled or failed after the SDK's retries.
+        return { response: { ...response, headers: { ...response.headers, 'Retry-After': String(error.retryAfterSeconds) } }, unexpected: false };
       }
       return { response, unexpected: false };
     }

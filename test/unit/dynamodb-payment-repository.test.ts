@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand 
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbPaymentRepository } from '../../lambdas/adapters/dynamodb-payment-repository';
-import { IdempotencyRecordExistsError, PaymentVersionConflictError } from '../../lambdas/domain/errors';
+import { IdempotencyRecordExistsError, PaymentVersionConflictError, StoreUnavailableError } from '../../lambdas/domain/errors';
 import { confirmPayment, createPayment } from '../../lambdas/domain/payment';
 import { pendingShardOf } from '../../lambdas/domain/pending-shards';
 import { envelopeFromOutboxItem, eventTraceparent, OUTBOX_TRACEPARENT_ATTRIBUTE } from '../../lambdas/domain/event-envelope';
@@ -104,10 +104,34 @@ describe('DynamoDbPaymentRepository.commit', () => {
     await expect(repository.commit(created, record)).rejects.toBeInstanceOf(IdempotencyRecordExistsError);
   });
 
-  it('lets other failures through unchanged', async () => {
-    const throttled = cancelled(['ThrottlingError', 'None']);
-    dynamo.on(TransactWriteCommand).rejects(throttled);
-    await expect(repository.commit(approved)).rejects.toBe(throttled);
+  it('answers a transaction cancelled by throttling as the store being unavailable (503 with Retry-After), not as a conflict or a bug', async () => {
+    dynamo.on(TransactWriteCommand).rejects(cancelled(['ThrottlingError', 'None']));
+    await expect(repository.commit(approved)).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it('answers throttling, DynamoDB faults and unreachable endpoints, after the SDK\'s retries, as the store being unavailable', async () => {
+    const failures = [
+      Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
+      Object.assign(new Error('Throughput exceeds the current capacity of your table or index.'), { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } }),
+      Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+    ];
+    for (const failure of failures) {
+      dynamo.reset();
+      dynamo.on(TransactWriteCommand).rejects(failure);
+      dynamo.on(GetCommand).rejects(failure);
+      const error = await repository.commit(approved).catch((e: unknown) => e);
+      expect(error, failure.message).toBeInstanceOf(StoreUnavailableError);
+      expect((error as StoreUnavailableError).retryAfterSeconds).toBeGreaterThan(0);
+      await expect(repository.getPayment('pay-1'), failure.message).rejects.toBeInstanceOf(StoreUnavailableError);
+    }
+  });
+
+  it('lets other failures through unchanged: a malformed request is our bug (500), not the store being down', async () => {
+    const malformed = Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    dynamo.on(TransactWriteCommand).rejects(malformed);
+    await expect(repository.commit(approved)).rejects.toBe(malformed);
   });
 });
 

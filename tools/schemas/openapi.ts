@@ -74,6 +74,8 @@ const CHANGE_ERRORS = [
   'CONCURRENT_MODIFICATION',
   'IDEMPOTENCY_KEY_REUSED',
 ];
+/** The store's unavailability (DynamoDB throttling or a fault on its side): any route. */
+const STORE_UNAVAILABLE = 'STORE_UNAVAILABLE';
 /** Codes of a change that calls the PG. */
 const PG_ERRORS = ['PG_ATTEMPT_IN_PROGRESS', 'PG_REJECTED', 'PG_UNAVAILABLE'];
 const READ_ERRORS = ['VALIDATION_ERROR', 'PAYMENT_NOT_FOUND'];
@@ -175,7 +177,7 @@ export function documentedRoutes(): PaymentApiRoute[] {
 function errorResponse(status: number, codes: readonly string[]): Record<string, unknown> {
   const unavailable = status === 503;
   return {
-    description: `${codes.map((code) => `\`${code}\``).join(', ')}.${unavailable ? ' Nothing changed; retry after `Retry-After` seconds (with the same Idempotency-Key).' : ''}`,
+    description: `${codes.map((code) => `\`${code}\``).join(', ')}.${unavailable ? ' Retry after `Retry-After` seconds with the same Idempotency-Key: the retry resumes the same request and never applies it twice.' : ''}`,
     ...(unavailable && {
       headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } } },
     }),
@@ -193,7 +195,8 @@ function operation(route: PaymentApiRoute): Record<string, unknown> {
   const spec = OPERATIONS[route.id];
   if (spec === undefined) throw new Error(`Route ${route.id} (${route.method} ${route.path}) has no entry in tools/schemas/openapi.ts OPERATIONS`);
   const byStatus = new Map<number, string[]>();
-  for (const code of spec.errors) {
+  // Every route reads or writes the payment store, which may throttle or fail after the SDK's retries.
+  for (const code of [...spec.errors, STORE_UNAVAILABLE]) {
     const status = STATUS_BY_CODE[code];
     if (status === undefined) throw new Error(`${route.id}: ${code} is not an error code of lambdas/http-api/error-mapper.ts`);
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
