@@ -2,6 +2,7 @@
  * The webhook subscriber's FIFO queue and DLQ over SQS: visibility changes for backoff and for
  * releasing unattempted messages, and dead letters sent with the reason in their attributes.
  */
+import { TRACEPARENT } from '../domain/trace-context';
 import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
@@ -69,9 +70,10 @@ export class SqsSubscriberQueue implements SubscriberQueue {
     const { details } = letter;
     const attributes: Record<string, MessageAttributeValue> = {
       ...(letter.event && {
-        ...eventMessageAttributes(letter.event, letter.event.traceparent),
+        ...eventMessageAttributes(letter.event),
         eventId: { DataType: 'String', StringValue: letter.event.eventId },
       }),
+      ...(letter.traceparent !== undefined && { [TRACEPARENT]: { DataType: 'String', StringValue: letter.traceparent } }),
       subscriber: { DataType: 'String', StringValue: details.subscriber },
       deadLetterReason: { DataType: 'String', StringValue: details.reason },
       attempts: { DataType: 'Number', StringValue: String(details.attempts) },

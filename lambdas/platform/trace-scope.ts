@@ -33,8 +33,11 @@ const hex = (bytes: number): string => {
 /** Random trace and span ids (W3C: never all zero). */
 export const randomTraceIds: TraceIds = { traceId: () => hex(16), spanId: () => hex(8) };
 
-/** The invocation's X-Ray trace as a header (`Root=1-...`), read by the tracer from the Lambda environment; `undefined` off Lambda. */
-export function xrayHeaderOf(tracer: Pick<Tracer, 'getRootXrayTraceId'>): string | undefined {
+/**
+ * The invocation's X-Ray trace as a header (`Root=1-...;Sampled=0|1`), read by the tracer from the
+ * Lambda environment, so a context started from it keeps X-Ray's sampling decision; `undefined` off Lambda.
+ */
+export function xrayHeaderOf(tracer: Pick<Tracer, 'getRootXrayTraceId' | 'isTraceSampled'>): string | undefined {
   const root = tracer.getRootXrayTraceId();
-  return root === undefined || root === '' ? undefined : `Root=${root}`;
+  return root === undefined || root === '' ? undefined : `Root=${root};Sampled=${tracer.isTraceSampled() ? '1' : '0'}`;
 }

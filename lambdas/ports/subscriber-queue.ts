@@ -22,14 +22,9 @@ export interface DeadLetter {
   /** `<eventId>:dead:<attempt>` (or the message id for a message that is not an event). */
   readonly deduplicationId: string;
   /** The event's routing fields, when the body is an event (the same attributes the relay sends). */
-  readonly event?: {
-    readonly eventId: string;
-    readonly type: string;
-    readonly sequence: number;
-    readonly aggregateId: string;
-    /** The message's `traceparent` attribute, kept on the dead letter. */
-    readonly traceparent?: string;
-  };
+  readonly event?: { readonly eventId: string; readonly type: string; readonly sequence: number; readonly aggregateId: string };
+  /** The message's `traceparent` attribute, kept on the dead letter (whether or not the body is an event). */
+  readonly traceparent?: string;
   readonly details: DeadLetterDetails;
 }
 

@@ -110,6 +110,7 @@ export async function dispatchWebhook(message: SubscriberMessage, deps: Dispatch
       body: message.body,
       messageGroupId: message.messageGroupId,
       deduplicationId: deadLetterDeduplicationId(message.messageId, message.receiveCount),
+      ...(message.trace && { traceparent: formatTraceparent(message.trace) }),
       details: {
         reason: 'invalid-message',
         attempts: 0,
@@ -203,13 +204,8 @@ export async function dispatchWebhook(message: SubscriberMessage, deps: Dispatch
         body: message.body,
         messageGroupId: message.messageGroupId,
         deduplicationId: deadLetterDeduplicationId(event.eventId, attempt),
-        event: {
-          eventId: event.eventId,
-          type: event.type,
-          sequence: event.sequence,
-          aggregateId: event.aggregateId,
-          ...(message.trace && { traceparent: formatTraceparent(message.trace) }),
-        },
+        event: { eventId: event.eventId, type: event.type, sequence: event.sequence, aggregateId: event.aggregateId },
+        ...(message.trace && { traceparent: formatTraceparent(message.trace) }),
         details: {
           reason,
           attempts: attempt,

@@ -106,11 +106,13 @@ describe('apiHandler: the request’s trace context', () => {
 
   it('takes the function’s own X-Ray trace (read by the tracer) when the request carries none', async () => {
     vi.spyOn(runtime.tracer, 'getRootXrayTraceId').mockReturnValue('1-5759e988-bd862e3fe1be46a994272793');
+    vi.spyOn(runtime.tracer, 'isTraceSampled').mockReturnValue(false);
     const { route, seen } = recordingRoute();
 
     await invoke(route, apiEvent({ method: 'GET', path: '/payments/pay-1' }));
 
-    expect(seen[0]?.after?.traceId).toBe('5759e988bd862e3fe1be46a994272793');
+    // X-Ray's sampling decision is kept.
+    expect(seen[0]?.after).toMatchObject({ traceId: '5759e988bd862e3fe1be46a994272793', sampled: false });
   });
 
   it('starts a new trace for a request that carries none, another for each request', async () => {

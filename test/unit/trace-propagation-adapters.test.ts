@@ -179,7 +179,7 @@ describe('SqsSubscriberQueue.deadLetter', () => {
   it('sends the dead letter with the event’s traceparent attribute, and without one when the event had none', async () => {
     sqs.on(SendMessageCommand).resolves({});
 
-    await queue.deadLetter({ body: '{}', messageGroupId: 'pay-1', deduplicationId: 'd1', event: { ...routing, traceparent: TRACEPARENT_VALUE }, details });
+    await queue.deadLetter({ body: '{}', messageGroupId: 'pay-1', deduplicationId: 'd1', event: routing, traceparent: TRACEPARENT_VALUE, details });
     await queue.deadLetter({ body: '{}', messageGroupId: 'pay-1', deduplicationId: 'd2', event: routing, details });
 
     const [traced, untraced] = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input.MessageAttributes);

@@ -125,9 +125,11 @@ describe('randomTraceIds', () => {
 });
 
 describe('xrayHeaderOf', () => {
-  it('writes the invocation’s X-Ray root as a header, and nothing off Lambda', () => {
-    expect(xrayHeaderOf({ getRootXrayTraceId: () => '1-5759e988-bd862e3fe1be46a994272793' })).toBe('Root=1-5759e988-bd862e3fe1be46a994272793');
-    expect(xrayHeaderOf({ getRootXrayTraceId: () => undefined })).toBeUndefined();
-    expect(xrayHeaderOf({ getRootXrayTraceId: () => '' })).toBeUndefined();
+  it('writes the invocation’s X-Ray root and sampling decision as a header, and nothing off Lambda', () => {
+    const root = () => '1-5759e988-bd862e3fe1be46a994272793';
+    expect(xrayHeaderOf({ getRootXrayTraceId: root, isTraceSampled: () => true })).toBe('Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1');
+    expect(xrayHeaderOf({ getRootXrayTraceId: root, isTraceSampled: () => false })).toBe('Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0');
+    expect(xrayHeaderOf({ getRootXrayTraceId: () => undefined, isTraceSampled: () => true })).toBeUndefined();
+    expect(xrayHeaderOf({ getRootXrayTraceId: () => '', isTraceSampled: () => true })).toBeUndefined();
   });
 });

@@ -487,13 +487,8 @@ describe('dispatchWebhook: the trace context of the message', () => {
     await dispatchWebhook(message({ trace }), deps);
 
     expect(queue.deadLetters).toHaveLength(1);
-    expect(queue.deadLetters[0]?.event).toEqual({
-      eventId: event.eventId,
-      type: 'payment.approved',
-      sequence: 2,
-      aggregateId: 'pay-1',
-      traceparent: formatTraceparent(trace),
-    });
+    expect(queue.deadLetters[0]?.event).toEqual({ eventId: event.eventId, type: 'payment.approved', sequence: 2, aggregateId: 'pay-1' });
+    expect(queue.deadLetters[0]?.traceparent).toBe(formatTraceparent(trace));
   });
 
   it('puts no traceparent on the dead letter of a message without a trace', async () => {
@@ -501,6 +496,6 @@ describe('dispatchWebhook: the trace context of the message', () => {
 
     await dispatchWebhook(message(), deps);
 
-    expect(queue.deadLetters[0]?.event).not.toHaveProperty('traceparent');
+    expect(queue.deadLetters[0]).not.toHaveProperty('traceparent');
   });
 });

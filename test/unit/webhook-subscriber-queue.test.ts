@@ -106,7 +106,8 @@ describe('SqsSubscriberQueue', () => {
       body: '{"eventId":"e1"}',
       messageGroupId: 'pay-1',
       deduplicationId: 'e1:dead:8',
-      event: { eventId: 'e1', type: 'payment.approved', sequence: 2, aggregateId: 'pay-1', traceparent },
+      event: { eventId: 'e1', type: 'payment.approved', sequence: 2, aggregateId: 'pay-1' },
+      traceparent,
       details: { reason: 'rejected', attempts: 1, lastError: 'HTTP 410', lastStatusCode: 410, subscriber: 'shop', deadLetteredAt: '2026-11-25T00:10:00.000Z' },
     });
 
