@@ -91,19 +91,26 @@ export class PgAttemptInProgressError extends PaymentDomainError {
   }
 }
 
+/** A dependency cannot take the request now: the caller is told to retry after `retryAfterSeconds` (503 with Retry-After). */
+export abstract class RetryLaterError extends PaymentDomainError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * The payment store (DynamoDB) throttled the request, failed on its side, or could not be reached,
  * after the SDK's own retries. A transaction applies whole or not at all; when the connection was
  * lost its outcome is unknown, and the same request retried (with its Idempotency-Key) answers what
  * was committed: every change is conditioned on the payment's version, so none applies twice.
  */
-export class StoreUnavailableError extends PaymentDomainError {
+export class StoreUnavailableError extends RetryLaterError {
   readonly code = 'STORE_UNAVAILABLE';
-  constructor(
-    readonly retryAfterSeconds: number,
-    detail: string,
-  ) {
-    super(`The payment store is unavailable (${detail}); retry in ${retryAfterSeconds} s`);
+  constructor(retryAfterSeconds: number, detail: string) {
+    super(retryAfterSeconds, `The payment store is unavailable (${detail}); retry in ${retryAfterSeconds} s`);
     this.name = 'StoreUnavailableError';
   }
 }
@@ -112,13 +119,10 @@ export class StoreUnavailableError extends PaymentDomainError {
  * The PG is down, timed out, or answered that it cannot take the request now. Nothing changed on
  * our side; an open attempt stays open and is resumed by a retry or by the reconciler.
  */
-export class PgUnavailableError extends PaymentDomainError {
+export class PgUnavailableError extends RetryLaterError {
   readonly code = 'PG_UNAVAILABLE';
-  constructor(
-    readonly retryAfterSeconds: number,
-    detail: string,
-  ) {
-    super(`The payment gateway is unavailable (${detail}); retry in ${retryAfterSeconds} s`);
+  constructor(retryAfterSeconds: number, detail: string) {
+    super(retryAfterSeconds, `The payment gateway is unavailable (${detail}); retry in ${retryAfterSeconds} s`);
     this.name = 'PgUnavailableError';
   }
 }
@@ -144,13 +148,13 @@ export class PgRequestRejectedError extends PaymentDomainError {
  * this code built wrongly): the operator's mistake, never the caller's. Callers get 503
  * PG_UNAVAILABLE; the error is logged as such and alarmed on.
  */
-export class PgMisconfiguredError extends PaymentDomainError {
+export class PgMisconfiguredError extends RetryLaterError {
   readonly code = 'PG_UNAVAILABLE';
   constructor(
-    readonly retryAfterSeconds: number,
+    retryAfterSeconds: number,
     readonly detail: string,
   ) {
-    super(`The payment gateway is unavailable (the PG refused this service's request: ${detail}); retry in ${retryAfterSeconds} s`);
+    super(retryAfterSeconds, `The payment gateway is unavailable (the PG refused this service's request: ${detail}); retry in ${retryAfterSeconds} s`);
     this.name = 'PgMisconfiguredError';
   }
 }

@@ -1,5 +1,6 @@
 /** The event envelope: what the outbox stores and what every subscriber receives. */
 import type { Payment } from './payment';
+import { parseTraceparent } from './trace-context';
 
 export const PAYMENT_EVENT_TYPES = ['payment.created', 'payment.approved', 'payment.failed', 'payment.cancelled'] as const;
 export type PaymentEventType = (typeof PAYMENT_EVENT_TYPES)[number];
@@ -60,6 +61,11 @@ const TRACEPARENT_OF_EVENT = Symbol('traceparent');
 export function eventTraceparent(event: EventEnvelope): string | undefined {
   const value = (event as EventEnvelope & { readonly [TRACEPARENT_OF_EVENT]?: unknown })[TRACEPARENT_OF_EVENT];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The trace id of the `traceparent` the event travels with (what log lines carry as `traceId`). */
+export function eventTraceId(event: EventEnvelope): string | undefined {
+  return parseTraceparent(eventTraceparent(event))?.traceId;
 }
 
 /** The same envelope, travelling with `traceparent`. */

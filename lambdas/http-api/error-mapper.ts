@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { PaymentDomainError, PgMisconfiguredError, PgUnavailableError, StoreUnavailableError } from '../domain/errors';
+import { PaymentDomainError, PgMisconfiguredError, RetryLaterError } from '../domain/errors';
 import { jsonResponse } from './responses';
 
 /** The one place that turns domain error codes into HTTP status codes. */
@@ -34,18 +34,11 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof PaymentDomainError) {
     const status = STATUS_BY_CODE[error.code];
     if (status !== undefined) {
-      const response = errorResponse(status, error.code, error.message);
-      if (error instanceof PgUnavailableError || error instanceof PgMisconfiguredError) {
-        // A misconfigured PG is our mistake: the caller is told to retry, and it is logged as an error.
-        const unavailable = errorResponse(status, error.code, error instanceof PgMisconfiguredError ? PG_MISCONFIGURED_MESSAGE : error.message);
-        return {
-          response: { ...unavailable, headers: { ...unavailable.headers, 'Retry-After': String(error.retryAfterSeconds) } },
-          unexpected: error instanceof PgMisconfiguredError,
-        };
-      }
-      if (error instanceof StoreUnavailableError) {
-        // Not the caller's mistake and not a bug: DynamoDB throttled or failed after the SDK's retries.
-        return { response: { ...response, headers: { ...response.headers, 'Retry-After': String(error.retryAfterSeconds) } }, unexpected: false };
+      // A misconfigured PG is our mistake: the caller is told to retry, and it is logged as an error.
+      const misconfigured = error instanceof PgMisconfiguredError;
+      const response = errorResponse(status, error.code, misconfigured ? PG_MISCONFIGURED_MESSAGE : error.message);
+      if (error instanceof RetryLaterError) {
+        return { response: { ...response, headers: { ...response.headers, 'Retry-After': String(error.retryAfterSeconds) } }, unexpected: misconfigured };
       }
       return { response, unexpected: false };
     }

@@ -14,6 +14,7 @@ import type { FunctionRuntime } from '../../lambdas/platform/function-runtime';
 import { currentTraceContext } from '../../lambdas/platform/trace-scope';
 import { apiEvent, lambdaContext } from '../support/api-events';
 import { testRuntime } from '../support/function-runtime';
+import { captureLogLines } from '../support/log-capture';
 
 const CALLER_TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_PARENT_ID = '00f067aa0ba902b7';
@@ -25,14 +26,8 @@ let runtime: FunctionRuntime;
 let lines: Array<Record<string, unknown>>;
 
 beforeEach(() => {
-  lines = [];
+  lines = captureLogLines();
   runtime = testRuntime({ logger: new Logger({ serviceName: 'api-trace-test', logLevel: 'INFO' }) });
-  const capture = (chunk: unknown): boolean => {
-    for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
 });
 afterEach(() => vi.restoreAllMocks());
 

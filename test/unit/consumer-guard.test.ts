@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { guardedFifoConsumer, messageTraceContext, type ApplyContext, type InboxCommitResult, type InboxStore } from '../../lambdas/consumer-guard';
 import type { EventEnvelope } from '../../lambdas/domain/event-envelope';
 import { lambdaContext } from '../support/api-events';
+import { captureLogLines } from '../support/log-capture';
 import { messageIdsOf, sqsEvent, sqsRecord } from '../support/sqs-events';
 import { envelope } from '../support/stream-events';
 
@@ -34,14 +35,8 @@ let logger: Logger;
 
 beforeEach(() => {
   inbox = new MemoryInbox();
-  lines = [];
+  lines = captureLogLines();
   logger = new Logger({ serviceName: 'guard-test', logLevel: 'DEBUG' });
-  const capture = (chunk: unknown): boolean => {
-    for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
 });
 afterEach(() => vi.restoreAllMocks());
 

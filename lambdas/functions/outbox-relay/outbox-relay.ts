@@ -13,8 +13,7 @@ import { defineFunction, type FunctionRuntime } from '../../platform/function-ru
 import { observedHandler } from '../../platform/observed-handler';
 import { MetricUnit } from '../../platform/observability';
 import type { RelayRecord } from '../../domain/relay-plan';
-import { eventTraceparent, type EventEnvelope } from '../../domain/event-envelope';
-import { parseTraceparent } from '../../domain/trace-context';
+import { eventTraceId, type EventEnvelope } from '../../domain/event-envelope';
 import { relayEvents, type RelayReport } from '../../use-cases/relay-events';
 import { createOutboxPublication, outboxPublicationConfigFromEnv, type OutboxPublicationConfig } from '../shared/outbox-publication';
 import { OUTBOX_METRICS } from '../../platform/metric-names';
@@ -85,7 +84,7 @@ export function createOutboxRelayHandler(config: OutboxRelayConfig, runtime: Fun
 }
 
 function eventKeys(event: EventEnvelope) {
-  const traceId = parseTraceparent(eventTraceparent(event))?.traceId;
+  const traceId = eventTraceId(event);
   return { eventId: event.eventId, paymentId: event.aggregateId, sequence: event.sequence, ...(traceId !== undefined && { traceId }) };
 }
 

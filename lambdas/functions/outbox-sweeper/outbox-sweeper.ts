@@ -6,8 +6,7 @@
 import { ENV } from '../../platform/env-names';
 import { defineFunction, type Environment, type FunctionRuntime } from '../../platform/function-runtime';
 import { observedHandler } from '../../platform/observed-handler';
-import { eventTraceparent } from '../../domain/event-envelope';
-import { parseTraceparent } from '../../domain/trace-context';
+import { eventTraceId } from '../../domain/event-envelope';
 import { MetricUnit } from '../../platform/observability';
 import { positiveIntEnv } from '../../platform/required-env';
 import { sweepPending, type SweepSummary } from '../../use-cases/sweep-pending';
@@ -47,7 +46,7 @@ export function createOutboxSweeperHandler(config: OutboxSweeperConfig, runtime:
     metrics.addMetric(OUTBOX_METRICS.sweeper.markPublishedFailures, MetricUnit.Count, report.markFailures);
 
     for (const event of report.republishedEvents) {
-      const traceId = parseTraceparent(eventTraceparent(event))?.traceId;
+      const traceId = eventTraceId(event);
       logger.info('Republished a pending event', { eventId: event.eventId, paymentId: event.aggregateId, sequence: event.sequence, ...(traceId !== undefined && { traceId }) });
     }
     for (const failure of report.failures) {
